@@ -1,0 +1,1 @@
+//! Segment Spec event types.

@@ -1,0 +1,2 @@
+//! The talon-harness CLI.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The classic Segment -> Talon.One destination rules.
