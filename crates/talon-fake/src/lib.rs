@@ -1,1 +1,88 @@
-//! Fake Talon.One server.
+//! An in-memory fake of the Talon.One Integration and Management APIs that a Segment destination talks to.
+//!
+//! It is strict: a request it accepts should be accepted by Talon.One, and a
+//! request it rejects should be rejected, with Talon.One's status codes and
+//! its `ErrorResponseWithStatus` envelope
+//! (`{"message", "errors": [{"title", "details", "source": {"pointer"|"parameter"}}], "StatusCode"}`).
+//! Every rule, its source and its test are listed in `CONTRACT.md`.
+//!
+//! # Quick start
+//!
+//! ```
+//! use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A deployment from a state file (here the built-in default: application 1,
+//! // key "segment-demo-integration-key", Segment-like CustomerProfile attributes).
+//! let fake = Fake::new(StateFile::default_state(), FakeConfig::default())?;
+//! let server = MockServer::start(fake).await?;
+//! let base = server.uri(); // e.g. http://127.0.0.1:41234
+//! # let _ = base;
+//!
+//! // … point the code under test at `base`, then inspect what happened:
+//! let journal = server.fake().journal();
+//! assert!(journal.is_empty());
+//! let dump = server.fake().state_dump(); // same format as the state file, sorted
+//! assert_eq!(dump.applications[0].name, "Segment demo");
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Without a socket, drive [`router`] with `tower::ServiceExt::oneshot`.
+//!
+//! # What is enforced
+//!
+//! * Auth: `Authorization: ApiKey-v1 <key>` for `/v2/*`, `ManagementKey-v1 <key>` for `/v1/*`;
+//!   missing, malformed, unknown or wrong-kind keys get 401.
+//! * Attributes: only names defined for entity `CustomerProfile`, exactly (case-sensitive);
+//!   values of the attribute's type, never coerced; `time` is RFC 3339; `location` is the string
+//!   `"<lat>,<lon>"` (chosen here). One bad attribute rejects the whole request and changes nothing.
+//! * Limits: 1000 profiles per batch, 1000 audience actions, integration ids ≤ 1000 characters,
+//!   bodies ≤ [`DEFAULT_BODY_LIMIT`] (413 beyond), JSON nesting ≤ 127 levels.
+//! * Concurrency: one update of a profile is processed and two more wait; a fourth concurrent
+//!   one gets 409 "Too many requests are updating this profile at the same time"
+//!   ([`Fake::hold_profile`] makes this testable).
+//!
+//! # Observability and control
+//!
+//! * [`Fake::journal`] (and `GET /__admin/journal`): every request with its status, bodies and
+//!   the rule that decided it; bounded by [`FakeConfig::journal_cap`], oldest dropped and counted.
+//! * [`Fake::state_dump`] (`GET /__admin/state`), [`Fake::reset`] (`POST /__admin/reset`).
+//! * [`FaultPlan`] (`PUT /__admin/faults`, `--faults`): seeded, scripted 429/5xx, delays,
+//!   dropped connections and a rate limit.
+//!
+//! # Standalone server
+//!
+//! `cargo run -p talon-fake --release -- --addr 127.0.0.1:8080 --state fixtures/talon/default-state.json`
+//!
+//! # Benchmarks
+//!
+//! * `cargo bench -p talon-fake --bench throughput` — fake vs a bare axum JSON handler under the
+//!   same `wrk -t1 -c32` load, in one run (needs `wrk` on `PATH`).
+//! * `cargo bench -p talon-fake --bench memory` — resident memory of 1,000,000 profiles × 8 attributes.
+
+mod error;
+mod fake;
+mod faults;
+mod http;
+mod journal;
+pub mod rules;
+mod server;
+mod state_file;
+mod store;
+
+pub use error::{ApiError, ErrorItem, ErrorSource};
+pub use fake::{
+    Clock, DEFAULT_BODY_LIMIT, DEFAULT_EPOCH, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake, FakeConfig,
+    InFlight,
+};
+pub use faults::{FaultPlan, FaultPlanError, FaultResponse, FaultRule};
+pub use http::{ADMIN_PREFIX, router};
+pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
+pub use server::{MockServer, ServeConfig, ServeError, fake_from_config, serve, serve_until};
+pub use state_file::{
+    Application, Attribute, Audience, DEFAULT_STATE_JSON, IntegrationKey, ProfileRecord, StateFile,
+    StateFileError,
+};

@@ -1,0 +1,681 @@
+//! The HTTP surface: [`router`], thin handlers, Talon-shaped extractors, and the front layer
+//! (rate limit, faults, per-profile concurrency, body limit, journal).
+
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::fake::{Answer, Fake};
+use crate::faults::{FaultAction, FaultPlan, FaultResponse};
+use crate::journal::{Decided, Record, redact_authorization};
+use crate::state_file::StateFile;
+
+/// Reserved prefix of the control endpoints; never journalled, never faulted.
+pub const ADMIN_PREFIX: &str = "/__admin";
+
+/// The fake's router: Talon.One's Integration and Management endpoints plus `/__admin/*`.
+///
+/// Use it with `tower::ServiceExt::oneshot` for socket-free tests, or serve it
+/// (see [`crate::MockServer`]).
+pub fn router(fake: Fake) -> Router {
+    let api = Router::new()
+        .route("/v2/authping", get(authping))
+        .route("/v2/customer_profiles/{integrationId}", put(put_profile))
+        .route("/v2/customer_profiles", put(put_profiles))
+        .route("/v2/customer_audiences", post(post_customer_audiences))
+        .route("/v2/audiences", post(post_audience))
+        .route(
+            "/v2/audiences/{audienceId}",
+            put(put_audience).delete(delete_audience),
+        )
+        .route(
+            "/v2/audiences/{audienceId}/memberships",
+            axum::routing::delete(delete_memberships),
+        )
+        .route(
+            "/v2/audience_customers/{audienceId}/attributes",
+            put(put_audience_customers),
+        )
+        .route(
+            "/v1/attributes",
+            get(list_attributes).post(create_attribute),
+        )
+        .route(
+            "/v1/attributes/{attributeId}",
+            get(get_attribute).put(update_attribute),
+        )
+        .route("/v1/audiences", get(list_audiences))
+        .route(
+            "/v1/applications/{applicationId}/customers",
+            get(list_customers),
+        )
+        .route(
+            "/v1/applications/{applicationId}/customers/{customerId}",
+            get(get_customer),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(fake.clone(), front));
+    let admin = Router::new()
+        .route("/__admin/journal", get(admin_journal))
+        .route("/__admin/state", get(admin_state))
+        .route("/__admin/reset", post(admin_reset))
+        .route(
+            "/__admin/faults",
+            get(admin_get_faults).put(admin_put_faults),
+        );
+    api.merge(admin).with_state(fake)
+}
+
+// ------------------------------------------------------------------ responses
+
+fn answer(r: Result<Answer, ApiError>) -> Response {
+    match r {
+        Ok(a) => {
+            let mut resp = if a.body.is_empty() {
+                a.status.into_response()
+            } else {
+                (
+                    a.status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    a.body,
+                )
+                    .into_response()
+            };
+            resp.extensions_mut().insert(Decided(a.rule));
+            resp
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "Not found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "route.method_not_allowed",
+        "Method not allowed",
+    )
+}
+
+// ------------------------------------------------------------------ extractors
+
+/// Integration API auth; yields the application position.
+struct IntegrationAuth(usize);
+
+impl FromRequestParts<Fake> for IntegrationAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        fake.auth_integration(parts.headers.get(header::AUTHORIZATION))
+            .map(Self)
+    }
+}
+
+/// Management API auth.
+struct ManagementAuth;
+
+impl FromRequestParts<Fake> for ManagementAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        fake.auth_management(parts.headers.get(header::AUTHORIZATION))
+            .map(|()| Self)
+    }
+}
+
+/// A path parameter with a Talon-shaped rejection.
+struct P<T>(T);
+
+impl<T> FromRequestParts<Fake> for P<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, fake).await {
+            Ok(Path(v)) => Ok(Self(v)),
+            Err(e) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "path.invalid",
+                "Invalid path parameter",
+            )
+            .parameter("path", "Invalid path parameter", e.body_text())),
+        }
+    }
+}
+
+/// Query pairs with a Talon-shaped rejection.
+struct Q(Vec<(String, String)>);
+
+impl FromRequestParts<Fake> for Q {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        match Query::<Vec<(String, String)>>::from_request_parts(parts, fake).await {
+            Ok(Query(v)) => Ok(Self(v)),
+            Err(e) => Err(ApiError::bad_param(
+                "query.invalid",
+                "query",
+                "Invalid query string",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+/// A JSON object body. Wrong content type, invalid UTF-8, malformed or too deeply
+/// nested JSON, and non-object bodies are all rejected in Talon.One's envelope.
+pub(crate) struct TalonJson(pub(crate) Map<String, Value>);
+
+impl FromRequest<Fake> for TalonJson {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, fake: &Fake) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("application/json")
+                    || (m.len() > 5
+                        && m[..m.len() - 5].starts_with("application/")
+                        && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "body.content_type",
+                "Content-Type must be application/json",
+            )
+            .parameter(
+                "Content-Type",
+                "Unsupported media type",
+                "send the body as JSON with Content-Type: application/json".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, fake).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "body.unreadable",
+                "The request body could not be read",
+            )
+            .pointer("", "Unreadable body", e.body_text())
+        })?;
+        parse_object(&bytes).map(Self)
+    }
+}
+
+/// Parses a JSON object body (the rules of [`TalonJson`], without the content type).
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::bad_body(
+            "body.invalid_utf8",
+            "",
+            "Invalid request body",
+            "the request body is not valid UTF-8".into(),
+        ));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(v) => Err(ApiError::bad_body(
+            "body.not_object",
+            "",
+            "Invalid request body",
+            format!(
+                "the request body must be a JSON object, got {}",
+                crate::rules::kind_name(&v)
+            ),
+        )),
+        Err(e) => {
+            let (rule, what) = if e.to_string().contains("recursion limit") {
+                (
+                    "body.too_deep",
+                    "the request body is nested too deeply (limit 127 levels)".to_owned(),
+                )
+            } else {
+                (
+                    "body.malformed_json",
+                    format!("the request body is not valid JSON: {e}"),
+                )
+            };
+            Err(ApiError::bad_body(rule, "", "Invalid request body", what))
+        }
+    }
+}
+
+fn bool_param(q: &[(String, String)], k: &str) -> Result<bool, ApiError> {
+    match crate::fake::query(q, k) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(s) => Err(ApiError::bad_param(
+            "query.invalid",
+            k,
+            "Invalid query parameter",
+            format!("{k} must be true or false, got {s:?}"),
+        )),
+    }
+}
+
+// ------------------------------------------------------------------ integration handlers
+
+async fn authping(State(_): State<Fake>, IntegrationAuth(_): IntegrationAuth) -> Response {
+    answer(Ok(Answer {
+        status: StatusCode::NO_CONTENT,
+        body: Bytes::new(),
+        rule: "ok.authping",
+    }))
+}
+
+async fn put_profile(
+    State(fake): State<Fake>,
+    IntegrationAuth(app): IntegrationAuth,
+    P(id): P<String>,
+    Q(q): Q,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer((|| {
+        let run = bool_param(&q, "runRuleEngine")?;
+        let dry = bool_param(&q, "dry")?;
+        fake.update_profile(app, &id, &body, run, dry)
+    })())
+}
+
+async fn put_profiles(
+    State(fake): State<Fake>,
+    IntegrationAuth(app): IntegrationAuth,
+    Q(q): Q,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer((|| {
+        let silent = match crate::fake::query(&q, "silent") {
+            None | Some("yes") => true,
+            Some("no") => false,
+            Some(s) => {
+                return Err(ApiError::bad_param(
+                    "query.invalid",
+                    "silent",
+                    "Invalid query parameter",
+                    format!("silent must be yes or no, got {s:?}"),
+                ));
+            }
+        };
+        fake.update_profiles(app, &body, silent)
+    })())
+}
+
+async fn post_customer_audiences(
+    State(fake): State<Fake>,
+    _: IntegrationAuth,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer(fake.update_customer_audiences(&body))
+}
+
+async fn post_audience(
+    State(fake): State<Fake>,
+    _: IntegrationAuth,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer(fake.create_audience(&body))
+}
+
+async fn put_audience(
+    State(fake): State<Fake>,
+    _: IntegrationAuth,
+    P(id): P<i64>,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer(fake.update_audience(id, &body))
+}
+
+async fn delete_audience(State(fake): State<Fake>, _: IntegrationAuth, P(id): P<i64>) -> Response {
+    answer(fake.delete_audience(id))
+}
+
+async fn delete_memberships(
+    State(fake): State<Fake>,
+    _: IntegrationAuth,
+    P(id): P<i64>,
+) -> Response {
+    answer(fake.delete_memberships(id))
+}
+
+async fn put_audience_customers(
+    State(fake): State<Fake>,
+    _: IntegrationAuth,
+    P(id): P<i64>,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer(fake.update_audience_customers(id, &body))
+}
+
+// ------------------------------------------------------------------ management handlers
+
+async fn list_attributes(State(fake): State<Fake>, _: ManagementAuth, Q(q): Q) -> Response {
+    answer(fake.list_attributes(&q))
+}
+
+async fn create_attribute(
+    State(fake): State<Fake>,
+    _: ManagementAuth,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer(fake.create_attribute(&body))
+}
+
+async fn get_attribute(State(fake): State<Fake>, _: ManagementAuth, P(id): P<i64>) -> Response {
+    answer(fake.get_attribute(id))
+}
+
+async fn update_attribute(
+    State(fake): State<Fake>,
+    _: ManagementAuth,
+    P(id): P<i64>,
+    TalonJson(body): TalonJson,
+) -> Response {
+    answer(fake.update_attribute(id, &body))
+}
+
+async fn list_audiences(State(fake): State<Fake>, _: ManagementAuth, Q(q): Q) -> Response {
+    answer(fake.list_audiences(&q))
+}
+
+async fn list_customers(
+    State(fake): State<Fake>,
+    _: ManagementAuth,
+    P(app): P<i64>,
+    Q(q): Q,
+) -> Response {
+    answer(fake.list_customers(app, &q))
+}
+
+async fn get_customer(
+    State(fake): State<Fake>,
+    _: ManagementAuth,
+    P((app, customer)): P<(i64, i64)>,
+) -> Response {
+    answer(fake.get_customer(app, customer))
+}
+
+// ------------------------------------------------------------------ admin
+
+async fn admin_journal(State(fake): State<Fake>) -> Response {
+    let v = serde_json::json!({"dropped": fake.journal_dropped(), "entries": fake.journal()});
+    axum::Json(v).into_response()
+}
+
+async fn admin_state(State(fake): State<Fake>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        fake.state_dump().to_json_pretty(),
+    )
+        .into_response()
+}
+
+/// `POST /__admin/reset`: empty body returns to the initial state; a state-file body replaces it.
+async fn admin_reset(State(fake): State<Fake>, body: Bytes) -> Response {
+    let state = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match std::str::from_utf8(&body)
+            .map_err(|e| e.to_string())
+            .and_then(|s| StateFile::from_json(s).map_err(|e| e.to_string()))
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                return ApiError::bad_body("admin.invalid_state", "", "Invalid state file", e)
+                    .into_response();
+            }
+        }
+    };
+    match fake.reset(state) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ApiError::bad_body(
+            "admin.invalid_state",
+            "",
+            "Invalid state file",
+            e.to_string(),
+        )
+        .into_response(),
+    }
+}
+
+async fn admin_get_faults(State(fake): State<Fake>) -> Response {
+    axum::Json(fake.faults()).into_response()
+}
+
+async fn admin_put_faults(State(fake): State<Fake>, body: Bytes) -> Response {
+    match std::str::from_utf8(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|s| FaultPlan::from_json(s).map_err(|e| e.to_string()))
+    {
+        Ok(plan) => {
+            fake.set_faults(plan);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            ApiError::bad_body("admin.invalid_faults", "", "Invalid fault plan", e).into_response()
+        }
+    }
+}
+
+// ------------------------------------------------------------------ front layer
+
+const PROFILE_PREFIX: &str = "/v2/customer_profiles/";
+
+/// The decoded integration id of a `/v2/customer_profiles/{id}` path.
+fn profile_id_of(path: &str) -> Option<String> {
+    let raw = path.strip_prefix(PROFILE_PREFIX)?;
+    if raw.is_empty() || raw.contains('/') {
+        return None;
+    }
+    Some(percent_decode(raw))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (b.get(i + 1).and_then(hex), b.get(i + 2).and_then(hex))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(c: &u8) -> Option<u8> {
+    (*c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+const JOURNAL_HEADERS: [header::HeaderName; 3] = [
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    header::USER_AGENT,
+];
+
+fn selected_headers(h: &HeaderMap) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for name in &JOURNAL_HEADERS {
+        if let Some(v) = h.get(name) {
+            let v = String::from_utf8_lossy(v.as_bytes());
+            let v = if *name == header::AUTHORIZATION {
+                redact_authorization(&v)
+            } else {
+                v.into_owned()
+            };
+            out.push((name.as_str(), v));
+        }
+    }
+    if let Some(v) = h.get("destination-hostname") {
+        out.push((
+            "destination-hostname",
+            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        ));
+    }
+    out.sort();
+    out
+}
+
+/// A response body that fails at once: hyper aborts the connection.
+struct DroppedBody;
+
+impl HttpBody for DroppedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "fault: drop_connection",
+        ))))
+    }
+}
+
+fn fault_status(status: u16, rule: &'static str) -> ApiError {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let msg = match status {
+        429 => "Too many requests",
+        500 => "Internal server error",
+        502 => "Bad gateway",
+        _ => "Service unavailable",
+    };
+    ApiError::new(code, rule, msg)
+}
+
+/// Rate limit, faults, per-profile concurrency, body limit, then the handler; every outcome is journalled.
+async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    let profile_id = if parts.method == Method::PUT {
+        profile_id_of(path)
+    } else {
+        None
+    };
+    let action = crate::store::lock(&fake.inner.faults).decide(
+        parts.method.as_str(),
+        path,
+        profile_id.as_deref(),
+        tokio::time::Instant::now(),
+    );
+    let record = |status: u16, req_body: Bytes, resp_body: Bytes, rule: &'static str| {
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            selected_headers(&parts.headers),
+        );
+        fake.push_journal(move |seq| Record {
+            seq,
+            method,
+            uri,
+            headers,
+            body: req_body,
+            status,
+            response_body: resp_body,
+            rule,
+        });
+    };
+    let early = |e: ApiError| {
+        let b = Bytes::from(e.body_bytes());
+        record(e.status.as_u16(), Bytes::new(), b, e.rule);
+        e.into_response()
+    };
+    match action {
+        FaultAction::None => {}
+        FaultAction::RateLimited => return early(fault_status(429, "fault.rate_limit")),
+        FaultAction::Respond(FaultResponse::Status(s)) => {
+            return early(fault_status(s, "fault.status"));
+        }
+        FaultAction::Respond(FaultResponse::DropConnection) => {
+            record(0, Bytes::new(), Bytes::new(), "fault.drop_connection");
+            return Response::new(Body::new(DroppedBody));
+        }
+        FaultAction::Respond(FaultResponse::DelayMs(_)) => {}
+    }
+    // The in-flight slot is taken before any waiting (delay, slow body), as Talon.One queues them.
+    let _slot = match &profile_id {
+        Some(id) => match fake.hold_profile(id) {
+            Some(slot) => Some(slot),
+            None => {
+                return early(
+                    ApiError::new(StatusCode::CONFLICT, "profile.concurrent_updates", "Too many requests are updating this profile at the same time")
+                        .parameter("integrationId", "Too many parallel requests", "avoid parallel requests for the same customer profile; send them sequentially".to_owned()),
+                );
+            }
+        },
+        None => None,
+    };
+    if let FaultAction::Respond(FaultResponse::DelayMs(ms)) = action {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    let limit = fake.inner.config.body_limit;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body.too_large",
+            "Request body too large",
+        )
+        .pointer(
+            "",
+            "Request body too large",
+            format!("the request body exceeds the limit of {limit} bytes"),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return early(too_large());
+    }
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            let is_limit = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            return early(if is_limit {
+                too_large()
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "body.unreadable",
+                    "The request body could not be read",
+                )
+            });
+        }
+    };
+    let req = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+    let resp = next.run(req).await;
+    let rule = resp
+        .extensions()
+        .get::<Decided>()
+        .map_or("unknown", |d| d.0);
+    let (rparts, rbody) = resp.into_parts();
+    let rbytes = axum::body::to_bytes(rbody, usize::MAX)
+        .await
+        .unwrap_or_default();
+    tracing::debug!(method = %parts.method, path = %parts.uri.path(), status = rparts.status.as_u16(), rule, "request");
+    record(rparts.status.as_u16(), bytes, rbytes.clone(), rule);
+    Response::from_parts(rparts, Body::from(rbytes))
+}

@@ -1,0 +1,216 @@
+//! The bounded request journal: every request, what was answered, and the rule that decided it.
+//!
+//! The journal keeps at most `cap` entries and `max_bytes` of bodies; when
+//! either is exceeded the oldest entries are dropped and counted in
+//! [`Journal::dropped`]. Bodies are kept as shared `Bytes`, so recording a
+//! request costs no copy.
+
+use std::collections::VecDeque;
+
+use axum::body::Bytes;
+use serde::Serialize;
+
+/// Default number of journal entries kept (oldest dropped beyond it).
+pub const DEFAULT_JOURNAL_CAP: usize = 10_000;
+/// Default total size of journalled bodies, in bytes (oldest dropped beyond it).
+pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Response extension naming the rule that decided a response (see `CONTRACT.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decided(pub &'static str);
+
+/// One journal entry, as read by tests and `GET /__admin/journal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    /// 1-based sequence number, in arrival order; never reused.
+    pub seq: u64,
+    /// HTTP method.
+    pub method: String,
+    /// Path, still percent-encoded as sent.
+    pub path: String,
+    /// Raw query string, if any.
+    pub query: Option<String>,
+    /// Selected request headers, sorted by name; keys are redacted.
+    pub headers: Vec<(String, String)>,
+    /// Request body (lossy UTF-8).
+    pub body: String,
+    /// Response status (0 when the connection was dropped by a fault).
+    pub status: u16,
+    /// Response body (lossy UTF-8).
+    pub response_body: String,
+    /// The rule that decided the response, e.g. `attribute.unknown` or `ok.profile_updated`.
+    pub rule: String,
+}
+
+impl JournalEntry {
+    /// The request body parsed as JSON (`Null` if it is not JSON).
+    pub fn body_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The response body parsed as JSON (`Null` if it is not JSON).
+    pub fn response_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.response_body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A recorded request in its cheap in-memory form.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    pub(crate) seq: u64,
+    pub(crate) method: axum::http::Method,
+    pub(crate) uri: axum::http::Uri,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Bytes,
+    pub(crate) status: u16,
+    pub(crate) response_body: Bytes,
+    pub(crate) rule: &'static str,
+}
+
+impl Record {
+    fn size(&self) -> usize {
+        self.body.len() + self.response_body.len() + 128
+    }
+
+    fn to_entry(&self) -> JournalEntry {
+        JournalEntry {
+            seq: self.seq,
+            method: self.method.as_str().to_owned(),
+            path: self.uri.path().to_owned(),
+            query: self.uri.query().map(str::to_owned),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+            status: self.status,
+            response_body: String::from_utf8_lossy(&self.response_body).into_owned(),
+            rule: self.rule.to_owned(),
+        }
+    }
+}
+
+/// The journal itself.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    entries: VecDeque<Record>,
+    bytes: usize,
+    cap: usize,
+    max_bytes: usize,
+    dropped: u64,
+    next_seq: u64,
+}
+
+impl Journal {
+    pub(crate) fn new(cap: usize, max_bytes: usize) -> Self {
+        Self {
+            entries: VecDeque::with_capacity(cap.min(1024)),
+            bytes: 0,
+            cap,
+            max_bytes,
+            dropped: 0,
+            next_seq: 1,
+        }
+    }
+
+    /// Takes the next sequence number.
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        let s = self.next_seq;
+        self.next_seq += 1;
+        s
+    }
+
+    pub(crate) fn push(&mut self, rec: Record) {
+        self.bytes += rec.size();
+        self.entries.push_back(rec);
+        while self.entries.len() > self.cap
+            || (self.bytes > self.max_bytes && !self.entries.is_empty())
+        {
+            if let Some(old) = self.entries.pop_front() {
+                self.bytes -= old.size();
+                self.dropped += 1;
+            }
+        }
+    }
+
+    pub(crate) fn entries(&self) -> Vec<JournalEntry> {
+        let mut v: Vec<JournalEntry> = self.entries.iter().map(Record::to_entry).collect();
+        v.sort_by_key(|e| e.seq);
+        v
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+        self.dropped = 0;
+        self.next_seq = 1;
+    }
+}
+
+/// Redacts a key in an `Authorization` value, keeping the scheme: `ApiKey-v1 <redacted>`.
+pub(crate) fn redact_authorization(v: &str) -> String {
+    match v.split_once(' ') {
+        Some((scheme, _)) => format!("{scheme} <redacted>"),
+        None => "<redacted>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(j: &mut Journal, body: &'static [u8]) -> Record {
+        Record {
+            seq: j.next_seq(),
+            method: axum::http::Method::GET,
+            uri: axum::http::Uri::from_static("/x"),
+            headers: Vec::new(),
+            body: Bytes::from_static(body),
+            status: 200,
+            response_body: Bytes::new(),
+            rule: "ok",
+        }
+    }
+
+    #[test]
+    fn the_journal_drops_and_counts_the_oldest_entries_beyond_its_cap() {
+        let mut j = Journal::new(3, usize::MAX);
+        for _ in 0..5 {
+            let r = rec(&mut j, b"");
+            j.push(r);
+        }
+        let seqs: Vec<u64> = j.entries().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, vec![3, 4, 5]);
+        assert_eq!(j.dropped(), 2);
+    }
+
+    #[test]
+    fn the_journal_drops_old_entries_when_bodies_exceed_the_byte_budget() {
+        let mut j = Journal::new(100, 400);
+        for _ in 0..4 {
+            let r = rec(&mut j, &[b'x'; 100]);
+            j.push(r);
+        }
+        assert!(j.len() < 4);
+        assert_eq!(j.dropped() as usize + j.len(), 4);
+    }
+
+    #[test]
+    fn authorization_values_keep_the_scheme_but_not_the_key() {
+        assert_eq!(
+            redact_authorization("ApiKey-v1 secret"),
+            "ApiKey-v1 <redacted>"
+        );
+        assert_eq!(redact_authorization("secret"), "<redacted>");
+    }
+}

@@ -1,0 +1,215 @@
+//! The JSON state file: what a deployment holds at start, and what [`crate::Fake::state_dump`] writes back.
+//!
+//! The same format is read and written, with every list sorted by id, so a
+//! dump is byte-identical for the same state.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::rules::{AttrType, Entity};
+
+/// The whole deployment. See `fixtures/talon/default-state.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateFile {
+    /// The account that owns everything (`accountId` in responses). Default 1.
+    #[serde(default = "default_account")]
+    pub account_id: i64,
+    /// Applications (`id`, `name`).
+    pub applications: Vec<Application>,
+    /// Integration API keys, each tied to one application.
+    pub integration_keys: Vec<IntegrationKey>,
+    /// Management API keys.
+    pub management_keys: Vec<String>,
+    /// The attribute catalog (all entities; profiles only use `CustomerProfile`).
+    pub attributes: Vec<Attribute>,
+    /// Audiences.
+    #[serde(default)]
+    pub audiences: Vec<Audience>,
+    /// Customer profiles (optional).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<ProfileRecord>,
+}
+
+fn default_account() -> i64 {
+    1
+}
+
+/// The fixture that ships with the crate: application 1 "Segment demo", one key of each kind, Segment-like traits.
+pub const DEFAULT_STATE_JSON: &str = include_str!("../../../fixtures/talon/default-state.json");
+
+/// Why a state file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileError {
+    /// Not valid JSON for the format.
+    #[error("invalid state file: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Valid JSON but inconsistent (duplicate ids, unknown references, bad values).
+    #[error("inconsistent state file: {0}")]
+    Inconsistent(String),
+}
+
+impl StateFile {
+    /// Parses a state file. Consistency is checked when it is loaded into a [`crate::Fake`].
+    pub fn from_json(s: &str) -> Result<Self, StateFileError> {
+        Ok(serde_json::from_str(s)?)
+    }
+
+    /// The built-in default state ([`DEFAULT_STATE_JSON`]).
+    pub fn default_state() -> Self {
+        // The fixture is checked by a test; an empty state is the fallback if it were broken.
+        Self::from_json(DEFAULT_STATE_JSON).unwrap_or_else(|_| Self::empty())
+    }
+
+    /// A deployment with nothing in it.
+    pub fn empty() -> Self {
+        Self {
+            account_id: 1,
+            applications: Vec::new(),
+            integration_keys: Vec::new(),
+            management_keys: Vec::new(),
+            attributes: Vec::new(),
+            audiences: Vec::new(),
+            profiles: Vec::new(),
+        }
+    }
+
+    /// Pretty JSON with a trailing newline, deterministic for the same state.
+    pub fn to_json_pretty(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// An application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Application {
+    /// Application id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+/// An Integration API key and the application it opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntegrationKey {
+    /// The secret sent as `Authorization: ApiKey-v1 <key>`.
+    pub key: String,
+    /// The application the key belongs to.
+    pub application_id: i64,
+}
+
+/// A custom attribute, in Talon.One's `Attribute` shape (also the API response).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Attribute {
+    /// Attribute id.
+    pub id: i64,
+    /// Creation time, RFC 3339.
+    #[serde(default = "epoch")]
+    pub created: String,
+    /// Owning account (filled from the state's `accountId` when loaded).
+    #[serde(default)]
+    pub account_id: i64,
+    /// Entity.
+    pub entity: Entity,
+    /// Event type, for `Event` attributes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// Name used in API requests (case-sensitive).
+    pub name: String,
+    /// Display title (defaults to the name).
+    #[serde(default)]
+    pub title: String,
+    /// Value type.
+    #[serde(rename = "type")]
+    pub ty: AttrType,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Suggested values.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    /// Whether values are restricted to an allowed list.
+    #[serde(default)]
+    pub has_allowed_list: bool,
+    /// Whether values are restricted to the suggestions.
+    #[serde(default)]
+    pub restricted_by_suggestions: bool,
+    /// Whether the attribute is editable in the Campaign Manager.
+    #[serde(default = "yes")]
+    pub editable: bool,
+    /// Applications subscribed to the attribute.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribed_applications_ids: Vec<i64>,
+}
+
+fn epoch() -> String {
+    "2024-01-01T00:00:00Z".to_owned()
+}
+fn yes() -> bool {
+    true
+}
+
+/// An audience, in Talon.One's `Audience` shape (also the API response).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Audience {
+    /// Audience id.
+    pub id: i64,
+    /// Creation time, RFC 3339.
+    #[serde(default = "epoch")]
+    pub created: String,
+    /// Owning account.
+    #[serde(default)]
+    pub account_id: i64,
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether it is a sandbox audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<bool>,
+    /// Third-party integration that created it (e.g. `Segment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<String>,
+    /// The id of the audience in that integration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_id: Option<String>,
+    /// Whether it was created in the third-party platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_in3rd_party: Option<bool>,
+    /// Applications subscribed to the audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribed_applications_ids: Option<Vec<i64>>,
+}
+
+/// A customer profile as stored in the state file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfileRecord {
+    /// The integration id (case-sensitive, unique).
+    pub integration_id: String,
+    /// Internal id (0 or absent: assigned on load).
+    #[serde(default)]
+    pub id: i64,
+    /// Creation time, RFC 3339.
+    #[serde(default = "epoch")]
+    pub created: String,
+    /// Last update time, RFC 3339 (defaults to `created`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity: Option<String>,
+    /// Attribute values (each must be defined for `CustomerProfile` and fit its type).
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+    /// Audience ids the profile is a member of.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<i64>,
+    /// Applications that updated the profile (what the Customers tab shows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<i64>,
+}
