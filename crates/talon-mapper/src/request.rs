@@ -1,0 +1,172 @@
+//! The Talon.One HTTP request a mapped event becomes, and how it is rendered.
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::flatten::Leaf;
+use crate::settings::Settings;
+
+/// Characters kept as they are in the integrationId path segment: RFC 3986's
+/// unreserved set. Everything else (`/ # ? %`, spaces, unicode) is
+/// percent-encoded, so the id reaches Talon.One as exactly one segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The path of the customer-profile endpoint, before the integrationId.
+pub const PROFILE_PATH: &str = "/v2/customer_profiles/";
+
+/// One HTTP request to Talon.One's Integration API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// Always `PUT`.
+    pub method: &'static str,
+    /// `{applicationDomain}/v2/customer_profiles/{percent-encoded integrationId}`.
+    pub url: String,
+    /// The integrationId, exactly as the `userId` gave it.
+    pub integration_id: String,
+    /// `Authorization` and `Content-Type`, in that order.
+    pub headers: Vec<(&'static str, Arc<str>)>,
+    /// `{"attributes":{…}}`, keys sorted bytewise.
+    pub body: String,
+    /// Where the path starts in `url`.
+    path_start: usize,
+}
+
+impl Request {
+    pub(crate) fn profile_update(
+        settings: &Settings,
+        integration_id: String,
+        attributes: &[&Leaf<'_>],
+    ) -> Self {
+        let mut url = String::with_capacity(
+            settings.base_url().len() + PROFILE_PATH.len() + integration_id.len() * 3,
+        );
+        url.push_str(settings.base_url());
+        let path_start = url.len();
+        url.push_str(PROFILE_PATH);
+        // Writing to a String cannot fail.
+        let _ = write!(url, "{}", encode_segment(&integration_id));
+        let body = serde_json::to_string(&Body { attributes }).unwrap_or_default();
+        Self {
+            method: "PUT",
+            url,
+            integration_id,
+            headers: vec![
+                ("Authorization", Arc::clone(settings.authorization())),
+                ("Content-Type", Arc::from("application/json")),
+            ],
+            body,
+            path_start,
+        }
+    }
+
+    /// The path and nothing before it: `/v2/customer_profiles/…`.
+    pub fn path(&self) -> &str {
+        &self.url[self.path_start..]
+    }
+
+    /// The value of a header, by exact name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The request for people and snapshots: the request line, the headers
+    /// with the API key redacted, a blank line, then the pretty body.
+    pub fn render(&self) -> String {
+        let mut out = format!("{} {}\n", self.method, self.url);
+        for (name, value) in &self.headers {
+            let value = if *name == "Authorization" {
+                redact(value)
+            } else {
+                value.to_string()
+            };
+            let _ = writeln!(out, "{name}: {value}");
+        }
+        out.push('\n');
+        match serde_json::from_str::<serde_json::Value>(&self.body)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+        {
+            Ok(pretty) => out.push_str(&pretty),
+            Err(_) => out.push_str(&self.body),
+        }
+        out.push('\n');
+        out
+    }
+
+    /// The request as JSON for machines; the API key is redacted unless
+    /// `reveal_key` is set.
+    pub fn to_json(&self, reveal_key: bool) -> serde_json::Value {
+        let headers: serde_json::Map<String, serde_json::Value> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = if *name == "Authorization" && !reveal_key {
+                    redact(value)
+                } else {
+                    value.to_string()
+                };
+                ((*name).to_owned(), value.into())
+            })
+            .collect();
+        serde_json::json!({
+            "method": self.method,
+            "url": self.url,
+            "integrationId": self.integration_id,
+            "headers": headers,
+            "body": serde_json::from_str::<serde_json::Value>(&self.body)
+                .unwrap_or_else(|_| self.body.clone().into()),
+        })
+    }
+}
+
+/// Percent-encodes a string as one URL path segment.
+///
+/// ```
+/// use talon_mapper::request::encode_segment;
+/// assert_eq!(encode_segment("a/b c#d?e%f").to_string(), "a%2Fb%20c%23d%3Fe%25f");
+/// assert_eq!(encode_segment("Jürgen").to_string(), "J%C3%BCrgen");
+/// ```
+pub fn encode_segment(s: &str) -> impl fmt::Display + '_ {
+    utf8_percent_encode(s, SEGMENT)
+}
+
+fn redact(authorization: &str) -> String {
+    match authorization.split_once(' ') {
+        Some((scheme, _)) => format!("{scheme} [redacted]"),
+        None => "[redacted]".to_owned(),
+    }
+}
+
+struct Body<'l, 'a> {
+    attributes: &'l [&'l Leaf<'a>],
+}
+
+impl Serialize for Body<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("attributes", &Attributes(self.attributes))?;
+        map.end()
+    }
+}
+
+struct Attributes<'l, 'a>(&'l [&'l Leaf<'a>]);
+
+impl Serialize for Attributes<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for leaf in self.0 {
+            map.serialize_entry(leaf.key.as_ref(), &leaf.value)?;
+        }
+        map.end()
+    }
+}

@@ -1,0 +1,57 @@
+//! The pure crates must not depend on a runtime or an HTTP stack.
+
+use std::process::Command;
+
+fn normal_dependencies(package: &str) -> Vec<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+            "-p",
+            package,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn the_pure_crates_depend_on_no_runtime_or_http_stack() {
+    for package in ["talon-mapper", "segment-model"] {
+        let deps = normal_dependencies(package);
+        assert!(
+            deps.iter().any(|d| d == "serde_json"),
+            "{package}: cargo tree listed {deps:?}"
+        );
+        for banned in [
+            "tokio",
+            "reqwest",
+            "axum",
+            "hyper",
+            "mio",
+            "rand",
+            "talon-fake",
+        ] {
+            assert!(
+                !deps.iter().any(|d| d == banned),
+                "{package} depends on {banned}"
+            );
+        }
+    }
+}

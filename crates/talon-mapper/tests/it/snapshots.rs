@@ -1,0 +1,26 @@
+//! One snapshot per fixture in `fixtures/segment/`, stored under `snapshots/talon-mapper/`.
+
+use talon_mapper::{map_event, map_json};
+
+use crate::default_settings;
+
+#[test]
+fn every_fixture_maps_as_its_snapshot_says() {
+    let settings = default_settings();
+    insta::glob!("../../../../fixtures/segment", "*.json", |path| {
+        let bytes = std::fs::read(path).expect("fixture is readable");
+        let mapped = map_json(&bytes, &settings);
+        // The typed path must agree with the fast path wherever the event
+        // is a valid `segment_model::Event`.
+        if let Ok(event) = serde_json::from_slice::<segment_model::Event>(&bytes) {
+            assert_eq!(map_event(&event, &settings), mapped, "{}", path.display());
+        }
+        insta::with_settings!({
+            snapshot_path => "../../../../snapshots/talon-mapper",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(mapped.render());
+        });
+    });
+}
