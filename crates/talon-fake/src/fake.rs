@@ -426,6 +426,8 @@ impl Fake {
         let cat = read(&self.inner.catalog);
         let mut profiles = Vec::new();
         self.inner.profiles.for_each_shard(|s| {
+            // Order does not reach output: the list is sorted below.
+            #[allow(clippy::iter_over_hash_type)]
             for (iid, p) in s.iter() {
                 profiles.push(ProfileRecord {
                     integration_id: iid.to_string(),
@@ -1007,6 +1009,8 @@ impl Fake {
 
     fn remove_members(&self, id: u32) {
         self.inner.profiles.for_each_shard(|s| {
+            // Order-independent mutation of every member.
+            #[allow(clippy::iter_over_hash_type)]
             for p in s.values_mut() {
                 if p.is_member(id) {
                     p.set_audience(id, false);
@@ -1030,6 +1034,8 @@ impl Fake {
         let blob = store::encode_values(&mut pairs);
         let now = self.now();
         self.inner.profiles.for_each_shard(|s| {
+            // Order-independent mutation of every member.
+            #[allow(clippy::iter_over_hash_type)]
             for p in s.values_mut() {
                 if p.is_member(id) {
                     p.attrs = store::merge_blobs(&p.attrs, &blob);
@@ -1542,9 +1548,12 @@ fn int_array(v: &Value, pointer: &str) -> Res<Vec<i64>> {
         .collect()
 }
 
+/// Audience ids of a request; `None` for ids that cannot exist (negative or too large).
+type AudienceIds = Vec<Option<u32>>;
+
 /// `audiencesChanges`: an object with both `adds` and `deletes`, arrays of integers.
 /// Ids that do not fit a `u32` are kept as `None` (reported as unknown audiences).
-fn parse_audience_changes(v: &Value) -> Res<(Vec<Option<u32>>, Vec<Option<u32>>)> {
+fn parse_audience_changes(v: &Value) -> Res<(AudienceIds, AudienceIds)> {
     let Value::Object(m) = v else {
         return Err(not_object("/audiencesChanges", v));
     };

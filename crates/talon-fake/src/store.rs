@@ -7,7 +7,7 @@
 //! (see `benches/memory.rs`).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 /// Index of an attribute in the catalog (attributes are never removed, so it is stable).
@@ -176,9 +176,7 @@ impl Profiles {
 
     /// The shard that holds `integration_id`, locked.
     pub(crate) fn shard(&self, integration_id: &str) -> std::sync::MutexGuard<'_, Shard> {
-        let mut h = self.hasher.build_hasher();
-        integration_id.hash(&mut h);
-        let i = (h.finish() as usize) % SHARDS;
+        let i = (self.hasher.hash_one(integration_id) as usize) % SHARDS;
         lock(&self.shards[i])
     }
 

@@ -1,0 +1,12 @@
+//! The one integration-test binary of talon-fake: each module covers one area of `CONTRACT.md`.
+
+mod audiences;
+mod auth;
+mod control;
+mod hygiene;
+mod management;
+mod profiles;
+mod schema;
+mod socket;
+mod state;
+mod support;

@@ -1,0 +1,117 @@
+//! Shared helpers: a fake with the default state and one-shot requests through `router(...)`.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use talon_fake::{Fake, FakeConfig, StateFile, router};
+use tower::ServiceExt;
+
+pub(crate) const IKEY: &str = "ApiKey-v1 segment-demo-integration-key";
+pub(crate) const MKEY: &str = "ManagementKey-v1 segment-demo-management-key";
+
+pub(crate) fn fake() -> Fake {
+    Fake::new(StateFile::default_state(), FakeConfig::default()).expect("default state loads")
+}
+
+/// A response: status and body parsed as JSON (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub(crate) struct Resp {
+    pub(crate) status: StatusCode,
+    pub(crate) json: Value,
+    pub(crate) raw: Vec<u8>,
+}
+
+pub(crate) async fn send(fake: &Fake, req: Request<Body>) -> Resp {
+    let resp = router(fake.clone()).oneshot(req).await.expect("infallible");
+    let status = resp.status();
+    let raw = resp
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes().to_vec())
+        .unwrap_or_default();
+    let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Resp { status, json, raw }
+}
+
+/// A request with an optional `Authorization` value and an optional JSON body.
+pub(crate) async fn call(
+    fake: &Fake,
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+    body: Option<Value>,
+) -> Resp {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(a) = auth {
+        b = b.header("authorization", a);
+    }
+    let body = match body {
+        Some(v) => {
+            b = b.header("content-type", "application/json");
+            Body::from(serde_json::to_vec(&v).expect("json"))
+        }
+        None => Body::empty(),
+    };
+    send(fake, b.body(body).expect("request")).await
+}
+
+/// A raw request with the integration key and the given content type.
+pub(crate) async fn raw(
+    fake: &Fake,
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Resp {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", IKEY);
+    if let Some(ct) = content_type {
+        b = b.header("content-type", ct);
+    }
+    send(fake, b.body(Body::from(body)).expect("request")).await
+}
+
+pub(crate) async fn put_profile(fake: &Fake, id: &str, query: &str, body: Value) -> Resp {
+    call(
+        fake,
+        "PUT",
+        &format!("/v2/customer_profiles/{id}{query}"),
+        Some(IKEY),
+        Some(body),
+    )
+    .await
+}
+
+/// Asserts Talon.One's `ErrorResponseWithStatus` envelope and returns the pointers/parameters of its errors.
+pub(crate) fn assert_error_shape(r: &Resp, status: u16) -> Vec<String> {
+    assert_eq!(r.status.as_u16(), status, "body: {}", r.json);
+    assert!(r.json["message"].is_string(), "message: {}", r.json);
+    assert_eq!(r.json["StatusCode"], status, "{}", r.json);
+    let errors = r.json["errors"].as_array().expect("errors[]");
+    errors
+        .iter()
+        .map(|e| {
+            assert!(e["title"].is_string(), "{e}");
+            assert!(e["details"].is_string(), "{e}");
+            let src = e["source"].as_object().expect("source");
+            assert_eq!(src.len(), 1, "exactly one of pointer/parameter: {e}");
+            src.get("pointer")
+                .or_else(|| src.get("parameter"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The rule recorded for the last journal entry.
+pub(crate) fn last_rule(fake: &Fake) -> String {
+    fake.journal()
+        .last()
+        .map(|e| e.rule.clone())
+        .unwrap_or_default()
+}
