@@ -21,13 +21,14 @@ fn main() {
         ("edge", Scenario::edge()),
     ] {
         let scenario = Scenario {
-            users: 20_000,
+            users: 50_000,
             days: 365,
             max_events: Some(events),
             ..base
         };
         let mut best = f64::MAX;
         let mut bytes = 0usize;
+        let mut emitted = 0;
         for _ in 0..if quick { 1 } else { 3 } {
             let mut generator = Generator::new(scenario.clone(), 7).expect("valid scenario");
             let mut buf = Vec::with_capacity(1 << 17);
@@ -43,12 +44,12 @@ fn main() {
             bytes += buf.len();
             black_box(&buf);
             best = best.min(start.elapsed().as_secs_f64());
-            assert_eq!(generator.emitted(), events);
+            emitted = generator.emitted();
         }
         println!(
-            "gen/{name}: {events} events, {:.1} MB, {:.0} events/s, {:.0} MB/s",
+            "gen/{name}: {emitted} events, {:.1} MB, {:.0} events/s, {:.0} MB/s",
             bytes as f64 / 1e6,
-            events as f64 / best,
+            emitted as f64 / best,
             bytes as f64 / 1e6 / best
         );
     }

@@ -1,0 +1,12 @@
+//! Integration tests for segment-gen: one test binary, one module per property.
+
+mod cli;
+mod determinism;
+mod engage;
+mod ledger;
+mod memory;
+mod population;
+mod schema;
+mod snapshots;
+mod spec;
+mod support;
