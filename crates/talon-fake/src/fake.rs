@@ -107,6 +107,8 @@ pub(crate) struct Shared {
     inflight: Mutex<HashMap<Box<str>, u32>>,
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<FaultEngine>,
+    /// False while the plan has no rules and no rate limit: the front layer then skips the fault lock.
+    pub(crate) faults_active: std::sync::atomic::AtomicBool,
 }
 
 /// Everything but the profiles: small, read on every request.
@@ -186,6 +188,7 @@ impl Fake {
     /// A fake holding `state`. Fails if the state is inconsistent (duplicate ids, unknown references, invalid values).
     pub fn new(state: StateFile, config: FakeConfig) -> Result<Self, StateFileError> {
         let faults = FaultEngine::new(config.faults.clone());
+        let active = faults.is_active();
         let journal = Journal::new(config.journal_cap, config.journal_max_bytes);
         let fake = Self {
             inner: Arc::new(Shared {
@@ -197,6 +200,7 @@ impl Fake {
                 inflight: Mutex::new(HashMap::new()),
                 journal: Mutex::new(journal),
                 faults: Mutex::new(faults),
+                faults_active: std::sync::atomic::AtomicBool::new(active),
                 config,
             }),
         };
@@ -221,13 +225,18 @@ impl Fake {
         self.load(state)?;
         lock(&self.inner.journal).clear();
         let plan = lock(&self.inner.faults).plan().clone();
-        *lock(&self.inner.faults) = FaultEngine::new(plan);
+        self.set_faults(plan);
         Ok(())
     }
 
     /// Replaces the fault plan (counters and coin restart).
     pub fn set_faults(&self, plan: FaultPlan) {
-        *lock(&self.inner.faults) = FaultEngine::new(plan);
+        let engine = FaultEngine::new(plan);
+        let mut guard = lock(&self.inner.faults);
+        self.inner
+            .faults_active
+            .store(engine.is_active(), Ordering::SeqCst);
+        *guard = engine;
     }
 
     /// The current fault plan.
@@ -478,6 +487,25 @@ impl Fake {
         shard
             .get(integration_id)
             .map(|p| cat.profile_json(integration_id, p))
+    }
+
+    /// Sets attributes on a profile as `PUT /v2/customer_profiles/{id}` would for the given
+    /// application, with every rule enforced (seeding and benchmarks, without HTTP).
+    pub fn upsert_profile(
+        &self,
+        application_id: i64,
+        integration_id: &str,
+        attributes: &Map<String, Value>,
+    ) -> Result<(), ApiError> {
+        let app = read(&self.inner.catalog)
+            .app_pos(application_id)
+            .ok_or_else(|| {
+                ApiError::not_found("application.not_found", "applicationId", "application")
+            })?;
+        let mut body = Map::new();
+        body.insert("attributes".to_owned(), Value::Object(attributes.clone()));
+        self.update_profile(app, integration_id, &body, false, false)
+            .map(|_| ())
     }
 
     // ---------------------------------------------------------------- auth
@@ -1278,6 +1306,7 @@ fn unreachable_empty() -> Fake {
             inflight: Mutex::new(HashMap::new()),
             journal: Mutex::new(Journal::new(DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES)),
             faults: Mutex::new(FaultEngine::new(FaultPlan::default())),
+            faults_active: std::sync::atomic::AtomicBool::new(false),
         }),
     }
 }

@@ -138,6 +138,11 @@ impl FaultEngine {
         }
     }
 
+    /// Whether the plan can ever act (any rule or a rate limit).
+    pub(crate) fn is_active(&self) -> bool {
+        !self.plan.rules.is_empty() || self.plan.rate_limit_per_sec.is_some()
+    }
+
     pub(crate) fn plan(&self) -> &FaultPlan {
         &self.plan
     }

@@ -1,6 +1,7 @@
 //! The HTTP surface: [`router`], thin handlers, Talon-shaped extractors, and the front layer
 //! (rate limit, faults, per-profile concurrency, body limit, journal).
 
+use std::borrow::Cow;
 use std::task::{Context, Poll};
 
 use axum::Router;
@@ -511,15 +512,17 @@ const JOURNAL_HEADERS: [header::HeaderName; 3] = [
     header::USER_AGENT,
 ];
 
-fn selected_headers(h: &HeaderMap) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
+fn selected_headers(h: &HeaderMap) -> Vec<(&'static str, Cow<'static, str>)> {
+    let mut out = Vec::with_capacity(4);
     for name in &JOURNAL_HEADERS {
         if let Some(v) = h.get(name) {
             let v = String::from_utf8_lossy(v.as_bytes());
             let v = if *name == header::AUTHORIZATION {
                 redact_authorization(&v)
+            } else if *name == header::CONTENT_TYPE && v == "application/json" {
+                Cow::Borrowed("application/json")
             } else {
-                v.into_owned()
+                Cow::Owned(v.into_owned())
             };
             out.push((name.as_str(), v));
         }
@@ -527,7 +530,7 @@ fn selected_headers(h: &HeaderMap) -> Vec<(&'static str, String)> {
     if let Some(v) = h.get("destination-hostname") {
         out.push((
             "destination-hostname",
-            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            Cow::Owned(String::from_utf8_lossy(v.as_bytes()).into_owned()),
         ));
     }
     out.sort();
@@ -562,63 +565,110 @@ fn fault_status(status: u16, rule: &'static str) -> ApiError {
     ApiError::new(code, rule, msg)
 }
 
+/// What the journal keeps of a request besides its body.
+struct Meta {
+    method: Method,
+    uri: axum::http::Uri,
+    headers: Vec<(&'static str, Cow<'static, str>)>,
+}
+
+impl Meta {
+    fn record(
+        self,
+        fake: &Fake,
+        status: u16,
+        body: Bytes,
+        response_body: Bytes,
+        rule: &'static str,
+    ) {
+        fake.push_journal(move |seq| Record {
+            seq,
+            method: self.method,
+            uri: self.uri,
+            headers: self.headers,
+            body,
+            status,
+            response_body,
+            rule,
+        });
+    }
+
+    fn reject(self, fake: &Fake, e: ApiError) -> Response {
+        self.record(
+            fake,
+            e.status.as_u16(),
+            Bytes::new(),
+            Bytes::from(e.body_bytes()),
+            e.rule,
+        );
+        e.into_response()
+    }
+}
+
 /// Rate limit, faults, per-profile concurrency, body limit, then the handler; every outcome is journalled.
 async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
+    let meta = Meta {
+        method: parts.method.clone(),
+        uri: parts.uri.clone(),
+        headers: selected_headers(&parts.headers),
+    };
     let path = parts.uri.path();
     let profile_id = if parts.method == Method::PUT {
         profile_id_of(path)
     } else {
         None
     };
-    let action = crate::store::lock(&fake.inner.faults).decide(
-        parts.method.as_str(),
-        path,
-        profile_id.as_deref(),
-        tokio::time::Instant::now(),
-    );
-    let record = |status: u16, req_body: Bytes, resp_body: Bytes, rule: &'static str| {
-        let (method, uri, headers) = (
-            parts.method.clone(),
-            parts.uri.clone(),
-            selected_headers(&parts.headers),
-        );
-        fake.push_journal(move |seq| Record {
-            seq,
-            method,
-            uri,
-            headers,
-            body: req_body,
-            status,
-            response_body: resp_body,
-            rule,
-        });
-    };
-    let early = |e: ApiError| {
-        let b = Bytes::from(e.body_bytes());
-        record(e.status.as_u16(), Bytes::new(), b, e.rule);
-        e.into_response()
+    let action = if fake
+        .inner
+        .faults_active
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        crate::store::lock(&fake.inner.faults).decide(
+            parts.method.as_str(),
+            path,
+            profile_id.as_deref(),
+            tokio::time::Instant::now(),
+        )
+    } else {
+        FaultAction::None
     };
     match action {
-        FaultAction::None => {}
-        FaultAction::RateLimited => return early(fault_status(429, "fault.rate_limit")),
+        FaultAction::None | FaultAction::Respond(FaultResponse::DelayMs(_)) => {}
+        FaultAction::RateLimited => {
+            return meta.reject(&fake, fault_status(429, "fault.rate_limit"));
+        }
         FaultAction::Respond(FaultResponse::Status(s)) => {
-            return early(fault_status(s, "fault.status"));
+            return meta.reject(&fake, fault_status(s, "fault.status"));
         }
         FaultAction::Respond(FaultResponse::DropConnection) => {
-            record(0, Bytes::new(), Bytes::new(), "fault.drop_connection");
+            meta.record(
+                &fake,
+                0,
+                Bytes::new(),
+                Bytes::new(),
+                "fault.drop_connection",
+            );
             return Response::new(Body::new(DroppedBody));
         }
-        FaultAction::Respond(FaultResponse::DelayMs(_)) => {}
     }
     // The in-flight slot is taken before any waiting (delay, slow body), as Talon.One queues them.
     let _slot = match &profile_id {
         Some(id) => match fake.hold_profile(id) {
             Some(slot) => Some(slot),
             None => {
-                return early(
-                    ApiError::new(StatusCode::CONFLICT, "profile.concurrent_updates", "Too many requests are updating this profile at the same time")
-                        .parameter("integrationId", "Too many parallel requests", "avoid parallel requests for the same customer profile; send them sequentially".to_owned()),
+                return meta.reject(
+                    &fake,
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        "profile.concurrent_updates",
+                        "Too many requests are updating this profile at the same time",
+                    )
+                    .parameter(
+                        "integrationId",
+                        "Too many parallel requests",
+                        "avoid parallel requests for the same customer profile; send them sequentially".to_owned(),
+                    ),
                 );
             }
         },
@@ -646,7 +696,7 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return early(too_large());
+        return meta.reject(&fake, too_large());
     }
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
@@ -654,19 +704,23 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
             let is_limit = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
                 || e.to_string().contains("length limit");
-            return early(if is_limit {
-                too_large()
-            } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "body.unreadable",
-                    "The request body could not be read",
-                )
-            });
+            return meta.reject(
+                &fake,
+                if is_limit {
+                    too_large()
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "body.unreadable",
+                        "The request body could not be read",
+                    )
+                },
+            );
         }
     };
-    let req = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
-    let resp = next.run(req).await;
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes.clone())))
+        .await;
     let rule = resp
         .extensions()
         .get::<Decided>()
@@ -675,7 +729,7 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let rbytes = axum::body::to_bytes(rbody, usize::MAX)
         .await
         .unwrap_or_default();
-    tracing::debug!(method = %parts.method, path = %parts.uri.path(), status = rparts.status.as_u16(), rule, "request");
-    record(rparts.status.as_u16(), bytes, rbytes.clone(), rule);
+    tracing::debug!(method = %meta.method, path = %meta.uri.path(), status = rparts.status.as_u16(), rule, "request");
+    meta.record(&fake, rparts.status.as_u16(), bytes, rbytes.clone(), rule);
     Response::from_parts(rparts, Body::from(rbytes))
 }

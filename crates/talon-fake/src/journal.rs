@@ -60,7 +60,7 @@ pub(crate) struct Record {
     pub(crate) seq: u64,
     pub(crate) method: axum::http::Method,
     pub(crate) uri: axum::http::Uri,
-    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
     pub(crate) body: Bytes,
     pub(crate) status: u16,
     pub(crate) response_body: Bytes,
@@ -81,7 +81,7 @@ impl Record {
             headers: self
                 .headers
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).to_owned(), v.to_string()))
                 .collect(),
             body: String::from_utf8_lossy(&self.body).into_owned(),
             status: self.status,
@@ -158,10 +158,12 @@ impl Journal {
 }
 
 /// Redacts a key in an `Authorization` value, keeping the scheme: `ApiKey-v1 <redacted>`.
-pub(crate) fn redact_authorization(v: &str) -> String {
+pub(crate) fn redact_authorization(v: &str) -> std::borrow::Cow<'static, str> {
     match v.split_once(' ') {
-        Some((scheme, _)) => format!("{scheme} <redacted>"),
-        None => "<redacted>".to_owned(),
+        Some(("ApiKey-v1", _)) => "ApiKey-v1 <redacted>".into(),
+        Some(("ManagementKey-v1", _)) => "ManagementKey-v1 <redacted>".into(),
+        Some((scheme, _)) => format!("{scheme} <redacted>").into(),
+        None => "<redacted>".into(),
     }
 }
 
