@@ -275,7 +275,7 @@ impl Diagnostic {
     /// The order diagnostics are reported in: by subject, then code, then
     /// text, so it never depends on the order of keys in the input.
     pub(crate) fn sort(diagnostics: &mut [Diagnostic]) {
-        diagnostics.sort_by(|a, b| {
+        diagnostics.sort_unstable_by(|a, b| {
             (a.kind.subject(), a.kind.code())
                 .cmp(&(b.kind.subject(), b.kind.code()))
                 .then_with(|| a.kind.to_string().cmp(&b.kind.to_string()))

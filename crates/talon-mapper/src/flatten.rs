@@ -142,9 +142,38 @@ pub struct Leaf<'a> {
     /// The flattened key: the path's keys joined with [`SEPARATOR`].
     pub key: Cow<'a, str>,
     /// End offsets in `key` of every path segment but the last.
-    ends: Vec<u32>,
+    ends: Ends,
     /// The value.
     pub value: FlatValue<'a>,
+}
+
+/// Segment end offsets, inline for the usual shallow paths (no allocation).
+#[derive(Debug, Clone, PartialEq)]
+enum Ends {
+    Inline(u8, [u32; 3]),
+    Heap(Vec<u32>),
+}
+
+impl Ends {
+    const EMPTY: Self = Self::Inline(0, [0; 3]);
+
+    fn from_slice(ends: &[u32]) -> Self {
+        match ends.len() {
+            len @ 0..=3 => {
+                let mut inline = [0; 3];
+                inline[..len].copy_from_slice(ends);
+                Self::Inline(len as u8, inline)
+            }
+            _ => Self::Heap(ends.to_vec()),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Self::Inline(len, ends) => &ends[..usize::from(*len)],
+            Self::Heap(ends) => ends,
+        }
+    }
 }
 
 impl<'a> Leaf<'a> {
@@ -152,19 +181,19 @@ impl<'a> Leaf<'a> {
     pub fn top_level(key: impl Into<Cow<'a, str>>, value: FlatValue<'a>) -> Self {
         Self {
             key: key.into(),
-            ends: Vec::new(),
+            ends: Ends::EMPTY,
             value,
         }
     }
 
     /// How many keys deep the leaf sits (1 for a top-level trait).
     pub fn depth(&self) -> usize {
-        self.ends.len() + 1
+        self.ends.as_slice().len() + 1
     }
 
     /// The keys of the path, outermost first.
     pub fn segments(&self) -> impl Iterator<Item = &str> + '_ {
-        segments(&self.key, &self.ends)
+        segments(&self.key, self.ends.as_slice())
     }
 
     /// The path for people: keys joined with `.` (a key that holds `.`,
@@ -350,7 +379,7 @@ impl<'a> Builder<'a> {
         let leaf = if self.ends.is_empty() {
             Leaf {
                 key: segment,
-                ends: Vec::new(),
+                ends: Ends::EMPTY,
                 value,
             }
         } else {
@@ -360,7 +389,7 @@ impl<'a> Builder<'a> {
             key.push_str(&segment);
             Leaf {
                 key: Cow::Owned(key),
-                ends: self.ends.clone(),
+                ends: Ends::from_slice(&self.ends),
                 value,
             }
         };
@@ -412,7 +441,7 @@ impl<'a> Builder<'a> {
             mut diagnostics,
             ..
         } = self;
-        leaves.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| precedence(a, b)));
+        leaves.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| precedence(a, b)));
         let mut unique: Vec<Leaf<'a>> = Vec::with_capacity(leaves.len());
         for leaf in leaves {
             match unique.last() {

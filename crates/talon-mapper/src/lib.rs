@@ -324,8 +324,8 @@ fn map_view(view: View<'_>, settings: &Settings) -> Mapped {
     }
 
     // Rules 4 to 6.
-    let flattened = view.traits.unwrap_or_default();
-    diagnostics.extend(flattened.diagnostics.iter().cloned());
+    let mut flattened = view.traits.unwrap_or_default();
+    diagnostics.append(&mut flattened.diagnostics);
     let mut sent = Vec::with_capacity(flattened.leaves.len());
     let mut engage_found = false;
     for leaf in &flattened.leaves {

@@ -53,6 +53,7 @@ impl Request {
         url.push_str(PROFILE_PATH);
         // Writing to a String cannot fail.
         let _ = write!(url, "{}", encode_segment(&integration_id));
+        // Serializing strings, numbers and bools cannot fail.
         let body = serde_json::to_string(&Body { attributes }).unwrap_or_default();
         Self {
             method: "PUT",
@@ -60,7 +61,7 @@ impl Request {
             integration_id,
             headers: vec![
                 ("Authorization", Arc::clone(settings.authorization())),
-                ("Content-Type", Arc::from("application/json")),
+                ("Content-Type", Arc::clone(settings.content_type())),
             ],
             body,
             path_start,

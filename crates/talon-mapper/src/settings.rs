@@ -27,10 +27,16 @@ pub struct Settings {
     base_url: String,
     /// Sorted, unique.
     custom_attributes: Vec<String>,
+    /// The same names sorted by (length, bytes): a lookup then compares
+    /// lengths first and bytes only between names of equal length.
+    lookup: Vec<String>,
     /// `Authorization` header value, shared by every request.
     authorization: Arc<str>,
-    /// Lowercased, `.`→`_` form of each configured name → the names.
-    near: BTreeMap<String, Vec<String>>,
+    /// `Content-Type` header value, shared by every request.
+    content_type: Arc<str>,
+    /// `(near form, name)` of each configured name, sorted: the near form
+    /// is lowercased with `.` as `_`.
+    near: Vec<(Vec<u8>, String)>,
 }
 
 /// One problem with the settings. Every problem is reported, not just the first.
@@ -169,17 +175,15 @@ pub fn is_valid_attribute_name(name: &str) -> bool {
 }
 
 /// The form two names share when they differ only by ASCII case or by `.`
-/// where `_` belongs.
-fn near_form(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '.' {
-                '_'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect()
+/// where `_` belongs, byte by byte (no allocation).
+fn near_form(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes().map(|b| {
+        if b == b'.' {
+            b'_'
+        } else {
+            b.to_ascii_lowercase()
+        }
+    })
 }
 
 pub(crate) fn json_type(value: &Value) -> &'static str {
@@ -273,17 +277,22 @@ impl Settings {
         let (Some(api_key), Some(base_url)) = (api_key, base_url) else {
             return (None, problems);
         };
-        let mut near: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for name in &attributes {
-            near.entry(near_form(name)).or_default().push(name.clone());
-        }
+        let mut near: Vec<(Vec<u8>, String)> = attributes
+            .iter()
+            .map(|name| (near_form(name).collect(), name.clone()))
+            .collect();
+        near.sort_unstable();
         let mut custom_attributes = attributes;
         custom_attributes.sort_unstable();
+        let mut lookup = custom_attributes.clone();
+        lookup.sort_unstable_by(|a, b| by_length(a, b));
         let settings = Self {
             authorization: Arc::from(format!("ApiKey-v1 {api_key}")),
+            content_type: Arc::from("application/json"),
             api_key: api_key.to_owned(),
             base_url,
             custom_attributes,
+            lookup,
             near,
         };
         (Some(settings), problems)
@@ -309,23 +318,39 @@ impl Settings {
         &self.authorization
     }
 
+    /// The `Content-Type` header value: `application/json`.
+    pub fn content_type(&self) -> &Arc<str> {
+        &self.content_type
+    }
+
     /// Whether `key` is listed in Custom Attributes, byte for byte.
     pub fn is_configured(&self, key: &str) -> bool {
-        self.custom_attributes
-            .binary_search_by(|name| name.as_str().cmp(key))
+        self.lookup
+            .binary_search_by(|name| by_length(name, key))
             .is_ok()
     }
 
     /// For a key that is not listed: the listed name it nearly matches.
     pub fn near_miss(&self, key: &str) -> Option<NearMiss<'_>> {
-        let candidates = self.near.get(&near_form(key))?;
-        let name = candidates.iter().find(|name| name.as_str() != key)?;
+        let start = self
+            .near
+            .partition_point(|(form, _)| form.iter().copied().lt(near_form(key)));
+        let (_, name) = self.near[start..]
+            .iter()
+            .take_while(|(form, _)| form.iter().copied().eq(near_form(key)))
+            .find(|(_, name)| name.as_str() != key)?;
         Some(if name.contains('.') {
             NearMiss::Dotted(name)
         } else {
             NearMiss::Case(name)
         })
     }
+}
+
+fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 fn string_field<'v>(

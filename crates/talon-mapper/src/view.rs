@@ -50,7 +50,13 @@ pub(crate) enum Personas<'a> {
 
 impl<'a> View<'a> {
     pub(crate) fn from_json(json: &'a [u8]) -> Result<Self, serde_json::Error> {
-        let ObjectOnly(raw) = serde_json::from_slice::<ObjectOnly<RawEvent<'a>>>(json)?;
+        // Validating the whole line at once is faster than serde_json's
+        // per-string checks; invalid UTF-8 goes to the slice reader, whose
+        // error says where.
+        let ObjectOnly(raw) = match std::str::from_utf8(json) {
+            Ok(text) => serde_json::from_str::<ObjectOnly<RawEvent<'a>>>(text)?,
+            Err(_) => serde_json::from_slice::<ObjectOnly<RawEvent<'a>>>(json)?,
+        };
         let personas = raw.context.map(|c| c.0).unwrap_or_default();
         Ok(Self {
             kind: raw.kind.map(|s| s.0),
