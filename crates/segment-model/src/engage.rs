@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn snake_case_follows_the_documented_rules() {
         let cases = [
-            ("Order Completed Last 30 Days", "order_completed_last_30_days"),
+            (
+                "Order Completed Last 30 Days",
+                "order_completed_last_30_days",
+            ),
             ("order_completed_last_30days", "order_completed_last_30days"),
             ("First-Time Shopper!", "first_time_shopper"),
             ("highValueUsers", "high_value_users"),
@@ -143,7 +146,12 @@ mod tests {
         // Every char after a lowercase and an uppercase ASCII letter, plus
         // every char alone: covers camel boundaries and odd case mappings.
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            for input in [c.to_string(), format!("a{c}b"), format!("A{c}"), format!("{c}A")] {
+            for input in [
+                c.to_string(),
+                format!("a{c}b"),
+                format!("A{c}"),
+                format!("{c}A"),
+            ] {
                 let once = snake_case(&input);
                 assert_eq!(snake_case(&once), once, "input {input:?}");
             }

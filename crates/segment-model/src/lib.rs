@@ -247,7 +247,10 @@ mod tests {
     fn an_unknown_type_is_kept_by_name() {
         let event: Event = serde_json::from_str(r#"{"type":"delete"}"#).unwrap();
         assert_eq!(event.kind, EventType::Other("delete".into()));
-        assert_eq!(serde_json::to_string(&event).unwrap(), r#"{"type":"delete"}"#);
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            r#"{"type":"delete"}"#
+        );
     }
 
     #[test]
