@@ -7,7 +7,7 @@
 //! and applied to the ledger only when it is taken, so `max_events` cuts the
 //! stream and the ledger at the same place.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use rand::SeedableRng;
@@ -449,28 +449,13 @@ impl Generator {
     }
 
     /// The ground truth for the events emitted so far; after the iterator
-    /// is exhausted, the final truth.
+    /// is exhausted, the final truth. Holds every user's traits as
+    /// `serde_json::Value`s: for very large runs prefer
+    /// [`Generator::write_ledger`], which streams the same JSON.
     pub fn ledger(&self) -> Ledger {
-        let slots = self.schema.slots.len();
-        let mut users = BTreeMap::new();
-        let mut buf = Vec::new();
-        for (u, user) in self.users.iter().enumerate() {
-            if !self.identified[u] {
-                continue;
-            }
-            let mut traits = Vec::new();
-            for (s, slot) in self.schema.slots.iter().enumerate() {
-                let code = self.ledger_codes[u * slots + s];
-                if code != UNSET {
-                    traits.push(TraitValue {
-                        path: slot.path.clone(),
-                        value: self.value(&mut buf, slot.render, user, code),
-                    });
-                }
-            }
-            traits.sort_by(|a, b| a.path.cmp(&b.path));
-            users.insert(user.id.to_string(), UserLedger { traits });
-        }
+        let users = (0..self.users.len())
+            .filter_map(|u| Some((self.users[u].id.to_string(), self.user_ledger(u)?)))
+            .collect();
         let audiences = self
             .audiences
             .iter()
@@ -479,61 +464,32 @@ impl Generator {
                 key: aud.def.key.clone(),
                 name: aud.def.name.clone(),
                 computation_id: aud.def.computation_id.clone(),
-                members: self
-                    .users
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(u, user)| {
-                        let m = self.membership[u * self.audiences.len() + a];
-                        let sent = m & (SENT_TRUE | SENT_FALSE);
-                        (sent != 0).then(|| (user.id.to_string(), sent == SENT_TRUE))
-                    })
+                members: (0..self.users.len())
+                    .filter_map(|u| Some((self.users[u].id.to_string(), self.member(u, a)?)))
                     .collect(),
             })
             .collect();
         let computed_traits = self
             .computed
             .iter()
-            .map(|ct| ComputedTraitLedger {
+            .enumerate()
+            .map(|(c, ct)| ComputedTraitLedger {
                 key: ct.def.key.clone(),
                 name: ct.def.name.clone(),
                 computation_id: ct.def.computation_id.clone(),
                 kind: ct.def.kind,
-                values: self
-                    .users
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(u, user)| {
-                        let code = self.ledger_codes[u * slots + usize::from(ct.slot)];
-                        (code != UNSET).then(|| {
-                            let slot = &self.schema.slots[usize::from(ct.slot)];
-                            (
-                                user.id.to_string(),
-                                self.value(&mut buf, slot.render, user, code),
-                            )
-                        })
+                values: (0..self.users.len())
+                    .filter_map(|u| {
+                        Some((self.users[u].id.to_string(), self.computed_value(u, c)?))
                     })
                     .collect(),
             })
             .collect();
-        let counts = Counts {
-            by_type: [("identify", self.by_type[0]), ("track", self.by_type[1])]
-                .into_iter()
-                .filter(|(_, n)| *n > 0)
-                .map(|(k, n)| (k.to_owned(), n))
-                .collect(),
-            by_kind: EventKind::ALL
-                .iter()
-                .zip(self.by_kind)
-                .filter(|(_, n)| *n > 0)
-                .map(|(k, n)| (k.as_str().to_owned(), n))
-                .collect(),
-        };
         Ledger {
             seed: self.seed,
             profile: self.scenario.profile,
             events: self.emitted,
-            counts,
+            counts: self.counts(),
             users,
             audiences,
             computed_traits,
@@ -545,10 +501,67 @@ impl Generator {
         self.ledger()
     }
 
-    fn value(&self, buf: &mut Vec<u8>, render: Render, user: &User, code: u32) -> Value {
-        buf.clear();
-        values::render(buf, render, user, code);
-        serde_json::from_slice(buf).expect("rendered values are valid JSON")
+    /// Writes [`Generator::ledger`] as compact JSON, one user at a time, so
+    /// memory stays near the generator's own state even for millions of
+    /// users. The bytes equal `serde_json::to_writer(writer, &self.ledger())`.
+    pub fn write_ledger<W: Write>(&self, writer: W) -> serde_json::Result<()> {
+        let mut order: Vec<u32> = (0..self.users.len() as u32).collect();
+        order.sort_by(|&a, &b| self.users[a as usize].id.cmp(&self.users[b as usize].id));
+        serde_json::to_writer(writer, &stream::LedgerRef { g: self, order })
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            by_type: [("identify", self.by_type[0]), ("track", self.by_type[1])]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| (k.to_owned(), n))
+                .collect(),
+            by_kind: EventKind::ALL
+                .iter()
+                .zip(self.by_kind)
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| (k.as_str().to_owned(), n))
+                .collect(),
+        }
+    }
+
+    /// User `u`'s final traits, if an Identify ever carried their userId.
+    fn user_ledger(&self, u: usize) -> Option<UserLedger> {
+        if !self.identified[u] {
+            return None;
+        }
+        let slots = self.schema.slots.len();
+        let mut traits: Vec<TraitValue> = self
+            .schema
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(s, slot)| {
+                let code = self.ledger_codes[u * slots + s];
+                (code != UNSET).then(|| TraitValue {
+                    path: slot.path.clone(),
+                    value: value(slot.render, &self.users[u], code),
+                })
+            })
+            .collect();
+        traits.sort_by(|a, b| a.path.cmp(&b.path));
+        Some(UserLedger { traits })
+    }
+
+    /// The last membership value sent to user `u` for audience `a`.
+    fn member(&self, u: usize, a: usize) -> Option<bool> {
+        match self.membership[u * self.audiences.len() + a] & (SENT_TRUE | SENT_FALSE) {
+            0 => None,
+            sent => Some(sent == SENT_TRUE),
+        }
+    }
+
+    /// The last value of computed trait `c` sent to user `u`.
+    fn computed_value(&self, u: usize, c: usize) -> Option<Value> {
+        let slot = usize::from(self.computed[c].slot);
+        let code = self.ledger_codes[u * self.schema.slots.len() + slot];
+        (code != UNSET).then(|| value(self.schema.slots[slot].render, &self.users[u], code))
     }
 
     // ---- simulation ----------------------------------------------------
@@ -671,8 +684,8 @@ impl Generator {
             self.finish_traits(start);
             self.push(EventKind::Login, u, source, start);
             if client {
-                let device = below(&mut self.rng, u32::from(devices.max(1))) as u8;
-                self.set_device(device);
+                // The browser of the anonymous identifies, if any.
+                self.set_device(0);
             }
         } else if day > login_day && chance(&mut self.rng, self.scenario.daily_update_share) {
             let start = self.pending_traits.len();
@@ -1205,6 +1218,122 @@ impl Generator {
             out.push(b'}');
         }
         out.push(b'}');
+    }
+}
+
+/// The JSON value `code` renders to.
+fn value(render: Render, user: &User, code: u32) -> Value {
+    let mut buf = Vec::new();
+    values::render(&mut buf, render, user, code);
+    serde_json::from_slice(&buf).expect("rendered values are valid JSON")
+}
+
+/// Serializers that write the ledger without materialising it.
+mod stream {
+    use serde::Serialize;
+    use serde::ser::{SerializeStruct, Serializer};
+
+    use super::Generator;
+
+    pub(super) struct LedgerRef<'a> {
+        pub(super) g: &'a Generator,
+        /// User numbers sorted by userId, the order of the ledger's maps.
+        pub(super) order: Vec<u32>,
+    }
+
+    struct Users<'a>(&'a LedgerRef<'a>);
+    struct Audiences<'a>(&'a LedgerRef<'a>);
+    struct Audience<'a>(&'a LedgerRef<'a>, usize);
+    struct Members<'a>(&'a LedgerRef<'a>, usize);
+    struct ComputedAll<'a>(&'a LedgerRef<'a>);
+    struct Computed<'a>(&'a LedgerRef<'a>, usize);
+    struct Values<'a>(&'a LedgerRef<'a>, usize);
+
+    impl LedgerRef<'_> {
+        fn ids(&self) -> impl Iterator<Item = (usize, &str)> {
+            self.order
+                .iter()
+                .map(|&u| (u as usize, &*self.g.users[u as usize].id))
+        }
+    }
+
+    impl Serialize for LedgerRef<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Ledger", 7)?;
+            st.serialize_field("seed", &self.g.seed)?;
+            st.serialize_field("profile", &self.g.scenario.profile)?;
+            st.serialize_field("events", &self.g.emitted)?;
+            st.serialize_field("counts", &self.g.counts())?;
+            st.serialize_field("users", &Users(self))?;
+            st.serialize_field("audiences", &Audiences(self))?;
+            st.serialize_field("computed_traits", &ComputedAll(self))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Users<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let g = self.0.g;
+            s.collect_map(
+                self.0
+                    .ids()
+                    .filter_map(|(u, id)| Some((id, g.user_ledger(u)?))),
+            )
+        }
+    }
+
+    impl Serialize for Audiences<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq((0..self.0.g.audiences.len()).map(|a| Audience(self.0, a)))
+        }
+    }
+
+    impl Serialize for Audience<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let def = &self.0.g.audiences[self.1].def;
+            let mut st = s.serialize_struct("AudienceLedger", 4)?;
+            st.serialize_field("key", &def.key)?;
+            st.serialize_field("name", &def.name)?;
+            st.serialize_field("computation_id", &def.computation_id)?;
+            st.serialize_field("members", &Members(self.0, self.1))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Members<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let (r, a) = (self.0, self.1);
+            s.collect_map(r.ids().filter_map(|(u, id)| Some((id, r.g.member(u, a)?))))
+        }
+    }
+
+    impl Serialize for ComputedAll<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq((0..self.0.g.computed.len()).map(|c| Computed(self.0, c)))
+        }
+    }
+
+    impl Serialize for Computed<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let def = &self.0.g.computed[self.1].def;
+            let mut st = s.serialize_struct("ComputedTraitLedger", 5)?;
+            st.serialize_field("key", &def.key)?;
+            st.serialize_field("name", &def.name)?;
+            st.serialize_field("computation_id", &def.computation_id)?;
+            st.serialize_field("kind", &def.kind)?;
+            st.serialize_field("values", &Values(self.0, self.1))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Values<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let (r, c) = (self.0, self.1);
+            s.collect_map(
+                r.ids()
+                    .filter_map(|(u, id)| Some((id, r.g.computed_value(u, c)?))),
+            )
+        }
     }
 }
 

@@ -65,7 +65,7 @@ fn run(args: &GenArgs) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = &args.ledger {
         let file = File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
         let mut writer = BufWriter::new(file);
-        serde_json::to_writer_pretty(&mut writer, &generator.ledger())?;
+        generator.write_ledger(&mut writer)?;
         writer.write_all(b"\n")?;
         writer.flush()?;
     }

@@ -74,3 +74,53 @@ fn message_ids_are_unique_within_a_run() {
         .collect();
     assert_eq!(ids.len(), run.lines.len());
 }
+
+#[test]
+fn an_empty_scenario_yields_no_events_and_an_empty_ledger() {
+    for scenario in [small(0, 10), small(10, 0)] {
+        let run = run(scenario, 1);
+        assert!(run.lines.is_empty());
+        assert_eq!(run.ledger.events, 0);
+        assert!(run.ledger.users.is_empty());
+    }
+}
+
+#[test]
+fn an_invalid_scenario_is_refused_with_the_field_named() {
+    let err = Generator::new(
+        Scenario {
+            unicode_share: f64::NAN,
+            ..Scenario::default()
+        },
+        1,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("unicode_share must be between 0 and 1"),
+        "{err}"
+    );
+    let err = Generator::new(
+        Scenario {
+            numeric_share: 0.9,
+            mixed_case_share: 0.9,
+            ..Scenario::default()
+        },
+        1,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("sum to"), "{err}");
+}
+
+#[test]
+fn a_scenario_file_names_only_what_it_changes() {
+    let scenario: Scenario = serde_json::from_str(r#"{"users": 5}"#).unwrap();
+    assert_eq!(
+        scenario,
+        Scenario {
+            users: 5,
+            ..Scenario::default()
+        }
+    );
+    assert!(serde_json::from_str::<Scenario>(r#"{"userz": 5}"#).is_err());
+}

@@ -129,3 +129,20 @@ fn the_ledger_json_has_the_documented_shape() {
     let back: segment_gen::Ledger = serde_json::from_str(&json).unwrap();
     assert_eq!(back, run.ledger);
 }
+
+#[test]
+fn the_streamed_ledger_json_equals_the_serialized_ledger() {
+    for scenario in [
+        small(300, 10),
+        Scenario {
+            audience_track_events: true,
+            ..small_edge(200, 8)
+        },
+    ] {
+        let mut generator = Generator::new(scenario, 38).unwrap();
+        generator.write_ndjson(&mut std::io::sink()).unwrap();
+        let mut streamed = Vec::new();
+        generator.write_ledger(&mut streamed).unwrap();
+        assert_eq!(streamed, serde_json::to_vec(&generator.ledger()).unwrap());
+    }
+}
