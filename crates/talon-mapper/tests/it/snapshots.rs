@@ -24,3 +24,22 @@ fn every_fixture_maps_as_its_snapshot_says() {
         });
     });
 }
+
+#[test]
+fn every_snapshot_belongs_to_a_fixture() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let fixtures: Vec<String> = std::fs::read_dir(format!("{root}/fixtures/segment"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for entry in std::fs::read_dir(format!("{root}/snapshots/talon-mapper")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let fixture = name
+            .strip_prefix("every_fixture_maps_as_its_snapshot_says@")
+            .and_then(|rest| rest.strip_suffix(".snap"));
+        assert!(
+            fixture.is_some_and(|f| fixtures.iter().any(|x| x == f)),
+            "snapshots/talon-mapper/{name} belongs to no fixture: delete it"
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! Integration tests of the `talon-harness` binary, run as a user runs it.
+
+// Tests run the binary and read fixtures; the IO ban is for library code.
+#![allow(clippy::disallowed_methods)]
+
+mod cli;
+mod map;
+
+use std::process::{Command, Output};
+
+/// Runs `talon-harness` with `args`, feeding `stdin`.
+pub(crate) fn harness(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("stdin is written");
+    child.wait_with_output().expect("the binary ends")
+}
+
+/// A path under the repository root.
+pub(crate) fn repo(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}

@@ -1,0 +1,80 @@
+//! `talon-harness map`: one result per input event.
+
+use serde_json::Value;
+
+use crate::{harness, repo};
+
+#[test]
+fn map_reports_one_result_per_fixture() {
+    let output = harness(&["map", "--format", "ndjson"], b"");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let fixtures = std::fs::read_dir(repo("fixtures/segment")).unwrap().count();
+    assert_eq!(lines.len(), fixtures);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["outcome"] == "send" || l["outcome"] == "skip")
+    );
+    assert!(lines.iter().all(|l| {
+        !l.to_string()
+            .contains("dbc644d33aa74d582bd9479c59e16f970fe13bf3")
+    }));
+}
+
+#[test]
+fn map_reads_ndjson_from_stdin_and_reports_bad_lines() {
+    let input = b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@b.c\"}}\n\n{not json\n{\"type\":\"track\",\"userId\":\"u1\"}\n";
+    let output = harness(
+        &["map", "--events", "-", "--format", "ndjson", "--reveal-key"],
+        input,
+    );
+    assert!(output.status.success());
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "the blank line is not an event");
+    assert_eq!(lines[0]["source"], "-:1");
+    assert_eq!(
+        lines[0]["request"]["body"],
+        serde_json::json!({"attributes": {"email": "a@b.c"}})
+    );
+    assert_eq!(
+        lines[0]["request"]["headers"]["Authorization"],
+        "ApiKey-v1 dbc644d33aa74d582bd9479c59e16f970fe13bf3"
+    );
+    assert_eq!(lines[1]["source"], "-:3");
+    assert_eq!(lines[1]["skip"]["reason"], "invalid_event");
+    assert_eq!(lines[2]["skip"]["reason"], "unsupported_type");
+}
+
+#[test]
+fn invalid_settings_are_reported_all_at_once_with_exit_code_2() {
+    let dir = std::env::temp_dir().join(format!("talon-harness-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("settings.json");
+    std::fs::write(
+        &path,
+        r#"{"apiKey":"","applicationDomain":"demo.talon.one","customAttributes":["a.b"]}"#,
+    )
+    .unwrap();
+    let output = harness(
+        &["map", "--settings", path.to_str().unwrap(), "--events", "-"],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`apiKey` is empty"), "{stderr}");
+    assert!(stderr.contains("is not an absolute URL"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
