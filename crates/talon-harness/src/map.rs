@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use talon_mapper::map_json;
+use talon_mapper::{Level, map_json};
 
 use crate::{Error, Exit, input};
 
@@ -25,6 +25,10 @@ pub(crate) struct Args {
     /// Show the API key in output instead of redacting it.
     #[arg(long)]
     reveal_key: bool,
+    /// Exit with code 1 when any event gets a warning (a case mismatch, a
+    /// collision, an unsendable value…): a gate for CI.
+    #[arg(long)]
+    fail_on_warning: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -33,7 +37,8 @@ enum Format {
     Ndjson,
 }
 
-/// Maps every event and prints one result per event. Exit 0.
+/// Maps every event and prints one result per event. Exit 0, or 1 with
+/// `--fail-on-warning` when any event got a warning.
 pub(crate) fn run(args: &Args) -> Result<Exit, Error> {
     let (settings, problems) = input::settings(args.settings.as_deref())?;
     for problem in &problems {
@@ -46,9 +51,12 @@ pub(crate) fn run(args: &Args) -> Result<Exit, Error> {
     let events = input::events(&path)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut sent, mut skipped) = (0usize, 0usize);
+    let (mut sent, mut skipped, mut warned) = (0usize, 0usize, 0usize);
     for event in &events {
         let mapped = map_json(&event.bytes, &settings);
+        if mapped.diagnostics.iter().any(|d| d.level == Level::Warning) {
+            warned += 1;
+        }
         if mapped.request().is_some() {
             sent += 1;
         } else {
@@ -74,8 +82,12 @@ pub(crate) fn run(args: &Args) -> Result<Exit, Error> {
         source,
     })?;
     eprintln!(
-        "{} events: {sent} mapped to requests, {skipped} skipped",
+        "{} events: {sent} mapped to requests, {skipped} skipped, {warned} with warnings",
         events.len()
     );
-    Ok(Exit::Success)
+    Ok(if args.fail_on_warning && warned > 0 {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
 }

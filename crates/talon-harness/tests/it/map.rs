@@ -78,3 +78,14 @@ fn invalid_settings_are_reported_all_at_once_with_exit_code_2() {
     assert!(stderr.contains("is not an absolute URL"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn fail_on_warning_exits_1_only_when_an_event_warns() {
+    let clean = b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@b.c\"}}\n";
+    let output = harness(&["map", "--events", "-", "--fail-on-warning"], clean);
+    assert_eq!(output.status.code(), Some(0));
+    let warns = b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"Email\":\"a@b.c\"}}\n";
+    let output = harness(&["map", "--events", "-", "--fail-on-warning"], warns);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("did you mean `email`?"));
+}
