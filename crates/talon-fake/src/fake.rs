@@ -5,7 +5,7 @@
 //! an `.await`. Every mutating method validates the whole request before it
 //! touches state, so a rejected request changes nothing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -21,7 +21,7 @@ use crate::rules::{self, AttrType, Entity};
 use crate::state_file::{
     Application, Attribute, Audience, IntegrationKey, ProfileRecord, StateFile, StateFileError,
 };
-use crate::store::{self, AttrIdx, Profile, Profiles, lock};
+use crate::store::{self, AttrIdx, FxHashMap, Profile, Profiles, lock};
 
 /// Where `created` and `lastActivity` timestamps come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ pub(crate) struct Shared {
     catalog: RwLock<Catalog>,
     profiles: Profiles,
     next_profile_id: AtomicU32,
-    inflight: Mutex<HashMap<Box<str>, u32>>,
+    inflight: Mutex<FxHashMap<Box<str>, u32>>,
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<FaultEngine>,
     /// False while the plan has no rules and no rate limit: the front layer then skips the fault lock.
@@ -116,11 +116,11 @@ pub(crate) struct Shared {
 pub(crate) struct Catalog {
     account_id: i64,
     applications: Vec<Application>,
-    integration_keys: HashMap<String, usize>,
+    integration_keys: FxHashMap<String, usize>,
     management_keys: HashSet<String>,
     /// Indexed by [`AttrIdx`]; never reordered, never shrunk.
     attributes: Vec<Attribute>,
-    profile_attrs: HashMap<Box<str>, (AttrIdx, AttrType)>,
+    profile_attrs: FxHashMap<Box<str>, (AttrIdx, AttrType)>,
     audiences: BTreeMap<u32, Audience>,
     next_attribute_id: i64,
     next_audience_id: u32,
@@ -197,7 +197,7 @@ impl Fake {
                 catalog: RwLock::new(Catalog::default()),
                 profiles: Profiles::new(),
                 next_profile_id: AtomicU32::new(1),
-                inflight: Mutex::new(HashMap::new()),
+                inflight: Mutex::new(FxHashMap::default()),
                 journal: Mutex::new(journal),
                 faults: Mutex::new(faults),
                 faults_active: std::sync::atomic::AtomicBool::new(active),
@@ -1303,7 +1303,7 @@ fn unreachable_empty() -> Fake {
             catalog: RwLock::new(Catalog::default()),
             profiles: Profiles::new(),
             next_profile_id: AtomicU32::new(1),
-            inflight: Mutex::new(HashMap::new()),
+            inflight: Mutex::new(FxHashMap::default()),
             journal: Mutex::new(Journal::new(DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES)),
             faults: Mutex::new(FaultEngine::new(FaultPlan::default())),
             faults_active: std::sync::atomic::AtomicBool::new(false),

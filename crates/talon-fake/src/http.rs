@@ -730,6 +730,15 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         .await
         .unwrap_or_default();
     tracing::debug!(method = %meta.method, path = %meta.uri.path(), status = rparts.status.as_u16(), rule, "request");
-    meta.record(&fake, rparts.status.as_u16(), bytes, rbytes.clone(), rule);
+    // Copied, not sliced: a slice would pin hyper's whole read buffer while the entry lives.
+    let journal_body = Bytes::copy_from_slice(&bytes);
+    drop(bytes);
+    meta.record(
+        &fake,
+        rparts.status.as_u16(),
+        journal_body,
+        rbytes.clone(),
+        rule,
+    );
     Response::from_parts(rparts, Body::from(rbytes))
 }

@@ -156,27 +156,62 @@ pub(crate) fn merge_blobs(old: &[u8], new: &[u8]) -> Box<[u8]> {
     out.into_boxed_slice()
 }
 
+/// A small, fast, non-cryptographic hasher (the FxHash mix) for the hot maps.
+///
+/// The fake is a test double, so hash flooding is not a concern; iteration
+/// order never reaches output (dumps and listings sort).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// `BuildHasher` for [`FxHasher`].
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+/// A `HashMap` with [`FxHasher`].
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+
 /// One shard of the profile map.
-pub(crate) type Shard = HashMap<Box<str>, Profile>;
+pub(crate) type Shard = FxHashMap<Box<str>, Profile>;
 
 /// The sharded profile map.
 #[derive(Debug)]
 pub(crate) struct Profiles {
     shards: Box<[Mutex<Shard>]>,
-    hasher: std::hash::RandomState,
 }
 
 impl Profiles {
     pub(crate) fn new() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: std::hash::RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
         }
     }
 
     /// The shard that holds `integration_id`, locked.
     pub(crate) fn shard(&self, integration_id: &str) -> std::sync::MutexGuard<'_, Shard> {
-        let i = (self.hasher.hash_one(integration_id) as usize) % SHARDS;
+        // The top bits: the low bits also pick the bucket inside the shard.
+        let i = (FxBuild::default().hash_one(integration_id) >> 60) as usize % SHARDS;
         lock(&self.shards[i])
     }
 
