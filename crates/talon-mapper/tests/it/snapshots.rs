@@ -34,6 +34,9 @@ fn every_snapshot_belongs_to_a_fixture() {
         .collect();
     for entry in std::fs::read_dir(format!("{root}/snapshots/talon-mapper")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name == "audience_names.snap" {
+            continue;
+        }
         let fixture = name
             .strip_prefix("every_fixture_maps_as_its_snapshot_says@")
             .and_then(|rest| rest.strip_suffix(".snap"));
@@ -42,4 +45,28 @@ fn every_snapshot_belongs_to_a_fixture() {
             "snapshots/talon-mapper/{name} belongs to no fixture: delete it"
         );
     }
+}
+
+#[test]
+fn audience_names_become_the_keys_in_their_snapshot() {
+    let names = include_str!("../../../../fixtures/engage/audience_names.txt");
+    let table: String = names
+        .lines()
+        .map(|name| {
+            let key = talon_mapper::snake_case(name);
+            let valid = if talon_mapper::is_valid_attribute_name(&key) {
+                "valid Talon.One name"
+            } else {
+                "NOT a valid Talon.One name"
+            };
+            format!("{name:?} -> {key:?} ({valid})\n")
+        })
+        .collect();
+    insta::with_settings!({
+        snapshot_path => "../../../../snapshots/talon-mapper",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("audience_names", table);
+    });
 }
