@@ -415,8 +415,10 @@ impl Generator {
     /// Appends the next event as one NDJSON line (with `\n`) to `out` and
     /// returns its facts, or `None` when the run is over. The fast path.
     pub fn next_into(&mut self, out: &mut Vec<u8>) -> Option<EventMeta> {
-        if let Some(max) = self.scenario.max_events
-            && self.emitted >= max
+        if self
+            .scenario
+            .max_events
+            .is_some_and(|max| self.emitted >= max)
         {
             return None;
         }
