@@ -30,7 +30,6 @@ pub const ADMIN_PREFIX: &str = "/__admin";
 pub fn router(fake: Fake) -> Router {
     let api = Router::new()
         .route("/v2/authping", get(authping))
-        .route("/v2/customer_profiles/{integrationId}", put(put_profile))
         .route("/v2/customer_profiles", put(put_profiles))
         .route("/v2/customer_audiences", post(post_customer_audiences))
         .route("/v2/audiences", post(post_audience))
@@ -74,7 +73,9 @@ pub fn router(fake: Fake) -> Router {
             "/__admin/faults",
             get(admin_get_faults).put(admin_put_faults),
         );
-    api.merge(admin).with_state(fake)
+    // The hot path does its own admission and journalling (same rules, no middleware hop).
+    let fast = Router::new().route("/v2/customer_profiles/{integrationId}", put(put_profile));
+    fast.merge(api).merge(admin).with_state(fake)
 }
 
 // ------------------------------------------------------------------ responses
@@ -181,30 +182,7 @@ pub(crate) struct TalonJson(pub(crate) Map<String, Value>);
 impl FromRequest<Fake> for TalonJson {
     type Rejection = ApiError;
     async fn from_request(req: Request, fake: &Fake) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| {
-                let m = m.trim();
-                m.eq_ignore_ascii_case("application/json")
-                    || (m.len() > 5
-                        && m[..m.len() - 5].starts_with("application/")
-                        && m.ends_with("+json"))
-            });
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "body.content_type",
-                "Content-Type must be application/json",
-            )
-            .parameter(
-                "Content-Type",
-                "Unsupported media type",
-                "send the body as JSON with Content-Type: application/json".to_owned(),
-            ));
-        }
+        check_json_content_type(req.headers())?;
         let bytes = Bytes::from_request(req, fake).await.map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -217,17 +195,39 @@ impl FromRequest<Fake> for TalonJson {
     }
 }
 
+/// 415 unless the body is declared as JSON (`application/json` or `application/*+json`).
+fn check_json_content_type(h: &HeaderMap) -> Result<(), ApiError> {
+    let is_json = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim();
+            m.eq_ignore_ascii_case("application/json")
+                || (m.len() > 5
+                    && m[..m.len() - 5].starts_with("application/")
+                    && m.ends_with("+json"))
+        });
+    if is_json {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "body.content_type",
+        "Content-Type must be application/json",
+    )
+    .parameter(
+        "Content-Type",
+        "Unsupported media type",
+        "send the body as JSON with Content-Type: application/json".to_owned(),
+    ))
+}
+
 /// Parses a JSON object body (the rules of [`TalonJson`], without the content type).
 pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if std::str::from_utf8(bytes).is_err() {
-        return Err(ApiError::bad_body(
-            "body.invalid_utf8",
-            "",
-            "Invalid request body",
-            "the request body is not valid UTF-8".into(),
-        ));
-    }
     match serde_json::from_slice::<Value>(bytes) {
+        // serde_json validates UTF-8 inside strings, and outside strings only ASCII is JSON,
+        // so a successful parse implies valid UTF-8.
         Ok(Value::Object(m)) => Ok(m),
         Ok(v) => Err(ApiError::bad_body(
             "body.not_object",
@@ -237,6 +237,12 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError>
                 "the request body must be a JSON object, got {}",
                 crate::rules::kind_name(&v)
             ),
+        )),
+        Err(_) if std::str::from_utf8(bytes).is_err() => Err(ApiError::bad_body(
+            "body.invalid_utf8",
+            "",
+            "Invalid request body",
+            "the request body is not valid UTF-8".into(),
         )),
         Err(e) => {
             let (rule, what) = if e.to_string().contains("recursion limit") {
@@ -278,18 +284,43 @@ async fn authping(State(_): State<Fake>, IntegrationAuth(_): IntegrationAuth) ->
     }))
 }
 
-async fn put_profile(
-    State(fake): State<Fake>,
-    IntegrationAuth(app): IntegrationAuth,
-    P(id): P<String>,
-    Q(q): Q,
-    TalonJson(body): TalonJson,
-) -> Response {
-    answer((|| {
+/// `PUT /v2/customer_profiles/{integrationId}`: the hot path, admitted and journalled here
+/// rather than in [`front`], with the same checks in the same order.
+async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
+    let a = match admit(&fake, req).await {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let result = (|| {
+        let app = fake.auth_integration(a.parts.headers.get(header::AUTHORIZATION))?;
+        let q = match Query::<Vec<(String, String)>>::try_from_uri(&a.parts.uri) {
+            Ok(Query(q)) => q,
+            Err(e) => {
+                return Err(ApiError::bad_param(
+                    "query.invalid",
+                    "query",
+                    "Invalid query string",
+                    e.body_text(),
+                ));
+            }
+        };
+        check_json_content_type(&a.parts.headers)?;
+        let body = parse_object(&a.bytes)?;
         let run = bool_param(&q, "runRuleEngine")?;
         let dry = bool_param(&q, "dry")?;
-        fake.update_profile(app, &id, &body, run, dry)
-    })())
+        let id = a.profile_id.as_deref().unwrap_or_default();
+        fake.update_profile(app, id, &body, run, dry)
+    })();
+    let (status, body, rule) = match result {
+        Ok(ans) => (ans.status, ans.body, ans.rule),
+        Err(e) => (e.status, Bytes::from(e.body_bytes()), e.rule),
+    };
+    let journal_body = Bytes::copy_from_slice(&a.bytes);
+    a.meta
+        .record(&fake, status.as_u16(), journal_body, body.clone(), rule);
+    let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    resp.extensions_mut().insert(Decided(rule));
+    resp
 }
 
 async fn put_profiles(
@@ -605,8 +636,18 @@ impl Meta {
     }
 }
 
-/// Rate limit, faults, per-profile concurrency, body limit, then the handler; every outcome is journalled.
-async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
+/// A request that passed the front checks: its journal metadata, parts, body and concurrency slot.
+struct Admitted {
+    meta: Meta,
+    parts: Parts,
+    bytes: Bytes,
+    profile_id: Option<String>,
+    _slot: Option<crate::fake::InFlight>,
+}
+
+/// Rate limit, faults, per-profile concurrency and the body limit, in that order. A refused
+/// request is journalled and answered here.
+async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     let (parts, body) = req.into_parts();
     let meta = Meta {
         method: parts.method.clone(),
@@ -636,29 +677,23 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     match action {
         FaultAction::None | FaultAction::Respond(FaultResponse::DelayMs(_)) => {}
         FaultAction::RateLimited => {
-            return meta.reject(&fake, fault_status(429, "fault.rate_limit"));
+            return Err(meta.reject(fake, fault_status(429, "fault.rate_limit")));
         }
         FaultAction::Respond(FaultResponse::Status(s)) => {
-            return meta.reject(&fake, fault_status(s, "fault.status"));
+            return Err(meta.reject(fake, fault_status(s, "fault.status")));
         }
         FaultAction::Respond(FaultResponse::DropConnection) => {
-            meta.record(
-                &fake,
-                0,
-                Bytes::new(),
-                Bytes::new(),
-                "fault.drop_connection",
-            );
-            return Response::new(Body::new(DroppedBody));
+            meta.record(fake, 0, Bytes::new(), Bytes::new(), "fault.drop_connection");
+            return Err(Response::new(Body::new(DroppedBody)));
         }
     }
     // The in-flight slot is taken before any waiting (delay, slow body), as Talon.One queues them.
-    let _slot = match &profile_id {
+    let slot = match &profile_id {
         Some(id) => match fake.hold_profile(id) {
             Some(slot) => Some(slot),
             None => {
-                return meta.reject(
-                    &fake,
+                return Err(meta.reject(
+                    fake,
                     ApiError::new(
                         StatusCode::CONFLICT,
                         "profile.concurrent_updates",
@@ -669,7 +704,7 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
                         "Too many parallel requests",
                         "avoid parallel requests for the same customer profile; send them sequentially".to_owned(),
                     ),
-                );
+                ));
             }
         },
         None => None,
@@ -696,7 +731,7 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return meta.reject(&fake, too_large());
+        return Err(meta.reject(fake, too_large()));
     }
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
@@ -704,8 +739,8 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
             let is_limit = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
                 || e.to_string().contains("length limit");
-            return meta.reject(
-                &fake,
+            return Err(meta.reject(
+                fake,
                 if is_limit {
                     too_large()
                 } else {
@@ -715,11 +750,26 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
                         "The request body could not be read",
                     )
                 },
-            );
+            ));
         }
     };
+    Ok(Admitted {
+        meta,
+        parts,
+        bytes,
+        profile_id,
+        _slot: slot,
+    })
+}
+
+/// The layer in front of every API route but the hot one: [`admit`], the handler, the journal.
+async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
+    let a = match admit(&fake, req).await {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
     let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes.clone())))
+        .run(Request::from_parts(a.parts, Body::from(a.bytes.clone())))
         .await;
     let rule = resp
         .extensions()
@@ -729,11 +779,10 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let rbytes = axum::body::to_bytes(rbody, usize::MAX)
         .await
         .unwrap_or_default();
-    tracing::debug!(method = %meta.method, path = %meta.uri.path(), status = rparts.status.as_u16(), rule, "request");
+    tracing::debug!(method = %a.meta.method, path = %a.meta.uri.path(), status = rparts.status.as_u16(), rule, "request");
     // Copied, not sliced: a slice would pin hyper's whole read buffer while the entry lives.
-    let journal_body = Bytes::copy_from_slice(&bytes);
-    drop(bytes);
-    meta.record(
+    let journal_body = Bytes::copy_from_slice(&a.bytes);
+    a.meta.record(
         &fake,
         rparts.status.as_u16(),
         journal_body,
