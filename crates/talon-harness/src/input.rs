@@ -8,15 +8,14 @@ use talon_mapper::{Settings, SettingsError};
 use crate::Error;
 
 /// The settings the harness uses when none are given: `fixtures/settings/default.json`.
-pub(crate) const DEFAULT_SETTINGS: &str = include_str!("../../../fixtures/settings/default.json");
+pub const DEFAULT_SETTINGS: &str = include_str!("../../../fixtures/settings/default.json");
 
 /// The fixture events `map` reads when none are given.
-pub(crate) const DEFAULT_EVENTS: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/segment");
+pub const DEFAULT_EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/segment");
 
 /// Reads settings leniently (as Segment stores them); returns the settings
 /// and the non-fatal problems with them.
-pub(crate) fn settings(path: Option<&Path>) -> Result<(Settings, Vec<SettingsError>), Error> {
+pub fn settings(path: Option<&Path>) -> Result<(Settings, Vec<SettingsError>), Error> {
     let (name, text) = match path {
         None => (
             "<embedded default settings>".to_owned(),
@@ -36,17 +35,17 @@ fn read_to_string(path: &Path) -> Result<String, Error> {
 
 /// One input event: where it came from and its bytes.
 #[derive(Debug)]
-pub(crate) struct EventLine {
+pub struct EventLine {
     /// `file:line` (or `-:line` for stdin, `file` for a one-event `.json` file).
-    pub(crate) source: String,
+    pub source: String,
     /// The raw bytes of the event.
-    pub(crate) bytes: Vec<u8>,
+    pub bytes: Vec<u8>,
 }
 
 /// Reads events from `-` (NDJSON on stdin), an NDJSON file, a `.json` file
 /// holding one event, or a folder of such files (in name order). Blank
 /// lines are not events and are skipped; every other line is one event.
-pub(crate) fn events(path: &Path) -> Result<Vec<EventLine>, Error> {
+pub fn events(path: &Path) -> Result<Vec<EventLine>, Error> {
     let mut out = Vec::new();
     if path == Path::new("-") {
         let stdin = std::io::stdin();

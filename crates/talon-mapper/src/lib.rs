@@ -315,12 +315,12 @@ fn map_view(view: View<'_>, settings: &Settings) -> Mapped {
             },
         },
     };
-    if let Some((_, key)) = &engage {
-        if !is_valid_attribute_name(key) {
-            diagnostics.push(Diagnostic::warning(Kind::ComputationKeyInvalidName {
-                key: key.to_string(),
-            }));
-        }
+    if let Some((_, key)) = &engage
+        && !is_valid_attribute_name(key)
+    {
+        diagnostics.push(Diagnostic::warning(Kind::ComputationKeyInvalidName {
+            key: key.to_string(),
+        }));
     }
 
     // Rules 4 to 6.

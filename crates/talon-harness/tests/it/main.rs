@@ -4,6 +4,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod cli;
+mod deliver;
 mod map;
 
 use std::process::{Command, Output};

@@ -1,5 +1,8 @@
 //! `talon-harness map`: events in, the requests the destination would send out.
 
+// Commands report on the terminal; only the harness prints.
+#![allow(clippy::print_stderr)]
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -9,7 +12,7 @@ use crate::{Error, Exit, input};
 
 /// Arguments of `map`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {
+pub struct Args {
     /// Events: an NDJSON file, a `.json` file with one event, a folder of
     /// those, or `-` for NDJSON on standard input [default: the fixtures in
     /// fixtures/segment]
@@ -39,7 +42,7 @@ enum Format {
 
 /// Maps every event and prints one result per event. Exit 0, or 1 with
 /// `--fail-on-warning` when any event got a warning.
-pub(crate) fn run(args: &Args) -> Result<Exit, Error> {
+pub fn run(args: &Args) -> Result<Exit, Error> {
     let (settings, problems) = input::settings(args.settings.as_deref())?;
     for problem in &problems {
         eprintln!("warning: settings: {problem}");

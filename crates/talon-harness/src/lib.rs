@@ -1,0 +1,45 @@
+//! The harness behind the `talon-harness` binary: delivery, reports, verification and the commands.
+//!
+//! The binary (`src/main.rs`) only parses arguments and calls [`cmd`]; the
+//! rest is a library so that tests drive it directly.
+
+pub mod cmd;
+pub mod deliver;
+pub mod input;
+pub mod report;
+
+/// How a command ended, as the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: the command did its job and found nothing to report.
+    Success = 0,
+    /// 1: the command ran and found something (a rejection with
+    /// `--fail-on-reject`, a repro mismatch, a failed verification).
+    Findings = 1,
+    /// 2: the command could not run (bad usage, unreadable input).
+    Usage = 2,
+}
+
+/// An error that stops a command before it can report results (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or stream could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved (`-` for standard input or output).
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The destination settings are invalid.
+    #[error("{path}: {source}")]
+    Settings {
+        /// The settings file.
+        path: String,
+        /// Every problem found.
+        source: talon_mapper::SettingsErrors,
+    },
+    /// Any other input that cannot be used.
+    #[error("{0}")]
+    Input(String),
+}

@@ -1,0 +1,300 @@
+//! What happened to each event, in plain words and as JSON, and the totals.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+use talon_mapper::{Diagnostic, Level};
+
+/// One input event's single outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Talon.One answered 2xx.
+    Delivered {
+        /// The status.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Talon.One answered a 4xx that is not retried.
+    Rejected {
+        /// The status.
+        status: u16,
+        /// Talon.One's error body.
+        error: Value,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The mapper sends nothing for this event.
+    Skipped {
+        /// The mapper's reason code.
+        reason: &'static str,
+        /// The mapper's explanation.
+        message: String,
+    },
+    /// Every attempt failed retryably.
+    Failed {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        error: String,
+    },
+}
+
+impl Outcome {
+    /// `delivered`, `rejected`, `skipped` or `failed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Delivered { .. } => "delivered",
+            Self::Rejected { .. } => "rejected",
+            Self::Skipped { .. } => "skipped",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// One input event: where it came from, what became of it, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventReport {
+    /// Position in the input, from 0.
+    pub index: u64,
+    /// `file:line` or similar.
+    pub source: String,
+    /// The profile addressed, when a request was made.
+    pub integration_id: Option<String>,
+    /// The single outcome.
+    pub outcome: Outcome,
+    /// The mapper's diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl EventReport {
+    /// The report as one JSON object (one NDJSON line).
+    pub fn to_json(&self) -> Value {
+        let mut object = json!({
+            "index": self.index,
+            "source": self.source,
+            "outcome": self.outcome.kind(),
+        });
+        let map = object.as_object_mut().expect("an object");
+        if let Some(id) = &self.integration_id {
+            map.insert("integrationId".into(), id.clone().into());
+        }
+        match &self.outcome {
+            Outcome::Delivered { status, attempts } => {
+                map.insert("status".into(), (*status).into());
+                map.insert("attempts".into(), (*attempts).into());
+            }
+            Outcome::Rejected {
+                status,
+                error,
+                attempts,
+            } => {
+                map.insert("status".into(), (*status).into());
+                map.insert("attempts".into(), (*attempts).into());
+                map.insert("error".into(), error.clone());
+            }
+            Outcome::Skipped { reason, message } => {
+                map.insert("reason".into(), (*reason).into());
+                map.insert("message".into(), message.clone().into());
+            }
+            Outcome::Failed { attempts, error } => {
+                map.insert("attempts".into(), (*attempts).into());
+                map.insert("error".into(), error.clone().into());
+            }
+        }
+        map.insert(
+            "diagnostics".into(),
+            serde_json::to_value(&self.diagnostics).unwrap_or_default(),
+        );
+        object
+    }
+
+    /// The event explained in plain words, one line per fact.
+    pub fn explain(&self) -> Vec<String> {
+        let who = self
+            .integration_id
+            .as_deref()
+            .map(|id| format!("profile `{id}`"))
+            .unwrap_or_default();
+        let mut lines = vec![match &self.outcome {
+            Outcome::Delivered { status, attempts } => {
+                format!(
+                    "delivered to {who} ({status}, {})",
+                    attempts_text(*attempts)
+                )
+            }
+            Outcome::Rejected {
+                status, attempts, ..
+            } => {
+                format!(
+                    "rejected by Talon.One for {who} ({status}, {})",
+                    attempts_text(*attempts)
+                )
+            }
+            Outcome::Skipped { message, .. } => format!("not sent: {message}"),
+            Outcome::Failed { attempts, error } => {
+                format!(
+                    "failed for {who} after {}: {error}",
+                    attempts_text(*attempts)
+                )
+            }
+        }];
+        if let Outcome::Rejected { error, .. } = &self.outcome {
+            lines.extend(explain_rejection(error));
+        }
+        lines.extend(self.diagnostics.iter().map(|d| d.kind.to_string()));
+        lines
+    }
+}
+
+fn attempts_text(attempts: u32) -> String {
+    if attempts == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{attempts} attempts")
+    }
+}
+
+/// Talon.One's `ErrorResponseWithStatus` in words: one line per error,
+/// naming the attribute when the pointer points at one.
+pub fn explain_rejection(error: &Value) -> Vec<String> {
+    let errors = error.get("errors").and_then(Value::as_array);
+    let mut lines = Vec::new();
+    for item in errors.into_iter().flatten() {
+        let title = item.get("title").and_then(Value::as_str).unwrap_or("");
+        let details = item.get("details").and_then(Value::as_str).unwrap_or("");
+        let pointer = item
+            .pointer("/source/pointer")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let what = match pointer.strip_prefix("/attributes/") {
+            Some(name) => format!("Talon.One rejected `{}`", unescape_pointer(name)),
+            None if !pointer.is_empty() => format!("Talon.One rejected `{pointer}`"),
+            None => "Talon.One rejected the request".to_owned(),
+        };
+        let mut line = what;
+        if !title.is_empty() {
+            let _ = write!(line, ": {title}");
+        }
+        if !details.is_empty() {
+            let _ = write!(line, " ({details})");
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        let message = error.get("message").and_then(Value::as_str);
+        lines.push(format!(
+            "Talon.One said: {}",
+            message.map_or_else(|| error.to_string(), str::to_owned)
+        ));
+    }
+    lines
+}
+
+/// RFC 6901: `~1` is `/`, `~0` is `~`.
+fn unescape_pointer(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Totals over a run. `delivered + rejected + skipped + failed == events`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Input events.
+    pub events: u64,
+    /// Outcomes by kind.
+    pub delivered: u64,
+    /// See [`Outcome::Rejected`].
+    pub rejected: u64,
+    /// See [`Outcome::Skipped`].
+    pub skipped: u64,
+    /// See [`Outcome::Failed`].
+    pub failed: u64,
+    /// Skips by reason.
+    pub skipped_by_reason: BTreeMap<&'static str, u64>,
+    /// Rejections by status.
+    pub rejected_by_status: BTreeMap<u16, u64>,
+    /// Requests sent, retries included.
+    pub attempts: u64,
+    /// Events with at least one warning.
+    pub warned: u64,
+}
+
+impl Summary {
+    /// Counts one report.
+    pub fn add(&mut self, report: &EventReport) {
+        self.events += 1;
+        match &report.outcome {
+            Outcome::Delivered { attempts, .. } => {
+                self.delivered += 1;
+                self.attempts += u64::from(*attempts);
+            }
+            Outcome::Rejected {
+                status, attempts, ..
+            } => {
+                self.rejected += 1;
+                self.attempts += u64::from(*attempts);
+                *self.rejected_by_status.entry(*status).or_default() += 1;
+            }
+            Outcome::Skipped { reason, .. } => {
+                self.skipped += 1;
+                *self.skipped_by_reason.entry(reason).or_default() += 1;
+            }
+            Outcome::Failed { attempts, .. } => {
+                self.failed += 1;
+                self.attempts += u64::from(*attempts);
+            }
+        }
+        if report.diagnostics.iter().any(|d| d.level == Level::Warning) {
+            self.warned += 1;
+        }
+    }
+
+    /// Whether every event has exactly one outcome.
+    pub fn adds_up(&self) -> bool {
+        self.delivered + self.rejected + self.skipped + self.failed == self.events
+    }
+
+    /// Requests sent beyond the first attempt of each.
+    pub fn retries(&self) -> u64 {
+        self.attempts - (self.delivered + self.rejected + self.failed).min(self.attempts)
+    }
+
+    /// The totals as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "events": self.events,
+            "delivered": self.delivered,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "skippedByReason": self.skipped_by_reason,
+            "rejectedByStatus": self.rejected_by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "requests": self.attempts,
+            "retries": self.retries(),
+            "eventsWithWarnings": self.warned,
+        })
+    }
+
+    /// The totals for people, a few lines.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "events     {:>10}\ndelivered  {:>10}\nrejected   {:>10}\nskipped    {:>10}\nfailed     {:>10}\n",
+            self.events, self.delivered, self.rejected, self.skipped, self.failed
+        );
+        for (reason, count) in &self.skipped_by_reason {
+            let _ = writeln!(out, "  skipped: {reason:<20} {count:>8}");
+        }
+        for (status, count) in &self.rejected_by_status {
+            let _ = writeln!(out, "  rejected: HTTP {status:<14} {count:>8}");
+        }
+        let _ = writeln!(
+            out,
+            "requests   {:>10} ({} retries)\nwarnings   {:>10} events",
+            self.attempts,
+            self.retries(),
+            self.warned
+        );
+        out
+    }
+}
