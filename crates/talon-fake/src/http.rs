@@ -204,9 +204,7 @@ fn check_json_content_type(h: &HeaderMap) -> Result<(), ApiError> {
         .is_some_and(|m| {
             let m = m.trim();
             m.eq_ignore_ascii_case("application/json")
-                || (m.len() > 5
-                    && m[..m.len() - 5].starts_with("application/")
-                    && m.ends_with("+json"))
+                || (m.starts_with("application/") && m.ends_with("+json"))
         });
     if is_json {
         return Ok(());
