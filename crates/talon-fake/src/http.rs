@@ -74,7 +74,9 @@ pub fn router(fake: Fake) -> Router {
             get(admin_get_faults).put(admin_put_faults),
         );
     // The hot path does its own admission and journalling (same rules, no middleware hop).
-    let fast = Router::new().route("/v2/customer_profiles/{integrationId}", put(put_profile));
+    let fast = Router::new()
+        .route("/v2/customer_profiles/{integrationId}", put(put_profile))
+        .method_not_allowed_fallback(method_not_allowed);
     fast.merge(api).merge(admin).with_state(fake)
 }
 

@@ -94,4 +94,6 @@ async fn unknown_routes_get_404_in_talon_shape() {
     assert_error_shape(&r, 404);
     let r = call(&fake, "POST", "/v2/authping", Some(IKEY), None).await;
     assert_error_shape(&r, 405);
+    let r = call(&fake, "GET", "/v2/customer_profiles/u1", Some(IKEY), None).await;
+    assert_error_shape(&r, 405);
 }

@@ -215,3 +215,13 @@ async fn an_invalid_fault_plan_is_refused() {
     let r = call(&fake, "GET", "/__admin/faults", None, None).await;
     assert_eq!(r.json["rules"], json!([]));
 }
+
+#[test]
+fn the_example_fault_plan_fixture_parses() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/talon/faults-example.json");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let plan = FaultPlan::from_json(&text).expect("valid plan");
+    assert_eq!(plan.rules.len(), 4);
+    assert_eq!(plan.rate_limit_per_sec, Some(60));
+}
