@@ -26,7 +26,8 @@ pub fn settings(path: Option<&Path>) -> Result<(Settings, Vec<SettingsError>), E
     Settings::parse_lenient(&text).map_err(|source| Error::Settings { path: name, source })
 }
 
-fn read_to_string(path: &Path) -> Result<String, Error> {
+/// Reads a whole file.
+pub fn read_to_string(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -123,4 +124,27 @@ fn read_ndjson(
             bytes: line.clone(),
         });
     }
+}
+
+/// Creates `path` for buffered writing, when given.
+pub fn create_optional(
+    path: Option<&Path>,
+) -> Result<Option<std::io::BufWriter<std::fs::File>>, Error> {
+    path.map(|path| {
+        std::fs::File::create(path)
+            .map(std::io::BufWriter::new)
+            .map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })
+    })
+    .transpose()
+}
+
+/// Writes a whole file.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, bytes).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }

@@ -6,7 +6,10 @@
 pub mod cmd;
 pub mod deliver;
 pub mod input;
+pub mod output;
 pub mod report;
+pub mod verify;
+pub mod world;
 
 /// How a command ended, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,4 +45,15 @@ pub enum Error {
     /// Any other input that cannot be used.
     #[error("{0}")]
     Input(String),
+}
+
+/// The runtime the commands run on: multi-threaded, one worker per core.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
 }

@@ -23,12 +23,15 @@ struct Cli {
 enum Command {
     /// Map Segment events to the Talon.One requests the destination sends (no network).
     Map(cmd::map::Args),
+    /// Generate a seeded scenario, map it, deliver it to an embedded fake Talon.One, and verify the result.
+    Simulate(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Map(args) => cmd::map::run(&args),
+        Command::Simulate(args) => cmd::simulate::run(&args),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

@@ -1,0 +1,158 @@
+//! A command's result for people (text), machines (`--report json`) and CI systems (`--junit`).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::report::Summary;
+
+/// `--report`: how the result is printed on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A summary for people.
+    #[default]
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// One pass/fail check of a run (a JUnit test case).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// What is checked, as a sentence.
+    pub name: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// Why not, one line each (the first few for long lists).
+    pub details: Vec<String>,
+}
+
+impl Check {
+    /// A check that passes when `details` is empty.
+    pub fn from_details(name: impl Into<String>, details: Vec<String>) -> Self {
+        Self {
+            name: name.into(),
+            passed: details.is_empty(),
+            details,
+        }
+    }
+}
+
+/// Everything a command reports at its end.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// `simulate`, `replay`, `repro`, `check`.
+    pub command: &'static str,
+    /// Outcome totals, when events were run.
+    pub summary: Option<Summary>,
+    /// The checks.
+    pub checks: Vec<Check>,
+    /// Further lines for people (throughput, where files went).
+    pub notes: Vec<String>,
+    /// Further fields for machines.
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// How many detail lines a text report shows per check.
+const SHOWN: usize = 20;
+
+impl RunReport {
+    /// A report with nothing in it yet.
+    pub fn new(command: &'static str) -> Self {
+        Self {
+            command,
+            summary: None,
+            checks: Vec::new(),
+            notes: Vec::new(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+
+    /// The report for people.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(summary) = &self.summary {
+            out.push_str(&summary.render());
+        }
+        for note in &self.notes {
+            out.push_str(note);
+            out.push('\n');
+        }
+        for check in &self.checks {
+            let mark = if check.passed { "ok  " } else { "FAIL" };
+            out.push_str(&format!("{mark} {}\n", check.name));
+            for line in check.details.iter().take(SHOWN) {
+                out.push_str(&format!("       {line}\n"));
+            }
+            if check.details.len() > SHOWN {
+                out.push_str(&format!(
+                    "       … and {} more\n",
+                    check.details.len() - SHOWN
+                ));
+            }
+        }
+        out
+    }
+
+    /// The report for machines.
+    pub fn to_json(&self) -> Value {
+        let mut object = json!({
+            "command": self.command,
+            "passed": self.passed(),
+            "checks": self.checks.iter().map(|c| json!({
+                "name": c.name, "passed": c.passed, "details": c.details,
+            })).collect::<Vec<_>>(),
+        });
+        let map = object.as_object_mut().expect("an object");
+        if let Some(summary) = &self.summary {
+            map.insert("summary".into(), summary.to_json());
+        }
+        map.extend(self.extra.clone());
+        object
+    }
+
+    /// Prints the report in `format` on standard output.
+    #[allow(clippy::print_stdout)]
+    pub fn print(&self, format: ReportFormat) {
+        match format {
+            ReportFormat::Text => print!("{}", self.render_text()),
+            ReportFormat::Json => println!("{}", self.to_json()),
+        }
+    }
+
+    /// The report as JUnit XML: one test suite, one test case per check.
+    pub fn to_junit(&self) -> Result<String, Error> {
+        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        let mut suite = TestSuite::new(format!("talon-harness {}", self.command));
+        for check in &self.checks {
+            let status = if check.passed {
+                TestCaseStatus::success()
+            } else {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(check.details.first().cloned().unwrap_or_default());
+                status.set_description(check.details.join("\n"));
+                status
+            };
+            suite.add_test_case(TestCase::new(check.name.clone(), status));
+        }
+        let mut report = Report::new("talon-harness");
+        report.add_test_suite(suite);
+        report
+            .to_string()
+            .map_err(|e| Error::Input(format!("cannot write JUnit XML: {e}")))
+    }
+
+    /// Writes the JUnit XML to `path`.
+    pub fn write_junit(&self, path: &Path) -> Result<(), Error> {
+        std::fs::write(path, self.to_junit()?).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+}
