@@ -148,3 +148,9 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         source,
     })
 }
+
+/// Reads a Talon.One state file (talon-fake's format).
+pub fn state(path: &Path) -> Result<talon_fake::StateFile, Error> {
+    talon_fake::StateFile::from_json(&read_to_string(path)?)
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+}

@@ -25,6 +25,16 @@ enum Command {
     Map(cmd::map::Args),
     /// Generate a seeded scenario, map it, deliver it to an embedded fake Talon.One, and verify the result.
     Simulate(cmd::simulate::Args),
+    /// Replay a customer's events against the embedded fake or a Talon.One deployment.
+    Replay(cmd::replay::Args),
+    /// Run a bug-report bundle, explain each event, and compare with its expected.json.
+    Repro(cmd::repro::Args),
+    /// Find what Talon.One would reject before any traffic: settings against a deployment.
+    Check(cmd::check::Args),
+    /// Serve the fake Talon.One on a socket until Ctrl-C.
+    Serve(cmd::serve::Args),
+    /// Generate seeded Segment traffic as NDJSON, with its ledger.
+    Gen(segment_gen::cli::GenArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +42,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Map(args) => cmd::map::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
+        Command::Replay(args) => cmd::replay::run(&args),
+        Command::Repro(args) => cmd::repro::run(&args),
+        Command::Check(args) => cmd::check::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
+        Command::Gen(args) => cmd::generate::run(&args),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

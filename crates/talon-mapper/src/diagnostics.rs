@@ -131,6 +131,11 @@ pub enum Kind {
         /// Its length in characters.
         chars: usize,
     },
+    /// Sent from a client-side source, where users can tamper with traits.
+    ClientSideSource {
+        /// The library name, or `channel browser`/`channel mobile`.
+        source: String,
+    },
 }
 
 impl Kind {
@@ -155,6 +160,7 @@ impl Kind {
             Self::NoAttributes => "no_attributes",
             Self::NumericUserId { .. } => "numeric_user_id",
             Self::UserIdTooLong { .. } => "user_id_too_long",
+            Self::ClientSideSource { .. } => "client_side_source",
         }
     }
 
@@ -178,7 +184,8 @@ impl Kind {
             | Self::PersonasIgnored { .. }
             | Self::NoAttributes
             | Self::NumericUserId { .. }
-            | Self::UserIdTooLong { .. } => "",
+            | Self::UserIdTooLong { .. }
+            | Self::ClientSideSource { .. } => "",
         }
     }
 }
@@ -247,6 +254,10 @@ impl fmt::Display for Kind {
             Self::NumericUserId { integration_id } => {
                 write!(f, "numeric userId sent as the string \"{integration_id}\"")
             }
+            Self::ClientSideSource { source } => write!(
+                f,
+                "sent from a client-side source ({source}): users can change these traits before they are sent; the destination's docs ask for promotion-relevant data from server-side sources only"
+            ),
             Self::UserIdTooLong { chars } => write!(
                 f,
                 "userId has {chars} characters; Talon.One accepts at most 1000 and will reject the call"

@@ -46,6 +46,7 @@
 //! | 8 | [`snake_case`] turns an audience name into its key (rules in its docs; idempotent). | documented that keys are snake_cased names; the algorithm: chosen here |
 //! | 9 | The request is `PUT {applicationDomain}/v2/customer_profiles/{integrationId}` with `Authorization: ApiKey-v1 {apiKey}` and `Content-Type: application/json`, body `{"attributes":{…}}` with keys sorted bytewise. An identify whose traits all drop is still sent with `{"attributes":{}}` (it upserts the profile), with a note. | endpoint and auth: documented in Talon.One's Integration API (`updateCustomerProfileV2`); that the classic destination used it: inferred (it may have used the older `/v1/customer_profiles`) |
 //! | 10 | The same input always gives byte-identical output: no clock, no randomness, no hash-map order. | chosen here, enforced by tests and `clippy.toml` |
+//! | 11 | An identify sent from a client-side source (`context.library.name` a browser or mobile library, or `channel` `browser`/`mobile`) that carries attributes gets a [`Kind::ClientSideSource`] note: users can tamper with such traits. | documented (the destination page: data that affects promotions should come from a server-side source); the detection: inferred |
 //!
 //! Input that is not a JSON object, or whose `type` is not a string, is
 //! skipped with [`Skip::InvalidEvent`] and the parser's message. Traits
@@ -373,6 +374,11 @@ fn map_view(view: View<'_>, settings: &Settings) -> Mapped {
         diagnostics.push(Diagnostic::warning(Kind::ComputationKeyMissing {
             key: key.to_string(),
         }));
+    }
+    if let Some(source) = view.client_side
+        && !sent.is_empty()
+    {
+        diagnostics.push(Diagnostic::note(Kind::ClientSideSource { source }));
     }
     // Rule 9.
     if sent.is_empty() {

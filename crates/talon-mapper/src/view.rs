@@ -17,6 +17,31 @@ pub(crate) struct View<'a> {
     pub(crate) user_id: Id<'a>,
     pub(crate) personas: Personas<'a>,
     pub(crate) traits: Option<Flattened<'a>>,
+    /// The client-side library or channel the event came from, if any.
+    pub(crate) client_side: Option<String>,
+}
+
+/// Segment's client-side (browser and mobile) libraries, by `context.library.name`.
+const CLIENT_LIBRARIES: &[&str] = &[
+    "analytics.js",
+    "analytics-next",
+    "@segment/analytics-next",
+    "analytics-ios",
+    "analytics-android",
+    "analytics-swift",
+    "analytics-kotlin",
+    "analytics-react-native",
+    "analytics-flutter",
+];
+
+/// Whether an event came from a client-side source: its library is a
+/// browser or mobile library, or its `channel` is `browser` or `mobile`.
+fn client_side(library: Option<&str>, channel: Option<&str>) -> Option<String> {
+    match (library, channel) {
+        (Some(name), _) if CLIENT_LIBRARIES.contains(&name) => Some(name.to_owned()),
+        (_, Some(channel @ ("browser" | "mobile"))) => Some(format!("channel {channel}")),
+        _ => None,
+    }
 }
 
 /// `userId` as it came.
@@ -57,12 +82,13 @@ impl<'a> View<'a> {
             Ok(text) => serde_json::from_str::<ObjectOnly<RawEvent<'a>>>(text)?,
             Err(_) => serde_json::from_slice::<ObjectOnly<RawEvent<'a>>>(json)?,
         };
-        let personas = raw.context.map(|c| c.0).unwrap_or_default();
+        let (personas, library) = raw.context.map(|c| (c.0, c.1)).unwrap_or_default();
         Ok(Self {
             kind: raw.kind.map(|s| s.0),
             user_id: raw.user_id.unwrap_or_default(),
             personas,
             traits: raw.traits.map(|t| t.0),
+            client_side: client_side(library.as_deref(), raw.channel.and_then(|c| c.0).as_deref()),
         })
     }
 
@@ -79,11 +105,22 @@ impl<'a> View<'a> {
                 key: p.computation_key.as_deref().map(Cow::Borrowed),
             },
         };
+        let library = event
+            .context
+            .as_ref()
+            .and_then(|c| c.library.as_ref())
+            .and_then(|l| l.get("name"))
+            .and_then(serde_json::Value::as_str);
+        let channel = event
+            .other
+            .get("channel")
+            .and_then(serde_json::Value::as_str);
         Self {
             kind: Some(Cow::Borrowed(event.kind.as_str())),
             user_id,
             personas,
             traits: event.traits.as_ref().map(flatten),
+            client_side: client_side(library, channel),
         }
     }
 }
@@ -118,6 +155,8 @@ struct RawEvent<'a> {
     traits: Option<FlatTraits<'a>>,
     #[serde(borrow, default)]
     context: Option<Context<'a>>,
+    #[serde(borrow, default)]
+    channel: Option<Loose<'a>>,
 }
 
 /// What a JSON value is, for messages; consumes compound values.
@@ -208,8 +247,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Id<'a> {
     }
 }
 
-/// `context`, read only for `personas`.
-struct Context<'a>(Personas<'a>);
+/// `context`, read only for `personas` and `library.name`.
+struct Context<'a>(Personas<'a>, Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Context<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -221,37 +260,40 @@ impl<'de: 'a, 'a> Deserialize<'de> for Context<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut personas = Personas::Absent;
+                let mut library = None;
                 while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-                    if key == "personas" {
-                        personas = map.next_value::<Personas<'de>>()?;
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
+                    match key.as_ref() {
+                        "personas" => personas = map.next_value::<Personas<'de>>()?,
+                        "library" => library = map.next_value::<Library<'de>>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
                 }
-                Ok(Context(personas))
+                Ok(Context(personas, library))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Context(Personas::Absent))
+                Ok(Context(Personas::Absent, None))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a boolean")))
+                Ok(Context(not_object("`context`", "a boolean"), None))
             }
             fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a number")))
+                Ok(Context(not_object("`context`", "a number"), None))
             }
             fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a number")))
+                Ok(Context(not_object("`context`", "a number"), None))
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a number")))
+                Ok(Context(not_object("`context`", "a number"), None))
             }
             fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a string")))
+                Ok(Context(not_object("`context`", "a string"), None))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
                 AnythingVisitor
                     .visit_seq(seq)
-                    .map(|a| Context(not_object("`context`", a.0)))
+                    .map(|a| Context(not_object("`context`", a.0), None))
             }
         }
         deserializer.deserialize_any(ContextVisitor)
@@ -317,7 +359,7 @@ impl<'de> Deserialize<'de> for Personas<'de> {
 /// A string field that tolerates other types (read as absent).
 struct Loose<'a>(Option<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for Loose<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct LooseVisitor;
         impl<'de> Visitor<'de> for LooseVisitor {
@@ -354,5 +396,53 @@ impl<'de> Deserialize<'de> for Loose<'de> {
             }
         }
         deserializer.deserialize_any(LooseVisitor)
+    }
+}
+
+/// `context.library`, read only for `name`; tolerates any shape.
+struct Library<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Library<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LibraryVisitor;
+        impl<'de> Visitor<'de> for LibraryVisitor {
+            type Value = Library<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a library object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut name = None;
+                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
+                    if key == "name" {
+                        name = map.next_value::<Loose<'de>>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Library(name))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                AnythingVisitor.visit_seq(seq).map(|_| Library(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Library(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Library(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Library(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Library(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Library(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Library(None))
+            }
+        }
+        deserializer.deserialize_any(LibraryVisitor)
     }
 }

@@ -1,8 +1,5 @@
 //! `talon-harness map`: events in, the requests the destination would send out.
 
-// Commands report on the terminal; only the harness prints.
-#![allow(clippy::print_stderr)]
-
 use std::io::Write;
 use std::path::PathBuf;
 
