@@ -13,7 +13,13 @@ use talon_harness::{Exit, cmd};
 
 /// Contract tests and simulations for the Segment → Talon.One destination.
 #[derive(Debug, Parser)]
-#[command(name = "talon-harness", version, about, long_about = None)]
+#[command(
+    name = "talon-harness",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success; 1 findings (a failed verification or check, a repro mismatch, a rejection with --fail-on-reject, a warning with map --fail-on-warning); 2 usage or input errors."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

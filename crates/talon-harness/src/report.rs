@@ -142,6 +142,7 @@ impl EventReport {
         }];
         if let Outcome::Rejected { error, .. } = &self.outcome {
             lines.extend(explain_rejection(error));
+            lines.push("nothing in this update was applied: Talon.One accepts or rejects a request as a whole".into());
         }
         lines.extend(self.diagnostics.iter().map(|d| d.kind.to_string()));
         lines

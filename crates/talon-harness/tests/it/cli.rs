@@ -2,18 +2,42 @@
 
 use crate::harness;
 
+/// The subcommands whose `--help` is snapshotted, and the snapshot names.
+pub(crate) const HELP_SNAPSHOTS: &[&str] = &[
+    "help_help",
+    "help_map_help",
+    "help_simulate_help",
+    "help_replay_help",
+    "help_repro_help",
+    "help_check_help",
+    "help_serve_help",
+    "help_gen_help",
+];
+
 #[test]
 fn help_texts_match_their_snapshots() {
-    for command in [&["--help"][..], &["map", "--help"]] {
-        let output = harness(command, b"");
-        assert!(output.status.success());
-        let name = command.join("_").replace("--", "");
+    for name in HELP_SNAPSHOTS {
+        let command: Vec<String> = name
+            .strip_prefix("help_")
+            .unwrap()
+            .split('_')
+            .map(|part| {
+                if part == "help" {
+                    "--help".to_owned()
+                } else {
+                    part.to_owned()
+                }
+            })
+            .collect();
+        let command: Vec<&str> = command.iter().map(String::as_str).collect();
+        let output = harness(&command, b"");
+        assert!(output.status.success(), "{command:?}");
         insta::with_settings!({
             snapshot_path => "../../../../snapshots/talon-harness",
             prepend_module_to_snapshot => false,
             omit_expression => true,
         }, {
-            insta::assert_snapshot!(format!("help_{name}"), String::from_utf8_lossy(&output.stdout));
+            insta::assert_snapshot!(*name, String::from_utf8_lossy(&output.stdout));
         });
     }
 }

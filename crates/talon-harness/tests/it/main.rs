@@ -3,9 +3,15 @@
 // Tests run the binary and read fixtures; the IO ban is for library code.
 #![allow(clippy::disallowed_methods)]
 
+mod bundles;
+mod check;
 mod cli;
 mod deliver;
+mod generate;
 mod map;
+mod replay;
+mod serve;
+mod simulate;
 
 use std::process::{Command, Output};
 
@@ -31,4 +37,12 @@ pub(crate) fn harness(args: &[&str], stdin: &[u8]) -> Output {
 /// A path under the repository root.
 pub(crate) fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, empty scratch folder for one test.
+pub(crate) fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("talon-harness-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
 }

@@ -1,0 +1,108 @@
+//! `talon-harness simulate`: the main job, end to end, and its verification failing when it must.
+
+use serde_json::Value;
+
+use crate::harness;
+
+#[test]
+fn simulate_with_faults_verifies_with_nothing_lost() {
+    let output = harness(
+        &[
+            "simulate",
+            "--users",
+            "60",
+            "--days",
+            "6",
+            "--seed",
+            "5",
+            "--fault-rate",
+            "0.1",
+            "--report",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["passed"], true);
+    let summary = &report["summary"];
+    assert!(
+        summary["retries"].as_u64().unwrap() > 0,
+        "faults were injected: {summary}"
+    );
+    assert_eq!(summary["failed"], 0);
+    let total = ["delivered", "rejected", "skipped", "failed"]
+        .iter()
+        .map(|k| summary[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(total, summary["events"].as_u64().unwrap());
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Talon.One holds the generator's ledger under the mapping rules"));
+}
+
+#[test]
+fn simulate_with_the_edge_profile_verifies_against_the_reference_model() {
+    let output = harness(
+        &[
+            "simulate", "--edge", "--users", "40", "--days", "5", "--seed", "9", "--report", "json",
+        ],
+        b"",
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        report["summary"]["rejected"].as_u64().unwrap() > 0,
+        "the edge profile provokes rejections"
+    );
+}
+
+#[test]
+fn simulate_fails_verification_when_events_are_lost() {
+    let dir = crate::scratch("simulate-lost");
+    let plan = dir.join("faults.json");
+    std::fs::write(&plan, r#"{"rules": [{"path_prefix": "/v2/customer_profiles/", "respond": {"status": 502}, "probability": 0.3}], "seed": 1}"#).unwrap();
+    let junit = dir.join("junit.xml");
+    let output = harness(
+        &[
+            "simulate",
+            "--users",
+            "30",
+            "--days",
+            "3",
+            "--faults",
+            plan.to_str().unwrap(),
+            "--max-attempts",
+            "1",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FAIL no event was lost"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL Talon.One holds what the reference model of the rules says"),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("<failure")
+    );
+}
