@@ -1,0 +1,92 @@
+//! End-to-end throughput: `talon-harness simulate` on 100,000 events against the fake's raw request rate, same run.
+//!
+//! `cargo bench -p talon-harness --bench simulate` (needs `wrk` on PATH:
+//! `apt-get install -y wrk`). Each round measures, one after the other:
+//! 1. the fake's raw rate: `wrk -t1 -c32` sending `PUT /v2/customer_profiles/{id}`
+//!    to an embedded fake (every rule, journal on), as talon-fake's own
+//!    throughput benchmark does;
+//! 2. `talon-harness simulate --users 10000 --events 100000` as a whole
+//!    process: generation, mapping, reqwest delivery over loopback, fake, and
+//!    verification excluded from the timed part (the command times delivery).
+//! It prints both per round, the medians, and the ratio simulate/raw (the
+//! target is at least 0.5). `ROUNDS` (default 3) and `DURATION` (wrk, default 5s).
+
+// A benchmark prints, reads the environment and runs processes.
+#![allow(clippy::print_stdout, clippy::disallowed_methods)]
+
+use std::process::Command;
+
+use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
+
+const BODY: &str = r#"{"attributes":{"email":"peter@example.com","firstName":"Peter","lastName":"Gibbons","plan":"premium","logins":5,"address_city":"San Francisco","company_name":"Initech","createdAt":"2015-02-23T22:28:55.111Z"}}"#;
+
+fn wrk_rate(url: &str, script: &std::path::Path, duration: &str) -> Option<f64> {
+    let output = Command::new("wrk")
+        .args(["-t1", "-c32", &format!("-d{duration}"), "-s"])
+        .arg(script)
+        .arg(url)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn simulate() -> Option<(f64, f64, bool)> {
+    let output = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
+        .args(["simulate", "--users", "10000", "--events", "100000", "--report", "json"])
+        .output()
+        .ok()?;
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let seconds = report["seconds"].as_f64()?;
+    let requests = report["summary"]["requests"].as_f64()?;
+    Some((report["eventsPerSecond"].as_f64()?, requests / seconds, report["passed"] == true))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    let duration = std::env::var("DURATION").unwrap_or_else(|_| "5s".into());
+    let script = std::env::temp_dir().join(format!("talon-harness-bench-{}.lua", std::process::id()));
+    let lua = format!(
+        "wrk.method = \"PUT\"\nwrk.body = '{BODY}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"ApiKey-v1 segment-demo-integration-key\"\ncounter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format(nil, \"/v2/customer_profiles/user-\" .. (counter % 100000))\nend\n"
+    );
+    if std::fs::write(&script, lua).is_err() {
+        println!("cannot write the wrk script");
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let (mut raw, mut sim, mut sim_requests, mut ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    println!("round  fake raw req/s (wrk -t1 -c32)  simulate events/s  simulate requests/s  verified  ratio");
+    for round in 1..=rounds {
+        let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).expect("default state");
+        let server = runtime.block_on(MockServer::start(fake)).expect("a server");
+        let Some(r) = wrk_rate(&server.uri(), &script, &duration) else {
+            println!("wrk failed (is it installed? apt-get install -y wrk)");
+            return;
+        };
+        runtime.block_on(server.shutdown());
+        let Some((s, requests, verified)) = simulate() else {
+            println!("talon-harness simulate failed");
+            return;
+        };
+        println!("{round:>5}  {r:>29.0}  {s:>17.0}  {requests:>19.0}  {verified:>8}  {:>5.2}", s / r);
+        raw.push(r);
+        sim.push(s);
+        sim_requests.push(requests);
+        ratios.push(s / r);
+    }
+    let _ = std::fs::remove_file(&script);
+    println!(
+        "median {:>29.0}  {:>17.0}  {:>19.0}            {:>5.2}",
+        median(&mut raw),
+        median(&mut sim),
+        median(&mut sim_requests),
+        median(&mut ratios)
+    );
+}
