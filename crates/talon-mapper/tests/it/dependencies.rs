@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-fn normal_dependencies(package: &str) -> Vec<String> {
+fn dependencies(package: &str, kinds: &str) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .args([
@@ -34,7 +34,7 @@ fn normal_dependencies(package: &str) -> Vec<String> {
 #[test]
 fn the_pure_crates_depend_on_no_runtime_or_http_stack() {
     for package in ["talon-mapper", "segment-model"] {
-        let deps = normal_dependencies(package);
+        let deps = dependencies(package, "normal");
         assert!(
             deps.iter().any(|d| d == "serde_json"),
             "{package}: cargo tree listed {deps:?}"
@@ -54,4 +54,17 @@ fn the_pure_crates_depend_on_no_runtime_or_http_stack() {
             );
         }
     }
+}
+
+#[test]
+fn the_fake_never_depends_on_the_mapper_not_even_for_tests() {
+    let deps = dependencies("talon-fake", "normal,dev,build");
+    assert!(
+        deps.iter().any(|d| d == "axum"),
+        "cargo tree listed {deps:?}"
+    );
+    assert!(
+        !deps.iter().any(|d| d == "talon-mapper"),
+        "talon-fake depends on talon-mapper"
+    );
 }
