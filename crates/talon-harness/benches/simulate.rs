@@ -35,13 +35,19 @@ fn wrk_rate(url: &str, script: &std::path::Path, duration: &str) -> Option<f64> 
 
 fn simulate() -> Option<(f64, f64, bool)> {
     let output = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
-        .args(["simulate", "--users", "10000", "--events", "100000", "--report", "json"])
+        .args([
+            "simulate", "--users", "10000", "--events", "100000", "--report", "json",
+        ])
         .output()
         .ok()?;
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
     let seconds = report["seconds"].as_f64()?;
     let requests = report["summary"]["requests"].as_f64()?;
-    Some((report["eventsPerSecond"].as_f64()?, requests / seconds, report["passed"] == true))
+    Some((
+        report["eventsPerSecond"].as_f64()?,
+        requests / seconds,
+        report["passed"] == true,
+    ))
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -50,9 +56,13 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
     let duration = std::env::var("DURATION").unwrap_or_else(|_| "5s".into());
-    let script = std::env::temp_dir().join(format!("talon-harness-bench-{}.lua", std::process::id()));
+    let script =
+        std::env::temp_dir().join(format!("talon-harness-bench-{}.lua", std::process::id()));
     let lua = format!(
         "wrk.method = \"PUT\"\nwrk.body = '{BODY}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"ApiKey-v1 segment-demo-integration-key\"\ncounter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format(nil, \"/v2/customer_profiles/user-\" .. (counter % 100000))\nend\n"
     );
@@ -61,10 +71,14 @@ fn main() {
         return;
     }
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let (mut raw, mut sim, mut sim_requests, mut ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    println!("round  fake raw req/s (wrk -t1 -c32)  simulate events/s  simulate requests/s  verified  ratio");
+    let (mut raw, mut sim, mut sim_requests, mut ratios) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    println!(
+        "round  fake raw req/s (wrk -t1 -c32)  simulate events/s  simulate requests/s  verified  ratio"
+    );
     for round in 1..=rounds {
-        let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).expect("default state");
+        let fake =
+            Fake::new(StateFile::default_state(), FakeConfig::default()).expect("default state");
         let server = runtime.block_on(MockServer::start(fake)).expect("a server");
         let Some(r) = wrk_rate(&server.uri(), &script, &duration) else {
             println!("wrk failed (is it installed? apt-get install -y wrk)");
@@ -75,7 +89,10 @@ fn main() {
             println!("talon-harness simulate failed");
             return;
         };
-        println!("{round:>5}  {r:>29.0}  {s:>17.0}  {requests:>19.0}  {verified:>8}  {:>5.2}", s / r);
+        println!(
+            "{round:>5}  {r:>29.0}  {s:>17.0}  {requests:>19.0}  {verified:>8}  {:>5.2}",
+            s / r
+        );
         raw.push(r);
         sim.push(s);
         sim_requests.push(requests);

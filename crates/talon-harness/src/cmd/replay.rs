@@ -92,8 +92,14 @@ pub async fn run_events(
     configure(&mut config);
     let client = deliver::client(&config);
     let mut reports = Vec::with_capacity(events.len());
+    let progress = super::simulate::progress_bar();
     let lines = events.into_iter().map(|e| (e.source, e.bytes));
-    let summary = deliver::run(lines, settings, &client, &config, |r| reports.push(r)).await;
+    let summary = deliver::run(lines, settings, &client, &config, |r| {
+        progress.inc(1);
+        reports.push(r);
+    })
+    .await;
+    progress.finish_and_clear();
     let state = match server {
         Some(server) => {
             let state = server.fake().state_dump();

@@ -66,6 +66,14 @@ async fn run_with_faults(
     plan: &str,
     max_attempts: u32,
 ) -> (Vec<EventReport>, talon_harness::report::Summary, Fake) {
+    run_with(plan, max_attempts, Duration::from_secs(10)).await
+}
+
+async fn run_with(
+    plan: &str,
+    max_attempts: u32,
+    timeout: Duration,
+) -> (Vec<EventReport>, talon_harness::report::Summary, Fake) {
     let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
     fake.set_faults(FaultPlan::from_json(plan).unwrap());
     let server = MockServer::start(fake.clone()).await.unwrap();
@@ -74,6 +82,7 @@ async fn run_with_faults(
     config.max_attempts = max_attempts;
     config.backoff_base = Duration::ZERO;
     config.seed = 3;
+    config.timeout = timeout;
     let client = deliver::client(&config);
     let mut reports = Vec::new();
     let summary = deliver::run(events(), &settings(), &client, &config, |r| reports.push(r)).await;
@@ -159,4 +168,24 @@ async fn other_4xx_are_never_retried() {
     assert_eq!(summary.retries(), 0);
     let journal = fake.journal();
     assert_eq!(journal.len() as u64, summary.attempts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_request_is_retried() {
+    // The fake holds User3's first update past the client's time limit.
+    let plan =
+        r#"{"rules": [{"integration_id": "User3", "respond": {"delay_ms": 600}, "times": 1}]}"#;
+    let (reports, summary, fake) = run_with(plan, 3, Duration::from_millis(150)).await;
+    assert!(summary.adds_up());
+    assert_eq!(summary.failed, 0);
+    let first = reports
+        .iter()
+        .find(|r| r.integration_id.as_deref() == Some("User3"))
+        .unwrap();
+    assert!(
+        matches!(first.outcome, Outcome::Delivered { attempts: 2, .. }),
+        "{:?}",
+        first.outcome
+    );
+    assert_eq!(profiles(&fake), expected(&events()));
 }
