@@ -30,6 +30,20 @@ impl From<ProfileArg> for Profile {
 /// Generate seeded Segment traffic as NDJSON, with its ground-truth ledger.
 #[derive(Debug, Clone, Args)]
 pub struct GenArgs {
+    /// The scenario and seed.
+    #[command(flatten)]
+    pub spec: ScenarioArgs,
+    /// Write NDJSON here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the ledger (JSON) here.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+}
+
+/// A scenario and a seed, as flags: shared by `gen` and `talon-harness simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct ScenarioArgs {
     /// The seed: the same seed and sizes give byte-identical output.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -57,15 +71,16 @@ pub struct GenArgs {
     /// Also send audience changes as Track `Audience Entered`/`Exited`.
     #[arg(long)]
     pub audience_track_events: bool,
-    /// Write NDJSON here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Write the ledger (JSON) here.
-    #[arg(long, value_name = "FILE")]
-    pub ledger: Option<PathBuf>,
 }
 
 impl GenArgs {
+    /// See [`ScenarioArgs::to_scenario`].
+    pub fn to_scenario(&self, base: Option<Scenario>) -> Scenario {
+        self.spec.to_scenario(base)
+    }
+}
+
+impl ScenarioArgs {
     /// The scenario: `base` (the `--scenario` file's content, if any, or the
     /// profile's defaults) with the flags applied.
     pub fn to_scenario(&self, base: Option<Scenario>) -> Scenario {

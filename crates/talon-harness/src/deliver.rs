@@ -68,34 +68,6 @@ pub fn client(config: &DeliveryConfig) -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-/// What the network did with one request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Delivery {
-    /// A 2xx.
-    Delivered {
-        /// The status.
-        status: u16,
-        /// Attempts made.
-        attempts: u32,
-    },
-    /// A 4xx that is not retried.
-    Rejected {
-        /// The status.
-        status: u16,
-        /// Talon.One's error body (JSON if it parses, else a string).
-        error: Value,
-        /// Attempts made.
-        attempts: u32,
-    },
-    /// Every attempt failed retryably.
-    Failed {
-        /// Attempts made.
-        attempts: u32,
-        /// The last failure.
-        error: String,
-    },
-}
-
 /// Whether a status is worth another attempt.
 pub fn is_retryable(status: u16) -> bool {
     status == 409 || status == 429 || (500..600).contains(&status)
@@ -116,13 +88,15 @@ pub fn backoff(config: &DeliveryConfig, retry: u32, rng: &mut ChaCha8Rng) -> Dur
     Duration::from_nanos(rng.random_range(0..=nanos))
 }
 
-/// Sends one request until it is delivered, rejected, or out of attempts.
+/// Sends one request until it is delivered, rejected, or out of attempts:
+/// the outcome is [`Outcome::Delivered`], [`Outcome::Rejected`] or
+/// [`Outcome::Failed`].
 pub async fn send(
     client: &reqwest::Client,
     config: &DeliveryConfig,
     request: &Request,
     rng: &mut ChaCha8Rng,
-) -> Delivery {
+) -> Outcome {
     let url = format!("{}{}", config.target, request.path());
     let mut headers = HeaderMap::with_capacity(request.headers.len());
     for (name, value) in &request.headers {
@@ -148,13 +122,13 @@ pub async fn send(
                 let status = response.status().as_u16();
                 match response.bytes().await {
                     Ok(_) if (200..300).contains(&status) => {
-                        return Delivery::Delivered {
+                        return Outcome::Delivered {
                             status,
                             attempts: attempt,
                         };
                     }
                     Ok(body) if !is_retryable(status) => {
-                        return Delivery::Rejected {
+                        return Outcome::Rejected {
                             status,
                             error: serde_json::from_slice(&body).unwrap_or_else(|_| {
                                 Value::String(String::from_utf8_lossy(&body).into_owned())
@@ -174,7 +148,7 @@ pub async fn send(
             tokio::time::sleep(backoff(config, attempt, rng)).await;
         }
     }
-    Delivery::Failed {
+    Outcome::Failed {
         attempts,
         error: last_error,
     }
@@ -242,21 +216,7 @@ where
         );
         tasks.spawn(async move {
             while let Some(job) = rx.recv().await {
-                let outcome = match send(&client, &config, &job.request, &mut rng).await {
-                    Delivery::Delivered { status, attempts } => {
-                        Outcome::Delivered { status, attempts }
-                    }
-                    Delivery::Rejected {
-                        status,
-                        error,
-                        attempts,
-                    } => Outcome::Rejected {
-                        status,
-                        error,
-                        attempts,
-                    },
-                    Delivery::Failed { attempts, error } => Outcome::Failed { attempts, error },
-                };
+                let outcome = send(&client, &config, &job.request, &mut rng).await;
                 let report = EventReport {
                     index: job.index,
                     source: job.source,

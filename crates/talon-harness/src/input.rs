@@ -154,3 +154,20 @@ pub fn state(path: &Path) -> Result<talon_fake::StateFile, Error> {
     talon_fake::StateFile::from_json(&read_to_string(path)?)
         .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
 }
+
+/// The scenario the flags describe: the `--scenario` file (if any) with the
+/// flags applied, validated.
+pub fn scenario(args: &segment_gen::cli::ScenarioArgs) -> Result<segment_gen::Scenario, Error> {
+    let base = match &args.scenario {
+        Some(path) => Some(
+            serde_json::from_str::<segment_gen::Scenario>(&read_to_string(path)?)
+                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let scenario = args.to_scenario(base);
+    scenario
+        .validate()
+        .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
+    Ok(scenario)
+}

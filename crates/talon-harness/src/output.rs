@@ -17,6 +17,33 @@ pub enum ReportFormat {
     Json,
 }
 
+/// `--report` and `--junit`, shared by every command that runs checks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub report: ReportFormat,
+    /// Write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+}
+
+impl ReportArgs {
+    /// Prints `report`, writes its JUnit file, and turns its checks into an
+    /// exit code: 0 when all passed, 1 otherwise.
+    pub fn finish(&self, report: &RunReport) -> Result<crate::Exit, Error> {
+        report.print(self.report);
+        if let Some(path) = &self.junit {
+            report.write_junit(path)?;
+        }
+        Ok(if report.passed() {
+            crate::Exit::Success
+        } else {
+            crate::Exit::Findings
+        })
+    }
+}
+
 /// One pass/fail check of a run (a JUnit test case).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &GenArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let base = match &args.scenario {
+    let base = match &args.spec.scenario {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -45,7 +45,7 @@ fn run(args: &GenArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
-    let mut generator = Generator::new(args.to_scenario(base), args.seed)?;
+    let mut generator = Generator::new(args.to_scenario(base), args.spec.seed)?;
     match &args.out {
         Some(path) => {
             let file =

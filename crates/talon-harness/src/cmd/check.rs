@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use talon_fake::rules::{AttrType, Entity};
 use talon_mapper::{NearMiss, is_valid_attribute_name};
 
-use crate::output::{Check, ReportFormat, RunReport};
+use crate::output::{Check, ReportArgs, RunReport};
 use crate::{Error, Exit, input};
 
 /// Arguments of `check`.
@@ -24,12 +24,9 @@ pub struct Args {
     /// An Engage audience key the destination receives (repeatable).
     #[arg(long = "audience-key", value_name = "KEY")]
     pub audience_keys: Vec<String>,
-    /// How to print the result.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub report: ReportFormat,
-    /// Write a JUnit XML report to this file.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    /// `--report` and `--junit`.
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 /// Lints; exit 1 when Talon.One would reject something.
@@ -140,5 +137,5 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         "every Engage key exists in Talon.One with a fitting type",
         engage_problems,
     ));
-    super::simulate::finish(&report, args.report, args.junit.as_deref())
+    args.output.finish(&report)
 }

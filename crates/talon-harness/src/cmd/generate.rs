@@ -2,21 +2,15 @@
 
 use std::io::{self, BufWriter, Write};
 
+use segment_gen::Generator;
 use segment_gen::cli::GenArgs;
-use segment_gen::{Generator, Scenario};
 
 use crate::{Error, Exit, input};
 
 /// Writes the events (stdout or `--out`) and the ledger (`--ledger`). Exit 0.
 pub fn run(args: &GenArgs) -> Result<Exit, Error> {
-    let base = match &args.scenario {
-        Some(path) => Some(
-            serde_json::from_str::<Scenario>(&input::read_to_string(path)?)
-                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?,
-        ),
-        None => None,
-    };
-    let mut generator = Generator::new(args.to_scenario(base), args.seed)
+    let scenario = input::scenario(&args.spec)?;
+    let mut generator = Generator::new(scenario, args.spec.seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
     let out_name = args
         .out

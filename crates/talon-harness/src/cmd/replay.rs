@@ -7,7 +7,7 @@ use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
 
 use crate::deliver::{self, DeliveryConfig};
 use crate::input::{self, EventLine};
-use crate::output::{Check, ReportFormat, RunReport};
+use crate::output::{Check, ReportArgs, RunReport};
 use crate::report::{EventReport, Summary};
 use crate::{Error, Exit};
 
@@ -41,12 +41,9 @@ pub struct Args {
     /// Exit 1 when Talon.One rejected any event.
     #[arg(long)]
     pub fail_on_reject: bool,
-    /// How to print the result.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub report: ReportFormat,
-    /// Write a JUnit XML report to this file.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    /// `--report` and `--junit`.
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 /// The result of running events against a target.
@@ -164,7 +161,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         ));
     }
     report.summary = Some(run.summary);
-    super::simulate::finish(&report, args.report, args.junit.as_deref())
+    args.output.finish(&report)
 }
 
 /// Writes one NDJSON line per report to `path` (`-`: stdout).

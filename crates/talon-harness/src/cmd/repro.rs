@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use talon_fake::rules::{AttrType, Entity};
 
 use super::replay::{Run, Target, run_events};
-use crate::output::{Check, ReportFormat, RunReport};
+use crate::output::{Check, ReportArgs, ReportFormat, RunReport};
 use crate::report::{EventReport, Outcome};
 use crate::verify;
 use crate::{Error, Exit, input};
@@ -28,12 +28,9 @@ pub struct Args {
     /// Write this run's outcomes and final profiles to `expected.json` instead of comparing.
     #[arg(long)]
     pub update_expected: bool,
-    /// How to print the result.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub report: ReportFormat,
-    /// Write a JUnit XML report to this file.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    /// `--report` and `--junit`.
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 /// What counts as correct for a bundle: `expected.json`.
@@ -213,7 +210,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             differences(&bundle, &expected),
         ));
     }
-    if args.report == ReportFormat::Text {
+    if args.output.report == ReportFormat::Text {
         print!("{}", bundle.explanation);
     } else {
         report.extra.insert(
@@ -232,5 +229,5 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         );
     }
     report.summary = Some(bundle.run.summary);
-    super::simulate::finish(&report, args.report, args.junit.as_deref())
+    args.output.finish(&report)
 }

@@ -5,11 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use segment_gen::cli::ScenarioArgs;
 use segment_gen::{Generator, Profile, Scenario};
 use talon_fake::{Fake, FakeConfig, FaultPlan, FaultResponse, FaultRule, MockServer};
 
 use crate::deliver::{self, DeliveryConfig};
-use crate::output::{Check, ReportFormat, RunReport};
+use crate::output::{Check, ReportArgs, RunReport};
 use crate::verify::{self, Reference};
 use crate::world::World;
 use crate::{Error, Exit};
@@ -17,27 +18,9 @@ use crate::{Error, Exit};
 /// Arguments of `simulate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Seed of the scenario, the fault plan and the retry jitter.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Users in the population [default: 1000].
-    #[arg(long)]
-    pub users: Option<u32>,
-    /// Simulated days [default: 30].
-    #[arg(long)]
-    pub days: Option<u32>,
-    /// Engage audiences [default: 4].
-    #[arg(long)]
-    pub audiences: Option<u32>,
-    /// Engage computed traits [default: 3].
-    #[arg(long)]
-    pub computed_traits: Option<u32>,
-    /// Stop after this many events.
-    #[arg(long, value_name = "N")]
-    pub events: Option<u64>,
-    /// Use the edge-case profile (deep nesting, collisions, nulls, wrong types…).
-    #[arg(long)]
-    pub edge: bool,
+    /// The scenario and seed (the seed also drives the fault plan and the retry jitter).
+    #[command(flatten)]
+    pub spec: ScenarioArgs,
     /// Profiles delivered to at once.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
@@ -59,38 +42,9 @@ pub struct Args {
     /// Exit 1 when Talon.One rejected any event.
     #[arg(long)]
     pub fail_on_reject: bool,
-    /// How to print the result.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub report: ReportFormat,
-    /// Write a JUnit XML report to this file.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-}
-
-impl Args {
-    fn scenario(&self) -> Scenario {
-        let mut scenario = Scenario::for_profile(if self.edge {
-            Profile::Edge
-        } else {
-            Profile::Realistic
-        });
-        if let Some(users) = self.users {
-            scenario.users = users;
-        }
-        if let Some(days) = self.days {
-            scenario.days = days;
-        }
-        if let Some(audiences) = self.audiences {
-            scenario.audiences = audiences;
-        }
-        if let Some(computed) = self.computed_traits {
-            scenario.computed_traits = computed;
-        }
-        if self.events.is_some() {
-            scenario.max_events = self.events;
-        }
-        scenario
-    }
+    /// `--report` and `--junit`.
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 /// A plan that faults `rate` of profile updates: 40% of them 503, 20% each
@@ -127,7 +81,7 @@ pub fn fault_plan(rate: f64, seed: u64) -> FaultPlan {
 /// Runs the simulation; exit 0 when verification passes, 1 when it does
 /// not (or on a rejection with `--fail-on-reject`).
 pub fn run(args: &Args) -> Result<Exit, Error> {
-    let scenario = args.scenario();
+    let scenario = crate::input::scenario(&args.spec)?;
     scenario
         .validate()
         .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
@@ -143,7 +97,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             FaultPlan::from_json(&crate::input::read_to_string(path)?)
                 .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?,
         ),
-        (None, Some(rate)) => Some(fault_plan(rate, args.seed)),
+        (None, Some(rate)) => Some(fault_plan(rate, args.spec.seed)),
         (None, None) => None,
     };
     let runtime = crate::runtime()?;
@@ -166,10 +120,10 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     let mut config = DeliveryConfig::new(server.uri());
     config.concurrency = args.concurrency.max(1);
     config.max_attempts = args.max_attempts.max(1);
-    config.seed = args.seed;
+    config.seed = args.spec.seed;
     let client = deliver::client(&config);
 
-    let mut generator = Generator::new(scenario.clone(), args.seed)
+    let mut generator = Generator::new(scenario.clone(), args.spec.seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
     let mut outcomes = crate::input::create_optional(args.outcomes.as_deref())?;
     let progress = progress_bar();
@@ -231,7 +185,7 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
         },
     ));
     let mut reference = Reference::new(configured.clone(), world.catalog.clone());
-    let mut replay = Generator::new(scenario.clone(), args.seed)
+    let mut replay = Generator::new(scenario.clone(), args.spec.seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
     let mut line = Vec::new();
     while replay.next_into(&mut line).is_some() {
@@ -305,24 +259,7 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
         serde_json::to_value(&scenario).unwrap_or_default(),
     );
     report.summary = Some(summary);
-    finish(&report, args.report, args.junit.as_deref())
-}
-
-/// Prints the report, writes JUnit, and turns the checks into an exit code.
-pub(crate) fn finish(
-    report: &RunReport,
-    format: ReportFormat,
-    junit: Option<&std::path::Path>,
-) -> Result<Exit, Error> {
-    report.print(format);
-    if let Some(path) = junit {
-        report.write_junit(path)?;
-    }
-    Ok(if report.passed() {
-        Exit::Success
-    } else {
-        Exit::Findings
-    })
+    args.output.finish(&report)
 }
 
 fn display(path: Option<&std::path::Path>) -> String {

@@ -1,20 +1,22 @@
 //! `talon-harness check`: the pre-flight lint.
 
+use std::process::Output;
+
 use crate::{harness, repo};
+
+/// Runs `check` on a bug bundle's settings and deployment, plus `extra` flags.
+fn check(bundle: &str, extra: &[&str]) -> Output {
+    let dir = repo(&format!("fixtures/bugs/{bundle}"));
+    let settings = format!("{dir}/settings.json");
+    let state = format!("{dir}/talon-state.json");
+    let mut args = vec!["check", "--settings", &settings, "--talon-state", &state];
+    args.extend_from_slice(extra);
+    harness(&args, b"")
+}
 
 #[test]
 fn a_case_mismatch_between_settings_and_talon_one_is_found() {
-    let dir = repo("fixtures/bugs/trait_case_mismatch");
-    let output = harness(
-        &[
-            "check",
-            "--settings",
-            &format!("{dir}/settings.json"),
-            "--talon-state",
-            &format!("{dir}/talon-state.json"),
-        ],
-        b"",
-    );
+    let output = check("trait_case_mismatch", &[]);
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -23,28 +25,26 @@ fn a_case_mismatch_between_settings_and_talon_one_is_found() {
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("`Email` is in Custom Attributes but Talon.One has no CustomerProfile attribute of that name"), "{stdout}");
+    assert!(
+        stdout.contains("`Email` is in Custom Attributes but Talon.One has no CustomerProfile attribute of that name"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Talon.One has `email`"), "{stdout}");
 }
 
 #[test]
 fn audience_keys_from_events_are_checked_for_type_and_name() {
-    let dir = repo("fixtures/bugs/audience_typed_string");
-    let output = harness(
+    let events = repo("fixtures/bugs/audience_typed_string/events.ndjson");
+    let output = check(
+        "audience_typed_string",
         &[
-            "check",
-            "--settings",
-            &format!("{dir}/settings.json"),
-            "--talon-state",
-            &format!("{dir}/talon-state.json"),
             "--events",
-            &format!("{dir}/events.ndjson"),
+            &events,
             "--audience-key",
             "30_day_buyers",
             "--report",
             "json",
         ],
-        b"",
     );
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -68,17 +68,7 @@ fn audience_keys_from_events_are_checked_for_type_and_name() {
 
 #[test]
 fn a_dotted_custom_attribute_is_an_invalid_setting() {
-    let dir = repo("fixtures/bugs/dotted_custom_attribute");
-    let output = harness(
-        &[
-            "check",
-            "--settings",
-            &format!("{dir}/settings.json"),
-            "--talon-state",
-            &format!("{dir}/talon-state.json"),
-        ],
-        b"",
-    );
+    let output = check("dotted_custom_attribute", &[]);
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -89,17 +79,7 @@ fn a_dotted_custom_attribute_is_an_invalid_setting() {
 
 #[test]
 fn matching_settings_and_deployment_pass() {
-    let dir = repo("fixtures/bugs/numeric_user_id");
-    let output = harness(
-        &[
-            "check",
-            "--settings",
-            &format!("{dir}/settings.json"),
-            "--talon-state",
-            &format!("{dir}/talon-state.json"),
-        ],
-        b"",
-    );
+    let output = check("numeric_user_id", &[]);
     assert_eq!(
         output.status.code(),
         Some(0),

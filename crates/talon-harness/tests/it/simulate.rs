@@ -4,31 +4,29 @@ use serde_json::Value;
 
 use crate::harness;
 
+/// Runs `simulate` with `args` and `--report json`: the exit code and the report.
+fn simulate(args: &[&str]) -> (Option<i32>, Value) {
+    let mut all = vec!["simulate", "--report", "json"];
+    all.extend_from_slice(args);
+    let output = harness(&all, b"");
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    (output.status.code(), report)
+}
+
 #[test]
 fn simulate_with_faults_verifies_with_nothing_lost() {
-    let output = harness(
-        &[
-            "simulate",
-            "--users",
-            "60",
-            "--days",
-            "6",
-            "--seed",
-            "5",
-            "--fault-rate",
-            "0.1",
-            "--report",
-            "json",
-        ],
-        b"",
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (code, report) = simulate(&[
+        "--users",
+        "60",
+        "--days",
+        "6",
+        "--seed",
+        "5",
+        "--fault-rate",
+        "0.1",
+    ]);
+    assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(report["passed"], true);
     let summary = &report["summary"];
     assert!(
@@ -36,10 +34,10 @@ fn simulate_with_faults_verifies_with_nothing_lost() {
         "faults were injected: {summary}"
     );
     assert_eq!(summary["failed"], 0);
-    let total = ["delivered", "rejected", "skipped", "failed"]
+    let total: u64 = ["delivered", "rejected", "skipped", "failed"]
         .iter()
         .map(|k| summary[k].as_u64().unwrap())
-        .sum::<u64>();
+        .sum();
     assert_eq!(total, summary["events"].as_u64().unwrap());
     let names: Vec<&str> = report["checks"]
         .as_array()
@@ -52,19 +50,17 @@ fn simulate_with_faults_verifies_with_nothing_lost() {
 
 #[test]
 fn simulate_with_the_edge_profile_verifies_against_the_reference_model() {
-    let output = harness(
-        &[
-            "simulate", "--edge", "--users", "40", "--days", "5", "--seed", "9", "--report", "json",
-        ],
-        b"",
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (code, report) = simulate(&[
+        "--profile",
+        "edge",
+        "--users",
+        "40",
+        "--days",
+        "5",
+        "--seed",
+        "9",
+    ]);
+    assert_eq!(code, Some(0), "{report:#}");
     assert!(
         report["summary"]["rejected"].as_u64().unwrap() > 0,
         "the edge profile provokes rejections"
@@ -75,7 +71,11 @@ fn simulate_with_the_edge_profile_verifies_against_the_reference_model() {
 fn simulate_fails_verification_when_events_are_lost() {
     let dir = crate::scratch("simulate-lost");
     let plan = dir.join("faults.json");
-    std::fs::write(&plan, r#"{"rules": [{"path_prefix": "/v2/customer_profiles/", "respond": {"status": 502}, "probability": 0.3}], "seed": 1}"#).unwrap();
+    std::fs::write(
+        &plan,
+        r#"{"rules": [{"path_prefix": "/v2/customer_profiles/", "respond": {"status": 502}, "probability": 0.3}], "seed": 1}"#,
+    )
+    .unwrap();
     let junit = dir.join("junit.xml");
     let output = harness(
         &[
