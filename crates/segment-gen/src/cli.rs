@@ -50,19 +50,19 @@ pub struct ScenarioArgs {
     /// A JSON scenario file (see `fixtures/gen/`); flags below override it.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    /// Users in the population.
+    /// Users in the population [default: 1000].
     #[arg(long)]
     pub users: Option<u32>,
-    /// Simulated days.
+    /// Simulated days [default: 30].
     #[arg(long)]
     pub days: Option<u32>,
-    /// Engage audiences.
+    /// Engage audiences [default: 4].
     #[arg(long)]
     pub audiences: Option<u32>,
-    /// Engage computed traits.
+    /// Engage computed traits [default: 3].
     #[arg(long)]
     pub computed_traits: Option<u32>,
-    /// Realistic or edge traits and ids.
+    /// Realistic or edge traits and ids [default: realistic].
     #[arg(long, value_enum)]
     pub profile: Option<ProfileArg>,
     /// Stop after this many events.
