@@ -1,117 +1,77 @@
 //! A sample of the fake's responses, validated against the OpenAPI schema subset in `fixtures/talon/schemas/`.
 //!
-//! The validator is deliberately minimal (see the fixtures' README for its keywords); it
-//! reports every violation with a JSON pointer.
+//! Validation is the `jsonschema` crate's (draft 2020-12), with `$ref`s
+//! between the fixture files resolved from disk.
 
 use serde_json::{Value, json};
 
 use crate::support::*;
 
 fn schema_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/talon/schemas")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/talon/schemas")
+        .canonicalize()
+        .expect("the schema folder exists")
 }
 
-fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(schema_dir().join(name)).expect("schema file");
-    serde_json::from_str(&text).expect("schema json")
+/// A validator for one schema file; sibling `$ref`s resolve against its folder.
+fn validator(name: &str) -> jsonschema::Validator {
+    let path = schema_dir().join(name);
+    let text = std::fs::read_to_string(&path).expect("schema file");
+    let schema: Value = serde_json::from_str(&text).expect("schema json");
+    jsonschema::options()
+        .with_base_uri(format!("file://{}", path.display()))
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn check(schema: &Value, v: &Value, at: &str, out: &mut Vec<String>) {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return check(&load(r), v, at, out);
-    }
-    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-        for s in all {
-            check(s, v, at, out);
-        }
-    }
-    if let Some(t) = schema.get("type").and_then(Value::as_str) {
-        let ok = match t {
-            "object" => v.is_object(),
-            "array" => v.is_array(),
-            "string" => v.is_string(),
-            "integer" => v.is_i64() || v.is_u64(),
-            "number" => v.is_number(),
-            "boolean" => v.is_boolean(),
-            "null" => v.is_null(),
-            _ => false,
-        };
-        if !ok {
-            out.push(format!("{at}: expected {t}, got {v}"));
-            return;
-        }
-    }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array)
-        && !e.contains(v)
-    {
-        out.push(format!("{at}: {v} not in enum"));
-    }
-    if let Some(s) = v.as_str() {
-        let n = s.chars().count() as u64;
-        if schema
-            .get("minLength")
-            .and_then(Value::as_u64)
-            .is_some_and(|m| n < m)
-        {
-            out.push(format!("{at}: shorter than minLength"));
-        }
-        if schema
-            .get("maxLength")
-            .and_then(Value::as_u64)
-            .is_some_and(|m| n > m)
-        {
-            out.push(format!("{at}: longer than maxLength"));
-        }
-        if schema.get("format").and_then(Value::as_str) == Some("date-time")
-            && !talon_fake::rules::is_rfc3339(s)
-        {
-            out.push(format!("{at}: {s:?} is not a date-time"));
-        }
-    }
-    if let Some(obj) = v.as_object() {
-        for r in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(k) = r.as_str()
-                && !obj.contains_key(k)
-            {
-                out.push(format!("{at}: missing required {k}"));
-            }
-        }
-        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            for (k, s) in props {
-                if let Some(x) = obj.get(k) {
-                    check(s, x, &format!("{at}/{k}"), out);
-                }
-            }
-        }
-    }
-    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
-        for (i, x) in arr.iter().enumerate() {
-            check(items, x, &format!("{at}/{i}"), out);
-        }
-    }
+/// Every violation, as `pointer: message`.
+fn violations(name: &str, v: &Value) -> Vec<String> {
+    validator(name)
+        .iter_errors(v)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
 
 fn assert_valid(schema: &str, v: &Value) {
-    let mut out = Vec::new();
-    check(&load(schema), v, "", &mut out);
+    let out = violations(schema, v);
     assert!(out.is_empty(), "{schema}: {out:#?}\n{v:#}");
 }
 
 #[test]
 fn the_validator_catches_violations() {
-    let mut out = Vec::new();
-    check(
-        &load("ErrorResponseWithStatus.json"),
+    let out = violations(
+        "ErrorResponseWithStatus.json",
         &json!({"message": 1, "errors": [{"title": "x"}]}),
-        "",
-        &mut out,
     );
+    // `message` is not a string, the error has no `source`, there is no `StatusCode`.
     assert_eq!(out.len(), 3, "{out:?}");
+    // Through a `$ref` to a sibling file, and a `date-time` format.
+    let out = violations(
+        "CustomerProfileIntegrationResponseV2.json",
+        &json!({"effects": [], "createdCoupons": [], "createdReferrals": [],
+                "customerProfile": {"id": "seven", "created": "yesterday"}}),
+    );
+    assert!(
+        out.iter().any(|e| e.starts_with("/customerProfile/id")),
+        "{out:?}"
+    );
+    assert!(
+        out.iter()
+            .any(|e| e.starts_with("/customerProfile/created")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn every_schema_file_is_a_valid_schema() {
+    for entry in std::fs::read_dir(schema_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            validator(&path.file_name().unwrap().to_string_lossy());
+        }
+    }
 }
 
 #[tokio::test]
