@@ -16,7 +16,7 @@ use crate::world::World;
 use crate::{Error, Exit};
 
 /// Arguments of `simulate`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The scenario and seed (the seed also drives the fault plan and the retry jitter).
     #[command(flatten)]
@@ -101,7 +101,15 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         (None, None) => None,
     };
     let runtime = crate::runtime()?;
-    runtime.block_on(simulate(args, scenario, plan))
+    // On a worker thread, not the main one: the producer and collector then
+    // share the runtime's threads with the lanes and the fake instead of
+    // adding a third busy thread on a two-core machine.
+    let args = args.clone();
+    runtime
+        .block_on(async move {
+            tokio::spawn(async move { simulate(&args, scenario, plan).await }).await
+        })
+        .map_err(|e| Error::Input(format!("the simulation task failed: {e}")))?
 }
 
 async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> Result<Exit, Error> {
