@@ -19,6 +19,8 @@
 //! ```
 
 pub mod engage;
+#[cfg(feature = "arbitrary")]
+pub mod shapes;
 
 use std::fmt;
 

@@ -1,0 +1,378 @@
+//! `arbitrary` implementations (feature `arbitrary`) that produce the event shapes that break mappers, often.
+//!
+//! A plain derive would spend its input on random byte strings and almost
+//! never hit a configured trait name, a near-collision (`address_city` next
+//! to `address.city`), a case variant (`Email`), a path past the
+//! flattener's depth limit or a `userId` of `..`. These generators draw
+//! from small pools of such values most of the time, and from raw input the
+//! rest of the time, so a coverage-guided fuzzer and a seeded property test
+//! both see the interesting shapes within a few hundred inputs.
+//!
+//! Built [`Value`]s nest at most [`MAX_BUILT_DEPTH`] objects deep:
+//! `serde_json::Value` drops recursively, so deeper values belong in JSON
+//! text, not in built values.
+//!
+//! ```
+//! use arbitrary::{Arbitrary, Unstructured};
+//! use segment_model::Event;
+//!
+//! let bytes = [7u8; 256];
+//! let event = Event::arbitrary(&mut Unstructured::new(&bytes))?;
+//! let json = serde_json::to_string(&event).expect("events serialize");
+//! assert!(json.starts_with(r#"{"type":"#));
+//! # Ok::<(), arbitrary::Error>(())
+//! ```
+
+use arbitrary::{Arbitrary, Result, Unstructured};
+use serde_json::{Map, Number, Value};
+
+use crate::{Context, Event, EventType, Personas, UserId};
+
+/// The deepest a built value nests objects (the flattener keeps 32 levels).
+pub const MAX_BUILT_DEPTH: usize = 40;
+
+/// Trait names: configured-looking names, their case and dotted variants,
+/// near-collisions, separators, unicode and the empty name.
+pub const NAMES: &[&str] = &[
+    "email",
+    "Email",
+    "EMAIL",
+    "name",
+    "firstName",
+    "firstname",
+    "first_name",
+    "plan",
+    "logins",
+    "birthday",
+    "interests",
+    "address",
+    "city",
+    "address_city",
+    "address.city",
+    "Address",
+    "postalCode",
+    "address_postalCode",
+    "company",
+    "company_name",
+    "a",
+    "b",
+    "c",
+    "a_b",
+    "b_c",
+    "a_b_c",
+    "_",
+    "__",
+    "a_",
+    "_a",
+    "deep",
+    "1",
+    "30_day_buyers",
+    "vip_customers",
+    "ltv",
+    "Language",
+    "",
+    ".",
+    "a.b",
+    "[0]",
+    "\"",
+    "ñame",
+    "straße",
+    "STRASSE",
+    "İstanbul",
+    "ǅ",
+    "名前",
+    "emoji_😀",
+    "tab\tkey",
+    "nul\u{0}key",
+];
+
+/// Strings: empty, blank, times, numbers-as-strings, unicode, escapes.
+const STRINGS: &[&str] = &[
+    "",
+    " ",
+    "john.doe@example.com",
+    "Berlin",
+    "true",
+    "false",
+    "null",
+    "0",
+    "1e400",
+    "2024-02-29T12:00:00Z",
+    "2024-02-29T12:00:00.123456789+01:00",
+    "2024-13-01T00:00:00Z",
+    "52.52,13.405",
+    "München",
+    "\u{0}",
+    "\u{7f}\u{80}",
+    "\u{feff}bom",
+    "line\nbreak",
+    "quote\"backslash\\",
+    "😀👍🏽",
+    "\u{10ffff}",
+    "a/b#c?d%e",
+];
+
+/// User ids: the ones URLs, percent-encoding and Talon.One's limits trip on.
+const USER_IDS: &[&str] = &[
+    "u1",
+    "u2",
+    "U1",
+    "john.doe",
+    "",
+    " ",
+    ".",
+    "..",
+    "...",
+    "a/b",
+    "a#b",
+    "a?b",
+    "a%b",
+    "a%2Fb",
+    "%",
+    "a b ",
+    "Jürgen",
+    "😀",
+    "\u{0}",
+    "tab\there",
+    "+1 (555) 010-0000",
+];
+
+/// Library names: client-side, server-side and made up.
+const LIBRARIES: &[&str] = &[
+    "analytics.js",
+    "analytics-next",
+    "analytics-ios",
+    "analytics-node",
+    "analytics-python",
+    "made-up",
+];
+
+/// Picks from `pool` most of the time, else an arbitrary string.
+fn pick_or_any(u: &mut Unstructured<'_>, pool: &[&str]) -> Result<String> {
+    if u.ratio(7, 8)? {
+        Ok((*u.choose(pool)?).to_owned())
+    } else {
+        String::arbitrary(u)
+    }
+}
+
+/// A trait name: from [`NAMES`], a joined pair of them, or arbitrary text.
+pub fn name(u: &mut Unstructured<'_>) -> Result<String> {
+    match u.int_in_range(0u8..=63)? {
+        0..=3 => String::arbitrary(u),
+        4..=7 => Ok(format!("{}_{}", u.choose(NAMES)?, u.choose(NAMES)?)),
+        8..=11 => Ok(u.choose(NAMES)?.to_uppercase()),
+        12 => Ok("k".repeat(u.int_in_range(64..=300)?)),
+        _ => Ok((*u.choose(NAMES)?).to_owned()),
+    }
+}
+
+/// A number: zero, extremes of every JSON number kind, fractions.
+fn number(u: &mut Unstructured<'_>) -> Result<Number> {
+    Ok(match u.int_in_range(0u8..=9)? {
+        0 => Number::from(0u8),
+        1 => Number::from(u64::MAX),
+        2 => Number::from(i64::MIN),
+        3 => Number::from(i64::arbitrary(u)?),
+        4 => Number::from(u64::arbitrary(u)?),
+        5 => Number::from_f64(f64::arbitrary(u)?).unwrap_or_else(|| Number::from(1u8)),
+        6 => Number::from_f64(f64::MAX).unwrap_or_else(|| Number::from(2u8)),
+        7 => Number::from_f64(-0.5).unwrap_or_else(|| Number::from(3u8)),
+        8 => Number::from_f64(1.0).unwrap_or_else(|| Number::from(4u8)),
+        _ => Number::from(u.int_in_range(0u16..=100)?),
+    })
+}
+
+/// A string value: from the pool, long, or arbitrary.
+fn string(u: &mut Unstructured<'_>) -> Result<String> {
+    match u.int_in_range(0u8..=63)? {
+        0..=5 => String::arbitrary(u),
+        6 => Ok("x".repeat(u.int_in_range(256..=4096)?)),
+        _ => Ok((*u.choose(STRINGS)?).to_owned()),
+    }
+}
+
+/// A JSON scalar, or `null`.
+pub fn scalar(u: &mut Unstructured<'_>) -> Result<Value> {
+    Ok(match u.int_in_range(0u8..=7)? {
+        0 => Value::Null,
+        1 => Value::Bool(bool::arbitrary(u)?),
+        2 | 3 => Value::Number(number(u)?),
+        _ => Value::String(string(u)?),
+    })
+}
+
+/// A JSON value that may nest objects, at most `budget` more levels.
+pub fn value(u: &mut Unstructured<'_>, budget: usize) -> Result<Value> {
+    let choice = u.int_in_range(0u8..=11)?;
+    Ok(match choice {
+        0..=2 if budget > 0 => Value::Object(object(u, budget - 1)?),
+        3 => {
+            // Lists: scalars of one type, mixed, or holding what no list can.
+            let len = u.int_in_range(0usize..=5)?;
+            let mut items = Vec::with_capacity(len);
+            for _ in 0..len {
+                items.push(match u.int_in_range(0u8..=9)? {
+                    0 if budget > 0 => Value::Object(object(u, 0)?),
+                    1 => Value::Array(Vec::new()),
+                    _ => scalar(u)?,
+                });
+            }
+            Value::Array(items)
+        }
+        4 if budget > 0 => chain(u, budget)?,
+        _ => scalar(u)?,
+    })
+}
+
+/// A chain of single-key objects around the flattener's depth limit.
+fn chain(u: &mut Unstructured<'_>, budget: usize) -> Result<Value> {
+    let depth = u.int_in_range(28..=MAX_BUILT_DEPTH)?.min(budget);
+    let mut inner = scalar(u)?;
+    for _ in 0..depth {
+        let mut object = Map::new();
+        object.insert(name(u)?, inner);
+        inner = Value::Object(object);
+    }
+    Ok(inner)
+}
+
+/// An object of a few entries whose values nest at most `budget` more levels.
+pub fn object(u: &mut Unstructured<'_>, budget: usize) -> Result<Map<String, Value>> {
+    let len = u.int_in_range(0usize..=6)?;
+    let mut map = Map::new();
+    for _ in 0..len {
+        let value = value(u, budget)?;
+        map.insert(name(u)?, value);
+    }
+    Ok(map)
+}
+
+/// A traits object: nested, colliding, around the depth limit.
+pub fn traits(u: &mut Unstructured<'_>) -> Result<Map<String, Value>> {
+    let mut map = object(u, 4)?;
+    // Near-collisions: a flat key next to the nested path it flattens to.
+    if u.ratio(1, 4)? {
+        let (outer, inner) = (name(u)?, name(u)?);
+        map.insert(format!("{outer}_{inner}"), scalar(u)?);
+        let mut nested = Map::new();
+        nested.insert(inner, scalar(u)?);
+        map.insert(outer, Value::Object(nested));
+    }
+    if u.ratio(1, 16)? {
+        map.insert(name(u)?, chain(u, MAX_BUILT_DEPTH)?);
+    }
+    Ok(map)
+}
+
+/// A `userId` or `anonymousId`: pooled strings, numbers, long strings.
+fn user_id(u: &mut Unstructured<'_>) -> Result<Option<UserId>> {
+    Ok(match u.int_in_range(0u8..=11)? {
+        0 => None,
+        1 => Some(UserId::Number(number(u)?)),
+        2 => Some(UserId::String("u".repeat(u.int_in_range(999..=1001)?))),
+        _ => Some(UserId::String(pick_or_any(u, USER_IDS)?)),
+    })
+}
+
+impl<'a> Arbitrary<'a> for EventType {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        Ok(match u.int_in_range(0u8..=11)? {
+            0 => Self::Track,
+            1 => Self::Page,
+            2 => Self::Group,
+            3 => Self::Alias,
+            4 => Self::Screen,
+            5 => Self::parse(&String::arbitrary(u)?),
+            _ => Self::Identify,
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for UserId {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        Ok(user_id(u)?.unwrap_or_else(|| UserId::String(String::new())))
+    }
+}
+
+impl<'a> Arbitrary<'a> for Personas {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let class = match u.int_in_range(0u8..=5)? {
+            0 => None,
+            1 => Some("journey".to_owned()),
+            2 => Some(String::arbitrary(u)?),
+            3 => Some("trait".to_owned()),
+            _ => Some("audience".to_owned()),
+        };
+        let key = match u.int_in_range(0u8..=7)? {
+            0 => None,
+            1 => Some(String::new()),
+            _ => Some(name(u)?),
+        };
+        Ok(Self {
+            computation_class: class,
+            computation_id: Some("aud_1".to_owned()),
+            computation_key: key,
+            namespace: None,
+            ..Self::default()
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for Context {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let personas = if u.ratio(1, 2)? {
+            Some(Personas::arbitrary(u)?)
+        } else {
+            None
+        };
+        let library = match u.int_in_range(0u8..=5)? {
+            0 => None,
+            1 => Some(scalar(u)?),
+            _ => Some(serde_json::json!({"name": pick_or_any(u, LIBRARIES)?})),
+        };
+        let mut other = Map::new();
+        if u.ratio(1, 4)? {
+            other.insert("ip".to_owned(), Value::String("203.0.113.1".to_owned()));
+        }
+        Ok(Self {
+            personas,
+            library,
+            other,
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for Event {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let mut event = Self::new(EventType::arbitrary(u)?);
+        event.user_id = user_id(u)?;
+        if u.ratio(1, 4)? {
+            event.anonymous_id = user_id(u)?;
+        }
+        event.traits = match u.int_in_range(0u8..=9)? {
+            0 => None,
+            1 => Some(Map::new()),
+            _ => Some(traits(u)?),
+        };
+        if u.ratio(1, 2)? {
+            event.context = Some(Context::arbitrary(u)?);
+        }
+        match u.int_in_range(0u8..=7)? {
+            0 => {
+                event.other.insert("channel".to_owned(), "browser".into());
+            }
+            1 => {
+                event.other.insert("channel".to_owned(), "server".into());
+            }
+            2 => {
+                event.other.insert("channel".to_owned(), scalar(u)?);
+            }
+            _ => {}
+        }
+        if u.ratio(1, 8)? {
+            event.properties = Some(object(u, 2)?);
+        }
+        Ok(event)
+    }
+}
