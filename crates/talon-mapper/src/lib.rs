@@ -55,6 +55,7 @@
 
 pub mod diagnostics;
 pub mod flatten;
+pub mod fuzz;
 pub mod request;
 mod settings;
 mod view;
