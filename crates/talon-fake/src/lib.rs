@@ -66,6 +66,7 @@
 mod error;
 mod fake;
 mod faults;
+pub mod fuzz;
 mod http;
 mod journal;
 pub mod rules;
