@@ -1,0 +1,190 @@
+//! The round-trip oracle: a small scenario of events and settings, mapped and applied to the fake, must leave what the reference model says.
+//!
+//! A [`Scenario`] is a deployment (Custom Attributes, an attribute catalog
+//! with types) and a few events for a few users. Each event's JSON goes
+//! through `talon_mapper::map_json`; a request goes through
+//! `talon_fake::router` in process; the same JSON goes through
+//! `talon_harness::verify::Reference`, a simple model of the mapping rules
+//! and of Talon.One's all-or-nothing type check that shares no code with
+//! either. After each event the fake and the model must agree on whether
+//! Talon.One accepted it, and at the end every profile's attributes must
+//! be equal (`verify::compare`).
+//!
+//! This file has no `crate::` paths: `talon-harness`'s stable test includes
+//! it with `#[path]`, so the fuzz target and `cargo test` run one oracle.
+//!
+//! Location types stay out of the catalog: the reference model does not
+//! parse `"<lat>,<lon>"`, on purpose (it would be the fake's own rule again).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arbitrary::{Arbitrary, Result as ArbitraryResult, Unstructured};
+use segment_model::{Event, UserId, shapes};
+use talon_fake::fuzz::FuzzRequest;
+use talon_fake::rules::{AttrType, Entity};
+use talon_fake::{
+    Application, Attribute, Decided, Fake, FakeConfig, IntegrationKey, StateFile, router,
+};
+use talon_harness::verify::{Reference, compare, profiles_of};
+use talon_mapper::{Outcome, is_valid_attribute_name, map_json};
+use tower::ServiceExt;
+
+/// The API key the scenario's settings send and its deployment accepts.
+const API_KEY: &str = "fuzz-key";
+
+/// Types the catalog draws from (no location types; see the module docs).
+const TYPES: &[AttrType] = &[
+    AttrType::String,
+    AttrType::Number,
+    AttrType::Boolean,
+    AttrType::Time,
+    AttrType::ListString,
+    AttrType::ListNumber,
+    AttrType::ListTime,
+];
+
+/// Rules by which the fake may reject a mapped request: the deployment's
+/// catalog and Talon.One's limits. Any other rule means the mapper built a
+/// malformed request.
+pub const CATALOG_RULES: &[&str] = &[
+    "attribute.unknown",
+    "attribute.type",
+    "integration_id.invalid",
+    "body.too_large",
+];
+
+/// Settings, a deployment and the events sent to it.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Custom Attributes (invalid names kept, as Segment keeps them).
+    pub configured: Vec<String>,
+    /// The `CustomerProfile` attributes Talon.One holds, by name.
+    pub catalog: BTreeMap<String, AttrType>,
+    /// The events, in order.
+    pub events: Vec<Event>,
+}
+
+impl<'a> Arbitrary<'a> for Scenario {
+    fn arbitrary(u: &mut Unstructured<'a>) -> ArbitraryResult<Self> {
+        let mut configured = Vec::new();
+        let mut catalog = BTreeMap::new();
+        for name in shapes::NAMES {
+            if u.ratio(1, 3)? {
+                configured.push((*name).to_owned());
+            }
+            if is_valid_attribute_name(name) && u.ratio(1, 2)? {
+                catalog.insert((*name).to_owned(), *u.choose(TYPES)?);
+            }
+        }
+        let n = u.int_in_range(1..=6)?;
+        let mut events = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut event = Event::arbitrary(u)?;
+            // A few users, so that updates of one profile accumulate.
+            if u.ratio(3, 4)? {
+                event.user_id = Some(UserId::from(*u.choose(&["u1", "u2", "U1"])?));
+            }
+            events.push(event);
+        }
+        Ok(Self {
+            configured,
+            catalog,
+            events,
+        })
+    }
+}
+
+impl Scenario {
+    /// The deployment: one application, the scenario's key and catalog.
+    pub fn state(&self) -> StateFile {
+        let mut state = StateFile::empty();
+        state.applications.push(Application {
+            id: 1,
+            name: "Fuzz".into(),
+        });
+        state.integration_keys.push(IntegrationKey {
+            key: API_KEY.into(),
+            application_id: 1,
+        });
+        state.management_keys.push("fuzz-management-key".into());
+        for (i, (name, ty)) in self.catalog.iter().enumerate() {
+            state.attributes.push(Attribute {
+                id: i64::try_from(i).unwrap_or(i64::MAX) + 1,
+                created: "2024-01-01T00:00:00Z".into(),
+                account_id: 1,
+                entity: Entity::CustomerProfile,
+                event_type: None,
+                name: name.clone(),
+                title: name.clone(),
+                ty: *ty,
+                description: String::new(),
+                suggestions: Vec::new(),
+                has_allowed_list: false,
+                restricted_by_suggestions: false,
+                editable: true,
+                subscribed_applications_ids: Vec::new(),
+            });
+        }
+        state
+    }
+}
+
+/// Maps and applies every event of `scenario` to a fresh fake and to the
+/// reference model; returns what differs, if anything.
+pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
+    let fake = Fake::new(scenario.state(), FakeConfig::default())
+        .map_err(|e| format!("the scenario's deployment loads: {e}"))?;
+    let names: Vec<&str> = scenario.configured.iter().map(String::as_str).collect();
+    let settings = talon_mapper::fuzz::settings_with(&names);
+    let configured: BTreeSet<String> = scenario.configured.iter().cloned().collect();
+    let mut reference = Reference::new(configured, scenario.catalog.clone());
+    for (i, event) in scenario.events.iter().enumerate() {
+        let json = serde_json::to_vec(event).map_err(|e| format!("event {i}: {e}"))?;
+        let text = String::from_utf8_lossy(&json);
+        let modelled = reference.apply(&json);
+        let accepted = match map_json(&json, &settings).outcome {
+            Outcome::Skip(_) => false,
+            Outcome::Send(request) => {
+                let http = FuzzRequest {
+                    method: request.method.to_owned(),
+                    uri: request.path().to_owned(),
+                    headers: request
+                        .headers
+                        .iter()
+                        .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec()))
+                        .collect(),
+                    body: request.body.into_bytes(),
+                }
+                .to_http()
+                .ok_or_else(|| format!("event {i}: the mapped request cannot be sent: {text}"))?;
+                let response = router(fake.clone())
+                    .oneshot(http)
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                let status = response.status();
+                let rule = response.extensions().get::<Decided>().map_or("", |d| d.0);
+                if !status.is_success() && !CATALOG_RULES.contains(&rule) {
+                    return Err(format!(
+                        "event {i}: the fake finds the mapped request malformed ({status} {rule}): {text}"
+                    ));
+                }
+                status.is_success()
+            }
+        };
+        if accepted != modelled {
+            return Err(format!(
+                "event {i}: Talon.One {} it, the reference model {} it: {text}",
+                if accepted { "accepted" } else { "did not accept" },
+                if modelled { "accepts" } else { "does not accept" },
+            ));
+        }
+    }
+    let actual = profiles_of(&fake.state_dump());
+    let mismatches = compare(&reference.profiles, &actual, &scenario.catalog);
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        let lines: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+        Err(format!("the fake and the reference differ:\n{}", lines.join("\n")))
+    }
+}
