@@ -28,12 +28,7 @@ pub struct MapInput {
 
 impl<'a> Arbitrary<'a> for MapInput {
     fn arbitrary(u: &mut Unstructured<'a>) -> ArbitraryResult<Self> {
-        let mut configured = Vec::new();
-        for name in shapes::NAMES {
-            if u.ratio(1, 3)? {
-                configured.push((*name).to_owned());
-            }
-        }
+        let configured = shapes::configured(u)?;
         Ok(Self {
             event: Event::arbitrary(u)?,
             configured,

@@ -265,6 +265,17 @@ pub fn traits(u: &mut Unstructured<'_>) -> Result<Map<String, Value>> {
     Ok(map)
 }
 
+/// Custom Attributes for a destination: each pool name with odds 1 in 3.
+pub fn configured(u: &mut Unstructured<'_>) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for name in NAMES {
+        if u.ratio(1, 3)? {
+            names.push((*name).to_owned());
+        }
+    }
+    Ok(names)
+}
+
 /// A `userId` or `anonymousId`: pooled strings, numbers, long strings.
 fn user_id(u: &mut Unstructured<'_>) -> Result<Option<UserId>> {
     Ok(match u.int_in_range(0u8..=11)? {

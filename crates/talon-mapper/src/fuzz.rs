@@ -40,7 +40,11 @@ pub struct Violation {
     pub detail: String,
 }
 
-fn ensure(ok: bool, oracle: &'static str, detail: impl FnOnce() -> String) -> Result<(), Violation> {
+fn ensure(
+    ok: bool,
+    oracle: &'static str,
+    detail: impl FnOnce() -> String,
+) -> Result<(), Violation> {
     if ok {
         Ok(())
     } else {
@@ -124,12 +128,10 @@ fn winners<'a>(candidates: &[(Vec<&'a str>, &'a Value)]) -> Winners<'a> {
         let key = path.join(&SEPARATOR.to_string());
         let better = match out.get(&key) {
             None => true,
-            Some((best, best_value)) => {
-                (path.len(), path)
-                    .cmp(&(best.len(), best))
-                    .then_with(|| value.to_string().cmp(&best_value.to_string()))
-                    .is_lt()
-            }
+            Some((best, best_value)) => (path.len(), path)
+                .cmp(&(best.len(), best))
+                .then_with(|| value.to_string().cmp(&best_value.to_string()))
+                .is_lt(),
         };
         if better {
             out.insert(key, (path.clone(), value));
@@ -161,12 +163,17 @@ pub fn check_flatten(traits: &Map<String, Value>) -> Result<(), Violation> {
     ensure(
         flat.leaves.windows(2).all(|w| w[0].key < w[1].key),
         "keys are unique and sorted bytewise",
-        || format!("{:?}", flat.leaves.iter().map(|l| &l.key).collect::<Vec<_>>()),
+        || {
+            format!(
+                "{:?}",
+                flat.leaves.iter().map(|l| &l.key).collect::<Vec<_>>()
+            )
+        },
     )?;
     for leaf in &flat.leaves {
         let json = leaf.value.to_json();
-        let shape_ok = is_scalar(&json)
-            || matches!(&json, Value::Array(items) if items.iter().all(is_scalar));
+        let shape_ok =
+            is_scalar(&json) || matches!(&json, Value::Array(items) if items.iter().all(is_scalar));
         ensure(shape_ok, "values are scalars or lists of scalars", || {
             format!("`{}` holds {json}", leaf.key)
         })?;
@@ -248,7 +255,9 @@ pub fn check_flatten(traits: &Map<String, Value>) -> Result<(), Violation> {
             || format!("{:?}", flat.to_json()),
         )?;
         ensure(
-            flat.diagnostics.iter().all(|d| d.kind.code() == "mixed_list"),
+            flat.diagnostics
+                .iter()
+                .all(|d| d.kind.code() == "mixed_list"),
             "a flat object gets no diagnostic but mixed lists",
             || format!("{:?}", flat.diagnostics),
         )?;
@@ -265,7 +274,10 @@ pub fn check_flatten(traits: &Map<String, Value>) -> Result<(), Violation> {
         detail: e.to_string(),
     })?;
     let flat_reparsed = flatten(&reparsed);
-    for (order, text) in [("given", given.clone()), ("reversed", json_text(traits, true))] {
+    for (order, text) in [
+        ("given", given.clone()),
+        ("reversed", json_text(traits, true)),
+    ] {
         let parsed = serde_json::from_str::<FlatTraits<'_>>(&text).map_err(|e| Violation {
             oracle: "the JSON-text flattener reads any traits object",
             detail: e.to_string(),
@@ -273,7 +285,12 @@ pub fn check_flatten(traits: &Map<String, Value>) -> Result<(), Violation> {
         ensure(
             parsed.0 == flat_reparsed,
             "the result does not depend on key order or on the driver",
-            || format!("keys in {order} order:\n{:?}\nvs\n{flat_reparsed:?}", parsed.0),
+            || {
+                format!(
+                    "keys in {order} order:\n{:?}\nvs\n{flat_reparsed:?}",
+                    parsed.0
+                )
+            },
         )?;
     }
     Ok(())
@@ -398,18 +415,21 @@ fn check_request(
         });
     };
     for (key, value) in attributes {
-        let shape_ok = is_scalar(value)
-            || matches!(value, Value::Array(items) if items.iter().all(is_scalar));
-        ensure(shape_ok, "attribute values are scalars or lists of scalars", || {
-            format!("`{key}` holds {value}")
-        })?;
+        let shape_ok =
+            is_scalar(value) || matches!(value, Value::Array(items) if items.iter().all(is_scalar));
+        ensure(
+            shape_ok,
+            "attribute values are scalars or lists of scalars",
+            || format!("`{key}` holds {value}"),
+        )?;
         let allowed = settings.is_configured(key)
             || match facts {
                 Some(facts) => facts.engage_key.as_deref() == Some(key),
                 // Without facts, the mapper's own note is the only witness.
-                None => mapped.diagnostics.iter().any(
-                    |d| matches!(&d.kind, Kind::EngageKeySent { key: k, .. } if k == key),
-                ),
+                None => mapped
+                    .diagnostics
+                    .iter()
+                    .any(|d| matches!(&d.kind, Kind::EngageKeySent { key: k, .. } if k == key)),
             };
         ensure(
             allowed,
@@ -447,9 +467,11 @@ pub fn check_map_event(event: &Event, settings: &Settings) -> Result<Mapped, Vio
     if let Outcome::Send(request) = &mapped.outcome {
         let value = serde_json::to_value(event).unwrap_or_default();
         let facts = value.as_object().and_then(facts_of_value);
-        ensure(facts.is_some(), "only events with a userId are sent", || {
-            String::from_utf8_lossy(&json).into_owned()
-        })?;
+        ensure(
+            facts.is_some(),
+            "only events with a userId are sent",
+            || String::from_utf8_lossy(&json).into_owned(),
+        )?;
         check_request(request, &mapped, settings, facts.as_ref())?;
     }
     // map_json on the event's text agrees with map_event on that text read
@@ -492,11 +514,9 @@ pub fn check_map_json(bytes: &[u8], settings: &Settings) -> Result<Mapped, Viola
             check_map_event(&event, settings)?;
             let from_text = map_json(&canonical, settings);
             let typed = map_event(&event, settings);
-            ensure(
-                from_text == typed,
-                "map_json and map_event agree",
-                || format!("{}", String::from_utf8_lossy(&canonical)),
-            )?;
+            ensure(from_text == typed, "map_json and map_event agree", || {
+                format!("{}", String::from_utf8_lossy(&canonical))
+            })?;
         }
     }
     Ok(mapped)

@@ -5,6 +5,7 @@
 
 mod dependencies;
 mod flatten;
+mod fuzz;
 mod rules;
 mod settings;
 mod snapshots;
