@@ -251,14 +251,18 @@ pub fn is_error_envelope(status: StatusCode, body: &[u8]) -> Result<(), String> 
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("not JSON ({e}): {body:?}"))?;
     let message_ok = value.get("message").is_some_and(Value::is_string);
-    let status_ok = value.get("StatusCode").and_then(Value::as_u64) == Some(u64::from(status.as_u16()));
-    let errors_ok = value.get("errors").and_then(Value::as_array).is_some_and(|items| {
-        items.iter().all(|e| {
-            e.get("title").is_some_and(Value::is_string)
-                && e.get("details").is_none_or(Value::is_string)
-                && e.get("source").is_some_and(Value::is_object)
-        })
-    });
+    let status_ok =
+        value.get("StatusCode").and_then(Value::as_u64) == Some(u64::from(status.as_u16()));
+    let errors_ok = value
+        .get("errors")
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            items.iter().all(|e| {
+                e.get("title").is_some_and(Value::is_string)
+                    && e.get("details").is_none_or(Value::is_string)
+                    && e.get("source").is_some_and(Value::is_object)
+            })
+        });
     if message_ok && status_ok && errors_ok {
         Ok(())
     } else {
@@ -312,7 +316,11 @@ where
         if after != before {
             return Err(violation(
                 "a rejected request leaves the state unchanged",
-                format!("before:\n{}\nafter:\n{}", before.to_json_pretty(), after.to_json_pretty()),
+                format!(
+                    "before:\n{}\nafter:\n{}",
+                    before.to_json_pretty(),
+                    after.to_json_pretty()
+                ),
             ));
         }
     }
