@@ -82,7 +82,9 @@ pub use fake::{
 pub use faults::{FaultPlan, FaultPlanError, FaultResponse, FaultRule};
 pub use http::{ADMIN_PREFIX, router};
 pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
-pub use server::{MockServer, ServeConfig, ServeError, fake_from_config, serve, serve_until};
+pub use server::{
+    MockServer, ServeConfig, ServeError, fake_from_config, serve, serve_on, serve_until,
+};
 pub use state_file::{
     Application, Attribute, Audience, DEFAULT_STATE_JSON, IntegrationKey, ProfileRecord, StateFile,
     StateFileError,

@@ -178,6 +178,17 @@ pub async fn serve_until(
 ) -> Result<(), ServeError> {
     let fake = fake_from_config(&cfg)?;
     let listener = TcpListener::bind(cfg.addr).await?;
+    serve_on(listener, fake, shutdown).await
+}
+
+/// Serves `fake` on a listener that is already bound (a test binds
+/// `127.0.0.1:0` itself and knows the address before the first request)
+/// until `shutdown` completes, then shuts down gracefully.
+pub async fn serve_on(
+    listener: TcpListener,
+    fake: Fake,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, profiles = fake.profile_count(), "talon-fake listening");
     axum::serve(listener, router(fake))

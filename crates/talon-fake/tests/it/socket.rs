@@ -71,35 +71,27 @@ async fn the_standalone_server_serves_a_state_file_and_stops_on_its_signal() {
     std::fs::create_dir_all(&dir).expect("tmp");
     let state = dir.join("state.json");
     std::fs::write(&state, talon_fake::DEFAULT_STATE_JSON).expect("write");
-    // Find a free port, then serve on it.
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = probe.local_addr().expect("addr");
-    drop(probe);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let cfg = ServeConfig {
-        addr,
         state: Some(state),
         ..ServeConfig::default()
     };
-    let task = tokio::spawn(talon_fake::serve_until(cfg, async {
+    let fake = talon_fake::fake_from_config(&cfg).expect("the state file loads");
+    // Bound before the server runs: the first request waits in the backlog.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(talon_fake::serve_on(listener, fake, async {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::new();
-    let mut status = None;
-    for _ in 0..200 {
-        match client
-            .get(format!("http://{addr}/v2/authping"))
-            .header("authorization", IKEY)
-            .send()
-            .await
-        {
-            Ok(r) => {
-                status = Some(r.status().as_u16());
-                break;
-            }
-            Err(_) => tokio::task::yield_now().await,
-        }
-    }
+    let status = reqwest::Client::new()
+        .get(format!("http://{addr}/v2/authping"))
+        .header("authorization", IKEY)
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status().as_u16());
     assert_eq!(status, Some(204));
     let _ = tx.send(());
     assert!(task.await.expect("joined").is_ok());
