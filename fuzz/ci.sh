@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Fuzz CI: install cargo-fuzz if missing, build every target with nightly,
+# seed the corpus, then run each target for a short fixed time (default 30 s,
+# FUZZ_SECONDS to change it), one at a time. A crash, an oracle failure, a
+# timeout or an out-of-memory fails the script: libFuzzer writes the input to
+# fuzz/artifacts/<target>/ and prints the command that reproduces it.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds=${FUZZ_SECONDS:-30}
+targets=(flatten map_event map_json_bytes fake_request round_trip)
+
+if ! cargo fuzz --version > /dev/null 2>&1; then
+  echo "--- fuzz: installing cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
+
+echo "--- fuzz: build (nightly)"
+# No sanitizer: the workspace forbids unsafe code, so AddressSanitizer adds
+# cost and finds nothing safe Rust's own checks would not. Debug assertions
+# and overflow checks stay on (cargo-fuzz's default).
+cargo +nightly fuzz build --sanitizer none
+
+echo "--- fuzz: seed"
+./seed.sh
+
+mkdir -p target/ci-logs
+for target in "${targets[@]}"; do
+  echo "--- fuzz: $target for ${seconds}s"
+  log=target/ci-logs/$target.log
+  status=0
+  cargo +nightly fuzz run --sanitizer none "$target" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -dict=talon.dict -print_final_stats=1 > "$log" 2>&1 || status=$?
+  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec))' "$log" || true
+  if [ "$status" -ne 0 ]; then
+    tail -n 80 "$log"
+    echo "fuzz target $target failed (exit $status); the input is in fuzz/artifacts/$target/, reproduce with:"
+    echo "  cd fuzz && cargo +nightly fuzz run --sanitizer none $target artifacts/$target/<file>"
+    exit "$status"
+  fi
+done
+echo "--- fuzz: ok (${#targets[@]} targets, ${seconds}s each)"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Seeds fuzz/corpus/<target>/ (git-ignored) from the committed fixtures, the
+# generator's edge profile and the regression inputs. Idempotent: seeds are
+# named by content, so running it twice adds nothing.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=..
+
+add() { # add <target> <file>: copy a seed, named by its hash
+  local sum
+  sum=$(sha1sum "$2" | cut -c1-40)
+  cp "$2" "corpus/$1/$sum"
+}
+
+mkdir -p corpus/{flatten,map_event,map_json_bytes,fake_request,round_trip}
+
+# Raw JSON events: every Segment fixture, every bug bundle line, the edge profile.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for f in "$root"/fixtures/segment/*.json; do add map_json_bytes "$f"; done
+i=0
+for f in "$root"/fixtures/bugs/*/events.ndjson; do
+  while IFS= read -r line; do
+    i=$((i + 1)); printf '%s' "$line" > "$tmp/bug$i"; add map_json_bytes "$tmp/bug$i"
+  done < "$f"
+done
+if [ ! -f "$tmp/edge.ndjson" ]; then
+  cargo run --quiet --release --manifest-path "$root/Cargo.toml" -p segment-gen -- \
+    --seed 1 --profile edge --events 300 > "$tmp/edge.ndjson"
+fi
+i=0
+while IFS= read -r line; do
+  i=$((i + 1)); printf '%s' "$line" > "$tmp/edge$i"; add map_json_bytes "$tmp/edge$i"
+done < "$tmp/edge.ndjson"
+
+# Fake requests: each endpoint with the right method, key and content type
+# (bytes 1-3), path parameter `1` (byte 4), and a raw body (byte 5 = 255)
+# taken from the Segment fixtures' traits or a small plausible body.
+bodies=('{"attributes":{"email":"a@b.c","logins":3}}' '{"customerProfiles":[{"integrationId":"u1","attributes":{"email":"x"}}]}'
+  '[{"action":"add","profileIntegrationId":"u1","audienceId":1}]' '{"name":"VIP","integration":"segment","integrationId":"aud_1"}'
+  '{"entity":"CustomerProfile","name":"loyalty","title":"Loyalty","type":"number","description":"d","suggestions":[],"editable":true}'
+  '{"attributes":{"birthday":"1990-01-01T00:00:00Z","interests":["a","b"]}}' '{}')
+for e in $(seq 0 16); do
+  for b in "${!bodies[@]}"; do
+    { printf "\\x$(printf %02x "$e")\\x0f\\x07\\x07\\x00\\xff"; printf '%s' "${bodies[$b]}"; } > "$tmp/req"
+    add fake_request "$tmp/req"
+  done
+done
+
+# Committed regression inputs, so a campaign starts from every known case.
+for target in flatten map_event map_json_bytes fake_request round_trip; do
+  for f in "$root/fixtures/fuzz-regressions/$target"/*; do
+    [ -f "$f" ] && [ "${f##*.}" != md ] && add "$target" "$f"
+  done
+done
+echo "seeded: $(for t in corpus/*; do printf '%s=%s ' "${t#corpus/}" "$(ls "$t" | wc -l)"; done)"
