@@ -174,8 +174,16 @@ pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
         if accepted != modelled {
             return Err(format!(
                 "event {i}: Talon.One {} it, the reference model {} it: {text}",
-                if accepted { "accepted" } else { "did not accept" },
-                if modelled { "accepts" } else { "does not accept" },
+                if accepted {
+                    "accepted"
+                } else {
+                    "did not accept"
+                },
+                if modelled {
+                    "accepts"
+                } else {
+                    "does not accept"
+                },
             ));
         }
     }
@@ -185,6 +193,9 @@ pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
         Ok(())
     } else {
         let lines: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
-        Err(format!("the fake and the reference differ:\n{}", lines.join("\n")))
+        Err(format!(
+            "the fake and the reference differ:\n{}",
+            lines.join("\n")
+        ))
     }
 }

@@ -442,10 +442,13 @@ fn check_request(
 
 /// Determinism: the same input maps to byte-identical output.
 fn check_same(first: &Mapped, second: &Mapped, what: &str) -> Result<(), Violation> {
+    // Bytes, not values: the output must be byte-identical.
+    let (a, b) = (
+        first.to_json(true).to_string(),
+        second.to_json(true).to_string(),
+    );
     ensure(
-        first == second
-            && first.render() == second.render()
-            && first.to_json(true).to_string() == second.to_json(true).to_string(),
+        first == second && first.render() == second.render() && a == b,
         "mapping is deterministic",
         || format!("{what}: {first:?} vs {second:?}"),
     )
