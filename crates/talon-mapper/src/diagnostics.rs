@@ -134,7 +134,7 @@ pub enum Kind {
     /// Sent from a client-side source, where users can tamper with traits.
     ClientSideSource {
         /// The library name, or `channel browser`/`channel mobile`.
-        source: String,
+        source: &'static str,
     },
 }
 

@@ -379,11 +379,13 @@ fn map_view(view: View<'_>, settings: &Settings) -> Mapped {
     if let Some(source) = view.client_side
         && !sent.is_empty()
     {
-        diagnostics.push(Diagnostic::note(Kind::ClientSideSource { source }));
+        // Event-level diagnostics sort first: put them there, so the final
+        // sort finds the list nearly sorted.
+        diagnostics.insert(0, Diagnostic::note(Kind::ClientSideSource { source }));
     }
     // Rule 9.
     if sent.is_empty() {
-        diagnostics.push(Diagnostic::note(Kind::NoAttributes));
+        diagnostics.insert(0, Diagnostic::note(Kind::NoAttributes));
     }
     let request = Request::profile_update(settings, integration_id, &sent);
     Diagnostic::sort(&mut diagnostics);

@@ -18,7 +18,7 @@ pub(crate) struct View<'a> {
     pub(crate) personas: Personas<'a>,
     pub(crate) traits: Option<Flattened<'a>>,
     /// The client-side library or channel the event came from, if any.
-    pub(crate) client_side: Option<String>,
+    pub(crate) client_side: Option<&'static str>,
 }
 
 /// Segment's client-side (browser and mobile) libraries, by `context.library.name`.
@@ -36,10 +36,13 @@ const CLIENT_LIBRARIES: &[&str] = &[
 
 /// Whether an event came from a client-side source: its library is a
 /// browser or mobile library, or its `channel` is `browser` or `mobile`.
-fn client_side(library: Option<&str>, channel: Option<&str>) -> Option<String> {
-    match (library, channel) {
-        (Some(name), _) if CLIENT_LIBRARIES.contains(&name) => Some(name.to_owned()),
-        (_, Some(channel @ ("browser" | "mobile"))) => Some(format!("channel {channel}")),
+fn client_side(library: Option<&str>, channel: Option<&str>) -> Option<&'static str> {
+    if let Some(known) = library.and_then(|name| CLIENT_LIBRARIES.iter().find(|l| **l == name)) {
+        return Some(known);
+    }
+    match channel {
+        Some("browser") => Some("channel browser"),
+        Some("mobile") => Some("channel mobile"),
         _ => None,
     }
 }
