@@ -204,10 +204,10 @@ pub fn scalar(u: &mut Unstructured<'_>) -> Result<Value> {
 
 /// A JSON value that may nest objects, at most `budget` more levels.
 pub fn value(u: &mut Unstructured<'_>, budget: usize) -> Result<Value> {
-    let choice = u.int_in_range(0u8..=11)?;
+    let choice = u.int_in_range(0u8..=23)?;
     Ok(match choice {
-        0..=2 if budget > 0 => Value::Object(object(u, budget - 1)?),
-        3 => {
+        0..=5 if budget > 0 => Value::Object(object(u, budget - 1)?),
+        6 | 7 => {
             // Lists: scalars of one type, mixed, or holding what no list can.
             let len = u.int_in_range(0usize..=5)?;
             let mut items = Vec::with_capacity(len);
@@ -220,7 +220,7 @@ pub fn value(u: &mut Unstructured<'_>, budget: usize) -> Result<Value> {
             }
             Value::Array(items)
         }
-        4 if budget > 0 => chain(u, budget)?,
+        8 if budget > 0 => chain(u, budget)?,
         _ => scalar(u)?,
     })
 }

@@ -24,6 +24,9 @@ use std::collections::BTreeMap;
 
 use percent_encoding::percent_decode_str;
 use segment_model::Event;
+use serde::de::value::MapDeserializer;
+use serde::de::{Deserializer, IntoDeserializer, Visitor};
+use serde::{Deserialize, forward_to_deserialize_any};
 use serde_json::{Map, Value};
 
 use crate::flatten::{FlatTraits, Flattened, MAX_DEPTH, SEPARATOR, flatten};
@@ -263,64 +266,99 @@ pub fn check_flatten(traits: &Map<String, Value>) -> Result<(), Violation> {
         )?;
     }
 
-    // The JSON-text driver, on the same traits as text with the keys in
-    // either order. Compared with `flatten` of the text parsed as a `Value`,
-    // not of `traits`: serde_json's default float parser is not correctly
-    // rounded, so a built float may come back from its own text one ulp off
-    // (fixtures/fuzz-regressions/flatten/float_text_round_trip).
-    let given = json_text(traits, false);
-    let reparsed: Map<String, Value> = serde_json::from_str(&given).map_err(|e| Violation {
-        oracle: "traits serialize to JSON text that parses",
-        detail: e.to_string(),
-    })?;
-    let flat_reparsed = flatten(&reparsed);
-    for (order, text) in [
-        ("given", given.clone()),
-        ("reversed", json_text(traits, true)),
-    ] {
-        let parsed = serde_json::from_str::<FlatTraits<'_>>(&text).map_err(|e| Violation {
-            oracle: "the JSON-text flattener reads any traits object",
+    // The deserializing driver (the fast path's `FlatTraits`), reading the
+    // same traits through serde with the keys in the given order and in
+    // the reversed order at every level. Through serde rather than JSON
+    // text: no text to write and parse per input, and no float read back
+    // one ulp off (fixtures/fuzz-regressions/flatten/float_text_round_trip.json);
+    // `map_event` and `map_json_bytes` cover the text.
+    for reverse in [false, true] {
+        let parsed = FlatTraits::deserialize(Ordered {
+            object: traits,
+            reverse,
+        })
+        .map_err(|e| Violation {
+            oracle: "the deserializing flattener reads any traits object",
             detail: e.to_string(),
         })?;
         ensure(
-            parsed.0 == flat_reparsed,
+            parsed.0 == flat,
             "the result does not depend on key order or on the driver",
             || {
-                format!(
-                    "keys in {order} order:\n{:?}\nvs\n{flat_reparsed:?}",
-                    parsed.0
-                )
+                let order = if reverse { "reversed" } else { "given" };
+                format!("keys in {order} order:\n{:?}\nvs\n{flat:?}", parsed.0)
             },
         )?;
     }
     Ok(())
 }
 
-/// JSON text of an object, keys in map order or reversed at every level.
-/// Recursive: only for built values, whose depth is bounded.
-fn json_text(object: &Map<String, Value>, reverse: bool) -> String {
-    fn write_object(out: &mut String, map: &Map<String, Value>, reverse: bool) {
-        out.push('{');
-        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+/// A traits object as a serde [`Deserializer`], its keys in map order or
+/// reversed at every level.
+struct Ordered<'a> {
+    object: &'a Map<String, Value>,
+    reverse: bool,
+}
+
+/// One value under an [`Ordered`] object: objects keep the order rule.
+struct OrderedValue<'a> {
+    value: &'a Value,
+    reverse: bool,
+}
+
+impl<'de> Deserializer<'de> for Ordered<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        let reverse = self.reverse;
+        let mut entries: Vec<(&'de str, OrderedValue<'de>)> = self
+            .object
+            .iter()
+            .map(|(k, value)| (k.as_str(), OrderedValue { value, reverse }))
+            .collect();
         if reverse {
             entries.reverse();
         }
-        for (i, (k, v)) in entries.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&serde_json::to_string(k).unwrap_or_default());
-            out.push(':');
-            match v {
-                Value::Object(inner) => write_object(out, inner, reverse),
-                other => out.push_str(&other.to_string()),
-            }
-        }
-        out.push('}');
+        let mut map = MapDeserializer::new(entries.into_iter());
+        let out = visitor.visit_map(&mut map)?;
+        map.end()?;
+        Ok(out)
     }
-    let mut out = String::new();
-    write_object(&mut out, object, reverse);
-    out
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de> Deserializer<'de> for OrderedValue<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.value {
+            Value::Object(object) => Ordered {
+                object,
+                reverse: self.reverse,
+            }
+            .deserialize_any(visitor),
+            other => other.deserialize_any(visitor),
+        }
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de> IntoDeserializer<'de, serde_json::Error> for OrderedValue<'de> {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
 }
 
 // ------------------------------------------------------------------ mapper
