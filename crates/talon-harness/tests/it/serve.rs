@@ -32,8 +32,9 @@ fn serve_answers_authping_and_stops_gracefully_on_sigint() {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 204"), "{response}");
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's built-in `kill`: no dependency on a procps binary.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     assert!(status.success());
