@@ -8,6 +8,7 @@
 //! 2. `talon-harness simulate --users 10000 --events 100000` as a whole
 //!    process: generation, mapping, reqwest delivery over loopback, fake, and
 //!    verification excluded from the timed part (the command times delivery).
+//!
 //! It prints both per round, the medians, and the ratio simulate/raw (the
 //! target is at least 0.5). `ROUNDS` (default 3) and `DURATION` (wrk, default 5s).
 
