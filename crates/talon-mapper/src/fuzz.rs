@@ -370,9 +370,12 @@ struct Facts {
     user_id: String,
     /// The Engage key that bypasses Custom Attributes, if any.
     engage_key: Option<String>,
+    /// Each flattened key's value under the collision rule, when the event
+    /// has no repeated keys (a built event, not raw text).
+    values: Option<BTreeMap<String, Value>>,
 }
 
-fn facts_of_value(event: &Map<String, Value>) -> Option<Facts> {
+fn facts_of_value(event: &Map<String, Value>, with_values: bool) -> Option<Facts> {
     let user_id = match event.get("userId")? {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -389,9 +392,17 @@ fn facts_of_value(event: &Map<String, Value>) -> Option<Facts> {
         (Some("audience" | "trait"), Some(key)) if !key.is_empty() => Some(key.to_owned()),
         _ => None,
     };
+    let values = with_values.then(|| match event.get("traits") {
+        Some(Value::Object(traits)) => winners(&expected(traits).candidates)
+            .into_iter()
+            .map(|(key, (_, value))| (key, value.clone()))
+            .collect(),
+        _ => BTreeMap::new(),
+    });
     Some(Facts {
         user_id,
         engage_key,
+        values,
     })
 }
 
@@ -474,6 +485,18 @@ fn check_request(
             "attribute keys are configured Custom Attributes or the Engage key",
             || format!("`{key}` sent"),
         )?;
+        if let Some(values) = facts.and_then(|f| f.values.as_ref()) {
+            ensure(
+                values.get(key) == Some(value),
+                "the body carries each value exactly as the event holds it",
+                || {
+                    format!(
+                        "`{key}`: the event holds {:?}, the body {value}",
+                        values.get(key)
+                    )
+                },
+            )?;
+        }
     }
     Ok(())
 }
@@ -507,7 +530,7 @@ pub fn check_map_event(event: &Event, settings: &Settings) -> Result<Mapped, Vio
     })?;
     if let Outcome::Send(request) = &mapped.outcome {
         let value = serde_json::to_value(event).unwrap_or_default();
-        let facts = value.as_object().and_then(facts_of_value);
+        let facts = value.as_object().and_then(|o| facts_of_value(o, true));
         ensure(
             facts.is_some(),
             "only events with a userId are sent",
@@ -542,7 +565,7 @@ pub fn check_map_json(bytes: &[u8], settings: &Settings) -> Result<Mapped, Viola
     let value = serde_json::from_slice::<Value>(bytes).ok();
     let object = value.as_ref().and_then(Value::as_object);
     if let Outcome::Send(request) = &mapped.outcome {
-        let facts = object.and_then(facts_of_value);
+        let facts = object.and_then(|o| facts_of_value(o, false));
         check_request(request, &mapped, settings, facts.as_ref())?;
     }
     if let Some(object) = object {
