@@ -184,10 +184,10 @@ fn the_mapper_keeps_its_rules_at_extreme_depth_in_json_text() {
 #[test]
 fn a_float_whose_json_text_reads_back_one_ulp_off_keeps_the_flattener_rules() {
     // Found by the `flatten` target: serde_json's default float parser is
-    // not correctly rounded, so this float's shortest text reads back as
-    // its neighbour; an oracle that compared the built value with its own
-    // text reread failed here. The readable twin of this case is
-    // `fixtures/fuzz-regressions/flatten/float_text_round_trip.json`.
+    // not correctly rounded, so this float's shortest text read back as its
+    // neighbour, and the mapper sent a number one ulp off the event's. The
+    // workspace now enables serde_json's `float_roundtrip`. Readable twins:
+    // `fixtures/fuzz-regressions/{flatten,map_json_bytes,round_trip}/float_*.json`.
     let x: f64 = "2.423909896065781e-279".parse().expect("a float");
     let mut traits = Map::new();
     traits.insert("\"".into(), Value::from(x));
