@@ -10,6 +10,7 @@ mod deliver;
 mod generate;
 mod map;
 mod replay;
+mod round_trip;
 mod serve;
 mod simulate;
 
