@@ -21,10 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use arbitrary::{Arbitrary, Result as ArbitraryResult, Unstructured};
 use segment_model::{Event, UserId, shapes};
 use talon_fake::fuzz::FuzzRequest;
-use talon_fake::rules::{AttrType, Entity};
-use talon_fake::{
-    Application, Attribute, Decided, Fake, FakeConfig, IntegrationKey, StateFile, router,
-};
+use talon_fake::rules::AttrType;
+use talon_fake::{Decided, Fake, FakeConfig, StateFile, router};
 use talon_harness::verify::{Reference, compare, profiles_of};
 use talon_mapper::{Outcome, is_valid_attribute_name, map_json};
 use tower::ServiceExt;
@@ -97,35 +95,7 @@ impl<'a> Arbitrary<'a> for Scenario {
 impl Scenario {
     /// The deployment: one application, the scenario's key and catalog.
     pub fn state(&self) -> StateFile {
-        let mut state = StateFile::empty();
-        state.applications.push(Application {
-            id: 1,
-            name: "Fuzz".into(),
-        });
-        state.integration_keys.push(IntegrationKey {
-            key: API_KEY.into(),
-            application_id: 1,
-        });
-        state.management_keys.push("fuzz-management-key".into());
-        for (i, (name, ty)) in self.catalog.iter().enumerate() {
-            state.attributes.push(Attribute {
-                id: i64::try_from(i).unwrap_or(i64::MAX) + 1,
-                created: "2024-01-01T00:00:00Z".into(),
-                account_id: 1,
-                entity: Entity::CustomerProfile,
-                event_type: None,
-                name: name.clone(),
-                title: name.clone(),
-                ty: *ty,
-                description: String::new(),
-                suggestions: Vec::new(),
-                has_allowed_list: false,
-                restricted_by_suggestions: false,
-                editable: true,
-                subscribed_applications_ids: Vec::new(),
-            });
-        }
-        state
+        talon_harness::world::deployment(API_KEY, "fuzz-management-key", &self.catalog)
     }
 }
 

@@ -76,34 +76,7 @@ impl World {
         });
         let settings = Settings::from_value(&settings_json)
             .expect("simulated settings hold only valid, unique names");
-        let mut state = StateFile::empty();
-        state.applications.push(Application {
-            id: 1,
-            name: "Simulation".into(),
-        });
-        state.integration_keys.push(IntegrationKey {
-            key: SIM_INTEGRATION_KEY.into(),
-            application_id: 1,
-        });
-        state.management_keys.push(SIM_MANAGEMENT_KEY.into());
-        for (id, (name, ty)) in catalog.iter().enumerate() {
-            state.attributes.push(Attribute {
-                id: id as i64 + 1,
-                created: "2026-01-01T00:00:00Z".into(),
-                account_id: 1,
-                entity: Entity::CustomerProfile,
-                event_type: None,
-                name: name.clone(),
-                title: name.clone(),
-                ty: *ty,
-                description: "created for a simulated scenario".into(),
-                suggestions: Vec::new(),
-                has_allowed_list: false,
-                restricted_by_suggestions: false,
-                editable: true,
-                subscribed_applications_ids: Vec::new(),
-            });
-        }
+        let state = deployment(SIM_INTEGRATION_KEY, SIM_MANAGEMENT_KEY, &catalog);
         Self {
             settings,
             settings_json,
@@ -111,4 +84,42 @@ impl World {
             catalog,
         }
     }
+}
+
+/// A deployment with one application, these keys, and a `CustomerProfile`
+/// attribute for each catalog entry (ids from 1 in name order).
+pub fn deployment(
+    integration_key: &str,
+    management_key: &str,
+    catalog: &BTreeMap<String, AttrType>,
+) -> StateFile {
+    let mut state = StateFile::empty();
+    state.applications.push(Application {
+        id: 1,
+        name: "Simulation".into(),
+    });
+    state.integration_keys.push(IntegrationKey {
+        key: integration_key.into(),
+        application_id: 1,
+    });
+    state.management_keys.push(management_key.into());
+    for (id, (name, ty)) in (1..).zip(catalog) {
+        state.attributes.push(Attribute {
+            id,
+            created: "2026-01-01T00:00:00Z".into(),
+            account_id: 1,
+            entity: Entity::CustomerProfile,
+            event_type: None,
+            name: name.clone(),
+            title: name.clone(),
+            ty: *ty,
+            description: String::new(),
+            suggestions: Vec::new(),
+            has_allowed_list: false,
+            restricted_by_suggestions: false,
+            editable: true,
+            subscribed_applications_ids: Vec::new(),
+        });
+    }
+    state
 }
