@@ -67,31 +67,35 @@ impl ApiError {
     /// Adds an item pointing into the body.
     #[must_use]
     pub fn pointer(
-        mut self,
+        self,
         pointer: impl Into<String>,
         title: impl Into<String>,
         details: impl Into<String>,
     ) -> Self {
-        self.errors.push(ErrorItem {
-            title: title.into(),
-            details: details.into(),
-            source: ErrorSource::Pointer(pointer.into()),
-        });
-        self
+        self.item(ErrorSource::Pointer(pointer.into()), title, details)
     }
 
     /// Adds an item naming a path or query parameter.
     #[must_use]
     pub fn parameter(
-        mut self,
+        self,
         parameter: impl Into<String>,
+        title: impl Into<String>,
+        details: impl Into<String>,
+    ) -> Self {
+        self.item(ErrorSource::Parameter(parameter.into()), title, details)
+    }
+
+    fn item(
+        mut self,
+        source: ErrorSource,
         title: impl Into<String>,
         details: impl Into<String>,
     ) -> Self {
         self.errors.push(ErrorItem {
             title: title.into(),
             details: details.into(),
-            source: ErrorSource::Parameter(parameter.into()),
+            source,
         });
         self
     }

@@ -741,18 +741,13 @@ impl Fake {
             Some(Value::Array(a)) => a,
             Some(v) => return Err(not_array("/customerProfiles", v)),
         };
-        if items.len() > rules::MAX_BATCH_PROFILES {
-            return Err(ApiError::bad_body(
-                "batch.too_many_profiles",
-                "/customerProfiles",
-                "Too many customer profiles",
-                format!(
-                    "{} profiles sent; at most {} are allowed per request",
-                    items.len(),
-                    rules::MAX_BATCH_PROFILES
-                ),
-            ));
-        }
+        too_many(
+            items.len(),
+            rules::MAX_BATCH_PROFILES,
+            "batch.too_many_profiles",
+            "/customerProfiles",
+            ("Too many customer profiles", "profiles"),
+        )?;
         let cat = read(&self.inner.catalog);
         let mut parsed = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -820,18 +815,13 @@ impl Fake {
             Some(v) => return Err(not_array("/data", v)),
             None => return Err(missing("/data")),
         };
-        if items.len() > rules::MAX_AUDIENCE_ACTIONS {
-            return Err(ApiError::bad_body(
-                "batch.too_many_audience_actions",
-                "/data",
-                "Too many audience actions",
-                format!(
-                    "{} actions sent; at most {} are allowed per request",
-                    items.len(),
-                    rules::MAX_AUDIENCE_ACTIONS
-                ),
-            ));
-        }
+        too_many(
+            items.len(),
+            rules::MAX_AUDIENCE_ACTIONS,
+            "batch.too_many_audience_actions",
+            "/data",
+            ("Too many audience actions", "actions"),
+        )?;
         let cat = read(&self.inner.catalog);
         let mut actions = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -1819,4 +1809,23 @@ impl Page {
             json!({"hasMore": self.skip.saturating_add(data.len()) < total, "data": data})
         }
     }
+}
+
+/// 400 when a batch holds more than `max` items (`title`, and the plural noun for the details).
+fn too_many(
+    len: usize,
+    max: usize,
+    rule: &'static str,
+    pointer: &str,
+    (title, noun): (&str, &str),
+) -> Result<(), ApiError> {
+    if len <= max {
+        return Ok(());
+    }
+    Err(ApiError::bad_body(
+        rule,
+        pointer,
+        title,
+        format!("{len} {noun} sent; at most {max} are allowed per request"),
+    ))
 }
