@@ -26,7 +26,7 @@ pub struct Diagnostic {
 
 /// What happened, with the names it concerns. Each variant has a stable
 /// snake_case [`Kind::code`] and a sentence ([`fmt::Display`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// A trait whose value is `null`: not sent.
     NullValue {
@@ -289,7 +289,7 @@ impl Diagnostic {
         diagnostics.sort_unstable_by(|a, b| {
             (a.kind.subject(), a.kind.code())
                 .cmp(&(b.kind.subject(), b.kind.code()))
-                .then_with(|| a.kind.to_string().cmp(&b.kind.to_string()))
+                .then_with(|| a.kind.cmp(&b.kind))
         });
     }
 }
