@@ -21,6 +21,7 @@
 pub mod engage;
 #[cfg(feature = "arbitrary")]
 pub mod shapes;
+pub mod tree;
 
 use std::fmt;
 

@@ -23,9 +23,12 @@
 //! # Ok::<(), arbitrary::Error>(())
 //! ```
 
+use std::borrow::Cow;
+
 use arbitrary::{Arbitrary, Result, Unstructured};
 use serde_json::{Map, Number, Value};
 
+use crate::tree::{Order, Span, TraitsTree, TreeValue};
 use crate::{Context, Event, EventType, Personas, UserId};
 
 /// The deepest a built value nests objects (the flattener keeps 32 levels).
@@ -158,28 +161,50 @@ fn pick_or_any(u: &mut Unstructured<'_>, pool: &[&str]) -> Result<String> {
 
 /// A trait name: from [`NAMES`], a joined pair of them, or arbitrary text.
 pub fn name(u: &mut Unstructured<'_>) -> Result<String> {
-    match u.int_in_range(0u8..=63)? {
-        0..=3 => String::arbitrary(u),
-        4..=7 => Ok(format!("{}_{}", u.choose(NAMES)?, u.choose(NAMES)?)),
-        8..=11 => Ok(u.choose(NAMES)?.to_uppercase()),
-        12 => Ok("k".repeat(u.int_in_range(64..=300)?)),
-        _ => Ok((*u.choose(NAMES)?).to_owned()),
-    }
+    name_in(u).map(Cow::into_owned)
+}
+
+/// [`name`], borrowed from the pool or the input where it can be.
+fn name_in<'a>(u: &mut Unstructured<'a>) -> Result<Cow<'a, str>> {
+    Ok(match u.int_in_range(0u8..=63)? {
+        0..=3 => Cow::Borrowed(<&str>::arbitrary(u)?),
+        4..=7 => Cow::Owned(format!("{}_{}", u.choose(NAMES)?, u.choose(NAMES)?)),
+        8..=11 => Cow::Owned(u.choose(NAMES)?.to_uppercase()),
+        12 => Cow::Owned("k".repeat(u.int_in_range(64..=300)?)),
+        _ => Cow::Borrowed(u.choose(NAMES)?),
+    })
 }
 
 /// A number: zero, extremes of every JSON number kind, fractions.
 fn number(u: &mut Unstructured<'_>) -> Result<Number> {
+    Ok(match number_in(u)? {
+        TreeValue::Int(n) => Number::from(n),
+        TreeValue::Float(n) => Number::from_f64(n).unwrap_or_else(|| Number::from(1u8)),
+        TreeValue::UInt(n) => Number::from(n),
+        _ => Number::from(0u8),
+    })
+}
+
+/// [`number`] as a tree value: `UInt`, `Int` or a finite `Float`.
+fn number_in(u: &mut Unstructured<'_>) -> Result<TreeValue<'static>> {
+    let finite = |n: f64| {
+        if n.is_finite() {
+            TreeValue::Float(n)
+        } else {
+            TreeValue::UInt(1)
+        }
+    };
     Ok(match u.int_in_range(0u8..=9)? {
-        0 => Number::from(0u8),
-        1 => Number::from(u64::MAX),
-        2 => Number::from(i64::MIN),
-        3 => Number::from(i64::arbitrary(u)?),
-        4 => Number::from(u64::arbitrary(u)?),
-        5 => Number::from_f64(f64::arbitrary(u)?).unwrap_or_else(|| Number::from(1u8)),
-        6 => Number::from_f64(f64::MAX).unwrap_or_else(|| Number::from(2u8)),
-        7 => Number::from_f64(-0.5).unwrap_or_else(|| Number::from(3u8)),
-        8 => Number::from_f64(1.0).unwrap_or_else(|| Number::from(4u8)),
-        _ => Number::from(u.int_in_range(0u16..=100)?),
+        0 => TreeValue::UInt(0),
+        1 => TreeValue::UInt(u64::MAX),
+        2 => TreeValue::Int(i64::MIN),
+        3 => TreeValue::Int(i64::arbitrary(u)?),
+        4 => TreeValue::UInt(u64::arbitrary(u)?),
+        5 => finite(f64::arbitrary(u)?),
+        6 => TreeValue::Float(f64::MAX),
+        7 => TreeValue::Float(-0.5),
+        8 => TreeValue::Float(1.0),
+        _ => TreeValue::UInt(u.int_in_range(0u64..=100)?),
     })
 }
 
@@ -263,6 +288,127 @@ pub fn traits(u: &mut Unstructured<'_>) -> Result<Map<String, Value>> {
         map.insert(name(u)?, chain(u, MAX_BUILT_DEPTH)?);
     }
     Ok(map)
+}
+
+/// The most entries [`traits_tree`] puts in a tree (one more at most),
+/// besides one near-collision (three entries) and one chain around the
+/// depth limit (at most [`MAX_BUILT_DEPTH`] + 1): room for every shape the flattener's rules
+/// are about, which involve two or three paths at a time, and small
+/// enough that one input costs the flattener about a microsecond.
+pub const MAX_TREE_ENTRIES: usize = 16;
+
+/// The shapes of [`traits`] as a [`TraitsTree`]: nested, colliding, around
+/// the depth limit, with repeated keys; keys and strings borrowed from the
+/// pools and the input, so building one allocates little.
+pub fn traits_tree<'a>(u: &mut Unstructured<'a>) -> Result<TraitsTree<'a>> {
+    let mut tree = TraitsTree::new();
+    for _ in 0..u.int_in_range(0usize..=6)? {
+        if tree.entry_count() >= MAX_TREE_ENTRIES {
+            break;
+        }
+        let value = tree_value(u, &mut tree, 4)?;
+        tree.push_root(name_in(u)?, value);
+    }
+    // Near-collisions: a flat key next to the nested path it flattens to.
+    // (Odds drawn so that an exhausted input, which reads as zeros, adds
+    // neither this nor a chain: short inputs stay small.)
+    if u.int_in_range(0u8..=3)? == 3 {
+        let (outer, inner) = (name_in(u)?, name_in(u)?);
+        let flat = tree_scalar(u)?;
+        tree.push_root(format!("{outer}_{inner}"), flat);
+        let nested = tree.object(1);
+        let value = tree_scalar(u)?;
+        tree.set(nested, 0, inner, value);
+        tree.push_root(outer, TreeValue::Object(nested));
+    }
+    if u.int_in_range(0u8..=15)? == 15 {
+        let key = name_in(u)?;
+        let chain = tree_chain(u, &mut tree, MAX_BUILT_DEPTH)?;
+        tree.push_root(key, chain);
+    }
+    Ok(tree)
+}
+
+/// What the `flatten` fuzz target reads from its input: the order in which
+/// to visit each object's keys, then a [`traits_tree`].
+pub fn ordered_traits_tree<'a>(u: &mut Unstructured<'a>) -> Result<(Order, TraitsTree<'a>)> {
+    let order = if bool::arbitrary(u)? {
+        Order::Reversed
+    } else {
+        Order::Given
+    };
+    Ok((order, traits_tree(u)?))
+}
+
+fn tree_value<'a>(
+    u: &mut Unstructured<'a>,
+    tree: &mut TraitsTree<'a>,
+    budget: usize,
+) -> Result<TreeValue<'a>> {
+    let nest = budget > 0 && tree.entry_count() < MAX_TREE_ENTRIES;
+    Ok(match u.int_in_range(0u8..=23)? {
+        0..=5 if nest => TreeValue::Object(tree_object(u, tree, budget - 1)?),
+        6 | 7 => {
+            // Lists: scalars of one type, mixed, or holding what no list can.
+            let mut items = [TreeValue::Null; 5];
+            let len = u.int_in_range(0usize..=items.len())?;
+            for item in &mut items[..len] {
+                *item = match u.int_in_range(0u8..=9)? {
+                    0 if nest => TreeValue::Object(tree_object(u, tree, 0)?),
+                    1 => TreeValue::Array(tree.array([])),
+                    _ => tree_scalar(u)?,
+                };
+            }
+            TreeValue::Array(tree.array(items[..len].iter().copied()))
+        }
+        8 if nest => {
+            let room = MAX_TREE_ENTRIES.saturating_sub(tree.entry_count());
+            tree_chain(u, tree, budget.min(room))?
+        }
+        _ => tree_scalar(u)?,
+    })
+}
+
+fn tree_object<'a>(
+    u: &mut Unstructured<'a>,
+    tree: &mut TraitsTree<'a>,
+    budget: usize,
+) -> Result<Span> {
+    let room = MAX_TREE_ENTRIES.saturating_sub(tree.entry_count());
+    let len = u.int_in_range(0usize..=6)?.min(room);
+    let object = tree.object(len);
+    for i in 0..len {
+        let value = tree_value(u, tree, budget)?;
+        tree.set(object, i, name_in(u)?, value);
+    }
+    Ok(object)
+}
+
+/// A chain of single-key objects around the flattener's depth limit.
+fn tree_chain<'a>(
+    u: &mut Unstructured<'a>,
+    tree: &mut TraitsTree<'a>,
+    budget: usize,
+) -> Result<TreeValue<'a>> {
+    let depth = u.int_in_range(28..=MAX_BUILT_DEPTH)?.min(budget);
+    let mut inner = tree_scalar(u)?;
+    for _ in 0..depth {
+        let object = tree.object(1);
+        tree.set(object, 0, name_in(u)?, inner);
+        inner = TreeValue::Object(object);
+    }
+    Ok(inner)
+}
+
+/// A scalar or `null`; strings from the pool or the input.
+fn tree_scalar<'a>(u: &mut Unstructured<'a>) -> Result<TreeValue<'a>> {
+    Ok(match u.int_in_range(0u8..=7)? {
+        0 => TreeValue::Null,
+        1 => TreeValue::Bool(bool::arbitrary(u)?),
+        2 | 3 => number_in(u)?,
+        _ if u.int_in_range(0u8..=63)? < 6 => TreeValue::Str(<&str>::arbitrary(u)?),
+        _ => TreeValue::Str(u.choose(STRINGS)?),
+    })
 }
 
 /// Custom Attributes for a destination: each pool name with odds 1 in 3.
