@@ -192,7 +192,7 @@ impl<'a> Leaf<'a> {
     }
 
     /// The keys of the path, outermost first.
-    pub fn segments(&self) -> impl Iterator<Item = &str> + '_ {
+    pub fn segments(&self) -> impl Iterator<Item = &str> + Clone + '_ {
         segments(&self.key, self.ends.as_slice())
     }
 
@@ -212,7 +212,7 @@ impl<'a> Leaf<'a> {
     }
 }
 
-fn segments<'s>(key: &'s str, ends: &'s [u32]) -> impl Iterator<Item = &'s str> + 's {
+fn segments<'s>(key: &'s str, ends: &'s [u32]) -> impl Iterator<Item = &'s str> + Clone + 's {
     let mut start = 0usize;
     ends.iter()
         .map(|&e| e as usize)
@@ -224,10 +224,10 @@ fn segments<'s>(key: &'s str, ends: &'s [u32]) -> impl Iterator<Item = &'s str> 
         })
 }
 
-fn display_path<'s>(segments: impl Iterator<Item = &'s str>) -> String {
-    let mut out = String::new();
+fn display_path<'s>(segments: impl Iterator<Item = &'s str> + Clone) -> String {
+    let mut out = String::with_capacity(segments.clone().map(|s| s.len() + 1).sum());
     for (i, seg) in segments.enumerate() {
-        let plain = !seg.is_empty() && !seg.contains(['.', '[', ']', '"']);
+        let plain = !seg.is_empty() && !seg.bytes().any(|b| matches!(b, b'.' | b'[' | b']' | b'"'));
         if plain {
             if i > 0 {
                 out.push('.');
@@ -259,6 +259,14 @@ impl Flattened<'_> {
             .binary_search_by(|leaf| leaf.key.as_ref().cmp(key))
             .ok()
             .map(|i| &self.leaves[i].value)
+    }
+
+    /// An owned copy.
+    pub fn into_owned(self) -> Flattened<'static> {
+        Flattened {
+            leaves: self.leaves.into_iter().map(Leaf::into_owned).collect(),
+            diagnostics: self.diagnostics,
+        }
     }
 
     /// The leaves as a JSON object.

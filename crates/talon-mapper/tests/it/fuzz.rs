@@ -11,10 +11,18 @@ use std::path::{Path, PathBuf};
 use arbitrary::{Arbitrary, Unstructured};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rstest::rstest;
+use segment_model::tree::{Order, TraitsTree, TreeValue};
 use segment_model::{Event, shapes};
+use serde_json::json;
 use serde_json::{Map, Value};
 use talon_mapper::Settings;
-use talon_mapper::fuzz::{check_flatten, check_map_event, check_map_json, settings_with};
+use talon_mapper::flatten::flatten;
+use talon_mapper::fuzz::{
+    Violation, check_flatten, check_flatten_tree, check_flattened, check_key_order,
+    check_map_event, check_map_json, settings_with,
+};
+use talon_mapper::{Diagnostic, FlatValue, Flattened, Kind, Leaf, Scalar};
 
 use crate::default_settings;
 
@@ -72,14 +80,21 @@ fn settings_for(configured: &[String]) -> Settings {
 #[test]
 fn the_flattener_keeps_its_rules_on_every_regression_input() {
     for (path, bytes) in regressions("flatten") {
-        let traits: Option<Map<String, Value>> = if is_json(&path) {
-            Some(serde_json::from_slice(&bytes).expect("a traits object"))
+        let result = if is_json(&path) {
+            let traits: Map<String, Value> =
+                serde_json::from_slice(&bytes).expect("a traits object");
+            check_flatten(&traits)
+        } else if let Ok((order, tree)) =
+            shapes::ordered_traits_tree(&mut Unstructured::new(&bytes))
+        {
+            // What the target checks, then both orders and the map driver.
+            check_flatten_tree(&tree, order)
+                .and_then(|_| check_key_order(&tree))
+                .and_then(|_| check_flatten(&tree.to_map()))
         } else {
-            shapes::traits(&mut Unstructured::new(&bytes)).ok()
+            Ok(())
         };
-        if let Some(traits) = traits {
-            check_flatten(&traits).unwrap_or_else(|v| panic!("{}: {v}", path.display()));
-        }
+        result.unwrap_or_else(|v: Violation| panic!("{}: {v}", path.display()));
     }
 }
 
@@ -92,6 +107,44 @@ fn the_flattener_keeps_its_rules_on_seeded_arbitrary_traits() {
         check_flatten(&traits)
             .unwrap_or_else(|v| panic!("case {i}: {v}\n{}", Value::Object(traits.clone())));
     }
+}
+
+#[test]
+fn the_flattener_keeps_its_rules_on_seeded_traits_trees_in_both_key_orders() {
+    let (mut repeated_keys, mut too_deep, mut collisions) = (0, 0, 0);
+    for (i, data) in seeded_inputs(9, 8, 512).enumerate() {
+        let Ok((_, tree)) = shapes::ordered_traits_tree(&mut Unstructured::new(&data)) else {
+            continue;
+        };
+        let text = || serde_json::to_string(&tree).unwrap_or_default();
+        assert!(
+            tree.entry_count() <= shapes::MAX_TREE_ENTRIES + 1 + 3 + shapes::MAX_BUILT_DEPTH + 1,
+            "case {i}: {} entries",
+            tree.entry_count()
+        );
+        let flat = check_key_order(&tree).unwrap_or_else(|v| panic!("case {i}: {v}\n{}", text()));
+        // The map driver and the Value-based oracle on the same traits,
+        // where a repeated key has kept its last value.
+        check_flatten(&tree.to_map()).unwrap_or_else(|v| panic!("case {i}: {v}\n{}", text()));
+        let codes: Vec<&str> = flat.diagnostics.iter().map(|d| d.kind.code()).collect();
+        too_deep += usize::from(codes.contains(&"too_deep"));
+        collisions += usize::from(codes.contains(&"collision"));
+        let mut keys: Vec<&str> = tree.root().iter().map(|e| e.key.as_ref()).collect();
+        keys.sort_unstable();
+        repeated_keys += usize::from(keys.windows(2).any(|w| w[0] == w[1]));
+    }
+    // The generator reaches the shapes the rules are about.
+    assert!(
+        too_deep > 20 && collisions > 300 && repeated_keys > 100,
+        "too deep {too_deep}, collisions {collisions}, repeated keys {repeated_keys}"
+    );
+}
+
+#[test]
+fn an_exhausted_input_gives_an_empty_traits_tree() {
+    let (order, tree) = shapes::ordered_traits_tree(&mut Unstructured::new(&[]))
+        .expect("an empty input still gives a tree");
+    assert_eq!((order, tree.entry_count()), (Order::Given, 0));
 }
 
 #[test]
@@ -196,4 +249,113 @@ fn a_float_whose_json_text_reads_back_one_ulp_off_keeps_the_flattener_rules() {
     let event = serde_json::json!({"type": "identify", "userId": "u", "traits": traits});
     let event: Event = serde_json::from_value(event).expect("an event");
     check_map_event(&event, &settings_for(&["\"".to_owned()])).expect("the mapper keeps its rules");
+}
+
+// ------------------------------------------------- the oracle can fail
+
+/// `{"a_b": 1, "a": {"b": 2}, "x": {"y_z": "p"}, "x_y": {"z": "q"}, "k": 2, "k": 1, "n": null}`:
+/// a flat key beating a nested one, two equally deep paths, a repeated key
+/// and a null.
+fn tangled() -> TraitsTree<'static> {
+    let mut tree = TraitsTree::new();
+    tree.push_root("a_b", TreeValue::UInt(1));
+    let a = tree.object(1);
+    tree.set(a, 0, "b", TreeValue::UInt(2));
+    tree.push_root("a", TreeValue::Object(a));
+    let x = tree.object(1);
+    tree.set(x, 0, "y_z", TreeValue::Str("p"));
+    tree.push_root("x", TreeValue::Object(x));
+    let x_y = tree.object(1);
+    tree.set(x_y, 0, "z", TreeValue::Str("q"));
+    tree.push_root("x_y", TreeValue::Object(x_y));
+    tree.push_root("k", TreeValue::UInt(2));
+    tree.push_root("k", TreeValue::UInt(1));
+    tree.push_root("n", TreeValue::Null);
+    tree
+}
+
+/// The leaf the flattener makes of `traits` (one key) : a way to build a
+/// nested [`Leaf`] from outside the crate.
+fn only_leaf(traits: Value) -> Leaf<'static> {
+    let flat = flatten(traits.as_object().expect("an object"));
+    assert_eq!(flat.leaves.len(), 1);
+    flat.leaves[0].clone().into_owned()
+}
+
+fn position(flat: &Flattened<'_>, key: &str) -> usize {
+    flat.leaves
+        .iter()
+        .position(|l| l.key == key)
+        .expect("the key is there")
+}
+
+#[rstest]
+#[case::keys_out_of_order(
+    |f: &mut Flattened<'static>| f.leaves.swap(0, 1),
+    "keys are unique and sorted bytewise"
+)]
+#[case::a_kept_key_dropped(
+    |f: &mut Flattened<'static>| { let i = position(f, "a_b"); f.leaves.remove(i); },
+    "every sendable leaf is kept or loses a collision"
+)]
+#[case::a_value_changed(
+    |f: &mut Flattened<'static>| { let i = position(f, "a_b"); f.leaves[i].value = FlatValue::Scalar(Scalar::UInt(7)); },
+    "each key is the `_`-join of a real path and carries its value"
+)]
+#[case::a_key_from_nowhere(
+    |f: &mut Flattened<'static>| f.leaves.push(Leaf::top_level("zz", FlatValue::Scalar(Scalar::Bool(true)))),
+    "each key is the `_`-join of a real path and carries its value"
+)]
+#[case::the_deeper_path_kept(
+    |f: &mut Flattened<'static>| { let i = position(f, "a_b"); f.leaves[i] = only_leaf(json!({"a": {"b": 2}})); },
+    "each key comes from the path the collision rule keeps"
+)]
+#[case::the_bytewise_later_path_kept(
+    |f: &mut Flattened<'static>| { let i = position(f, "x_y_z"); f.leaves[i] = only_leaf(json!({"x_y": {"z": "q"}})); },
+    "each key comes from the path the collision rule keeps"
+)]
+#[case::the_later_json_text_kept(
+    |f: &mut Flattened<'static>| { let i = position(f, "k"); f.leaves[i] = Leaf::top_level("k", FlatValue::Scalar(Scalar::UInt(2))); },
+    "each key comes from the path the collision rule keeps"
+)]
+#[case::a_null_not_reported(
+    |f: &mut Flattened<'static>| f.diagnostics.retain(|d| d.kind.code() != "null_value"),
+    "every dropped value, mixed list and collision is reported"
+)]
+#[case::a_collision_not_reported(
+    |f: &mut Flattened<'static>| { let i = f.diagnostics.iter().position(|d| d.kind.code() == "collision").expect("a collision"); f.diagnostics.remove(i); },
+    "every dropped value, mixed list and collision is reported"
+)]
+#[case::a_collision_naming_the_wrong_winner(
+    |f: &mut Flattened<'static>| for d in &mut f.diagnostics { if let Kind::Collision { kept, .. } = &mut d.kind { *kept = "a.b".into(); } },
+    "a collision names the kept path"
+)]
+fn the_flattener_oracle_catches_a_tampered_result(
+    #[case] tamper: fn(&mut Flattened<'static>),
+    #[case] oracle: &str,
+) {
+    let tree = tangled();
+    let mut flat = check_key_order(&tree)
+        .expect("the flattener keeps its rules")
+        .into_owned();
+    tamper(&mut flat);
+    let violation = check_flattened(&tree, &flat).expect_err("the tampered result is caught");
+    assert_eq!(violation.oracle, oracle, "{violation}");
+}
+
+#[test]
+fn the_flattener_oracle_catches_a_flat_object_that_comes_back_changed() {
+    let mut tree = TraitsTree::new();
+    tree.push_root("a", TreeValue::UInt(1));
+    tree.push_root("b", TreeValue::Str("x"));
+    let mut flat = check_key_order(&tree)
+        .expect("the flattener keeps its rules")
+        .into_owned();
+    assert!(check_flattened(&tree, &flat).is_ok());
+    flat.diagnostics.push(Diagnostic::note(Kind::NoAttributes));
+    let violation = check_flattened(&tree, &flat).expect_err("the stray diagnostic is caught");
+    assert_eq!(
+        violation.oracle,
+        "a flat object gets no diagnostic but mixed lists"
+    );
 }
