@@ -15,10 +15,11 @@ if ! cargo fuzz --version > /dev/null 2>&1; then
 fi
 
 echo "--- fuzz: build (nightly)"
-# No sanitizer: the workspace forbids unsafe code, so AddressSanitizer adds
-# cost and finds nothing safe Rust's own checks would not. Debug assertions
-# and overflow checks stay on (cargo-fuzz's default).
-cargo +nightly fuzz build --sanitizer none
+# Each target with its own flags (fuzz/build-flags.sh says which and why).
+for target in "${targets[@]}"; do
+  # shellcheck disable=SC2046 # the flags are words
+  cargo +nightly fuzz build $(./build-flags.sh "$target") "$target"
+done
 
 echo "--- fuzz: seed"
 ./seed.sh
@@ -28,14 +29,12 @@ for target in "${targets[@]}"; do
   echo "--- fuzz: $target for ${seconds}s"
   log=target/ci-logs/$target.log
   status=0
-  cargo +nightly fuzz run --sanitizer none "$target" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -dict=talon.dict -print_final_stats=1 > "$log" 2>&1 || status=$?
+  ./run.sh "$target" "$seconds" -timeout=10 -rss_limit_mb=2048 > "$log" 2>&1 || status=$?
   grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec))' "$log" || true
   if [ "$status" -ne 0 ]; then
     tail -n 80 "$log"
     echo "fuzz target $target failed (exit $status); the input is in fuzz/artifacts/$target/, reproduce with:"
-    echo "  cd fuzz && cargo +nightly fuzz run --sanitizer none $target artifacts/$target/<file>"
+    echo "  cd fuzz && cargo +nightly fuzz run $(./build-flags.sh "$target") $target artifacts/$target/<file>"
     exit "$status"
   fi
 done

@@ -6,15 +6,23 @@
 //! test can print the input beside it. A panic inside the code under test
 //! is itself a finding (the fuzzer reports it as a crash).
 //!
-//! The expectations are computed here without the flattener's builder: a
-//! plain walk of the input lists every leaf with its path, and the
-//! collision rule is applied to that list directly.
+//! The expectations are computed here without the flattener's builder. For
+//! the flattener ([`check_flatten_tree`]), a plain walk of the input counts
+//! what must be reported, and for each output key a second walk finds every
+//! path that spells it and applies the collision rule to them; both walk a
+//! [`TraitsTree`] and allocate next to nothing, so the `flatten` target
+//! spends its time in the flattener. For the mapper, a plain walk lists
+//! every leaf with its path and the rule picks each key's value.
 //!
 //! ```
-//! use talon_mapper::fuzz::{check_flatten, check_map_json, settings_with};
+//! use segment_model::tree::{Order, TraitsTree};
+//! use talon_mapper::fuzz::{check_flatten, check_flatten_tree, check_map_json, settings_with};
 //!
 //! let traits = serde_json::json!({"address": {"city": "Berlin"}, "address_city": "Bonn"});
 //! check_flatten(traits.as_object().unwrap()).expect("the flattener keeps its rules");
+//! let tree = TraitsTree::from_map(traits.as_object().unwrap());
+//! let flat = check_flatten_tree(&tree, Order::Reversed).expect("in either key order");
+//! assert_eq!(flat.to_json()["address_city"], "Bonn");
 //! let settings = settings_with(&["address_city"]);
 //! check_map_json(br#"{"type":"identify","userId":"a/b","traits":{"x":1}}"#, &settings)
 //!     .expect("the mapper keeps its rules");
