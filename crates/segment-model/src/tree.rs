@@ -235,7 +235,11 @@ impl<'a> TraitsTree<'a> {
 
     /// The tree as a serde [`Deserializer`] of a map, objects visited in `order`.
     pub fn deserializer(&self, order: Order) -> impl Deserializer<'a, Error = Error> + '_ {
-        Root { tree: self, order }
+        ValueDe {
+            tree: self,
+            value: None,
+            order,
+        }
     }
 
     /// The tree as a [`serde_json::Map`]: of a repeated key, the last value stays.
@@ -274,16 +278,10 @@ fn arena_index(n: usize) -> u32 {
 
 // ------------------------------------------------------------------ serde
 
-/// The root object as a deserializer.
-struct Root<'t, 'a> {
-    tree: &'t TraitsTree<'a>,
-    order: Order,
-}
-
-/// One value as a deserializer.
+/// One value as a deserializer; `None` is the root object.
 struct ValueDe<'t, 'a> {
     tree: &'t TraitsTree<'a>,
-    value: TreeValue<'a>,
+    value: Option<TreeValue<'a>>,
     order: Order,
 }
 
@@ -302,31 +300,19 @@ struct Items<'t, 'a> {
     order: Order,
 }
 
-impl<'a> Deserializer<'a> for Root<'_, 'a> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_map(Entries {
-            tree: self.tree,
-            entries: &self.tree.root,
-            order: self.order,
-            next: None,
-        })
-    }
-
-    forward_to_deserialize_any! {
-        <W: Visitor<'a>>
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
 impl<'a> Deserializer<'a> for ValueDe<'_, 'a> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
+        let Some(value) = self.value else {
+            return visitor.visit_map(Entries {
+                tree: self.tree,
+                entries: &self.tree.root,
+                order: self.order,
+                next: None,
+            });
+        };
+        match value {
             TreeValue::Null => visitor.visit_unit(),
             TreeValue::Bool(b) => visitor.visit_bool(b),
             TreeValue::UInt(n) => visitor.visit_u64(n),
@@ -385,7 +371,7 @@ impl<'a> MapAccess<'a> for Entries<'_, 'a> {
         let value = self.next.take().unwrap_or(TreeValue::Null);
         seed.deserialize(ValueDe {
             tree: self.tree,
-            value,
+            value: Some(value),
             order: self.order,
         })
     }
@@ -407,7 +393,7 @@ impl<'a> SeqAccess<'a> for Items<'_, 'a> {
         };
         seed.deserialize(ValueDe {
             tree: self.tree,
-            value: *value,
+            value: Some(*value),
             order: self.order,
         })
         .map(Some)
