@@ -1,4 +1,4 @@
-//! Fuzz target: the mapper on raw bytes (`talon_mapper::fuzz::check_map_json`) with the default settings.
+//! Fuzz target: the mapper on raw bytes (`talon_mapper_oracles::check_map_json`) with the default settings.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -12,7 +12,7 @@ static SETTINGS: LazyLock<Settings> = LazyLock::new(|| {
 });
 
 fuzz_target!(|data: &[u8]| {
-    if let Err(violation) = talon_mapper::fuzz::check_map_json(data, &SETTINGS) {
+    if let Err(violation) = talon_mapper_oracles::check_map_json(data, &SETTINGS) {
         panic!("{violation}\ninput: {:?}", String::from_utf8_lossy(data));
     }
 });

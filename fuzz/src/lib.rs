@@ -1,6 +1,6 @@
 //! Shared code of the fuzz targets: structure-aware inputs, and the oracles that need more than one crate.
 //!
-//! The single-crate oracles live in their crates (`talon_mapper::fuzz`,
+//! The oracles of one part live in a library (`talon_mapper_oracles`,
 //! `talon_fake::fuzz`) so that stable `cargo test` runs them; what needs the
 //! mapper and the fake together lives here ([`check_map_event`] sends the
 //! mapped request to the fake) and in [`round_trip`], which the
@@ -40,7 +40,7 @@ impl MapInput {
     /// The settings.
     pub fn settings(&self) -> Settings {
         let names: Vec<&str> = self.configured.iter().map(String::as_str).collect();
-        talon_mapper::fuzz::settings_with(&names)
+        talon_mapper_oracles::settings_with(&names)
     }
 }
 
@@ -70,8 +70,8 @@ fn with_fake<T>(f: impl AsyncFnOnce(&Fake) -> T) -> T {
 /// still be rejected for the deployment's catalog: [`round_trip::CATALOG_RULES`]).
 pub fn check_map_event(input: &MapInput) -> Result<(), String> {
     let settings = input.settings();
-    let mapped =
-        talon_mapper::fuzz::check_map_event(&input.event, &settings).map_err(|v| v.to_string())?;
+    let mapped = talon_mapper_oracles::check_map_event(&input.event, &settings)
+        .map_err(|v| v.to_string())?;
     let Outcome::Send(request) = mapped.outcome else {
         return Ok(());
     };

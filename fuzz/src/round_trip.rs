@@ -105,7 +105,7 @@ pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
     let fake = Fake::new(scenario.state(), FakeConfig::default())
         .map_err(|e| format!("the scenario's deployment loads: {e}"))?;
     let names: Vec<&str> = scenario.configured.iter().map(String::as_str).collect();
-    let settings = talon_mapper::fuzz::settings_with(&names);
+    let settings = talon_mapper_oracles::settings_with(&names);
     let configured: BTreeSet<String> = scenario.configured.iter().cloned().collect();
     let mut reference = Reference::new(configured, scenario.catalog.clone());
     for (i, event) in scenario.events.iter().enumerate() {

@@ -55,7 +55,6 @@
 
 pub mod diagnostics;
 pub mod flatten;
-pub mod fuzz;
 pub mod request;
 mod settings;
 mod view;

@@ -36,6 +36,7 @@ fn the_pure_crates_depend_on_no_runtime_or_http_stack() {
     let runtime = ["tokio", "reqwest", "axum", "hyper", "mio", "talon-fake"];
     for (package, also_banned) in [
         ("talon-mapper", &["rand", "rand_chacha"][..]),
+        ("talon-mapper-oracles", &["rand", "rand_chacha"]),
         ("segment-model", &["rand", "rand_chacha"]),
         // The generator is seeded: rand_chacha is its one source of randomness.
         ("segment-gen", &["talon-mapper"]),

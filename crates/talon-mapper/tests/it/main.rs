@@ -5,7 +5,6 @@
 
 mod dependencies;
 mod flatten;
-mod fuzz;
 mod rules;
 mod settings;
 mod snapshots;

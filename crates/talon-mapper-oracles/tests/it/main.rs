@@ -1,10 +1,13 @@
-//! The fuzz oracles of `talon_mapper::fuzz` in stable tests: every committed regression input, then thousands of seeded inputs.
+//! The fuzz oracles of `talon_mapper_oracles` in stable tests: every committed regression input, then thousands of seeded inputs.
 //!
 //! Regression inputs live in `fixtures/fuzz-regressions/<target>/`, one
 //! file per case. A `.json` file is the readable form (a traits object for
 //! `flatten`; `{"event": …, "configured": […]}` for `map_event`); any other
 //! file is the raw input of the cargo-fuzz target, read the way the target
 //! reads it. `map_json_bytes` files are always raw bytes.
+
+// Tests read the regression files; the IO ban is for library code.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 
@@ -18,13 +21,11 @@ use serde_json::json;
 use serde_json::{Map, Value};
 use talon_mapper::Settings;
 use talon_mapper::flatten::flatten;
-use talon_mapper::fuzz::{
+use talon_mapper::{Diagnostic, FlatValue, Flattened, Kind, Leaf, Scalar};
+use talon_mapper_oracles::{
     Violation, check_flatten, check_flatten_tree, check_flattened, check_key_order,
     check_map_event, check_map_json, settings_with,
 };
-use talon_mapper::{Diagnostic, FlatValue, Flattened, Kind, Leaf, Scalar};
-
-use crate::default_settings;
 
 /// Seeded inputs per oracle.
 const CASES: usize = 3000;
@@ -358,4 +359,10 @@ fn the_flattener_oracle_catches_a_flat_object_that_comes_back_changed() {
         violation.oracle,
         "a flat object gets no diagnostic but mixed lists"
     );
+}
+
+/// The settings the `map_json_bytes` target maps with: `fixtures/settings/default.json`.
+fn default_settings() -> Settings {
+    Settings::parse(include_str!("../../../../fixtures/settings/default.json"))
+        .expect("the default settings are valid")
 }

@@ -6,6 +6,14 @@
 //! test can print the input beside it. A panic inside the code under test
 //! is itself a finding (the fuzzer reports it as a crash).
 //!
+//! They are a crate of their own, not a module of `talon-mapper`, so the
+//! `flatten` fuzz build can compile them without coverage counters: the
+//! fuzzer then steers by the code under test alone, and does not pay for
+//! the oracle's branches on every input (`fuzz/README.md`). For the same
+//! reason that target calls the flattener itself and hands the result to
+//! [`check_flattened`]: the flattener's generic walk is compiled in the
+//! crate that instantiates it.
+//!
 //! The expectations are computed here without the flattener's builder. For
 //! the flattener ([`check_flatten_tree`]), a plain walk of the input counts
 //! what must be reported, and for each output key a second walk finds every
@@ -16,7 +24,7 @@
 //!
 //! ```
 //! use segment_model::tree::{Order, TraitsTree};
-//! use talon_mapper::fuzz::{check_flatten, check_flatten_tree, check_map_json, settings_with};
+//! use talon_mapper_oracles::{check_flatten, check_flatten_tree, check_map_json, settings_with};
 //!
 //! let traits = serde_json::json!({"address": {"city": "Berlin"}, "address_city": "Bonn"});
 //! check_flatten(traits.as_object().unwrap()).expect("the flattener keeps its rules");
@@ -37,11 +45,11 @@ use segment_model::tree::{Order, TraitsTree, TreeEntry, TreeValue};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::flatten::{
+use talon_mapper::flatten::{
     FlatTraits, FlatValue, Flattened, Leaf, MAX_DEPTH, SEPARATOR, Scalar, flatten,
 };
-use crate::request::PROFILE_PATH;
-use crate::{Kind, Mapped, Outcome, Request, Settings, map_event, map_json};
+use talon_mapper::request::PROFILE_PATH;
+use talon_mapper::{Kind, Mapped, Outcome, Request, Settings, map_event, map_json};
 
 /// A broken property: which oracle, and what it saw.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
