@@ -15,10 +15,9 @@ if ! cargo fuzz --version > /dev/null 2>&1; then
 fi
 
 echo "--- fuzz: build (nightly)"
-# Each target with its own flags (fuzz/build-flags.sh says which and why).
+# Each target with its own configuration (fuzz/cargo-fuzz.sh says which and why).
 for target in "${targets[@]}"; do
-  # shellcheck disable=SC2046 # the flags are words
-  cargo +nightly fuzz build $(./build-flags.sh "$target") "$target"
+  ./cargo-fuzz.sh build "$target"
 done
 
 echo "--- fuzz: seed"
@@ -34,7 +33,7 @@ for target in "${targets[@]}"; do
   if [ "$status" -ne 0 ]; then
     tail -n 80 "$log"
     echo "fuzz target $target failed (exit $status); the input is in fuzz/artifacts/$target/, reproduce with:"
-    echo "  cd fuzz && cargo +nightly fuzz run $(./build-flags.sh "$target") $target artifacts/$target/<file>"
+    echo "  cd fuzz && ./cargo-fuzz.sh run $target artifacts/$target/<file>"
     exit "$status"
   fi
 done
