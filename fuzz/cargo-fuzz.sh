@@ -5,6 +5,9 @@
 #   e.g. fuzz/cargo-fuzz.sh run flatten artifacts/flatten/crash-...
 #        fuzz/cargo-fuzz.sh tmin flatten artifacts/flatten/crash-...
 #
+# It runs in fuzz/, so paths are relative to fuzz/. A RUSTC_WRAPPER already
+# set (sccache, say) still runs, inside fuzz/rustc-uncovered.sh.
+#
 # Every target: no sanitizer. The workspace forbids unsafe code, so
 # AddressSanitizer finds nothing safe Rust's own checks miss, and halves the
 # speed. Debug assertions and overflow checks stay on.
@@ -31,6 +34,9 @@ flags=(--sanitizer none)
 case $target in
   flatten)
     flags+=(--no-trace-compares --target-dir target/flatten)
+    if [ "${RUSTC_WRAPPER:-}" != "$PWD/rustc-uncovered.sh" ]; then
+      export FUZZ_RUSTC_WRAPPER=${RUSTC_WRAPPER:-}
+    fi
     export RUSTC_WRAPPER=$PWD/rustc-uncovered.sh
     export FUZZ_UNCOVERED="segment_model arbitrary talon_mapper_oracles"
     export RUSTFLAGS="${RUSTFLAGS:-} -Zub-checks=no"

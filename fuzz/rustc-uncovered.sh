@@ -6,9 +6,12 @@
 # the level is set back to 0 here, after them (LLVM takes the last value).
 # Generic code is compiled where it is used, so a generic function of an
 # uncovered crate that the target instantiates is still covered.
+# FUZZ_RUSTC_WRAPPER, if set, is the wrapper this one replaced; it still runs.
 set -euo pipefail
 rustc=$1
 shift
+wrapper=()
+if [ -n "${FUZZ_RUSTC_WRAPPER:-}" ]; then wrapper=("$FUZZ_RUSTC_WRAPPER"); fi
 crate=
 previous=
 for arg in "$@"; do
@@ -16,6 +19,6 @@ for arg in "$@"; do
   previous=$arg
 done
 if [ -n "$crate" ] && [[ " ${FUZZ_UNCOVERED:-} " == *" $crate "* ]]; then
-  exec "$rustc" "$@" -Cllvm-args=-sanitizer-coverage-level=0
+  exec "${wrapper[@]}" "$rustc" "$@" -Cllvm-args=-sanitizer-coverage-level=0
 fi
-exec "$rustc" "$@"
+exec "${wrapper[@]}" "$rustc" "$@"
