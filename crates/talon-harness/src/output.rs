@@ -30,9 +30,25 @@ pub struct ReportArgs {
 
 impl ReportArgs {
     /// Prints `report`, writes its JUnit file, and turns its checks into an
-    /// exit code: 0 when all passed, 1 otherwise.
+    /// exit code: 0 when all passed, 1 otherwise. Standard output carries
+    /// nothing else (see [`ReportArgs::finish_beside`]).
     pub fn finish(&self, report: &RunReport) -> Result<crate::Exit, Error> {
-        report.print(self.report);
+        self.finish_beside(report, false)
+    }
+
+    /// [`ReportArgs::finish`] for a command whose standard output may carry
+    /// its own data.
+    ///
+    /// Standard output carries one thing: the JSON report with `--report
+    /// json`, the caller's data when `stdout_busy` (e.g. `--outcomes -`), or
+    /// else the text summary. The text summary goes to standard error
+    /// whenever standard output carries something else.
+    pub fn finish_beside(
+        &self,
+        report: &RunReport,
+        stdout_busy: bool,
+    ) -> Result<crate::Exit, Error> {
+        report.print(self.report, stdout_busy);
         if let Some(path) = &self.junit {
             report.write_junit(path)?;
         }
@@ -79,6 +95,67 @@ pub struct RunReport {
     pub notes: Vec<String>,
     /// Further fields for machines.
     pub extra: serde_json::Map<String, Value>,
+}
+
+/// The checks every command that delivers events makes of its outcomes:
+/// each event has one outcome, every input line was readable, none was lost
+/// (failed after retries), and, with `fail_on_reject`, none was rejected.
+pub fn delivery_checks(summary: &Summary, fail_on_reject: bool) -> Vec<Check> {
+    let mut checks = vec![Check::from_details(
+        "every event has exactly one outcome",
+        if summary.adds_up() {
+            Vec::new()
+        } else {
+            vec![format!("{summary:?}")]
+        },
+    )];
+    checks.push(Check::from_details(
+        "every input line is a readable Segment event",
+        with_total(
+            &summary.unreadable_examples,
+            summary.unreadable,
+            "unreadable lines",
+        ),
+    ));
+    let mut lost = with_total(&summary.failed_examples, summary.failed, "events failed");
+    if !lost.is_empty() {
+        lost.extend(
+            summary
+                .failed_by_reason
+                .iter()
+                .map(|(reason, count)| format!("{count} failed: {reason}")),
+        );
+    }
+    checks.push(Check::from_details(
+        "no event was lost (none failed after retries)",
+        lost,
+    ));
+    if fail_on_reject {
+        let mut rejected = with_total(
+            &summary.rejected_examples,
+            summary.rejected,
+            "events rejected",
+        );
+        if !rejected.is_empty() {
+            rejected.extend(
+                summary
+                    .rejected_by_reason
+                    .iter()
+                    .map(|(reason, count)| format!("{count} rejected: {reason}")),
+            );
+        }
+        checks.push(Check::from_details("Talon.One rejected no event", rejected));
+    }
+    checks
+}
+
+/// The examples, then the total when it is more than the examples shown.
+fn with_total(examples: &[String], total: u64, what: &str) -> Vec<String> {
+    let mut lines = examples.to_vec();
+    if total > examples.len() as u64 {
+        lines.push(format!("{total} {what} in all"));
+    }
+    lines
 }
 
 /// How many detail lines a text report shows per check.
@@ -144,12 +221,16 @@ impl RunReport {
         object
     }
 
-    /// Prints the report in `format` on standard output.
-    #[allow(clippy::print_stdout)]
-    pub fn print(&self, format: ReportFormat) {
+    /// Prints the report: see [`ReportArgs::finish`] for which stream gets what.
+    #[allow(clippy::print_stdout, clippy::print_stderr)]
+    pub fn print(&self, format: ReportFormat, stdout_busy: bool) {
         match format {
-            ReportFormat::Text => print!("{}", self.render_text()),
-            ReportFormat::Json => println!("{}", self.to_json()),
+            ReportFormat::Text if !stdout_busy => print!("{}", self.render_text()),
+            ReportFormat::Text => eprint!("{}", self.render_text()),
+            ReportFormat::Json => {
+                eprint!("{}", self.render_text());
+                println!("{}", self.to_json());
+            }
         }
     }
 

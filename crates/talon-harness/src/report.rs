@@ -198,6 +198,51 @@ fn unescape_pointer(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
+/// Why an event was rejected or failed, as one line for grouping: the
+/// status, and Talon.One's first error title and pointer (or the client's
+/// error kind when there was no answer).
+pub fn reason(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Rejected { status, error, .. } => {
+            let first = error
+                .get("errors")
+                .and_then(Value::as_array)
+                .and_then(|items| items.first());
+            let title = first
+                .and_then(|item| item.get("title"))
+                .and_then(Value::as_str)
+                .or_else(|| error.get("message").and_then(Value::as_str));
+            let pointer = first.and_then(|item| {
+                item.pointer("/source/pointer")
+                    .or_else(|| item.pointer("/source/parameter"))
+                    .and_then(Value::as_str)
+            });
+            let mut line = format!("HTTP {status}");
+            if let Some(title) = title.filter(|t| !t.is_empty()) {
+                let _ = write!(line, " {title}");
+            }
+            if let Some(pointer) = pointer.filter(|p| !p.is_empty()) {
+                let _ = write!(line, " at {pointer}");
+            }
+            Some(line)
+        }
+        Outcome::Failed { error, .. } => Some(failure_kind(error)),
+        Outcome::Delivered { .. } | Outcome::Skipped { .. } => None,
+    }
+}
+
+/// The first clause of a delivery error (`HTTP 503`, `could not connect`,
+/// `timed out`): what failures have in common, without their details.
+fn failure_kind(error: &str) -> String {
+    error.split(':').next().unwrap_or(error).trim().to_owned()
+}
+
+/// The skip reason of an input line that is not a readable Segment event.
+pub const UNREADABLE: &str = "invalid_event";
+
+/// How many examples a [`Summary`] keeps of each kind of finding.
+pub const EXAMPLES: usize = 20;
+
 /// Totals over a run. `delivered + rejected + skipped + failed == events`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
@@ -211,14 +256,38 @@ pub struct Summary {
     pub skipped: u64,
     /// See [`Outcome::Failed`].
     pub failed: u64,
+    /// Skipped input lines that are not readable Segment events
+    /// (malformed JSON, invalid UTF-8, not an object, no `type`): also
+    /// counted in `skipped`.
+    pub unreadable: u64,
     /// Skips by reason.
     pub skipped_by_reason: BTreeMap<&'static str, u64>,
     /// Rejections by status.
     pub rejected_by_status: BTreeMap<u16, u64>,
+    /// Rejections by [`reason`].
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Failures by [`reason`].
+    pub failed_by_reason: BTreeMap<String, u64>,
+    /// The first [`EXAMPLES`] failed events, `source: what happened`.
+    pub failed_examples: Vec<String>,
+    /// The first [`EXAMPLES`] rejected events, `source: what happened`.
+    pub rejected_examples: Vec<String>,
+    /// The first [`EXAMPLES`] unreadable lines, `source: why`.
+    pub unreadable_examples: Vec<String>,
     /// Requests sent, retries included.
     pub attempts: u64,
     /// Events with at least one warning.
     pub warned: u64,
+}
+
+fn keep_example(examples: &mut Vec<String>, report: &EventReport) {
+    if examples.len() < EXAMPLES {
+        examples.push(format!(
+            "{}: {}",
+            report.source,
+            report.explain().join("; ")
+        ));
+    }
 }
 
 impl Summary {
@@ -236,14 +305,29 @@ impl Summary {
                 self.rejected += 1;
                 self.attempts += u64::from(*attempts);
                 *self.rejected_by_status.entry(*status).or_default() += 1;
+                if let Some(reason) = reason(&report.outcome) {
+                    *self.rejected_by_reason.entry(reason).or_default() += 1;
+                }
+                keep_example(&mut self.rejected_examples, report);
             }
-            Outcome::Skipped { reason, .. } => {
+            Outcome::Skipped { reason, message } => {
                 self.skipped += 1;
                 *self.skipped_by_reason.entry(reason).or_default() += 1;
+                if *reason == UNREADABLE {
+                    self.unreadable += 1;
+                    if self.unreadable_examples.len() < EXAMPLES {
+                        self.unreadable_examples
+                            .push(format!("{}: {message}", report.source));
+                    }
+                }
             }
             Outcome::Failed { attempts, .. } => {
                 self.failed += 1;
                 self.attempts += u64::from(*attempts);
+                if let Some(reason) = reason(&report.outcome) {
+                    *self.failed_by_reason.entry(reason).or_default() += 1;
+                }
+                keep_example(&mut self.failed_examples, report);
             }
         }
         if report.diagnostics.iter().any(|d| d.level == Level::Warning) {
@@ -269,8 +353,11 @@ impl Summary {
             "rejected": self.rejected,
             "skipped": self.skipped,
             "failed": self.failed,
+            "unreadable": self.unreadable,
             "skippedByReason": self.skipped_by_reason,
             "rejectedByStatus": self.rejected_by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "rejectedByReason": self.rejected_by_reason,
+            "failedByReason": self.failed_by_reason,
             "requests": self.attempts,
             "retries": self.retries(),
             "eventsWithWarnings": self.warned,
@@ -280,14 +367,19 @@ impl Summary {
     /// The totals for people, a few lines.
     pub fn render(&self) -> String {
         let mut out = format!(
-            "events     {:>10}\ndelivered  {:>10}\nrejected   {:>10}\nskipped    {:>10}\nfailed     {:>10}\n",
-            self.events, self.delivered, self.rejected, self.skipped, self.failed
+            "events     {:>10}\ndelivered  {:>10}\nrejected   {:>10}\n",
+            self.events, self.delivered, self.rejected
         );
-        for (reason, count) in &self.skipped_by_reason {
-            let _ = writeln!(out, "  skipped: {reason:<20} {count:>8}");
+        for (reason, count) in &self.rejected_by_reason {
+            let _ = writeln!(out, "  {count:>8}  {reason}");
         }
-        for (status, count) in &self.rejected_by_status {
-            let _ = writeln!(out, "  rejected: HTTP {status:<14} {count:>8}");
+        let _ = writeln!(out, "skipped    {:>10}", self.skipped);
+        for (reason, count) in &self.skipped_by_reason {
+            let _ = writeln!(out, "  {count:>8}  {reason}");
+        }
+        let _ = writeln!(out, "failed     {:>10}", self.failed);
+        for (reason, count) in &self.failed_by_reason {
+            let _ = writeln!(out, "  {count:>8}  {reason}");
         }
         let _ = writeln!(
             out,

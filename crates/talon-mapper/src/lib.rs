@@ -217,7 +217,16 @@ impl Serialize for Mapped {
 
 /// Maps one event given as JSON text (UTF-8 bytes). The fast path: it
 /// reads only the fields the rules need and flattens traits while parsing.
+///
+/// JSON text is UTF-8 (RFC 8259 §8.1): an event with any other byte
+/// sequence, even inside a field the rules never read, is not a readable
+/// Segment event.
 pub fn map_json(event: &[u8], settings: &Settings) -> Mapped {
+    if let Err(bad) = std::str::from_utf8(event) {
+        return Mapped::skipped(Skip::InvalidEvent {
+            error: format!("not valid UTF-8 (byte {})", bad.valid_up_to() + 1),
+        });
+    }
     match View::from_json(event) {
         Ok(view) => map_view(view, settings),
         Err(e) => Mapped::skipped(Skip::InvalidEvent {

@@ -11,7 +11,7 @@ use crate::{Error, Exit, input};
 pub fn run(args: &GenArgs) -> Result<Exit, Error> {
     let scenario = input::scenario(&args.spec)?;
     let mut generator = Generator::new(scenario, args.spec.seed)
-        .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
+        .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
     let out_name = args
         .out
         .as_ref()

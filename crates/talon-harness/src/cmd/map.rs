@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use talon_mapper::{Level, map_json};
+use talon_mapper::{Level, Outcome, map_json};
+
+use crate::report::UNREADABLE;
 
 use crate::{Error, Exit, input};
 
@@ -26,7 +28,7 @@ pub struct Args {
     #[arg(long)]
     reveal_key: bool,
     /// Exit with code 1 when any event gets a warning (a case mismatch, a
-    /// collision, an unsendable value…): a gate for CI.
+    /// collision, an unsendable value…) or is not a readable Segment event: a gate for CI.
     #[arg(long)]
     fail_on_warning: bool,
 }
@@ -38,7 +40,8 @@ enum Format {
 }
 
 /// Maps every event and prints one result per event. Exit 0, or 1 with
-/// `--fail-on-warning` when any event got a warning.
+/// `--fail-on-warning` when any event got a warning or could not be read.
+/// A closed standard output (`map | head`) ends the command quietly with 0.
 pub fn run(args: &Args) -> Result<Exit, Error> {
     let (settings, problems) = input::settings(args.settings.as_deref())?;
     for problem in &problems {
@@ -48,19 +51,24 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         .events
         .clone()
         .unwrap_or_else(|| PathBuf::from(input::DEFAULT_EVENTS));
-    let events = input::events(&path)?;
+    let mut events = input::EventReader::open(&path)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut sent, mut skipped, mut warned) = (0usize, 0usize, 0usize);
-    for event in &events {
+    let mut unreadable = Vec::new();
+    for event in events.by_ref() {
         let mapped = map_json(&event.bytes, &settings);
         if mapped.diagnostics.iter().any(|d| d.level == Level::Warning) {
             warned += 1;
         }
-        if mapped.request().is_some() {
-            sent += 1;
-        } else {
-            skipped += 1;
+        match &mapped.outcome {
+            Outcome::Send(_) => sent += 1,
+            Outcome::Skip(skip) => {
+                skipped += 1;
+                if skip.code() == UNREADABLE {
+                    unreadable.push(format!("{}: {skip}", event.source));
+                }
+            }
         }
         let written = match args.format {
             Format::Text => writeln!(out, "### {}\n{}", event.source, mapped.render()),
@@ -72,22 +80,34 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
                 writeln!(out, "{json}")
             }
         };
-        written.map_err(|source| Error::Io {
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
+            other => other.map_err(|source| Error::Io {
+                path: "-".into(),
+                source,
+            })?,
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
+        other => other.map_err(|source| Error::Io {
             path: "-".into(),
             source,
-        })?;
+        })?,
     }
-    out.flush().map_err(|source| Error::Io {
-        path: "-".into(),
-        source,
-    })?;
+    let total = events.finish()?;
+    for line in &unreadable {
+        eprintln!("unreadable: {line}");
+    }
     eprintln!(
-        "{} events: {sent} mapped to requests, {skipped} skipped, {warned} with warnings",
-        events.len()
+        "{total} events: {sent} mapped to requests, {skipped} skipped ({} unreadable), {warned} with warnings",
+        unreadable.len()
     );
-    Ok(if args.fail_on_warning && warned > 0 {
-        Exit::Findings
-    } else {
-        Exit::Success
-    })
+    Ok(
+        if args.fail_on_warning && (warned > 0 || !unreadable.is_empty()) {
+            Exit::Findings
+        } else {
+            Exit::Success
+        },
+    )
 }

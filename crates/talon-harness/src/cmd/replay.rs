@@ -7,7 +7,7 @@ use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
 
 use crate::deliver::{self, DeliveryConfig};
 use crate::input::{self, EventLine};
-use crate::output::{Check, ReportArgs, RunReport};
+use crate::output::{ReportArgs, ReportFormat, RunReport, delivery_checks};
 use crate::report::{EventReport, Summary};
 use crate::{Error, Exit};
 
@@ -32,11 +32,11 @@ pub struct Args {
     /// Write the final state to this file (from the embedded fake, or a target's `/__admin/state`).
     #[arg(long, value_name = "FILE")]
     pub dump_state: Option<PathBuf>,
-    /// Profiles delivered to at once.
-    #[arg(long, default_value_t = 8)]
+    /// Profiles delivered to at once (at least 1).
+    #[arg(long, default_value_t = 8, value_parser = crate::cmd::at_least_one_usize)]
     pub concurrency: usize,
-    /// Attempts per request, the first included.
-    #[arg(long, default_value_t = 6)]
+    /// Attempts per request, the first included (at least 1).
+    #[arg(long, default_value_t = 6, value_parser = crate::cmd::at_least_one_u32)]
     pub max_attempts: u32,
     /// Exit 1 when Talon.One rejected any event.
     #[arg(long)]
@@ -66,13 +66,40 @@ pub enum Target {
     Remote(String),
 }
 
-/// Maps and delivers `events` to `target`, through a real socket.
+/// Maps and delivers `events` to `target`, through a real socket, and
+/// keeps every event's report (for small inputs: bundles, tests).
 pub async fn run_events(
     settings: &talon_mapper::Settings,
-    events: Vec<EventLine>,
+    events: impl IntoIterator<Item = EventLine>,
     target: Target,
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Result<Run, Error> {
+    let mut reports = Vec::new();
+    let (summary, state) = stream_events(settings, events, target, configure, None, |r| {
+        reports.push(r);
+        Ok(())
+    })
+    .await?;
+    Ok(Run {
+        reports,
+        summary,
+        state,
+    })
+}
+
+/// Maps and delivers `events` to `target`, handing each event's report to
+/// `sink` in input order as soon as it is known, so nothing grows with the
+/// input. `total`, when known, sizes the progress bar. The first error of
+/// `sink` is returned after the run (every event is still delivered and
+/// counted).
+pub async fn stream_events(
+    settings: &talon_mapper::Settings,
+    events: impl IntoIterator<Item = EventLine>,
+    target: Target,
+    configure: impl FnOnce(&mut DeliveryConfig),
+    total: Option<u64>,
+    mut sink: impl FnMut(EventReport) -> Result<(), Error>,
+) -> Result<(Summary, Option<StateFile>), Error> {
     let (uri, server) = match target {
         Target::Embedded(state) => {
             let fake = Fake::new(state, FakeConfig::default())
@@ -88,12 +115,16 @@ pub async fn run_events(
     let mut config = DeliveryConfig::new(uri.clone());
     configure(&mut config);
     let client = deliver::client(&config);
-    let mut reports = Vec::with_capacity(events.len());
-    let progress = super::simulate::progress_bar();
+    let progress = super::simulate::progress_bar(total);
+    let mut sink_error = None;
     let lines = events.into_iter().map(|e| (e.source, e.bytes));
     let summary = deliver::run(lines, settings, &client, &config, |r| {
         progress.inc(1);
-        reports.push(r);
+        if sink_error.is_none()
+            && let Err(e) = sink(r)
+        {
+            sink_error = Some(e);
+        }
     })
     .await;
     progress.finish_and_clear();
@@ -105,83 +136,140 @@ pub async fn run_events(
         }
         None => None,
     };
-    Ok(Run {
-        reports,
-        summary,
-        state,
-    })
+    match sink_error {
+        Some(error) => Err(error),
+        None => Ok((summary, state)),
+    }
 }
 
-/// Replays the events; exit 0, or 1 on a rejection with `--fail-on-reject`.
+/// Replays the events; exit 0, or 1 when an event was lost or unreadable,
+/// or rejected with `--fail-on-reject`.
 pub fn run(args: &Args) -> Result<Exit, Error> {
+    let outcomes_on_stdout = args.outcomes.as_deref() == Some(Path::new("-"));
+    if outcomes_on_stdout && args.output.report == ReportFormat::Json {
+        return Err(Error::Input(
+            "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
+        ));
+    }
     let (settings, problems) = input::settings(Some(&args.settings))?;
     for problem in &problems {
         eprintln!("warning: settings: {problem}");
     }
-    let events = input::events(&args.events)?;
     let target = match (&args.target, &args.talon_state) {
         (Some(url), _) => Target::Remote(url.trim_end_matches('/').to_owned()),
         (None, Some(path)) => Target::Embedded(input::state(path)?),
         (None, None) => Target::Embedded(StateFile::default_state()),
     };
     let runtime = crate::runtime()?;
-    let remote = args.target.clone();
-    let run = runtime.block_on(run_events(&settings, events, target, |config| {
-        config.concurrency = args.concurrency.max(1);
-        config.max_attempts = args.max_attempts.max(1);
-    }))?;
-    if let Some(path) = &args.outcomes {
-        write_outcomes(path, &run.reports)?;
+    let remote = args.target.as_deref().map(|u| u.trim_end_matches('/'));
+    if let (Some(url), Some(_)) = (remote, &args.dump_state) {
+        // Refuse before any traffic, not after it.
+        runtime.block_on(probe_admin(url))?;
+    }
+    let mut events = input::EventReader::open(&args.events)?;
+    let mut outcomes = match &args.outcomes {
+        Some(path) if path == Path::new("-") => Some(OutcomeSink::Stdout(std::io::BufWriter::new(
+            std::io::stdout(),
+        ))),
+        Some(path) => input::create_optional(Some(path))?.map(OutcomeSink::File),
+        None => None,
+    };
+    let outcomes_name = args
+        .outcomes
+        .as_ref()
+        .map_or_else(String::new, |p| p.display().to_string());
+    let (summary, state) = runtime.block_on(stream_events(
+        &settings,
+        &mut events,
+        target,
+        |config| {
+            config.concurrency = args.concurrency;
+            config.max_attempts = args.max_attempts;
+        },
+        None,
+        |report| match outcomes.as_mut() {
+            Some(out) => writeln!(out, "{}", report.to_json()).map_err(|source| Error::Io {
+                path: outcomes_name.clone(),
+                source,
+            }),
+            None => Ok(()),
+        },
+    ))?;
+    let read = events.finish()?;
+    if let Some(mut out) = outcomes {
+        out.flush().map_err(|source| Error::Io {
+            path: outcomes_name.clone(),
+            source,
+        })?;
     }
     if let Some(path) = &args.dump_state {
-        let state = match (&run.state, &remote) {
+        let state = match (&state, remote) {
             (Some(state), _) => state.to_json_pretty(),
             (None, Some(url)) => runtime.block_on(fetch_state(url))?,
-            (None, None) => unreachable!("an embedded run always has a state"),
+            (None, None) => {
+                return Err(Error::Input("no final state: the run had no target".into()));
+            }
         };
         input::write(path, state.as_bytes())?;
     }
     let mut report = RunReport::new("replay");
-    report.checks.push(Check::from_details(
-        "every event has exactly one outcome",
-        if run.summary.adds_up() {
-            Vec::new()
-        } else {
-            vec![format!("{:?}", run.summary)]
-        },
+    report.notes.push(format!(
+        "ran        classic destination, {read} events from {}, to {}",
+        args.events.display(),
+        remote.map_or_else(
+            || match &args.talon_state {
+                Some(path) => format!("the embedded fake Talon.One ({})", path.display()),
+                None => "the embedded fake Talon.One (built-in demo state)".to_owned(),
+            },
+            |url| url.to_owned()
+        )
     ));
-    if args.fail_on_reject {
-        report.checks.push(Check::from_details(
-            "Talon.One rejected no event",
-            run.reports
-                .iter()
-                .filter(|r| r.outcome.kind() == "rejected")
-                .map(|r| format!("{}: {}", r.source, r.explain().join("; ")))
-                .collect(),
-        ));
-    }
-    report.summary = Some(run.summary);
-    args.output.finish(&report)
+    report
+        .checks
+        .extend(delivery_checks(&summary, args.fail_on_reject));
+    report.summary = Some(summary);
+    args.output.finish_beside(&report, outcomes_on_stdout)
 }
 
-/// Writes one NDJSON line per report to `path` (`-`: stdout).
-pub fn write_outcomes(path: &Path, reports: &[EventReport]) -> Result<(), Error> {
-    let mut text = String::new();
-    for report in reports {
-        text.push_str(&report.to_json().to_string());
-        text.push('\n');
+/// Where `--outcomes` goes.
+enum OutcomeSink {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    File(std::io::BufWriter<std::fs::File>),
+}
+
+impl Write for OutcomeSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Stdout(w) => w.write(buf),
+            Self::File(w) => w.write(buf),
+        }
     }
-    if path == Path::new("-") {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|source| Error::Io {
-                path: "-".into(),
-                source,
-            })
-    } else {
-        input::write(path, text.as_bytes())
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Stdout(w) => w.flush(),
+            Self::File(w) => w.flush(),
+        }
+    }
+}
+
+/// Checks that `url` is a `talon-harness serve` that can hand out its final
+/// state, before any event is sent.
+async fn probe_admin(url: &str) -> Result<(), Error> {
+    let address = format!("{url}{}/faults", talon_fake::ADMIN_PREFIX);
+    let refuse = |why: String| {
+        Error::Input(format!(
+            "--dump-state needs the target's final state, and {url} cannot give it ({why}): only a `talon-harness serve` has {}/state; nothing was sent",
+            talon_fake::ADMIN_PREFIX
+        ))
+    };
+    match reqwest::get(&address).await {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(refuse(format!(
+            "GET {address} answered {}",
+            response.status()
+        ))),
+        Err(e) => Err(refuse(format!("GET {address}: {e}"))),
     }
 }
 

@@ -21,14 +21,14 @@ pub struct Args {
     /// The scenario and seed (the seed also drives the fault plan and the retry jitter).
     #[command(flatten)]
     pub spec: ScenarioArgs,
-    /// Profiles delivered to at once.
-    #[arg(long, default_value_t = 32)]
+    /// Profiles delivered to at once (at least 1).
+    #[arg(long, default_value_t = 32, value_parser = crate::cmd::at_least_one_usize)]
     pub concurrency: usize,
-    /// Attempts per request, the first included.
-    #[arg(long, default_value_t = 8)]
+    /// Attempts per request, the first included (at least 1).
+    #[arg(long, default_value_t = 8, value_parser = crate::cmd::at_least_one_u32)]
     pub max_attempts: u32,
-    /// Inject faults into this share of profile updates (0.1 = 10%): 503, 429, 500 and dropped connections.
-    #[arg(long, value_name = "SHARE", conflicts_with = "faults")]
+    /// Inject faults into this share of profile updates (0.1 = 10%, below 1): 503, 429, 500 and dropped connections.
+    #[arg(long, value_name = "SHARE", conflicts_with = "faults", allow_hyphen_values = true, value_parser = crate::cmd::share_below_one)]
     pub fault_rate: Option<f64>,
     /// A fault plan file for the embedded fake (see talon-fake's FaultPlan).
     #[arg(long, value_name = "FILE")]
@@ -82,15 +82,24 @@ pub fn fault_plan(rate: f64, seed: u64) -> FaultPlan {
 /// not (or on a rejection with `--fail-on-reject`).
 pub fn run(args: &Args) -> Result<Exit, Error> {
     let scenario = crate::input::scenario(&args.spec)?;
-    scenario
-        .validate()
-        .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
-    if let Some(rate) = args.fault_rate
-        && !(0.0..1.0).contains(&rate)
-    {
+    let mut probe = Generator::new(scenario.clone(), args.spec.seed)
+        .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
+    if probe.next_into(&mut Vec::new()).is_none() {
         return Err(Error::Input(format!(
-            "--fault-rate must be in [0, 1), not {rate}"
+            "the scenario generates no events ({} users, {} days, at most {} events): there is nothing to simulate",
+            scenario.users,
+            scenario.days,
+            scenario
+                .max_events
+                .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
         )));
+    }
+    if args.outcomes.as_deref() == Some(std::path::Path::new("-"))
+        && args.output.report == crate::output::ReportFormat::Json
+    {
+        return Err(Error::Input(
+            "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
+        ));
     }
     let plan = match (&args.faults, args.fault_rate) {
         (Some(path), _) => Some(
@@ -126,15 +135,21 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
             source,
         })?;
     let mut config = DeliveryConfig::new(server.uri());
-    config.concurrency = args.concurrency.max(1);
-    config.max_attempts = args.max_attempts.max(1);
+    config.concurrency = args.concurrency;
+    config.max_attempts = args.max_attempts;
     config.seed = args.spec.seed;
     let client = deliver::client(&config);
 
     let mut generator = Generator::new(scenario.clone(), args.spec.seed)
-        .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
-    let mut outcomes = crate::input::create_optional(args.outcomes.as_deref())?;
-    let progress = progress_bar();
+        .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
+    let outcomes_on_stdout = args.outcomes.as_deref() == Some(std::path::Path::new("-"));
+    let mut outcomes: Option<Box<dyn Write + Send>> = if outcomes_on_stdout {
+        Some(Box::new(std::io::BufWriter::new(std::io::stdout())))
+    } else {
+        crate::input::create_optional(args.outcomes.as_deref())?
+            .map(|w| Box::new(w) as Box<dyn Write + Send>)
+    };
+    let progress = progress_bar(total_events(&scenario, args.spec.seed));
     let mut write_error = None;
     let started = Instant::now();
     let events =
@@ -172,29 +187,38 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     let actual = verify::profiles_of(&state);
     let configured: BTreeSet<String> = world.settings.custom_attributes().iter().cloned().collect();
     let mut report = RunReport::new("simulate");
-    report.checks.push(Check::from_details(
-        "every event has exactly one outcome",
-        if summary.adds_up() && summary.events == generator.emitted() {
-            Vec::new()
-        } else {
+    report.notes.push(format!(
+        "ran        classic destination, seed {}, {} users, {} days, profile {}, {} events",
+        args.spec.seed,
+        scenario.users,
+        scenario.days,
+        match scenario.profile {
+            Profile::Realistic => "realistic",
+            Profile::Edge => "edge",
+        },
+        generator.emitted()
+    ));
+    let mut checks = crate::output::delivery_checks(&summary, args.fail_on_reject);
+    if summary.events != generator.emitted() {
+        checks[0] = Check::from_details(
+            "every event has exactly one outcome",
             vec![format!(
                 "{} events generated, {} outcomes: {summary:?}",
                 generator.emitted(),
                 summary.events
-            )]
-        },
-    ));
-    report.checks.push(Check::from_details(
-        "no event was lost (none failed after retries)",
-        if summary.failed == 0 {
-            Vec::new()
-        } else {
-            vec![format!("{} events failed", summary.failed)]
-        },
-    ));
+            )],
+        );
+    }
+    // The rejection check (with --fail-on-reject) goes last, after verification.
+    let reject_check = if args.fail_on_reject {
+        checks.pop()
+    } else {
+        None
+    };
+    report.checks.extend(checks);
     let mut reference = Reference::new(configured.clone(), world.catalog.clone());
     let mut replay = Generator::new(scenario.clone(), args.spec.seed)
-        .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;
+        .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
     let mut line = Vec::new();
     while replay.next_into(&mut line).is_some() {
         reference.apply(&line);
@@ -230,16 +254,7 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
             details,
         ));
     }
-    if args.fail_on_reject {
-        report.checks.push(Check::from_details(
-            "Talon.One rejected no event",
-            if summary.rejected == 0 {
-                Vec::new()
-            } else {
-                vec![format!("{} events rejected", summary.rejected)]
-            },
-        ));
-    }
+    report.checks.extend(reject_check);
     let rate = summary.events as f64 / elapsed.as_secs_f64().max(1e-9);
     report.notes.push(format!(
         "throughput {rate:.0} events/s ({} events in {:.2} s, {} lanes{})",
@@ -249,11 +264,12 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
         plan.as_ref()
             .map_or(String::new(), |_| ", faults injected".into())
     ));
-    report.notes.push(format!(
-        "profiles   {:>10} in Talon.One; journal kept {} requests, dropped {}",
-        actual.len(),
-        fake.journal().len(),
-        fake.journal_dropped()
+    report
+        .notes
+        .push(format!("profiles   {:>10} in Talon.One", actual.len()));
+    report.notes.push(journal_note(
+        fake.journal().len() as u64,
+        fake.journal_dropped(),
     ));
     report
         .extra
@@ -267,23 +283,149 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
         serde_json::to_value(&scenario).unwrap_or_default(),
     );
     report.summary = Some(summary);
-    args.output.finish(&report)
+    args.output.finish_beside(&report, outcomes_on_stdout)
+}
+
+/// The journal's cap in words: what it dropped is gone from the journal,
+/// not from the run.
+pub(crate) fn journal_note(kept: u64, dropped: u64) -> String {
+    if dropped == 0 {
+        format!("journal    kept all {kept} requests")
+    } else {
+        format!(
+            "journal    kept the last {kept} of {} requests (the journal's cap; older entries leave the journal, not Talon.One)",
+            kept + dropped
+        )
+    }
+}
+
+/// How many events the scenario generates, counted by a dry run of the
+/// generator, when a progress bar will show it (on a terminal only).
+fn total_events(scenario: &Scenario, seed: u64) -> Option<u64> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let mut generator = Generator::new(scenario.clone(), seed).ok()?;
+    let mut line = Vec::new();
+    let mut total = 0u64;
+    while generator.next_into(&mut line).is_some() {
+        line.clear();
+        total += 1;
+    }
+    Some(total)
 }
 
 fn display(path: Option<&std::path::Path>) -> String {
     path.map_or_else(|| "-".into(), |p| p.display().to_string())
 }
 
-/// A spinner with a count on a terminal; hidden otherwise.
-pub(crate) fn progress_bar() -> indicatif::ProgressBar {
-    if std::io::stdout().is_terminal() {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} events  {per_sec}  {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar
+/// Progress on standard error when it is a terminal, hidden otherwise: a
+/// bar with the total, the rate and the time left when the total is known,
+/// a spinner with the count and the rate when it is not.
+pub(crate) fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() {
+        styled_progress(total)
     } else {
         indicatif::ProgressBar::hidden()
+    }
+}
+
+fn styled_progress(total: Option<u64>) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+    let rate = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(w, "{:.0} events/s", state.per_sec());
+    };
+    let (bar, template) = match total {
+        Some(total) => (
+            ProgressBar::new(total),
+            "{bar:30} {human_pos}/{human_len} events  {rate}  {eta} left",
+        ),
+        None => (
+            ProgressBar::new_spinner(),
+            "{spinner} {human_pos} events  {rate}  {elapsed}",
+        ),
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .map(|style| style.with_key("rate", rate))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use indicatif::{ProgressDrawTarget, TermLike};
+
+    use super::styled_progress;
+
+    /// A terminal that keeps what is written to it.
+    #[derive(Debug, Clone, Default)]
+    struct Screen(Arc<Mutex<String>>);
+
+    impl TermLike for Screen {
+        fn width(&self) -> u16 {
+            120
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, line: &str) -> std::io::Result<()> {
+            self.write_str(line)
+        }
+        fn write_str(&self, text: &str) -> std::io::Result<()> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .push_str(text);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn drawn(total: Option<u64>) -> String {
+        let screen = Screen::default();
+        let bar = styled_progress(total);
+        bar.set_draw_target(ProgressDrawTarget::term_like(Box::new(screen.clone())));
+        bar.inc(1_234);
+        bar.abandon();
+        screen.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn with_a_known_total_progress_shows_the_total_a_whole_rate_and_the_time_left() {
+        let text = drawn(Some(10_000));
+        assert!(text.contains("1,234/10,000 events"), "{text:?}");
+        assert!(
+            text.contains(" events/s") && text.contains(" left"),
+            "{text:?}"
+        );
+        assert!(!text.contains('.'), "no fractional rate: {text:?}");
+    }
+
+    #[test]
+    fn without_a_total_progress_shows_the_count_and_a_whole_rate() {
+        let text = drawn(None);
+        assert!(text.contains("1,234 events"), "{text:?}");
+        assert!(
+            text.contains(" events/s") && !text.contains('.'),
+            "{text:?}"
+        );
     }
 }

@@ -85,7 +85,14 @@ fn fail_on_reject_exits_1_with_the_reason_in_json() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["passed"], false);
     assert_eq!(report["summary"]["rejected"], 1);
-    let details = report["checks"][1]["details"][0].as_str().unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Talon.One rejected no event")
+        .unwrap();
+    assert_eq!(check["passed"], false);
+    let details = check["details"][0].as_str().unwrap();
     assert!(
         details.contains("Talon.One rejected `newsletter`"),
         "{details}"

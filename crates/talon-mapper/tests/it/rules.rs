@@ -243,3 +243,19 @@ fn requests_carry_the_documented_headers() {
         "ApiKey-v1 key"
     );
 }
+
+#[test]
+fn an_event_that_is_not_utf8_is_skipped_as_unreadable_even_in_a_field_the_rules_skip() {
+    let settings = settings_with(&["email"]);
+    let mut event = br#"{"type":"identify","userId":"u1","context":{"note":"x"#.to_vec();
+    event.push(0xFF);
+    event.extend_from_slice(br#""}}"#);
+    let mapped = map_json(&event, &settings);
+    assert!(mapped.request().is_none(), "{}", mapped.render());
+    let json = mapped.to_json(false);
+    assert_eq!(json["skip"]["reason"], "invalid_event");
+    assert_eq!(
+        json["skip"]["message"],
+        "not a readable Segment event: not valid UTF-8 (byte 51)"
+    );
+}
