@@ -7,6 +7,7 @@ mod bundles;
 mod check;
 mod cli;
 mod deliver;
+mod exit_codes;
 mod gates;
 mod generate;
 mod map;

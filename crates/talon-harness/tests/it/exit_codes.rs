@@ -1,0 +1,306 @@
+//! README's exit-code table, cell by cell: every cell is a run of the binary that ends with that code.
+//!
+//! The table in README.md ("Exit codes") is parsed and compared with the
+//! cases below both ways, so the documentation cannot drift from what the
+//! binary does: a cell without a case, or a case without a cell, fails.
+
+use crate::{harness, repo, scratch};
+use std::collections::BTreeMap;
+
+/// One run of the binary and the code it must end with.
+struct Run {
+    args: Vec<String>,
+    stdin: Vec<u8>,
+    code: i32,
+    /// The flag that makes this run differ from the cell's first run, as
+    /// the README names it (`1 with --fail-on-reject`).
+    flag: Option<&'static str>,
+}
+
+fn run(args: &[&str], stdin: &[u8], code: i32) -> Run {
+    Run {
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        stdin: stdin.to_vec(),
+        code,
+        flag: None,
+    }
+}
+
+fn with_flag(flag: &'static str, args: &[&str], stdin: &[u8], code: i32) -> Run {
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    all.push(flag.to_owned());
+    Run {
+        args: all,
+        stdin: stdin.to_vec(),
+        code,
+        flag: Some(flag),
+    }
+}
+
+/// The README's columns, in order.
+const COLUMNS: [&str; 7] = [
+    "nothing to report",
+    "unreadable event line",
+    "mapper warning",
+    "rejected by Talon.One",
+    "event lost (failed after retries)",
+    "result differs from what must hold",
+    "no events, bad flag or unreadable file",
+];
+
+const GOOD: &[u8] =
+    b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@example.com\"}}\n";
+const UNREADABLE: &[u8] =
+    b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@example.com\"}}\nnot json\n";
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// A folder for the cases' files.
+fn files() -> std::path::PathBuf {
+    let dir = scratch("exit-codes");
+    std::fs::write(
+        dir.join("lost.json"),
+        r#"{"seed": 1, "rules": [{"path_prefix": "/v2/customer_profiles/", "respond": {"status": 502}}]}"#,
+    )
+    .unwrap();
+    dir
+}
+
+/// Every cell of the table as the runs that prove it, keyed by (command, column).
+fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
+    let dir = files();
+    let lost_plan = dir.join("lost.json").display().to_string();
+    let settings = repo("fixtures/settings/default.json");
+    let rejected = repo("fixtures/bugs/string_true_to_boolean");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let replay = |events: &str, more: &[&str]| -> Vec<String> {
+        let mut args = vec!["replay", "--settings", &settings, "--events", events];
+        args.extend_from_slice(more);
+        args.iter().map(|a| (*a).to_owned()).collect()
+    };
+    let bundle_events = format!("{rejected}/events.ndjson");
+    let bundle_state = format!("{rejected}/talon-state.json");
+    let bundle_settings = format!("{rejected}/settings.json");
+    let small = ["simulate", "--users", "5", "--days", "2", "--seed", "3"];
+
+    let mut cells: BTreeMap<(&str, &str), Vec<Run>> = BTreeMap::new();
+    let mut cell = |command, column, runs| {
+        cells.insert((command, column), runs);
+    };
+
+    // map
+    let john = repo("fixtures/segment/identify_john_doe.json");
+    let warned = repo("fixtures/segment/identify_case_mismatch_email.json");
+    cell(
+        "map",
+        COLUMNS[0],
+        vec![run(&["map", "--events", &john], b"", 0)],
+    );
+    cell(
+        "map",
+        COLUMNS[1],
+        vec![
+            run(&["map", "--events", "-"], UNREADABLE, 0),
+            with_flag(
+                "--fail-on-warning",
+                &["map", "--events", "-"],
+                UNREADABLE,
+                1,
+            ),
+        ],
+    );
+    cell(
+        "map",
+        COLUMNS[2],
+        vec![
+            run(&["map", "--events", &warned], b"", 0),
+            with_flag("--fail-on-warning", &["map", "--events", &warned], b"", 1),
+        ],
+    );
+    cell(
+        "map",
+        COLUMNS[6],
+        vec![run(&["map", "--events", "-"], b"", 2)],
+    );
+
+    // simulate
+    cell("simulate", COLUMNS[0], vec![run(&small, b"", 0)]);
+    let edge = [
+        "simulate",
+        "--profile",
+        "edge",
+        "--users",
+        "20",
+        "--days",
+        "2",
+        "--seed",
+        "9",
+    ];
+    cell(
+        "simulate",
+        COLUMNS[3],
+        vec![
+            run(&edge, b"", 0),
+            with_flag("--fail-on-reject", &edge, b"", 1),
+        ],
+    );
+    let mut lost = small.to_vec();
+    lost.extend(["--faults", &lost_plan, "--max-attempts", "1"]);
+    cell("simulate", COLUMNS[4], vec![run(&lost, b"", 1)]);
+    cell(
+        "simulate",
+        COLUMNS[6],
+        vec![
+            run(&["simulate", "--users", "0"], b"", 2),
+            run(&["simulate", "--concurrency", "0"], b"", 2),
+        ],
+    );
+
+    // replay
+    let ok = replay("-", &[]);
+    cell("replay", COLUMNS[0], vec![run(&strs(&ok), GOOD, 0)]);
+    cell("replay", COLUMNS[1], vec![run(&strs(&ok), UNREADABLE, 1)]);
+    let warned_replay = replay(&warned, &[]);
+    cell(
+        "replay",
+        COLUMNS[2],
+        vec![run(&strs(&warned_replay), b"", 0)],
+    );
+    let rejecting = [
+        "replay",
+        "--settings",
+        &bundle_settings,
+        "--events",
+        &bundle_events,
+        "--talon-state",
+        &bundle_state,
+    ];
+    cell(
+        "replay",
+        COLUMNS[3],
+        vec![
+            run(&rejecting, b"", 0),
+            with_flag("--fail-on-reject", &rejecting, b"", 1),
+        ],
+    );
+    let unreachable = replay("-", &["--target", &closed, "--max-attempts", "1"]);
+    cell(
+        "replay",
+        COLUMNS[4],
+        vec![run(&strs(&unreachable), GOOD, 1)],
+    );
+    cell(
+        "replay",
+        COLUMNS[6],
+        vec![
+            run(&strs(&ok), b"", 2),
+            run(&strs(&replay("/nonexistent/events.ndjson", &[])), b"", 2),
+        ],
+    );
+
+    // gen
+    cell(
+        "gen",
+        COLUMNS[0],
+        vec![run(&["gen", "--events", "3"], b"", 0)],
+    );
+    cell(
+        "gen",
+        COLUMNS[6],
+        vec![run(
+            &[
+                "gen",
+                "--scenario",
+                &repo("fixtures/gen/invalid-share.json"),
+            ],
+            b"",
+            2,
+        )],
+    );
+    cells
+}
+
+/// The table under README's "Exit codes" heading: (command, column) → cell text.
+fn readme_table() -> BTreeMap<(String, String), String> {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let section = readme
+        .split("\n### Exit codes\n")
+        .nth(1)
+        .expect("README has an `### Exit codes` section");
+    let rows: Vec<Vec<String>> = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect();
+    let header = &rows[0];
+    assert_eq!(header[1..], COLUMNS, "README's exit-code columns");
+    let mut table = BTreeMap::new();
+    for row in &rows[2..] {
+        let command = row[0].trim_matches('`').to_owned();
+        for (column, text) in COLUMNS.iter().zip(&row[1..]) {
+            table.insert((command.clone(), (*column).to_owned()), text.clone());
+        }
+    }
+    table
+}
+
+/// What README says for a cell proven by `runs`.
+fn render(runs: &[Run]) -> String {
+    let base = runs[0].code.to_string();
+    let flagged: Vec<String> = runs
+        .iter()
+        .filter_map(|r| r.flag.map(|f| format!("{} with `{f}`", r.code)))
+        .collect();
+    if flagged.is_empty() {
+        base
+    } else {
+        format!("{base} ({})", flagged.join(", "))
+    }
+}
+
+#[test]
+fn every_cell_of_the_readme_exit_code_table_has_a_run_and_every_run_a_cell() {
+    let table = readme_table();
+    let cases = cases();
+    for ((command, column), text) in &table {
+        let key = (command.as_str(), column.as_str());
+        match cases.iter().find(|((c, k), _)| (*c, *k) == key) {
+            Some((_, runs)) => assert_eq!(text, &render(runs), "README cell {command} / {column}"),
+            None => assert_eq!(text, "—", "README cell {command} / {column} has no run"),
+        }
+    }
+    for (command, column) in cases.keys() {
+        assert!(
+            table.contains_key(&((*command).to_owned(), (*column).to_owned())),
+            "no README cell for {command} / {column}"
+        );
+    }
+}
+
+#[test]
+fn every_run_of_the_exit_code_table_ends_with_its_code() {
+    for ((command, column), runs) in cases() {
+        for run in runs {
+            let args: Vec<&str> = run.args.iter().map(String::as_str).collect();
+            let output = harness(&args, &run.stdin);
+            assert_eq!(
+                output.status.code(),
+                Some(run.code),
+                "{command} / {column}: {args:?}\nstdout {}\nstderr {}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+}
