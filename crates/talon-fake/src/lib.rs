@@ -79,7 +79,9 @@ pub use fake::{
     Clock, DEFAULT_BODY_LIMIT, DEFAULT_EPOCH, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake, FakeConfig,
     InFlight,
 };
-pub use faults::{FaultPlan, FaultPlanError, FaultResponse, FaultRule};
+pub use faults::{
+    FaultPlan, FaultPlanError, FaultResponse, FaultRule, LateRequest, MAX_LATE_MS, RequestKey, coin,
+};
 pub use http::{ADMIN_PREFIX, router};
 pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
 pub use server::{
