@@ -97,7 +97,11 @@ async fn a_late_response_is_applied_at_once_and_answered_later() {
         })
     };
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    assert_eq!(logins(&fake, "u1"), Some(json!(4)), "applied before the answer");
+    assert_eq!(
+        logins(&fake, "u1"),
+        Some(json!(4)),
+        "applied before the answer"
+    );
     assert!(!task.is_finished(), "the answer is not there yet");
     // A second update of the profile is not held up by the first one's slot.
     assert_eq!(

@@ -150,6 +150,9 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     .await;
     let elapsed = started.elapsed();
     progress.finish_and_clear();
+    // Late requests still held by a fault land now, as they would in the end: the final
+    // state then shows what they did to the profiles.
+    let late_landed = fake.release_late_requests();
     server.shutdown().await;
     if let Some(source) = write_error {
         return Err(Error::Io {
@@ -249,6 +252,11 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
         plan.as_ref()
             .map_or(String::new(), |_| ", faults injected".into())
     ));
+    if late_landed > 0 {
+        report.notes.push(format!(
+            "{late_landed} late requests still held by the fault plan were applied after delivery, before verification"
+        ));
+    }
     report.notes.push(format!(
         "profiles   {:>10} in Talon.One; journal kept {} requests, dropped {}",
         actual.len(),

@@ -7,6 +7,7 @@ mod bundles;
 mod check;
 mod cli;
 mod deliver;
+mod faults;
 mod generate;
 mod map;
 mod replay;
