@@ -310,6 +310,95 @@ struct Job {
     request: Request,
 }
 
+/// What the profiles with an unconfirmed attempt must hold, by what the client itself sent:
+/// for each attribute such an attempt carried, the value the last delivered request of that
+/// profile gave it (`None` when a later failed attempt may or may not have set it).
+///
+/// A late or doubled copy of an unconfirmed attempt can only touch the attributes it
+/// carried, so these are the ones worth reading back. Filled by [`run_watched`], one lane
+/// at a time (a profile's events all go through one lane, in order).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Watch {
+    /// By integrationId: attribute name → the value it must hold.
+    pub profiles: BTreeMap<String, BTreeMap<String, Option<Value>>>,
+}
+
+impl Watch {
+    /// Notes one event's outcome for the profile `request` addressed.
+    fn note(&mut self, request: &Request, outcome: &Outcome) {
+        let attributes = || -> serde_json::Map<String, Value> {
+            serde_json::from_str::<Value>(&request.body)
+                .ok()
+                .and_then(|mut v| v.get_mut("attributes").map(Value::take))
+                .and_then(|v| match v {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        let id = &request.integration_id;
+        match outcome {
+            Outcome::Delivered { unconfirmed, .. } if *unconfirmed > 0 => {
+                let watched = self.profiles.entry(id.clone()).or_default();
+                for (k, v) in attributes() {
+                    watched.insert(k, Some(v));
+                }
+            }
+            Outcome::Delivered { .. } => {
+                if let Some(watched) = self.profiles.get_mut(id) {
+                    for (k, v) in attributes() {
+                        if let Some(slot) = watched.get_mut(&k) {
+                            *slot = Some(v);
+                        }
+                    }
+                }
+            }
+            Outcome::Failed { unconfirmed, .. } if *unconfirmed > 0 => {
+                let watched = self.profiles.entry(id.clone()).or_default();
+                for (k, _) in attributes() {
+                    watched.insert(k, None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether no profile is watched.
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+    }
+
+    /// Compares the watched attributes with what the target holds (`actual`, e.g. from
+    /// `/__admin/state` or the fake's dump; type-aware with `catalog`): every difference is a
+    /// profile that an unconfirmed attempt left wrong (applied late, over newer updates).
+    pub fn check(
+        &self,
+        actual: &crate::verify::Profiles,
+        catalog: &BTreeMap<String, talon_fake::rules::AttrType>,
+    ) -> Vec<crate::verify::Mismatch> {
+        let mut expected = crate::verify::Profiles::new();
+        let mut held = crate::verify::Profiles::new();
+        for (id, watched) in &self.profiles {
+            let want: serde_json::Map<String, Value> = watched
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+                .collect();
+            if want.is_empty() {
+                continue;
+            }
+            if let Some(have) = actual.get(id) {
+                let have = want
+                    .keys()
+                    .filter_map(|k| Some((k.clone(), have.get(k)?.clone())))
+                    .collect();
+                held.insert(id.clone(), have);
+            }
+            expected.insert(id.clone(), want);
+        }
+        crate::verify::compare(&expected, &held, catalog)
+    }
+}
+
 /// Maps and delivers every event, and hands each event's report to `sink`
 /// in input order. Every input event yields exactly one report.
 pub async fn run<I>(
@@ -317,8 +406,23 @@ pub async fn run<I>(
     settings: &Settings,
     client: &reqwest::Client,
     config: &DeliveryConfig,
-    mut sink: impl FnMut(EventReport),
+    sink: impl FnMut(EventReport),
 ) -> Summary
+where
+    I: IntoIterator<Item = (String, Vec<u8>)>,
+{
+    run_watched(events, settings, client, config, sink).await.0
+}
+
+/// [`run`], and the [`Watch`] of the profiles whose events had an unconfirmed attempt, to
+/// read back after the run.
+pub async fn run_watched<I>(
+    events: I,
+    settings: &Settings,
+    client: &reqwest::Client,
+    config: &DeliveryConfig,
+    mut sink: impl FnMut(EventReport),
+) -> (Summary, Watch)
 where
     I: IntoIterator<Item = (String, Vec<u8>)>,
 {
@@ -336,8 +440,10 @@ where
             config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         tasks.spawn(async move {
+            let mut watch = Watch::default();
             while let Some(job) = rx.recv().await {
                 let outcome = send(&client, &config, &job.request, &mut rng).await;
+                watch.note(&job.request, &outcome);
                 let report = EventReport {
                     index: job.index,
                     source: job.source,
@@ -346,9 +452,10 @@ where
                     diagnostics: job.diagnostics,
                 };
                 if done.send(report).await.is_err() {
-                    return;
+                    break;
                 }
             }
+            watch
         });
     }
 
@@ -414,8 +521,13 @@ where
     };
 
     let ((), summary) = tokio::join!(produce, collect);
-    while tasks.join_next().await.is_some() {}
-    summary
+    let mut watch = Watch::default();
+    while let Some(lane) = tasks.join_next().await {
+        if let Ok(lane) = lane {
+            watch.profiles.extend(lane.profiles);
+        }
+    }
+    (summary, watch)
 }
 
 #[cfg(test)]

@@ -139,15 +139,16 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     let started = Instant::now();
     let events =
         (&mut generator).map(|e| (format!("gen:{}", e.meta.index + 1), e.json.into_bytes()));
-    let summary = deliver::run(events, &world.settings, &client, &config, |report| {
-        progress.inc(1);
-        if let Some(out) = outcomes.as_mut()
-            && let Err(e) = writeln!(out, "{}", report.to_json())
-        {
-            write_error.get_or_insert(e);
-        }
-    })
-    .await;
+    let (summary, watch) =
+        deliver::run_watched(events, &world.settings, &client, &config, |report| {
+            progress.inc(1);
+            if let Some(out) = outcomes.as_mut()
+                && let Err(e) = writeln!(out, "{}", report.to_json())
+            {
+                write_error.get_or_insert(e);
+            }
+        })
+        .await;
     let elapsed = started.elapsed();
     progress.finish_and_clear();
     // Late requests still held by a fault land now, as they would in the end: the final
@@ -195,6 +196,18 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
             vec![format!("{} events failed", summary.failed)]
         },
     ));
+    if plan.is_some() {
+        // Read back the profiles whose events had an attempt of unknown fate, against what
+        // the client itself last sent them: needs no reference model, works on any target.
+        report.checks.push(Check::from_details(
+            "profiles with an unconfirmed attempt hold what was last sent to them",
+            watch
+                .check(&actual, &world.catalog)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ));
+    }
     let mut reference = Reference::new(configured.clone(), world.catalog.clone());
     let mut replay = Generator::new(scenario.clone(), args.spec.seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e:?}")))?;

@@ -287,15 +287,24 @@ async fn deliver_to(
     events: Vec<(String, Vec<u8>)>,
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Vec<EventReport> {
+    deliver_watched(fake, events, configure).await.0
+}
+
+async fn deliver_watched(
+    fake: &Fake,
+    events: Vec<(String, Vec<u8>)>,
+    configure: impl FnOnce(&mut DeliveryConfig),
+) -> (Vec<EventReport>, deliver::Watch) {
     let server = MockServer::start(fake.clone()).await.unwrap();
     let mut config = DeliveryConfig::new(server.uri());
     config.backoff_base = Duration::ZERO;
     configure(&mut config);
     let client = deliver::client(&config);
     let mut reports = Vec::new();
-    deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    let (_, watch) =
+        deliver::run_watched(events, &settings(), &client, &config, |r| reports.push(r)).await;
     drop(server);
-    reports
+    (reports, watch)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,9 +319,20 @@ async fn a_late_request_lands_over_newer_updates_and_its_event_is_flagged() {
         )
         .unwrap(),
     );
-    let reports = deliver_to(&fake, three_updates(), |_| {}).await;
+    let (reports, watch) = deliver_watched(&fake, three_updates(), |_| {}).await;
     assert!(reports.iter().all(|r| r.outcome.kind() == "delivered"));
     assert_eq!(profiles(&fake)["u1"]["logins"], 1, "the late copy won");
+    // Reading the flagged profile back finds it: the client last sent logins = 3.
+    let actual = talon_harness::verify::profiles_of(&fake.state_dump());
+    let mismatches: Vec<String> = watch
+        .check(&actual, &BTreeMap::new())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        mismatches,
+        vec!["profile `u1`: `logins` should hold 3 but holds 1".to_owned()]
+    );
     let flags: Vec<u32> = reports.iter().map(|r| r.outcome.unconfirmed()).collect();
     assert_eq!(flags, vec![1, 0, 0]);
     let json = reports[0].to_json();
@@ -344,7 +364,12 @@ async fn a_late_response_makes_the_retry_apply_the_update_twice_and_is_flagged()
         .unwrap(),
     );
     let events = three_updates().into_iter().take(1).collect();
-    let reports = deliver_to(&fake, events, |c| c.timeout = Duration::from_millis(300)).await;
+    let (reports, watch) =
+        deliver_watched(&fake, events, |c| c.timeout = Duration::from_millis(300)).await;
+    // Applied twice, but an absolute update applied twice leaves the same values.
+    let actual = talon_harness::verify::profiles_of(&fake.state_dump());
+    assert_eq!(watch.profiles.len(), 1);
+    assert!(watch.check(&actual, &BTreeMap::new()).is_empty());
     assert!(
         matches!(
             reports[0].outcome,
