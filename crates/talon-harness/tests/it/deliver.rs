@@ -593,3 +593,27 @@ async fn a_429_exhausted_event_keeps_its_status() {
         reports[0].explain()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_that_is_no_valid_header_value_is_skipped_unsent() {
+    // Today's header would be left out silently, and Talon.One would answer 401.
+    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
+    let settings =
+        Settings::new("key\nwith a newline", "https://demo.talon.one", &["logins"]).unwrap();
+    let server = MockServer::start(fake.clone()).await.unwrap();
+    let config = DeliveryConfig::new(server.uri());
+    let client = deliver::client(&config);
+    let mut reports = Vec::new();
+    let events = three_updates().into_iter().take(1);
+    deliver::run(events, &settings, &client, &config, |r| reports.push(r)).await;
+    server.shutdown().await;
+    let Outcome::Skipped { reason, message } = &reports[0].outcome else {
+        panic!("{:?}", reports[0].outcome)
+    };
+    assert_eq!(*reason, "request_not_buildable");
+    assert!(
+        message.contains("header `Authorization` is not valid in HTTP"),
+        "{message}"
+    );
+    assert!(fake.journal().is_empty());
+}
