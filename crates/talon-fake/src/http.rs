@@ -325,7 +325,14 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
         }
     };
     if let Some(FaultResponse::LateRequest(late)) = a.fault {
-        return hold_late(&fake, a, id, app, body, run, dry, late);
+        let update = Update {
+            app,
+            integration_id: id,
+            body,
+            run,
+            dry,
+        };
+        return hold_late(&fake, a, update, late);
     }
     let result = fake.update_profile(app, &id, &body, run, dry);
     let (status, body, rule) = match result {
@@ -364,11 +371,9 @@ fn profile_response(status: StatusCode, body: Bytes, rule: &'static str) -> Resp
     resp
 }
 
-/// A `PUT /v2/customer_profiles/{id}` held by a late-request fault, applied later.
+/// A parsed, authorised profile update, ready for [`Fake::update_profile`].
 #[derive(Debug)]
-pub(crate) struct LatePut {
-    meta: Meta,
-    raw: Bytes,
+struct Update {
     app: usize,
     integration_id: String,
     body: Map<String, Value>,
@@ -376,22 +381,25 @@ pub(crate) struct LatePut {
     dry: bool,
 }
 
+/// A `PUT /v2/customer_profiles/{id}` held by a late-request fault, applied later.
+#[derive(Debug)]
+pub(crate) struct LatePut {
+    meta: Meta,
+    raw: Bytes,
+    update: Update,
+}
+
 impl LatePut {
     /// Applies the held update now and journals it (rule `fault.late_request_applied`, with
     /// the status the update got).
     fn apply(self, fake: &Fake) {
-        let result = fake.update_profile(
-            self.app,
-            &self.integration_id,
-            &self.body,
-            self.run,
-            self.dry,
-        );
+        let u = &self.update;
+        let result = fake.update_profile(u.app, &u.integration_id, &u.body, u.run, u.dry);
         let (status, body) = match result {
             Ok(ans) => (ans.status, ans.body),
             Err(e) => (e.status, Bytes::from(e.body_bytes())),
         };
-        tracing::debug!(integration_id = %self.integration_id, status = status.as_u16(), "late request applied");
+        tracing::debug!(integration_id = %u.integration_id, status = status.as_u16(), "late request applied");
         self.meta.record(
             fake,
             status.as_u16(),
@@ -405,17 +413,8 @@ impl LatePut {
 /// Holds a late request: journals the attempt (status 0, rule `fault.late_request`), drops the
 /// connection, and applies the update after `late.after_requests` more updates of the profile
 /// or `late.max_ms`, whichever comes first.
-#[allow(clippy::too_many_arguments)]
-fn hold_late(
-    fake: &Fake,
-    a: Admitted,
-    id: String,
-    app: usize,
-    body: Map<String, Value>,
-    run: bool,
-    dry: bool,
-    late: LateRequest,
-) -> Response {
+fn hold_late(fake: &Fake, a: Admitted, update: Update, late: LateRequest) -> Response {
+    let id = update.integration_id.clone();
     let raw = Bytes::copy_from_slice(&a.bytes);
     let held = LatePut {
         meta: Meta {
@@ -424,11 +423,7 @@ fn hold_late(
             headers: a.meta.headers.clone(),
         },
         raw: raw.clone(),
-        app,
-        integration_id: id.clone(),
-        body,
-        run,
-        dry,
+        update,
     };
     a.meta
         .record(fake, 0, raw, Bytes::new(), "fault.late_request");
