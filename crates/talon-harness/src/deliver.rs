@@ -35,6 +35,12 @@
 //! profile for a read-back. A refused connection, or any answered status
 //! other than 2xx, is known not to have applied anything (a 5xx from a proxy
 //! could hide an applied request; the harness trusts the status, chosen here).
+//!
+//! [`run_watched`] also returns a [`Watch`]: for each attribute an unconfirmed
+//! attempt carried, the value the profile's last delivered request gave it.
+//! Compared with the final state read back from the target ([`Watch::check`]),
+//! it finds a late copy that landed over newer updates. It cannot see a copy
+//! that lands after the read-back.
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};

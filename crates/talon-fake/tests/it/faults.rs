@@ -114,3 +114,29 @@ async fn a_late_response_is_applied_at_once_and_answered_later() {
     assert_eq!(late.status, 200);
     assert!(started.elapsed() >= std::time::Duration::from_millis(5000));
 }
+
+#[test]
+fn every_fault_plan_fixture_parses() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/talon");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("faults-") && name.ends_with(".json") {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            if let Err(e) = FaultPlan::from_json(&text) {
+                panic!("{name}: {e}");
+            }
+            names.push(name);
+        }
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "faults-example.json",
+            "faults-late.json",
+            "faults-rate-limit.json"
+        ]
+    );
+}
