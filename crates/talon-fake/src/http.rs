@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::fake::{Answer, Fake};
-use crate::faults::{FaultAction, FaultPlan, FaultResponse};
+use crate::faults::{
+    FaultAction, FaultPlan, FaultResponse, LateRequest, PROFILE_PREFIX, RequestKey,
+};
 use crate::journal::{Decided, Record, redact_authorization};
 use crate::state_file::StateFile;
 
@@ -291,7 +293,7 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
         Ok(a) => a,
         Err(resp) => return resp,
     };
-    let result = (|| {
+    let parsed = (|| {
         let app = fake.auth_integration(a.parts.headers.get(header::AUTHORIZATION))?;
         let q = match Query::<Vec<(String, String)>>::try_from_uri(&a.parts.uri) {
             Ok(Query(q)) => q,
@@ -308,19 +310,156 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
         let body = parse_object(&a.bytes)?;
         let run = bool_param(&q, "runRuleEngine")?;
         let dry = bool_param(&q, "dry")?;
-        let id = a.profile_id.as_deref().unwrap_or_default();
-        fake.update_profile(app, id, &body, run, dry)
+        Ok((app, body, run, dry))
     })();
+    let id = a.profile_id.clone().unwrap_or_default();
+    let (app, body, run, dry) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            let status = e.status;
+            let body = Bytes::from(e.body_bytes());
+            let journal_body = Bytes::copy_from_slice(&a.bytes);
+            a.meta
+                .record(&fake, status.as_u16(), journal_body, body.clone(), e.rule);
+            return profile_response(status, body, e.rule);
+        }
+    };
+    if let Some(FaultResponse::LateRequest(late)) = a.fault {
+        let update = Update {
+            app,
+            integration_id: id,
+            body,
+            run,
+            dry,
+        };
+        return hold_late(&fake, a, update, late);
+    }
+    let result = fake.update_profile(app, &id, &body, run, dry);
     let (status, body, rule) = match result {
         Ok(ans) => (ans.status, ans.body, ans.rule),
         Err(e) => (e.status, Bytes::from(e.body_bytes()), e.rule),
     };
-    let journal_body = Bytes::copy_from_slice(&a.bytes);
-    a.meta
-        .record(&fake, status.as_u16(), journal_body, body.clone(), rule);
+    let Admitted {
+        meta,
+        bytes,
+        fault,
+        faults_active,
+        _slot,
+        ..
+    } = a;
+    let journal_body = Bytes::copy_from_slice(&bytes);
+    meta.record(&fake, status.as_u16(), journal_body, body.clone(), rule);
+    if status.is_success() && faults_active {
+        // Late requests of this profile that were waiting for this update land now, over it,
+        // before its answer leaves.
+        let due = crate::store::lock(&fake.inner.faults).late.applied(&id);
+        for late in due {
+            late.apply(&fake);
+        }
+    }
+    if let Some(FaultResponse::LateResponseMs(ms)) = fault {
+        // The update is done: free its slot, then answer late.
+        drop(_slot);
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    profile_response(status, body, rule)
+}
+
+fn profile_response(status: StatusCode, body: Bytes, rule: &'static str) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     resp.extensions_mut().insert(Decided(rule));
     resp
+}
+
+/// A parsed, authorised profile update, ready for [`Fake::update_profile`].
+#[derive(Debug)]
+struct Update {
+    app: usize,
+    integration_id: String,
+    body: Map<String, Value>,
+    run: bool,
+    dry: bool,
+}
+
+/// A `PUT /v2/customer_profiles/{id}` held by a late-request fault, applied later.
+#[derive(Debug)]
+pub(crate) struct LatePut {
+    meta: Meta,
+    raw: Bytes,
+    update: Update,
+}
+
+impl LatePut {
+    /// Applies the held update now and journals it (rule `fault.late_request_applied`, with
+    /// the status the update got).
+    fn apply(self, fake: &Fake) {
+        let u = &self.update;
+        let result = fake.update_profile(u.app, &u.integration_id, &u.body, u.run, u.dry);
+        let (status, body) = match result {
+            Ok(ans) => (ans.status, ans.body),
+            Err(e) => (e.status, Bytes::from(e.body_bytes())),
+        };
+        tracing::debug!(integration_id = %u.integration_id, status = status.as_u16(), "late request applied");
+        self.meta.record(
+            fake,
+            status.as_u16(),
+            self.raw,
+            body,
+            "fault.late_request_applied",
+        );
+    }
+}
+
+/// Holds a late request: journals the attempt (status 0, rule `fault.late_request`), drops the
+/// connection, and applies the update after `late.after_requests` more updates of the profile
+/// or `late.max_ms`, whichever comes first.
+fn hold_late(fake: &Fake, a: Admitted, update: Update, late: LateRequest) -> Response {
+    let id = update.integration_id.clone();
+    let raw = Bytes::copy_from_slice(&a.bytes);
+    let held = LatePut {
+        meta: Meta {
+            method: a.meta.method.clone(),
+            uri: a.meta.uri.clone(),
+            headers: a.meta.headers.clone(),
+        },
+        raw: raw.clone(),
+        update,
+    };
+    a.meta
+        .record(fake, 0, raw, Bytes::new(), "fault.late_request");
+    let ticket = crate::store::lock(&fake.inner.faults)
+        .late
+        .hold(&id, late.after_requests, held);
+    let fake = fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(late.max_ms)).await;
+        let held = crate::store::lock(&fake.inner.faults)
+            .late
+            .take(&id, ticket);
+        if let Some(held) = held {
+            held.apply(&fake);
+        }
+    });
+    Response::new(Body::new(DroppedBody))
+}
+
+impl Fake {
+    /// Applies every request a late-request fault still holds, oldest first, as if their
+    /// `max_ms` ran out now; returns how many. `simulate` calls it after delivery, so every
+    /// late request has landed before the final state is read.
+    pub fn release_late_requests(&self) -> usize {
+        let held = crate::store::lock(&self.inner.faults).late.take_all();
+        let n = held.len();
+        for late in held {
+            late.apply(self);
+        }
+        n
+    }
+
+    /// How many requests a late-request fault holds now.
+    pub fn late_requests_held(&self) -> usize {
+        crate::store::lock(&self.inner.faults).late.len()
+    }
 }
 
 async fn put_profiles(
@@ -504,8 +643,6 @@ async fn admin_put_faults(State(fake): State<Fake>, body: Bytes) -> Response {
 
 // ------------------------------------------------------------------ front layer
 
-const PROFILE_PREFIX: &str = "/v2/customer_profiles/";
-
 /// The decoded integration id of a `/v2/customer_profiles/{id}` path.
 fn profile_id_of(path: &str) -> Option<String> {
     let raw = path.strip_prefix(PROFILE_PREFIX)?;
@@ -597,6 +734,7 @@ fn fault_status(status: u16, rule: &'static str) -> ApiError {
 }
 
 /// What the journal keeps of a request besides its body.
+#[derive(Debug)]
 struct Meta {
     method: Method,
     uri: axum::http::Uri,
@@ -643,10 +781,19 @@ struct Admitted {
     bytes: Bytes,
     profile_id: Option<String>,
     _slot: Option<crate::fake::InFlight>,
+    /// Whether a fault plan was active when the request came in.
+    faults_active: bool,
+    /// A fault the caller applies: a late request or a late response.
+    fault: Option<FaultResponse>,
 }
 
-/// Rate limit, faults, per-profile concurrency and the body limit, in that order. A refused
-/// request is journalled and answered here.
+/// Rate limit, per-profile concurrency, the body limit, then the fault rules, in that order. A
+/// refused request is journalled and answered here; a late request or late response is left
+/// to the caller in [`Admitted::fault`].
+///
+/// The rules come after the body is read because their coin is drawn per request key
+/// (method, path and body digest, see [`crate::faults`]), which makes them reproducible
+/// whatever the arrival order.
 async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     let (parts, body) = req.into_parts();
     let meta = Meta {
@@ -660,32 +807,14 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     } else {
         None
     };
-    let action = if fake
+    let faults_active = fake
         .inner
         .faults_active
-        .load(std::sync::atomic::Ordering::Relaxed)
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if faults_active
+        && crate::store::lock(&fake.inner.faults).rate_limited(tokio::time::Instant::now())
     {
-        crate::store::lock(&fake.inner.faults).decide(
-            parts.method.as_str(),
-            path,
-            profile_id.as_deref(),
-            tokio::time::Instant::now(),
-        )
-    } else {
-        FaultAction::None
-    };
-    match action {
-        FaultAction::None | FaultAction::Respond(FaultResponse::DelayMs(_)) => {}
-        FaultAction::RateLimited => {
-            return Err(meta.reject(fake, fault_status(429, "fault.rate_limit")));
-        }
-        FaultAction::Respond(FaultResponse::Status(s)) => {
-            return Err(meta.reject(fake, fault_status(s, "fault.status")));
-        }
-        FaultAction::Respond(FaultResponse::DropConnection) => {
-            meta.record(fake, 0, Bytes::new(), Bytes::new(), "fault.drop_connection");
-            return Err(Response::new(Body::new(DroppedBody)));
-        }
+        return Err(meta.reject(fake, fault_status(429, "fault.rate_limit")));
     }
     // The in-flight slot is taken before any waiting (delay, slow body), as Talon.One queues them.
     let slot = match &profile_id {
@@ -709,9 +838,6 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
         },
         None => None,
     };
-    if let FaultAction::Respond(FaultResponse::DelayMs(ms)) = action {
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
     let limit = fake.inner.config.body_limit;
     let too_large = || {
         ApiError::new(
@@ -753,12 +879,46 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
             ));
         }
     };
+    let action = if faults_active {
+        let path = parts.uri.path();
+        let key = RequestKey::new(parts.method.as_str(), path, &bytes);
+        crate::store::lock(&fake.inner.faults).decide(
+            parts.method.as_str(),
+            path,
+            profile_id.as_deref(),
+            key,
+        )
+    } else {
+        FaultAction::None
+    };
+    let mut fault = None;
+    match action {
+        FaultAction::None => {}
+        FaultAction::Respond(FaultResponse::Status(s)) => {
+            return Err(meta.reject(fake, fault_status(s, "fault.status")));
+        }
+        FaultAction::Respond(FaultResponse::DropConnection) => {
+            meta.record(fake, 0, Bytes::new(), Bytes::new(), "fault.drop_connection");
+            return Err(Response::new(Body::new(DroppedBody)));
+        }
+        FaultAction::Respond(FaultResponse::DelayMs(ms)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        FaultAction::Respond(f @ FaultResponse::LateResponseMs(_)) => fault = Some(f),
+        FaultAction::Respond(f @ FaultResponse::LateRequest(_)) => {
+            if profile_id.is_some() {
+                fault = Some(f);
+            }
+        }
+    }
     Ok(Admitted {
         meta,
         parts,
         bytes,
         profile_id,
         _slot: slot,
+        faults_active,
+        fault,
     })
 }
 
@@ -767,6 +927,10 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let a = match admit(&fake, req).await {
         Ok(a) => a,
         Err(resp) => return resp,
+    };
+    let late_response = match a.fault {
+        Some(FaultResponse::LateResponseMs(ms)) => Some(ms),
+        _ => None,
     };
     let resp = next
         .run(Request::from_parts(a.parts, Body::from(a.bytes.clone())))
@@ -789,5 +953,8 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         rbytes.clone(),
         rule,
     );
+    if let Some(ms) = late_response {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     Response::from_parts(rparts, Body::from(rbytes))
 }

@@ -51,7 +51,9 @@
 //!   the rule that decided it; bounded by [`FakeConfig::journal_cap`], oldest dropped and counted.
 //! * [`Fake::state_dump`] (`GET /__admin/state`), [`Fake::reset`] (`POST /__admin/reset`).
 //! * [`FaultPlan`] (`PUT /__admin/faults`, `--faults`): seeded, scripted 429/5xx, delays,
-//!   dropped connections and a rate limit.
+//!   dropped connections, late requests (applied after newer updates), late responses
+//!   (applied, answered after the client gave up) and a rate limit. The seeded coin is drawn
+//!   per request key ([`coin`]), so a plan gives the same faults whatever the concurrency.
 //!
 //! # Standalone server
 //!
@@ -79,7 +81,9 @@ pub use fake::{
     Clock, DEFAULT_BODY_LIMIT, DEFAULT_EPOCH, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake, FakeConfig,
     InFlight,
 };
-pub use faults::{FaultPlan, FaultPlanError, FaultResponse, FaultRule};
+pub use faults::{
+    FaultPlan, FaultPlanError, FaultResponse, FaultRule, LateRequest, MAX_LATE_MS, RequestKey, coin,
+};
 pub use http::{ADMIN_PREFIX, router};
 pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
 pub use server::{

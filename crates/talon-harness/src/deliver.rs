@@ -4,23 +4,59 @@
 //! integrationId. Each lane sends its requests one at a time, so events for
 //! one profile are delivered strictly in order and never concurrently (this
 //! also keeps clear of Talon.One's 409 for parallel updates of a profile),
-//! while different profiles proceed in parallel. A lane retries what is
-//! retryable — 409, 429, 5xx, timeouts, dropped connections — with
-//! exponential backoff and seeded full jitter, up to `max_attempts`; it
-//! never retries another 4xx.
+//! while different profiles proceed in parallel.
+//!
+//! # Retries
+//!
+//! A lane retries what is retryable — 409, 429, 5xx, timeouts, refused and
+//! dropped connections — with exponential backoff and seeded full jitter, and
+//! never another 4xx. Retries stop at whichever limit comes first:
+//! `max_attempts`, or the `retry_budget` (default 30 s per event, long enough
+//! to ride out a restart of the target): no attempt starts once the budget
+//! since the event's first attempt is spent, and the last wait is cut short
+//! to end with it. On 429 and 503, a `Retry-After` header (delay-seconds or
+//! an IMF-fixdate HTTP-date) replaces the backoff for that wait, capped by
+//! what is left of the budget. A failed event keeps the last HTTP status it
+//! saw and the last error.
+//!
+//! A request that cannot even be built (a URL too long for HTTP, a header
+//! value HTTP does not allow) is never sent and never retried: no attempt
+//! could succeed. It is reported as skipped, reason `request_not_buildable`,
+//! not as a delivery loss.
+//!
+//! # Attempts whose fate is unknown
+//!
+//! When an attempt times out, or its connection breaks after the request was
+//! written (or after a 2xx status arrived), Talon.One may have applied it:
+//! the retry may then apply the update twice, and a late copy may land after
+//! newer updates of the same profile (old values over new ones). The client
+//! cannot tell; it counts such attempts per event (`unconfirmed` in
+//! [`Outcome::Delivered`] and [`Outcome::Failed`]) so the report can flag the
+//! profile for a read-back. A refused connection, or any answered status
+//! other than 2xx, is known not to have applied anything (a 5xx from a proxy
+//! could hide an applied request; the harness trusts the status, chosen here).
+//!
+//! [`run_watched`] also returns a [`Watch`]: for each attribute an unconfirmed
+//! attempt carried, the value the profile's last delivered request gave it.
+//! Compared with the final state read back from the target ([`Watch::check`]),
+//! it finds a late copy that landed over newer updates. It cannot see a copy
+//! that lands after the read-back.
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 use talon_mapper::{Mapped, Outcome as MapOutcome, Request, Settings, map_json};
 use tokio::sync::mpsc;
 
 use crate::report::{EventReport, Outcome, Summary};
+
+/// The skip reason of a request that cannot be built, so is never sent.
+pub const REQUEST_NOT_BUILDABLE: &str = "request_not_buildable";
 
 /// How to deliver.
 #[derive(Debug, Clone)]
@@ -30,11 +66,14 @@ pub struct DeliveryConfig {
     pub target: String,
     /// Lanes: how many profiles are delivered to at once.
     pub concurrency: usize,
-    /// Attempts per request, the first included.
+    /// Attempts per request, the first included (`u32::MAX`: only the budget limits them).
     pub max_attempts: u32,
+    /// How long one event may keep being retried, from the start of its first attempt: no
+    /// attempt starts after it. `Duration::ZERO` makes one attempt only.
+    pub retry_budget: Duration,
     /// The first retry waits up to this long; each further retry doubles it.
     pub backoff_base: Duration,
-    /// No retry waits longer than this.
+    /// No retry waits longer than this (a `Retry-After` may ask for longer, up to the budget).
     pub backoff_max: Duration,
     /// One attempt's time limit.
     pub timeout: Duration,
@@ -42,14 +81,18 @@ pub struct DeliveryConfig {
     pub seed: u64,
 }
 
+/// The default [`DeliveryConfig::retry_budget`]: 30 s per event.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(30);
+
 impl DeliveryConfig {
-    /// Defaults for `target`: 32 lanes, 6 attempts, 20 ms base backoff capped
-    /// at 2 s, 10 s per attempt, seed 0.
+    /// Defaults for `target`: 32 lanes, attempts limited by a 30 s retry budget only,
+    /// 20 ms base backoff capped at 2 s, 10 s per attempt, seed 0.
     pub fn new(target: impl Into<String>) -> Self {
         Self {
             target: target.into().trim_end_matches('/').to_owned(),
             concurrency: 32,
-            max_attempts: 6,
+            max_attempts: u32::MAX,
+            retry_budget: DEFAULT_RETRY_BUDGET,
             backoff_base: Duration::from_millis(20),
             backoff_max: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
@@ -88,9 +131,35 @@ pub fn backoff(config: &DeliveryConfig, retry: u32, rng: &mut ChaCha8Rng) -> Dur
     Duration::from_nanos(rng.random_range(0..=nanos))
 }
 
-/// Sends one request until it is delivered, rejected, or out of attempts:
-/// the outcome is [`Outcome::Delivered`], [`Outcome::Rejected`] or
-/// [`Outcome::Failed`].
+/// A `Retry-After` value as a wait from `now`: delay-seconds (`120`) or an HTTP-date in
+/// IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7; the obsolete
+/// RFC 850 and asctime forms are not read). A date in the past is no wait; anything
+/// else unreadable is `None` (the backoff applies).
+pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let format = time::format_description::parse(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .ok()?;
+    let at = time::PrimitiveDateTime::parse(value, &format)
+        .ok()?
+        .assume_utc();
+    let at = SystemTime::from(at);
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Whether a failed attempt may have reached Talon.One and been applied: it timed out, or
+/// its connection broke, after the connection was made.
+fn may_have_been_applied(error: &reqwest::Error) -> bool {
+    !error.is_connect() && !error.is_builder()
+}
+
+/// Sends one request until it is delivered, rejected, or out of attempts or budget: the
+/// outcome is [`Outcome::Delivered`], [`Outcome::Rejected`], [`Outcome::Failed`], or
+/// [`Outcome::Skipped`] with [`REQUEST_NOT_BUILDABLE`] when no attempt could be sent.
 pub async fn send(
     client: &reqwest::Client,
     config: &DeliveryConfig,
@@ -100,16 +169,36 @@ pub async fn send(
     let url = format!("{}{}", config.target, request.path());
     let mut headers = HeaderMap::with_capacity(request.headers.len());
     for (name, value) in &request.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.insert(name, value);
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| e.to_string())
+            .and_then(|n| {
+                HeaderValue::from_str(value)
+                    .map(|v| (n, v))
+                    .map_err(|e| e.to_string())
+            });
+        match header {
+            Ok((name, value)) => {
+                headers.insert(name, value);
+            }
+            Err(e) => {
+                return Outcome::Skipped {
+                    reason: REQUEST_NOT_BUILDABLE,
+                    message: format!(
+                        "the request cannot be built, so it was never sent: header `{name}` is not valid in HTTP ({e})"
+                    ),
+                };
+            }
         }
     }
-    let attempts = config.max_attempts.max(1);
-    let mut last_error = String::new();
-    for attempt in 1..=attempts {
+    let max_attempts = config.max_attempts.max(1);
+    let deadline = tokio::time::Instant::now() + config.retry_budget;
+    let mut last_error: String;
+    let mut last_status = None;
+    let mut unconfirmed = 0;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut asked_wait = None;
         let sent = client
             .put(&url)
             .headers(headers.clone())
@@ -120,11 +209,20 @@ pub async fn send(
         match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
+                last_status = Some(status);
+                if status == 429 || status == 503 {
+                    asked_wait = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| retry_after(v, SystemTime::now()));
+                }
                 match response.bytes().await {
                     Ok(_) if (200..300).contains(&status) => {
                         return Outcome::Delivered {
                             status,
                             attempts: attempt,
+                            unconfirmed,
                         };
                     }
                     Ok(body) if !is_retryable(status) => {
@@ -139,24 +237,53 @@ pub async fn send(
                     Ok(body) => {
                         last_error = format!("HTTP {status}: {}", String::from_utf8_lossy(&body));
                     }
-                    Err(e) => last_error = format!("HTTP {status}, then the body broke off: {e}"),
+                    Err(e) => {
+                        // A 2xx status means it was applied; the retry applies it again.
+                        if (200..300).contains(&status) {
+                            unconfirmed += 1;
+                        }
+                        last_error = format!("HTTP {status}, then the body broke off: {e}");
+                    }
                 }
             }
-            Err(e) => last_error = describe(&e),
+            Err(e) if e.is_builder() => {
+                return Outcome::Skipped {
+                    reason: REQUEST_NOT_BUILDABLE,
+                    message: format!(
+                        "the request cannot be built, so it was never sent: {}",
+                        describe(&e)
+                    ),
+                };
+            }
+            Err(e) => {
+                if may_have_been_applied(&e) {
+                    unconfirmed += 1;
+                }
+                last_error = describe(&e);
+            }
         }
-        if attempt < attempts {
-            tokio::time::sleep(backoff(config, attempt, rng)).await;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if attempt >= max_attempts || left.is_zero() {
+            break;
         }
+        let wait = asked_wait.unwrap_or_else(|| backoff(config, attempt, rng));
+        tokio::time::sleep(wait.min(left)).await;
     }
     Outcome::Failed {
-        attempts,
+        attempts: attempt,
+        status: last_status,
         error: last_error,
+        unconfirmed,
     }
 }
 
 fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
+    let kind = if error.is_timeout() && error.is_connect() {
+        "could not connect (timed out)"
+    } else if error.is_timeout() {
         "timed out"
+    } else if error.is_builder() {
+        "could not build the request"
     } else if error.is_connect() {
         "could not connect"
     } else {
@@ -189,6 +316,95 @@ struct Job {
     request: Request,
 }
 
+/// What the profiles with an unconfirmed attempt must hold, by what the client itself sent:
+/// for each attribute such an attempt carried, the value the last delivered request of that
+/// profile gave it (`None` when a later failed attempt may or may not have set it).
+///
+/// A late or doubled copy of an unconfirmed attempt can only touch the attributes it
+/// carried, so these are the ones worth reading back. Filled by [`run_watched`], one lane
+/// at a time (a profile's events all go through one lane, in order).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Watch {
+    /// By integrationId: attribute name → the value it must hold.
+    pub profiles: BTreeMap<String, BTreeMap<String, Option<Value>>>,
+}
+
+impl Watch {
+    /// Notes one event's outcome for the profile `request` addressed.
+    fn note(&mut self, request: &Request, outcome: &Outcome) {
+        let attributes = || -> serde_json::Map<String, Value> {
+            serde_json::from_str::<Value>(&request.body)
+                .ok()
+                .and_then(|mut v| v.get_mut("attributes").map(Value::take))
+                .and_then(|v| match v {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        let id = &request.integration_id;
+        match outcome {
+            Outcome::Delivered { unconfirmed, .. } if *unconfirmed > 0 => {
+                let watched = self.profiles.entry(id.clone()).or_default();
+                for (k, v) in attributes() {
+                    watched.insert(k, Some(v));
+                }
+            }
+            Outcome::Delivered { .. } => {
+                if let Some(watched) = self.profiles.get_mut(id) {
+                    for (k, v) in attributes() {
+                        if let Some(slot) = watched.get_mut(&k) {
+                            *slot = Some(v);
+                        }
+                    }
+                }
+            }
+            Outcome::Failed { unconfirmed, .. } if *unconfirmed > 0 => {
+                let watched = self.profiles.entry(id.clone()).or_default();
+                for (k, _) in attributes() {
+                    watched.insert(k, None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether no profile is watched.
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+    }
+
+    /// Compares the watched attributes with what the target holds (`actual`, e.g. from
+    /// `/__admin/state` or the fake's dump; type-aware with `catalog`): every difference is a
+    /// profile that an unconfirmed attempt left wrong (applied late, over newer updates).
+    pub fn check(
+        &self,
+        actual: &crate::verify::Profiles,
+        catalog: &BTreeMap<String, talon_fake::rules::AttrType>,
+    ) -> Vec<crate::verify::Mismatch> {
+        let mut expected = crate::verify::Profiles::new();
+        let mut held = crate::verify::Profiles::new();
+        for (id, watched) in &self.profiles {
+            let want: serde_json::Map<String, Value> = watched
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+                .collect();
+            if want.is_empty() {
+                continue;
+            }
+            if let Some(have) = actual.get(id) {
+                let have = want
+                    .keys()
+                    .filter_map(|k| Some((k.clone(), have.get(k)?.clone())))
+                    .collect();
+                held.insert(id.clone(), have);
+            }
+            expected.insert(id.clone(), want);
+        }
+        crate::verify::compare(&expected, &held, catalog)
+    }
+}
+
 /// Maps and delivers every event, and hands each event's report to `sink`
 /// in input order. Every input event yields exactly one report.
 pub async fn run<I>(
@@ -196,8 +412,23 @@ pub async fn run<I>(
     settings: &Settings,
     client: &reqwest::Client,
     config: &DeliveryConfig,
-    mut sink: impl FnMut(EventReport),
+    sink: impl FnMut(EventReport),
 ) -> Summary
+where
+    I: IntoIterator<Item = (String, Vec<u8>)>,
+{
+    run_watched(events, settings, client, config, sink).await.0
+}
+
+/// [`run`], and the [`Watch`] of the profiles whose events had an unconfirmed attempt, to
+/// read back after the run.
+pub async fn run_watched<I>(
+    events: I,
+    settings: &Settings,
+    client: &reqwest::Client,
+    config: &DeliveryConfig,
+    mut sink: impl FnMut(EventReport),
+) -> (Summary, Watch)
 where
     I: IntoIterator<Item = (String, Vec<u8>)>,
 {
@@ -215,8 +446,10 @@ where
             config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         tasks.spawn(async move {
+            let mut watch = Watch::default();
             while let Some(job) = rx.recv().await {
                 let outcome = send(&client, &config, &job.request, &mut rng).await;
+                watch.note(&job.request, &outcome);
                 let report = EventReport {
                     index: job.index,
                     source: job.source,
@@ -225,9 +458,10 @@ where
                     diagnostics: job.diagnostics,
                 };
                 if done.send(report).await.is_err() {
-                    return;
+                    break;
                 }
             }
+            watch
         });
     }
 
@@ -293,6 +527,55 @@ where
     };
 
     let ((), summary) = tokio::join!(produce, collect);
-    while tasks.join_next().await.is_some() {}
-    summary
+    let mut watch = Watch::default();
+    while let Some(lane) = tasks.join_next().await {
+        if let Ok(lane) = lane {
+            watch.profiles.extend(lane.profiles);
+        }
+    }
+    (summary, watch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(unix: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(unix)
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        // 1994-11-06T08:49:37Z is 784111777.
+        let now = at(784_111_777);
+        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past is no wait"
+        );
+        for unreadable in ["-1", "1.5", "soon", "Sunday, 06-Nov-94 08:49:37 GMT", ""] {
+            assert_eq!(retry_after(unreadable, now), None, "{unreadable:?}");
+        }
+    }
+
+    #[test]
+    fn the_default_budget_outlasts_the_backoff_of_the_old_attempt_limit() {
+        let config = DeliveryConfig::new("http://127.0.0.1:1");
+        assert_eq!(config.retry_budget, DEFAULT_RETRY_BUDGET);
+        assert_eq!(
+            config.max_attempts,
+            u32::MAX,
+            "only the budget limits attempts"
+        );
+        // Six attempts waited at most 20 + 40 + 80 + 160 + 320 ms = 0.62 s in all.
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let six: Duration = (1..6).map(|r| backoff(&config, r, &mut rng)).sum();
+        assert!(six < Duration::from_millis(620));
+    }
 }

@@ -15,6 +15,10 @@ pub enum Outcome {
         status: u16,
         /// Attempts made.
         attempts: u32,
+        /// Earlier attempts that may have been applied too: they timed out or lost their
+        /// connection after the request was sent. Above 0, Talon.One may have applied this
+        /// update twice, or late, over newer updates of the profile (see `crate::deliver`).
+        unconfirmed: u32,
     },
     /// Talon.One answered a 4xx that is not retried.
     Rejected {
@@ -25,23 +29,44 @@ pub enum Outcome {
         /// Attempts made.
         attempts: u32,
     },
-    /// The mapper sends nothing for this event.
+    /// Nothing is sent for this event: the mapper skips it, or its request cannot be built
+    /// (`crate::deliver::REQUEST_NOT_BUILDABLE`: no attempt could succeed, so none is made).
     Skipped {
-        /// The mapper's reason code.
+        /// The mapper's reason code, or `request_not_buildable`.
         reason: &'static str,
-        /// The mapper's explanation.
+        /// The explanation.
         message: String,
     },
-    /// Every attempt failed retryably.
+    /// Every attempt failed retryably, until the attempts or the retry budget ran out.
     Failed {
         /// Attempts made.
         attempts: u32,
+        /// The last HTTP status an attempt got, if any got one.
+        status: Option<u16>,
         /// The last failure.
         error: String,
+        /// Attempts that may have been applied anyway (timed out or lost their connection
+        /// after the request was sent): above 0, the update may be in Talon.One after all.
+        unconfirmed: u32,
     },
 }
 
 impl Outcome {
+    /// Attempts whose fate is unknown (see [`Outcome::Delivered::unconfirmed`]); 0 for
+    /// rejected and skipped events.
+    pub fn unconfirmed(&self) -> u32 {
+        match self {
+            Self::Delivered { unconfirmed, .. } | Self::Failed { unconfirmed, .. } => *unconfirmed,
+            Self::Rejected { .. } | Self::Skipped { .. } => 0,
+        }
+    }
+
+    /// Whether the event was delivered although an earlier attempt may have been applied
+    /// too: possibly applied twice, or out of order.
+    pub fn possibly_out_of_order(&self) -> bool {
+        matches!(self, Self::Delivered { unconfirmed, .. } if *unconfirmed > 0)
+    }
+
     /// `delivered`, `rejected`, `skipped` or `failed`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -81,9 +106,17 @@ impl EventReport {
             map.insert("integrationId".into(), id.clone().into());
         }
         match &self.outcome {
-            Outcome::Delivered { status, attempts } => {
+            Outcome::Delivered {
+                status,
+                attempts,
+                unconfirmed,
+            } => {
                 map.insert("status".into(), (*status).into());
                 map.insert("attempts".into(), (*attempts).into());
+                if *unconfirmed > 0 {
+                    map.insert("unconfirmedAttempts".into(), (*unconfirmed).into());
+                    map.insert("possiblyAppliedOutOfOrder".into(), true.into());
+                }
             }
             Outcome::Rejected {
                 status,
@@ -98,9 +131,18 @@ impl EventReport {
                 map.insert("reason".into(), (*reason).into());
                 map.insert("message".into(), message.clone().into());
             }
-            Outcome::Failed { attempts, error } => {
+            Outcome::Failed {
+                attempts,
+                status,
+                error,
+                unconfirmed,
+            } => {
+                map.insert("status".into(), (*status).into());
                 map.insert("attempts".into(), (*attempts).into());
                 map.insert("error".into(), error.clone().into());
+                if *unconfirmed > 0 {
+                    map.insert("unconfirmedAttempts".into(), (*unconfirmed).into());
+                }
             }
         }
         map.insert(
@@ -118,7 +160,9 @@ impl EventReport {
             .map(|id| format!("profile `{id}`"))
             .unwrap_or_default();
         let mut lines = vec![match &self.outcome {
-            Outcome::Delivered { status, attempts } => {
+            Outcome::Delivered {
+                status, attempts, ..
+            } => {
                 format!(
                     "delivered to {who} ({status}, {})",
                     attempts_text(*attempts)
@@ -133,19 +177,44 @@ impl EventReport {
                 )
             }
             Outcome::Skipped { message, .. } => format!("not sent: {message}"),
-            Outcome::Failed { attempts, error } => {
+            Outcome::Failed {
+                attempts,
+                status,
+                error,
+                ..
+            } => {
+                let last = status.map_or(String::new(), |s| format!(", last status {s}"));
                 format!(
-                    "failed for {who} after {}: {error}",
+                    "failed for {who} after {}{last}: {error}",
                     attempts_text(*attempts)
                 )
             }
         }];
+        match &self.outcome {
+            Outcome::Delivered { unconfirmed, .. } if *unconfirmed > 0 => lines.push(format!(
+                "possibly applied out of order or twice: {} timed out or lost its connection after the request was sent, so Talon.One may have applied it as well, late (over newer updates of {who}) or again; read {who} back to be sure",
+                earlier_text(*unconfirmed)
+            )),
+            Outcome::Failed { unconfirmed, .. } if *unconfirmed > 0 => lines.push(format!(
+                "possibly applied anyway: {} timed out or lost its connection after the request was sent; read {who} back to be sure",
+                if *unconfirmed == 1 { "an attempt".to_owned() } else { format!("{unconfirmed} attempts") }
+            )),
+            _ => {}
+        }
         if let Outcome::Rejected { error, .. } = &self.outcome {
             lines.extend(explain_rejection(error));
             lines.push("nothing in this update was applied: Talon.One accepts or rejects a request as a whole".into());
         }
         lines.extend(self.diagnostics.iter().map(|d| d.kind.to_string()));
         lines
+    }
+}
+
+fn earlier_text(unconfirmed: u32) -> String {
+    if unconfirmed == 1 {
+        "an earlier attempt".into()
+    } else {
+        format!("{unconfirmed} attempts")
     }
 }
 
@@ -226,6 +295,10 @@ pub fn reason(outcome: &Outcome) -> Option<String> {
             }
             Some(line)
         }
+        Outcome::Failed {
+            status: Some(status),
+            ..
+        } => Some(format!("HTTP {status}")),
         Outcome::Failed { error, .. } => Some(failure_kind(error)),
         Outcome::Delivered { .. } | Outcome::Skipped { .. } => None,
     }
@@ -276,6 +349,9 @@ pub struct Summary {
     pub unreadable_examples: Vec<String>,
     /// Requests sent, retries included.
     pub attempts: u64,
+    /// Delivered events with an earlier attempt of unknown fate (timed out or
+    /// cut off after it was sent): possibly applied twice or out of order.
+    pub possibly_out_of_order: u64,
     /// Events with at least one warning.
     pub warned: u64,
 }
@@ -330,6 +406,9 @@ impl Summary {
                 keep_example(&mut self.failed_examples, report);
             }
         }
+        if report.outcome.possibly_out_of_order() {
+            self.possibly_out_of_order += 1;
+        }
         if report.diagnostics.iter().any(|d| d.level == Level::Warning) {
             self.warned += 1;
         }
@@ -360,6 +439,7 @@ impl Summary {
             "failedByReason": self.failed_by_reason,
             "requests": self.attempts,
             "retries": self.retries(),
+            "possiblyAppliedOutOfOrder": self.possibly_out_of_order,
             "eventsWithWarnings": self.warned,
         })
     }
@@ -383,11 +463,18 @@ impl Summary {
         }
         let _ = writeln!(
             out,
-            "requests   {:>10} ({} retries)\nwarnings   {:>10} events",
+            "requests   {:>10} ({} retries)",
             self.attempts,
-            self.retries(),
-            self.warned
+            self.retries()
         );
+        if self.possibly_out_of_order > 0 {
+            let _ = writeln!(
+                out,
+                "  {:>8}  delivered after an attempt of unknown fate (possibly applied twice or out of order)",
+                self.possibly_out_of_order
+            );
+        }
+        let _ = writeln!(out, "warnings   {:>10} events", self.warned);
         out
     }
 }

@@ -3,6 +3,7 @@
 mod audiences;
 mod auth;
 mod control;
+mod faults;
 mod fuzz;
 mod hygiene;
 mod management;

@@ -3,11 +3,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use talon_fake::rules::{AttrType, Entity};
 use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
 
-use crate::deliver::{self, DeliveryConfig};
+use crate::deliver::{self, DeliveryConfig, Watch};
 use crate::input::{self, EventLine};
-use crate::output::{ReportArgs, ReportFormat, RunReport, delivery_checks};
+use crate::output::{Check, ReportArgs, ReportFormat, RunReport, delivery_checks};
 use crate::report::{EventReport, Summary};
 use crate::{Error, Exit};
 
@@ -35,9 +36,9 @@ pub struct Args {
     /// Profiles delivered to at once (at least 1).
     #[arg(long, default_value_t = 8, value_parser = crate::cmd::at_least_one_usize)]
     pub concurrency: usize,
-    /// Attempts per request, the first included (at least 1).
-    #[arg(long, default_value_t = 6, value_parser = crate::cmd::at_least_one_u32)]
-    pub max_attempts: u32,
+    /// Attempts and retry budget.
+    #[command(flatten)]
+    pub retry: crate::cmd::RetryArgs,
     /// Exit 1 when Talon.One rejected any event.
     #[arg(long)]
     pub fail_on_reject: bool,
@@ -75,7 +76,7 @@ pub async fn run_events(
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Result<Run, Error> {
     let mut reports = Vec::new();
-    let (summary, state) = stream_events(settings, events, target, configure, None, |r| {
+    let (summary, state, _) = stream_events(settings, events, target, configure, None, |r| {
         reports.push(r);
         Ok(())
     })
@@ -99,7 +100,7 @@ pub async fn stream_events(
     configure: impl FnOnce(&mut DeliveryConfig),
     total: Option<u64>,
     mut sink: impl FnMut(EventReport) -> Result<(), Error>,
-) -> Result<(Summary, Option<StateFile>), Error> {
+) -> Result<(Summary, Option<StateFile>, Watch), Error> {
     let (uri, server) = match target {
         Target::Embedded(state) => {
             let fake = Fake::new(state, FakeConfig::default())
@@ -118,7 +119,7 @@ pub async fn stream_events(
     let progress = super::simulate::progress_bar(total);
     let mut sink_error = None;
     let lines = events.into_iter().map(|e| (e.source, e.bytes));
-    let summary = deliver::run(lines, settings, &client, &config, |r| {
+    let (summary, watch) = deliver::run_watched(lines, settings, &client, &config, |r| {
         progress.inc(1);
         if sink_error.is_none()
             && let Err(e) = sink(r)
@@ -138,7 +139,7 @@ pub async fn stream_events(
     };
     match sink_error {
         Some(error) => Err(error),
-        None => Ok((summary, state)),
+        None => Ok((summary, state, watch)),
     }
 }
 
@@ -178,13 +179,13 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         .outcomes
         .as_ref()
         .map_or_else(String::new, |p| p.display().to_string());
-    let (summary, state) = runtime.block_on(stream_events(
+    let (summary, state, watch) = runtime.block_on(stream_events(
         &settings,
         &mut events,
         target,
         |config| {
             config.concurrency = args.concurrency;
-            config.max_attempts = args.max_attempts;
+            args.retry.apply(config);
         },
         None,
         |report| match outcomes.as_mut() {
@@ -202,15 +203,28 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             source,
         })?;
     }
-    if let Some(path) = &args.dump_state {
-        let state = match (&state, remote) {
-            (Some(state), _) => state.to_json_pretty(),
-            (None, Some(url)) => runtime.block_on(fetch_state(url))?,
-            (None, None) => {
-                return Err(Error::Input("no final state: the run had no target".into()));
+    // The final state, when it is needed (for --dump-state, or to read back
+    // profiles with an unconfirmed attempt) and the target can give it.
+    let unconfirmed = !watch.profiles.is_empty();
+    let final_state = match (state, remote) {
+        (Some(state), _) => Some(state),
+        (None, Some(url)) if args.dump_state.is_some() || unconfirmed => {
+            match runtime.block_on(fetch_state(url)) {
+                Ok(text) => Some(
+                    StateFile::from_json(&text)
+                        .map_err(|e| Error::Input(format!("the state of {url}: {e}")))?,
+                ),
+                Err(e) if args.dump_state.is_some() => return Err(e),
+                Err(_) => None,
             }
-        };
-        input::write(path, state.as_bytes())?;
+        }
+        (None, _) => None,
+    };
+    if let Some(path) = &args.dump_state {
+        let state = final_state
+            .as_ref()
+            .ok_or_else(|| Error::Input("no final state: the run had no target".into()))?;
+        input::write(path, state.to_json_pretty().as_bytes())?;
     }
     let mut report = RunReport::new("replay");
     report.notes.push(format!(
@@ -227,8 +241,34 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     report
         .checks
         .extend(delivery_checks(&summary, args.fail_on_reject));
+    if unconfirmed {
+        report.checks.push(Check::from_details(
+            "profiles with an unconfirmed attempt hold what was last sent to them",
+            match &final_state {
+                Some(state) => watch
+                    .check(&crate::verify::profiles_of(state), &catalog_of(state))
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                None => vec![format!(
+                    "{} profiles had an attempt of unknown fate, and the target cannot be read back: check them by hand",
+                    watch.profiles.len()
+                )],
+            },
+        ));
+    }
     report.summary = Some(summary);
     args.output.finish_beside(&report, outcomes_on_stdout)
+}
+
+/// The `CustomerProfile` attribute types of a state.
+fn catalog_of(state: &StateFile) -> std::collections::BTreeMap<String, AttrType> {
+    state
+        .attributes
+        .iter()
+        .filter(|a| a.entity == Entity::CustomerProfile)
+        .map(|a| (a.name.clone(), a.ty))
+        .collect()
 }
 
 /// Where `--outcomes` goes.

@@ -74,11 +74,20 @@ async fn run_with(
     max_attempts: u32,
     timeout: Duration,
 ) -> (Vec<EventReport>, talon_harness::report::Summary, Fake) {
+    run_at(plan, max_attempts, timeout, 8).await
+}
+
+async fn run_at(
+    plan: &str,
+    max_attempts: u32,
+    timeout: Duration,
+    concurrency: usize,
+) -> (Vec<EventReport>, talon_harness::report::Summary, Fake) {
     let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
     fake.set_faults(FaultPlan::from_json(plan).unwrap());
     let server = MockServer::start(fake.clone()).await.unwrap();
     let mut config = DeliveryConfig::new(server.uri());
-    config.concurrency = 8;
+    config.concurrency = concurrency;
     config.max_attempts = max_attempts;
     config.backoff_base = Duration::ZERO;
     config.seed = 3;
@@ -147,11 +156,28 @@ async fn exhausted_retries_are_reported_as_failed_with_the_last_error() {
             .iter()
             .all(|r| r.integration_id.as_deref() == Some("User7"))
     );
-    let Outcome::Failed { attempts, error } = &failed[0].outcome else {
+    let Outcome::Failed {
+        attempts,
+        status,
+        error,
+        unconfirmed,
+    } = &failed[0].outcome
+    else {
         unreachable!()
     };
     assert_eq!(*attempts, 3);
+    assert_eq!(*status, Some(502), "the last status is kept");
+    assert_eq!(*unconfirmed, 0, "an answered 502 applied nothing");
     assert!(error.starts_with("HTTP 502"), "{error}");
+    let json = failed[0].to_json();
+    assert_eq!(json["status"], 502);
+    assert_eq!(json["attempts"], 3);
+    assert!(json.get("unconfirmedAttempts").is_none());
+    assert!(
+        failed[0].explain()[0].contains("after 3 attempts, last status 502: HTTP 502"),
+        "{:?}",
+        failed[0].explain()
+    );
     assert!(!profiles(&fake).contains_key("User7"));
 }
 
@@ -183,9 +209,411 @@ async fn a_timed_out_request_is_retried() {
         .find(|r| r.integration_id.as_deref() == Some("User3"))
         .unwrap();
     assert!(
-        matches!(first.outcome, Outcome::Delivered { attempts: 2, .. }),
-        "{:?}",
+        matches!(
+            first.outcome,
+            Outcome::Delivered {
+                attempts: 2,
+                unconfirmed: 1,
+                ..
+            }
+        ),
+        "the timed-out attempt may have been applied: {:?}",
         first.outcome
     );
+    assert_eq!(first.to_json()["possiblyAppliedOutOfOrder"], true);
     assert_eq!(profiles(&fake), expected(&events()));
+    assert_eq!(
+        reports
+            .iter()
+            .filter(|r| r.outcome.possibly_out_of_order())
+            .count(),
+        1,
+        "only the timed-out event is flagged"
+    );
+}
+
+const FAULTS: &str = r#"{"seed": 11, "rules": [
+    {"path_prefix": "/v2/customer_profiles/", "respond": {"status": 503}, "probability": 0.1},
+    {"path_prefix": "/v2/customer_profiles/", "respond": {"status": 429}, "probability": 0.05},
+    {"path_prefix": "/v2/customer_profiles/", "respond": {"status": 500}, "probability": 0.05},
+    {"path_prefix": "/v2/customer_profiles/", "respond": "drop_connection", "probability": 0.05}
+]}"#;
+
+/// What a run decided per event: kind, attempts, status, unconfirmed attempts.
+fn decisions(reports: &[EventReport]) -> Vec<(String, u64, u64, u64)> {
+    reports
+        .iter()
+        .map(|r| {
+            let j = r.to_json();
+            (
+                r.outcome.kind().to_owned(),
+                j["attempts"].as_u64().unwrap_or(0),
+                j["status"].as_u64().unwrap_or(0),
+                u64::from(r.outcome.unconfirmed()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_plan_and_seed_give_the_same_outcomes_whatever_the_concurrency() {
+    let (reports, summary, _) = run_at(FAULTS, 30, Duration::from_secs(10), 32).await;
+    assert!(
+        summary.retries() > 20,
+        "the plan injected faults: {summary:?}"
+    );
+    let first = decisions(&reports);
+    for run in 1..4 {
+        let (reports, _, _) = run_at(FAULTS, 30, Duration::from_secs(10), 32).await;
+        assert_eq!(decisions(&reports), first, "run {run} at concurrency 32");
+    }
+    // The coin does not depend on arrival order, so fewer lanes give the same faults too.
+    let (reports, _, _) = run_at(FAULTS, 30, Duration::from_secs(10), 3).await;
+    assert_eq!(decisions(&reports), first, "3 lanes");
+}
+
+/// Events for one profile: `logins` 1, 2, 3.
+fn three_updates() -> Vec<(String, Vec<u8>)> {
+    (1..=3)
+        .map(|n| {
+            let event = json!({"type": "identify", "userId": "u1", "traits": {"logins": n}});
+            (format!("events:{n}"), event.to_string().into_bytes())
+        })
+        .collect()
+}
+
+async fn deliver_to(
+    fake: &Fake,
+    events: Vec<(String, Vec<u8>)>,
+    configure: impl FnOnce(&mut DeliveryConfig),
+) -> Vec<EventReport> {
+    deliver_watched(fake, events, configure).await.0
+}
+
+async fn deliver_watched(
+    fake: &Fake,
+    events: Vec<(String, Vec<u8>)>,
+    configure: impl FnOnce(&mut DeliveryConfig),
+) -> (Vec<EventReport>, deliver::Watch) {
+    let server = MockServer::start(fake.clone()).await.unwrap();
+    let mut config = DeliveryConfig::new(server.uri());
+    config.backoff_base = Duration::ZERO;
+    configure(&mut config);
+    let client = deliver::client(&config);
+    let mut reports = Vec::new();
+    let (_, watch) =
+        deliver::run_watched(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    drop(server);
+    (reports, watch)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_request_lands_over_newer_updates_and_its_event_is_flagged() {
+    // The first update reaches Talon.One only after the client retried it and sent updates 2
+    // and 3: every event is delivered, and the profile ends with logins = 1.
+    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
+    fake.set_faults(
+        FaultPlan::from_json(
+            r#"{"rules": [{"integration_id": "u1", "times": 1,
+                "respond": {"late_request": {"after_requests": 3, "max_ms": 600000}}}]}"#,
+        )
+        .unwrap(),
+    );
+    let (reports, watch) = deliver_watched(&fake, three_updates(), |_| {}).await;
+    assert!(reports.iter().all(|r| r.outcome.kind() == "delivered"));
+    assert_eq!(profiles(&fake)["u1"]["logins"], 1, "the late copy won");
+    // Reading the flagged profile back finds it: the client last sent logins = 3.
+    let actual = talon_harness::verify::profiles_of(&fake.state_dump());
+    let mismatches: Vec<String> = watch
+        .check(&actual, &BTreeMap::new())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        mismatches,
+        vec!["profile `u1`: `logins` should hold 3 but holds 1".to_owned()]
+    );
+    let flags: Vec<u32> = reports.iter().map(|r| r.outcome.unconfirmed()).collect();
+    assert_eq!(flags, vec![1, 0, 0]);
+    let json = reports[0].to_json();
+    assert_eq!(json["possiblyAppliedOutOfOrder"], true);
+    assert_eq!(json["unconfirmedAttempts"], 1);
+    assert_eq!(json["attempts"], 2);
+    let explained = reports[0].explain().join("\n");
+    assert!(
+        explained.contains("possibly applied out of order or twice")
+            && explained.contains("read profile `u1` back"),
+        "{explained}"
+    );
+    assert!(
+        reports[1]
+            .to_json()
+            .get("possiblyAppliedOutOfOrder")
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_response_makes_the_retry_apply_the_update_twice_and_is_flagged() {
+    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
+    // The answer comes 60 s after the update, far beyond the client's 300 ms limit.
+    fake.set_faults(
+        FaultPlan::from_json(
+            r#"{"rules": [{"integration_id": "u1", "times": 1, "respond": {"late_response_ms": 60000}}]}"#,
+        )
+        .unwrap(),
+    );
+    let events = three_updates().into_iter().take(1).collect();
+    let (reports, watch) =
+        deliver_watched(&fake, events, |c| c.timeout = Duration::from_millis(300)).await;
+    // Applied twice, but an absolute update applied twice leaves the same values.
+    let actual = talon_harness::verify::profiles_of(&fake.state_dump());
+    assert_eq!(watch.profiles.len(), 1);
+    assert!(watch.check(&actual, &BTreeMap::new()).is_empty());
+    assert!(
+        matches!(
+            reports[0].outcome,
+            Outcome::Delivered {
+                attempts: 2,
+                unconfirmed: 1,
+                ..
+            }
+        ),
+        "{:?}",
+        reports[0].outcome
+    );
+    let applied: Vec<(u16, String)> = fake
+        .journal()
+        .into_iter()
+        .map(|e| (e.status, e.body_json()["attributes"]["logins"].to_string()))
+        .collect();
+    assert_eq!(
+        applied,
+        vec![(200, "1".to_owned()), (200, "1".to_owned())],
+        "applied twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_cannot_be_built_is_skipped_and_never_sent() {
+    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
+    let long = "x".repeat(100_000);
+    let events = vec![(
+        "events:1".to_owned(),
+        json!({"type": "identify", "userId": long, "traits": {"logins": 1}})
+            .to_string()
+            .into_bytes(),
+    )];
+    let reports = deliver_to(&fake, events, |_| {}).await;
+    let Outcome::Skipped { reason, message } = &reports[0].outcome else {
+        panic!("{:?}", reports[0].outcome)
+    };
+    assert_eq!(*reason, "request_not_buildable");
+    assert!(message.contains("never sent"), "{message}");
+    assert!(fake.journal().is_empty(), "no attempt was made");
+    assert_eq!(reports[0].to_json()["reason"], "request_not_buildable");
+}
+
+/// A free loopback port, with nothing listening on it.
+fn free_port() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+fn paused_config(target: String) -> DeliveryConfig {
+    let mut config = DeliveryConfig::new(target);
+    config.concurrency = 4;
+    config.backoff_base = Duration::from_millis(100);
+    config.backoff_max = Duration::from_secs(1);
+    config.timeout = Duration::from_secs(60);
+    config
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_stop_when_the_budget_is_spent() {
+    let addr = free_port();
+    let mut config = paused_config(format!("http://{addr}"));
+    config.retry_budget = Duration::from_secs(5);
+    let client = deliver::client(&config);
+    let started = tokio::time::Instant::now();
+    let mut reports = Vec::new();
+    let events = three_updates().into_iter().take(1);
+    deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    let took = started.elapsed();
+    let Outcome::Failed {
+        attempts,
+        status,
+        unconfirmed,
+        error,
+    } = &reports[0].outcome
+    else {
+        panic!("{:?}", reports[0].outcome)
+    };
+    assert!(*attempts > 5, "retried for the whole budget: {attempts}");
+    assert_eq!(*status, None, "no attempt got an answer");
+    assert_eq!(*unconfirmed, 0, "a refused connection applies nothing");
+    assert!(error.starts_with("could not connect"), "{error}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_sent_while_the_target_restarts_are_delivered_once_it_is_back() {
+    let addr = free_port();
+    let config = paused_config(format!("http://{addr}"));
+    let client = deliver::client(&config);
+    let batch = events();
+    let delivery = {
+        let config = config.clone();
+        tokio::spawn(async move {
+            let mut reports = Vec::new();
+            deliver::run(batch, &settings(), &client, &config, |r| reports.push(r)).await;
+            reports
+        })
+    };
+    // The target is down for 3 s (of the paused clock), then comes back on the same port.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
+    let server = MockServer::start_on(fake.clone(), addr).await.unwrap();
+    let reports = delivery.await.unwrap();
+    server.shutdown().await;
+    let kinds: BTreeMap<&str, usize> = reports.iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(r.outcome.kind()).or_default() += 1;
+        m
+    });
+    assert_eq!(
+        kinds,
+        BTreeMap::from([("delivered", 280), ("rejected", 40), ("skipped", 80)])
+    );
+    assert!(
+        reports
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Delivered { attempts, .. } if attempts > 3)),
+        "the first events waited for the target"
+    );
+    assert_eq!(profiles(&fake), expected(&events()));
+}
+
+/// A target that answers `first` (status and headers) to the first request and 204 after.
+async fn answers_once(
+    first: u16,
+    retry_after: &'static str,
+) -> (String, tokio::task::JoinHandle<()>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let seen = Arc::new(AtomicU32::new(0));
+    let app = axum::Router::new().fallback(move || {
+        let seen = seen.clone();
+        async move {
+            let status = if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                first
+            } else {
+                204
+            };
+            let status = axum::http::StatusCode::from_u16(status).unwrap();
+            (status, [("retry-after", retry_after)], "")
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (uri, task)
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_replaces_the_backoff_on_429_and_503() {
+    for status in [429, 503] {
+        let (uri, task) = answers_once(status, "7").await;
+        let mut config = paused_config(uri);
+        config.backoff_max = Duration::from_millis(10);
+        let client = deliver::client(&config);
+        let started = tokio::time::Instant::now();
+        let mut reports = Vec::new();
+        let events = three_updates().into_iter().take(1);
+        deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+        let took = started.elapsed();
+        task.abort();
+        assert!(
+            matches!(reports[0].outcome, Outcome::Delivered { attempts: 2, .. }),
+            "{:?}",
+            reports[0].outcome
+        );
+        assert!(
+            took >= Duration::from_secs(7) && took < Duration::from_secs(8),
+            "{status}: waited {took:?}, as Retry-After asked"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_beyond_the_budget_is_cut_to_it() {
+    let (uri, task) = answers_once(429, "3600").await;
+    let mut config = paused_config(uri);
+    config.retry_budget = Duration::from_secs(2);
+    config.max_attempts = 2;
+    let client = deliver::client(&config);
+    let started = tokio::time::Instant::now();
+    let mut reports = Vec::new();
+    // The first attempt gets the 429; the second is made at the end of the budget (and gets 204).
+    let events = three_updates().into_iter().take(1);
+    deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    let took = started.elapsed();
+    task.abort();
+    assert!(
+        matches!(reports[0].outcome, Outcome::Delivered { attempts: 2, .. }),
+        "{:?}",
+        reports[0].outcome
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(3),
+        "waited the budget, not the hour: {took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_exhausted_event_keeps_its_status() {
+    let (uri, task) = answers_once(429, "1").await;
+    let mut config = paused_config(uri);
+    config.max_attempts = 1;
+    let client = deliver::client(&config);
+    let mut reports = Vec::new();
+    let events = three_updates().into_iter().take(1);
+    deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    task.abort();
+    let json = reports[0].to_json();
+    assert_eq!(json["outcome"], "failed");
+    assert_eq!(json["status"], 429);
+    assert!(
+        reports[0].explain()[0].contains("last status 429"),
+        "{:?}",
+        reports[0].explain()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_that_is_no_valid_header_value_is_skipped_unsent() {
+    // Today's header would be left out silently, and Talon.One would answer 401.
+    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
+    let settings =
+        Settings::new("key\nwith a newline", "https://demo.talon.one", &["logins"]).unwrap();
+    let server = MockServer::start(fake.clone()).await.unwrap();
+    let config = DeliveryConfig::new(server.uri());
+    let client = deliver::client(&config);
+    let mut reports = Vec::new();
+    let events = three_updates().into_iter().take(1);
+    deliver::run(events, &settings, &client, &config, |r| reports.push(r)).await;
+    server.shutdown().await;
+    let Outcome::Skipped { reason, message } = &reports[0].outcome else {
+        panic!("{:?}", reports[0].outcome)
+    };
+    assert_eq!(*reason, "request_not_buildable");
+    assert!(
+        message.contains("header `Authorization` is not valid in HTTP"),
+        "{message}"
+    );
+    assert!(fake.journal().is_empty());
 }

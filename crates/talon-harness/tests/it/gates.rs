@@ -437,3 +437,51 @@ fn a_scenario_error_names_the_file_in_a_sentence() {
     );
     assert!(!stderr.contains("ShareOutOfRange"), "{stderr}");
 }
+
+#[test]
+fn the_retry_budget_flag_bounds_the_retries_and_is_checked() {
+    let target = format!("http://127.0.0.1:{}", closed_port());
+    let settings = repo("fixtures/settings/default.json");
+    let output = harness(
+        &[
+            "replay",
+            "--settings",
+            &settings,
+            "--events",
+            "-",
+            "--target",
+            &target,
+            "--retry-budget",
+            "0",
+            "--outcomes",
+            "-",
+        ],
+        GOOD_ONE,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(outcome["outcome"], "failed");
+    assert_eq!(
+        outcome["attempts"], 1,
+        "a budget of 0 leaves no retry: {outcome}"
+    );
+
+    let refused = harness(
+        &[
+            "replay",
+            "--settings",
+            &settings,
+            "--events",
+            "-",
+            "--retry-budget",
+            "-1",
+        ],
+        GOOD_ONE,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--retry-budget"), "{stderr}");
+}
+
+const GOOD_ONE: &[u8] =
+    b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@example.com\"}}\n";

@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod deliver;
 mod exit_codes;
+mod faults;
 mod gates;
 mod generate;
 mod map;
