@@ -24,10 +24,11 @@ fn map_reports_one_result_per_fixture() {
             .iter()
             .all(|l| l["outcome"] == "send" || l["outcome"] == "skip")
     );
-    assert!(lines.iter().all(|l| {
-        !l.to_string()
-            .contains("segment-demo-integration-key")
-    }));
+    assert!(
+        lines
+            .iter()
+            .all(|l| { !l.to_string().contains("segment-demo-integration-key") })
+    );
 }
 
 #[test]
@@ -87,5 +88,8 @@ fn fail_on_warning_exits_1_only_when_an_event_warns() {
     let warns = b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"Email\":\"a@b.c\"}}\n";
     let output = harness(&["map", "--events", "-", "--fail-on-warning"], warns);
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("Custom Attributes lists `email` (names are case-sensitive)"));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("Custom Attributes lists `email` (names are case-sensitive)")
+    );
 }
