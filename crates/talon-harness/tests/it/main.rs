@@ -9,6 +9,7 @@ mod cli;
 mod deliver;
 mod generate;
 mod map;
+mod pull;
 mod replay;
 mod round_trip;
 mod serve;

@@ -1,0 +1,318 @@
+//! `talon-harness pull` and `check --target`: a deployment's catalog read through the Management API, against a fake on 127.0.0.1:0.
+
+use std::io::{Read, Write};
+use std::process::Output;
+
+use serde_json::json;
+use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
+
+use crate::{harness, repo, scratch};
+
+const MKEY: &str = "pull-management-key";
+
+/// A deployment with three applications, five attributes and three audiences.
+fn deployment() -> StateFile {
+    let attribute = |id: i64, entity: &str, name: &str, ty: &str| {
+        json!({"id": id, "entity": entity, "name": name, "title": name, "type": ty,
+               "description": format!("attribute {name}"), "suggestions": [], "editable": true})
+    };
+    let state = json!({
+        "accountId": 1,
+        "applications": [
+            {"id": 1, "name": "Shop EU"}, {"id": 2, "name": "Shop US"}, {"id": 3, "name": "Staging"}
+        ],
+        "integrationKeys": [{"key": "pull-integration-key", "applicationId": 2}],
+        "managementKeys": [MKEY],
+        "attributes": [
+            attribute(1, "CustomerProfile", "email", "string"),
+            attribute(2, "CustomerProfile", "newsletter", "boolean"),
+            attribute(3, "CustomerProfile", "logins", "number"),
+            attribute(4, "CustomerSession", "channel", "string"),
+            attribute(5, "CustomerProfile", "interests", "(list string)")
+        ],
+        "audiences": [
+            {"id": 1, "name": "VIP", "integration": "segment", "integrationId": "aud_vip"},
+            {"id": 2, "name": "Churned"},
+            {"id": 3, "name": "Newsletter", "description": "opted in"}
+        ],
+        "profiles": [{"integrationId": "u1", "attributes": {"email": "a@b.c"}, "applications": [1]}]
+    });
+    StateFile::from_json(&state.to_string()).expect("a valid state")
+}
+
+/// Runs `talon-harness args` while a fake from `state` serves on 127.0.0.1:0;
+/// `{uri}` in an argument is replaced by the fake's address.
+fn with_fake(state: StateFile, args: &[&str]) -> (Output, Fake) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = Fake::new(state, FakeConfig::default()).unwrap();
+    let server = runtime.block_on(MockServer::start(fake.clone())).unwrap();
+    let uri = server.uri();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{uri}", &uri)).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = harness(&args, b"");
+    runtime.block_on(server.shutdown());
+    (output, fake)
+}
+
+#[test]
+fn pull_writes_applications_attributes_and_audiences_page_by_page() {
+    let dir = scratch("pull-paging");
+    let out = dir.join("state.json");
+    let (output, fake) = with_fake(
+        deployment(),
+        &[
+            "pull",
+            "--target",
+            "{uri}",
+            "--management-key",
+            MKEY,
+            "--out",
+            out.to_str().unwrap(),
+            "--page-size",
+            "2",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .contains("pulled 3 application(s), 5 attribute(s) (4 CustomerProfile), 3 audience(s)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("left out: Integration API keys"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("left out: customer profiles"), "{stderr}");
+    assert!(
+        stderr.contains("left out: field application.timezone (3×)"),
+        "{stderr}"
+    );
+
+    let pulled = StateFile::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let source = fake.state_dump();
+    assert_eq!(pulled.applications, source.applications);
+    assert_eq!(pulled.attributes, source.attributes);
+    assert_eq!(pulled.audiences, source.audiences);
+    assert!(pulled.integration_keys.is_empty());
+    assert!(pulled.management_keys.is_empty());
+    assert!(pulled.profiles.is_empty());
+    // The file is a state talon-fake loads.
+    Fake::new(pulled, FakeConfig::default()).expect("a pulled state loads");
+
+    // Three pages of two for applications, attributes and audiences alike.
+    let mut pages: Vec<(String, String)> = fake
+        .journal()
+        .iter()
+        .map(|e| (e.path.clone(), e.query.clone().unwrap_or_default()))
+        .collect();
+    pages.sort();
+    let want = |path: &str, skips: &[u32]| -> Vec<(String, String)> {
+        skips
+            .iter()
+            .map(|s| (path.to_owned(), format!("pageSize=2&skip={s}")))
+            .collect()
+    };
+    let mut expected = want("/v1/applications", &[0, 2]);
+    expected.extend(want("/v1/attributes", &[0, 2, 4]));
+    expected.extend(want("/v1/audiences", &[0, 2]));
+    expected.sort();
+    assert_eq!(pages, expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn pull_with_a_wrong_management_key_exits_2_and_says_the_key_is_not_valid() {
+    let dir = scratch("pull-401");
+    let out = dir.join("state.json");
+    let (output, _) = with_fake(
+        deployment(),
+        &[
+            "pull",
+            "--target",
+            "{uri}",
+            "--management-key",
+            "wrong",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/v1/applications?pageSize=1000&skip=0 answered 401 Unauthorized: the Management API key is not valid for this deployment"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is written");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn pull_from_an_unreachable_target_exits_2_with_a_sentence() {
+    // A port that was free a moment ago and has no listener now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = format!("http://127.0.0.1:{port}");
+    let output = harness(
+        &[
+            "pull",
+            "--target",
+            &target,
+            "--management-key",
+            MKEY,
+            "--out",
+            "-",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("error: cannot reach {target}/v1/applications")),
+        "{stderr}"
+    );
+}
+
+/// Serves one connection on 127.0.0.1:0 with `response`, in a thread.
+fn one_answer(response: &'static str) -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buffer = [0u8; 4096];
+        let _ = stream.read(&mut buffer);
+        stream.write_all(response.as_bytes()).unwrap();
+    });
+    (uri, handle)
+}
+
+#[test]
+fn pull_from_a_target_that_answers_no_json_or_an_error_exits_2_with_a_sentence() {
+    for (response, says) in [
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<html>",
+            "answered 200 OK but not with JSON",
+        ),
+        (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy",
+            "answered 503 Service Unavailable: busy",
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+            "the answer has no `data` list",
+        ),
+    ] {
+        let (uri, server) = one_answer(response);
+        let output = harness(
+            &[
+                "pull",
+                "--target",
+                &uri,
+                "--management-key",
+                MKEY,
+                "--out",
+                "-",
+            ],
+            b"",
+        );
+        server.join().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+fn bundle_state(bundle: &str) -> StateFile {
+    let mut state = StateFile::from_json(
+        &std::fs::read_to_string(repo(&format!("fixtures/bugs/{bundle}/talon-state.json")))
+            .unwrap(),
+    )
+    .unwrap();
+    state.management_keys.push(MKEY.into());
+    state
+}
+
+#[test]
+fn check_against_a_live_target_pulls_the_catalog_pings_the_key_and_finds_the_type_mismatch() {
+    let dir = repo("fixtures/bugs/string_true_to_boolean");
+    let settings = format!("{dir}/settings.json");
+    let events = format!("{dir}/events.ndjson");
+    let (output, fake) = with_fake(
+        bundle_state("string_true_to_boolean"),
+        &[
+            "check",
+            "--settings",
+            &settings,
+            "--events",
+            &events,
+            "--target",
+            "{uri}",
+            "--management-key",
+            MKEY,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the API key `bund…` is valid (GET /v2/authping) and opens application 1 \"Shop\", the deployment's only application"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok   Talon.One knows the API key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("events.ndjson:1: `newsletter` is a string \"true\" but Talon.One's `newsletter` is `boolean`"),
+        "{stdout}"
+    );
+    // Reading only: no profile was written.
+    assert_eq!(fake.profile_count(), 0);
+    assert!(
+        fake.journal().iter().all(|e| e.method == "GET"),
+        "check sends no traffic"
+    );
+}
+
+#[test]
+fn check_against_a_live_target_fails_when_the_api_key_gets_401() {
+    let scratch = scratch("check-live-key");
+    let settings = scratch.join("settings.json");
+    std::fs::write(
+        &settings,
+        r#"{"apiKey": "stale-key", "applicationDomain": "https://shop.talon.one", "customAttributes": ["newsletter"]}"#,
+    )
+    .unwrap();
+    let (output, _) = with_fake(
+        bundle_state("string_true_to_boolean"),
+        &[
+            "check",
+            "--settings",
+            settings.to_str().unwrap(),
+            "--target",
+            "{uri}",
+            "--management-key",
+            MKEY,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL Talon.One knows the API key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "the API key `stal…` is not valid for this deployment (GET /v2/authping answered 401)"
+        ),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&scratch).unwrap();
+}
