@@ -195,7 +195,12 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
             }
             _ => {}
         }
-        lines.extend(report.diagnostics.iter().filter_map(|d| fix_for(&d.kind, &catalog)));
+        lines.extend(
+            report
+                .diagnostics
+                .iter()
+                .filter_map(|d| fix_for(&d.kind, &catalog)),
+        );
         explanation.push_str(&format!("{}: {}\n", report.source, lines[0]));
         for line in &lines[1..] {
             explanation.push_str(&format!("    {line}\n"));
@@ -244,9 +249,11 @@ fn fix_for(kind: &talon_mapper::Kind, catalog: &BTreeMap<String, AttrType>) -> O
         Kind::CaseMismatch { key, configured } if catalog.contains_key(key) => Some(format!(
             "fix: Talon.One has `{key}`: rename Custom Attribute `{configured}` to `{key}`, the name Talon.One has"
         )),
-        Kind::CaseMismatch { key, configured } if catalog.contains_key(configured) => Some(format!(
-            "fix: Talon.One has `{configured}`: the trait is `{key}`, so send it as `{configured}` (the setting is right)"
-        )),
+        Kind::CaseMismatch { key, configured } if catalog.contains_key(configured) => {
+            Some(format!(
+                "fix: Talon.One has `{configured}`: the trait is `{key}`, so send it as `{configured}` (the setting is right)"
+            ))
+        }
         Kind::DottedConfigured { key, configured } if catalog.contains_key(key) => Some(format!(
             "fix: Talon.One has `{key}`: rename Custom Attribute `{configured}` to `{key}` (Segment flattens nested traits with `_`, not `.`)"
         )),
@@ -336,7 +343,8 @@ pub fn explanation_differences(expected: &str, actual: &str) -> Vec<String> {
     if expected == actual {
         return Vec::new();
     }
-    let (want, have): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let (want, have): (Vec<&str>, Vec<&str>) =
+        (expected.lines().collect(), actual.lines().collect());
     let mut out = Vec::new();
     for i in 0..want.len().max(have.len()) {
         let (w, h) = (want.get(i), have.get(i));

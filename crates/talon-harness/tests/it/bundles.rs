@@ -46,7 +46,11 @@ fn every_bundle_behaves_as_its_expected_json_and_explanation_say() {
 fn fresh_bundle(from: &str, name: &str) -> PathBuf {
     let dir = crate::scratch(name);
     for file in INPUT_FILES {
-        std::fs::copy(repo(&format!("fixtures/bugs/{from}/{file}")), dir.join(file)).unwrap();
+        std::fs::copy(
+            repo(&format!("fixtures/bugs/{from}/{file}")),
+            dir.join(file),
+        )
+        .unwrap();
     }
     dir
 }
@@ -63,7 +67,10 @@ fn a_bundle_made_with_update_expected_alone_passes_repro_and_the_bundles_check()
         String::from_utf8_lossy(&output.stderr)
     );
     for file in EXPECTED_FILES {
-        assert!(dir.join(file).is_file(), "--update-expected wrote no {file}");
+        assert!(
+            dir.join(file).is_file(),
+            "--update-expected wrote no {file}"
+        );
     }
     let output = harness(&["repro", path], b"");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -86,7 +93,8 @@ fn a_bundle_made_with_update_expected_alone_passes_repro_and_the_bundles_check()
     let diff = verify_bundle(&dir).unwrap();
     assert_eq!(diff.len(), 1, "{diff:?}");
     assert!(
-        diff[0].ends_with(": expected \"    logins = 5 (number)\", got \"    logins = 4 (number)\""),
+        diff[0]
+            .ends_with(": expected \"    logins = 5 (number)\", got \"    logins = 4 (number)\""),
         "{diff:?}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -94,7 +102,10 @@ fn a_bundle_made_with_update_expected_alone_passes_repro_and_the_bundles_check()
 
 #[test]
 fn repro_says_what_a_rejected_update_would_have_changed_and_shows_the_customers_tab() {
-    let output = harness(&["repro", &repo("fixtures/bugs/string_true_to_boolean")], b"");
+    let output = harness(
+        &["repro", &repo("fixtures/bugs/string_true_to_boolean")],
+        b"",
+    );
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
     for line in [

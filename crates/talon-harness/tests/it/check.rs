@@ -292,3 +292,83 @@ fn generated_events_replayed_with_the_default_settings_and_state_are_not_refused
     assert!(lines.iter().any(|l| l["outcome"] == "delivered"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_with_events_predicts_exactly_the_rejections_a_replay_of_generated_edge_cases_sees() {
+    let dir = crate::scratch("check-vs-replay");
+    let events = dir.join("events.ndjson");
+    let outcomes = dir.join("outcomes.ndjson");
+    let generated = harness(
+        &[
+            "gen",
+            "--seed",
+            "3",
+            "--users",
+            "60",
+            "--days",
+            "5",
+            "--profile",
+            "edge",
+            "--out",
+            events.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(generated.status.success());
+    let settings = repo("fixtures/settings/default.json");
+    let state = repo("fixtures/talon/default-state.json");
+    let replay = harness(
+        &[
+            "replay",
+            "--settings",
+            &settings,
+            "--talon-state",
+            &state,
+            "--events",
+            events.to_str().unwrap(),
+            "--outcomes",
+            outcomes.to_str().unwrap(),
+        ],
+        b"",
+    );
+    // Rejections are findings only with --fail-on-reject; the run itself must complete.
+    assert_ne!(
+        replay.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let mut rejected: Vec<String> = std::fs::read_to_string(&outcomes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|o| o["outcome"] == "rejected")
+        .map(|o| o["source"].as_str().unwrap().to_owned())
+        .collect();
+    rejected.sort();
+    let output = harness(
+        &[
+            "check",
+            "--settings",
+            &settings,
+            "--talon-state",
+            &state,
+            "--events",
+            events.to_str().unwrap(),
+            "--report",
+            "json",
+        ],
+        b"",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut predicted: Vec<String> = talon_harness::cmd::check::EVENT_CHECKS
+        .iter()
+        .flat_map(|check| details(&report, check))
+        .map(|d| d.split(": ").next().unwrap().to_owned())
+        .collect();
+    predicted.sort();
+    predicted.dedup();
+    assert!(rejected.len() > 50, "the edge profile gets rejections");
+    assert_eq!(predicted, rejected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
