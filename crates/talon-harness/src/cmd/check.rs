@@ -130,10 +130,9 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     let mut report = RunReport::new("check");
     report.notes = notes;
     report.notes.extend(pulled_notes);
-    report.extra.insert(
-        "notes".into(),
-        report.notes.iter().cloned().collect::<Vec<_>>().into(),
-    );
+    report
+        .extra
+        .insert("notes".into(), report.notes.to_vec().into());
     report.checks = checks;
     args.output.finish(&report)
 }
