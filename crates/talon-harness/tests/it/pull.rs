@@ -316,3 +316,68 @@ fn check_against_a_live_target_fails_when_the_api_key_gets_401() {
     );
     std::fs::remove_dir_all(&scratch).unwrap();
 }
+
+/// The first `127.0.0.1:<port>` (port not 0) in a line.
+fn bound_address(line: &str) -> Option<String> {
+    line.match_indices("127.0.0.1:").find_map(|(at, _)| {
+        let rest = &line[at + "127.0.0.1:".len()..];
+        let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        (!port.is_empty() && port != "0").then(|| format!("127.0.0.1:{port}"))
+    })
+}
+
+#[test]
+fn pull_reads_the_catalog_of_a_running_serve() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_talon-harness"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "serve exited before listening"
+        );
+        if let Some(addr) = bound_address(&line) {
+            break addr;
+        }
+    };
+    let output = harness(
+        &[
+            "pull",
+            "--target",
+            &format!("http://{addr}"),
+            "--management-key",
+            "segment-demo-management-key",
+            "--out",
+            "-",
+        ],
+        b"",
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pulled = StateFile::from_json(&String::from_utf8(output.stdout).unwrap()).unwrap();
+    let default = StateFile::default_state();
+    assert_eq!(pulled.applications, default.applications);
+    let names = |s: &StateFile| -> Vec<(String, talon_fake::rules::AttrType)> {
+        s.attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty))
+            .collect()
+    };
+    assert_eq!(names(&pulled), names(&default));
+    assert_eq!(pulled.audiences.len(), default.audiences.len());
+}
