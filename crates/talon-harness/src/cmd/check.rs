@@ -14,7 +14,8 @@
 //! - with `--events`, every event is mapped by the real mapper and its
 //!   request is checked with the fake's own rules (`talon_fake::rules`):
 //!   attributes that do not exist, values whose type does not fit, and
-//!   integration ids Talon.One refuses, each naming the event's `file:line`.
+//!   integration ids Talon.One refuses, each naming the event's `file:line`;
+//!   a line that is not a readable event is a finding too.
 //!
 //! What cannot be predicted before traffic, and is not: rejections that
 //! depend on the deployment's state at the time (an attribute deleted or
@@ -150,6 +151,8 @@ const NO_NEAR_MISS: &str =
 const ENGAGE: &str = "every Engage key exists in Talon.One with a fitting type";
 const ATTRIBUTES_EXIST: &str = "every attribute the events send exists in Talon.One";
 const VALUES_FIT: &str = "every value the events send fits its attribute's type in Talon.One";
+/// Unreadable lines are findings: a pre-flight that skipped them would pass on input it never checked.
+const READABLE: &str = "every event line is a readable Segment event";
 const INTEGRATION_IDS: &str = "every integrationId the events address is one Talon.One accepts";
 
 /// Every check, and notes for people (the application the key opens).
@@ -423,8 +426,12 @@ fn event_checks(inputs: &Inputs<'_>, catalog: &BTreeMap<&str, AttrType>) -> Vec<
     let mut unknown = Vec::new();
     let mut wrong_type = Vec::new();
     let mut bad_ids = Vec::new();
+    let mut unreadable = Vec::new();
     for line in inputs.events {
         let mapped = talon_mapper::map_json(&line.bytes, inputs.settings);
+        if let Some(skip @ talon_mapper::Skip::InvalidEvent { .. }) = mapped.skip() {
+            unreadable.push(format!("{}: {skip}", line.source));
+        }
         let Some(request) = mapped.request() else {
             continue;
         };
@@ -463,6 +470,7 @@ fn event_checks(inputs: &Inputs<'_>, catalog: &BTreeMap<&str, AttrType>) -> Vec<
         Check::from_details(ATTRIBUTES_EXIST, unknown),
         Check::from_details(VALUES_FIT, wrong_type),
         Check::from_details(INTEGRATION_IDS, bad_ids),
+        Check::from_details(READABLE, unreadable),
     ]
 }
 

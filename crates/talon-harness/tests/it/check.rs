@@ -372,3 +372,27 @@ fn check_with_events_predicts_exactly_the_rejections_a_replay_of_generated_edge_
     assert_eq!(predicted, rejected);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_unreadable_event_line_is_a_finding_of_check() {
+    let dir = crate::scratch("check-unreadable");
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"type\": \"identify\", \"userId\": \"u-1\", \"traits\": {\"plan\": \"pro\"}}\n{not json\n",
+    )
+    .unwrap();
+    let output = check(
+        "numeric_user_id",
+        &["--events", events.to_str().unwrap(), "--report", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unreadable = details(&report, "every event line is a readable Segment event");
+    assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+    assert!(
+        unreadable[0].starts_with("events.ndjson:2: not a readable Segment event: "),
+        "{unreadable:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
