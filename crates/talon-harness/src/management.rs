@@ -139,7 +139,8 @@ impl Management {
     /// advanced by what came back, until a short or empty page, `hasMore:
     /// false`, or `totalResultSize` items.
     async fn list(&self, path: &str) -> Result<Vec<Value>, Error> {
-        let mut items = Vec::new();
+        let mut items: Vec<Value> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         loop {
             let url = format!(
                 "{}{path}?pageSize={}&skip={}",
@@ -153,6 +154,16 @@ impl Management {
                 .and_then(Value::as_array)
                 .ok_or_else(|| Error::Input(format!("{url}: the answer has no `data` list")))?;
             let got = data.len();
+            let ids: Vec<i64> = data
+                .iter()
+                .filter_map(|item| item.get("id").and_then(Value::as_i64))
+                .collect();
+            if got > 0 && ids.len() == got && ids.iter().all(|id| seen.contains(id)) {
+                return Err(Error::Input(format!(
+                    "{url} answered the items of an earlier page again: the target does not page with `skip`"
+                )));
+            }
+            seen.extend(ids);
             items.extend(data.iter().cloned());
             let total = page.get("totalResultSize").and_then(Value::as_u64);
             let has_more = page.get("hasMore").and_then(Value::as_bool);
@@ -195,6 +206,19 @@ impl Management {
         }
         serde_json::from_slice(&body)
             .map_err(|e| Error::Input(format!("{url} answered {status} but not with JSON: {e}")))
+    }
+}
+
+/// Refuses a `--target` that is not an `http://` or `https://` URL, before any request.
+pub fn check_target(url: &str) -> Result<(), Error> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
+        _ => Err(Error::Input(format!(
+            "--target {url:?} is not an http:// or https:// URL (e.g. https://yours.talon.one)"
+        ))),
     }
 }
 

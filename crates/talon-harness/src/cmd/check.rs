@@ -98,9 +98,15 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     let (settings, problems) = input::settings(Some(&args.settings))?;
     let (state, key, pulled_notes) = match (&args.target, &args.management_key, &args.talon_state) {
         (Some(url), Some(management_key), _) => {
+            management::check_target(url)?;
             let runtime = crate::runtime()?;
             let pulled = runtime.block_on(Management::new(url, management_key, 1000).pull())?;
             let status = runtime.block_on(management::authping(url, settings.api_key()))?;
+            if !matches!(status, 200..=299 | 401 | 403) {
+                return Err(Error::Input(format!(
+                    "{url}/v2/authping answered {status}: cannot tell whether the API key is valid"
+                )));
+            }
             let notes = pulled
                 .left_out
                 .iter()
@@ -318,7 +324,7 @@ fn key_check(
         format!("its applications: {}", apps.join(", "))
     };
     match how {
-        KeyCheck::Live(204 | 200) => {
+        KeyCheck::Live(200..=299) => {
             let note = match state.applications.as_slice() {
                 [only] => format!(
                     "the API key {shown} is valid (GET /v2/authping) and opens application {} \"{}\", the deployment's only application",

@@ -28,6 +28,7 @@ pub struct Args {
 
 /// Pulls and writes; exit 0, or 2 when the deployment cannot be read.
 pub fn run(args: &Args) -> Result<Exit, Error> {
+    crate::management::check_target(&args.target)?;
     let management = Management::new(
         &args.target,
         &args.management_key,

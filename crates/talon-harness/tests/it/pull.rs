@@ -180,36 +180,103 @@ fn pull_from_an_unreachable_target_exits_2_with_a_sentence() {
     );
 }
 
-/// Serves one connection on 127.0.0.1:0 with `response`, in a thread.
-fn one_answer(response: &'static str) -> (String, std::thread::JoinHandle<()>) {
+#[test]
+fn a_target_that_is_not_an_http_url_is_refused_before_any_request() {
+    for target in ["yours.talon.one", "ftp://yours.talon.one", "https://"] {
+        let output = harness(
+            &[
+                "pull",
+                "--target",
+                target,
+                "--management-key",
+                MKEY,
+                "--out",
+                "-",
+            ],
+            b"",
+        );
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("is not an http:// or https:// URL"),
+            "{target}: {stderr}"
+        );
+    }
+}
+
+/// An HTTP/1.1 response with this status line, content type and body.
+fn http(status: &str, content_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Serves connections on 127.0.0.1:0, one after the other, each with
+/// `response`, from a thread that lives as long as the test process (no
+/// join: a test that fails early must not hang waiting for a connection).
+fn answering(response: String) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let uri = format!("http://{}", listener.local_addr().unwrap());
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut buffer = [0u8; 4096];
-        let _ = stream.read(&mut buffer);
-        stream.write_all(response.as_bytes()).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(response.as_bytes());
+        }
     });
-    (uri, handle)
+    uri
+}
+
+#[test]
+fn pull_from_a_target_that_ignores_skip_stops_with_a_sentence() {
+    let uri = answering(http(
+        "200 OK",
+        "application/json",
+        r#"{"hasMore": true, "data": [{"id": 1, "name": "A"}]}"#,
+    ));
+    let output = harness(
+        &[
+            "pull",
+            "--target",
+            &uri,
+            "--management-key",
+            MKEY,
+            "--out",
+            "-",
+            "--page-size",
+            "1",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "answered the items of an earlier page again: the target does not page with `skip`"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn pull_from_a_target_that_answers_no_json_or_an_error_exits_2_with_a_sentence() {
     for (response, says) in [
         (
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<html>",
+            http("200 OK", "text/html", "<html>"),
             "answered 200 OK but not with JSON",
         ),
         (
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy",
+            http("503 Service Unavailable", "text/plain", "busy"),
             "answered 503 Service Unavailable: busy",
         ),
         (
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+            http("200 OK", "application/json", "{}"),
             "the answer has no `data` list",
         ),
     ] {
-        let (uri, server) = one_answer(response);
+        let uri = answering(response);
         let output = harness(
             &[
                 "pull",
@@ -222,7 +289,6 @@ fn pull_from_a_target_that_answers_no_json_or_an_error_exits_2_with_a_sentence()
             ],
             b"",
         );
-        server.join().unwrap();
         assert_eq!(output.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(says), "{says}: {stderr}");
