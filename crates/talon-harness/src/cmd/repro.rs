@@ -316,9 +316,27 @@ pub fn verify_bundle(dir: &Path) -> Result<Vec<String>, Error> {
     require_files(dir, EXPECTED_FILES)?;
     let run = run_bundle(dir)?;
     let (expected, explanation) = read_expected(dir)?;
-    let mut out = differences(&run, &expected);
+    let mut out = unreadable_lines(&run);
+    out.extend(differences(&run, &expected));
     out.extend(explanation_differences(&explanation, &run.explanation));
     Ok(out)
+}
+
+/// The lines of `events.ndjson` that are not readable Segment events: a
+/// bundle is the customer's events, so a line that is not one is a finding
+/// even when `expected.json` expects its skip.
+pub fn unreadable_lines(run: &BundleRun) -> Vec<String> {
+    run.run
+        .reports
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Skipped {
+                reason: "invalid_event",
+                message,
+            } => Some(format!("{}: {message}", r.source)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The bundle's `expected.json` and `explanation.txt`.
@@ -411,6 +429,10 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     }
     let bundle = run_bundle(&args.bundle)?;
     let mut report = RunReport::new("repro");
+    report.checks.push(Check::from_details(
+        "every line of events.ndjson is a readable Segment event",
+        unreadable_lines(&bundle),
+    ));
     if args.update_expected {
         write_expected(&args.bundle, &bundle)?;
         for file in EXPECTED_FILES {

@@ -223,3 +223,32 @@ fn every_harness_snapshot_belongs_to_a_help_text() {
         );
     }
 }
+
+#[test]
+fn an_unreadable_line_in_a_bundle_is_a_finding_even_when_expected() {
+    let dir = fresh_bundle("numeric_user_id", "unreadable-line");
+    let mut events = std::fs::read_to_string(dir.join("events.ndjson")).unwrap();
+    events.push_str("{\"type\": \"identify\", \"userId\": \n");
+    std::fs::write(dir.join("events.ndjson"), &events).unwrap();
+    let path = dir.to_str().unwrap();
+    let output = harness(&["repro", path, "--update-expected"], b"");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the finding is reported while writing too"
+    );
+    let output = harness(&["repro", path], b"");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("FAIL every line of events.ndjson is a readable Segment event"),
+        "{stdout}"
+    );
+    let diff = verify_bundle(&dir).unwrap();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert!(
+        diff[0].starts_with("events.ndjson:3: not a readable Segment event: "),
+        "{diff:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
