@@ -396,3 +396,63 @@ fn an_unreadable_event_line_is_a_finding_of_check() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn near_misses_and_attributes_of_another_entity_name_the_fix() {
+    let dir = crate::scratch("check-near-misses");
+    let settings = dir.join("settings.json");
+    std::fs::write(
+        &settings,
+        r#"{"apiKey": "k-1", "applicationDomain": "https://shop.talon.one", "customAttributes": ["Email", "channel"]}"#,
+    )
+    .unwrap();
+    let attribute = |id: u32, entity: &str, name: &str| {
+        format!(
+            r#"{{"id": {id}, "entity": "{entity}", "name": "{name}", "title": "{name}", "type": "string"}}"#
+        )
+    };
+    let state = dir.join("talon-state.json");
+    std::fs::write(
+        &state,
+        format!(
+            r#"{{"applications": [{{"id": 1, "name": "Shop"}}], "integrationKeys": [{{"key": "k-1", "applicationId": 1}}], "managementKeys": [], "attributes": [{}, {}, {}]}}"#,
+            attribute(1, "CustomerProfile", "email"),
+            attribute(2, "CustomerProfile", "Email"),
+            attribute(3, "CustomerSession", "channel"),
+        ),
+    )
+    .unwrap();
+    let output = harness(
+        &[
+            "check",
+            "--settings",
+            settings.to_str().unwrap(),
+            "--talon-state",
+            state.to_str().unwrap(),
+            "--report",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        details(
+            &report,
+            "no Custom Attribute differs from a Talon.One attribute only by case or `.`"
+        ),
+        [
+            "Talon.One has both `email` and `Email`; Custom Attributes lists only `Email` (only the case differs, and names are case-sensitive): a trait `email` is never sent; add `email` to Custom Attributes if the traits carry it"
+        ]
+    );
+    assert_eq!(
+        details(
+            &report,
+            "every configured Custom Attribute exists in Talon.One with the same name and case"
+        ),
+        [
+            "`channel` is in Custom Attributes but Talon.One has no CustomerProfile attribute `channel`: every identify carrying it is rejected; `channel` exists for CustomerSession, not CustomerProfile: create it for CustomerProfile"
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
