@@ -469,6 +469,10 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
                 .collect::<Vec<_>>()
                 .into(),
         );
+        // The whole text (lost values and the Customers tab included), as explanation.txt holds it.
+        report
+            .extra
+            .insert("explanation".into(), bundle.explanation.clone().into());
     }
     report.summary = Some(bundle.run.summary);
     args.output.finish(&report)

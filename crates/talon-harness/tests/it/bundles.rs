@@ -108,6 +108,21 @@ fn repro_says_what_a_rejected_update_would_have_changed_and_shows_the_customers_
     );
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let json = harness(
+        &[
+            "repro",
+            &repo("fixtures/bugs/string_true_to_boolean"),
+            "--report",
+            "json",
+        ],
+        b"",
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let explanation =
+        std::fs::read_to_string(repo("fixtures/bugs/string_true_to_boolean/explanation.txt"))
+            .unwrap();
+    assert_eq!(json["explanation"].as_str(), Some(&*explanation));
+    assert!(stdout.starts_with(&explanation), "{stdout}");
     for line in [
         "    lost: `logins` would have been 3; Talon.One still holds nothing\n",
         "    lost: `newsletter` would have been \"true\"; Talon.One still holds nothing\n",
