@@ -1200,6 +1200,38 @@ impl Fake {
         ))
     }
 
+    /// `GET /v1/applications`: `{totalResultSize, data}`, by id. The state
+    /// holds only id and name; the other required fields are filled with
+    /// fixed values (chosen here: CONTRACT.md).
+    pub(crate) fn list_applications(&self, q: &[(String, String)]) -> Res<Answer> {
+        let page = Page::parse(q)?;
+        let cat = read(&self.inner.catalog);
+        let mut apps: Vec<&Application> = cat.applications.iter().collect();
+        apps.sort_by_key(|a| a.id);
+        let data: Vec<Value> = apps
+            .iter()
+            .skip(page.skip)
+            .take(page.size)
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "created": "2024-01-01T00:00:00Z",
+                    "modified": "2024-01-01T00:00:00Z",
+                    "accountId": cat.account_id,
+                    "name": a.name,
+                    "timezone": "UTC",
+                    "currency": "EUR",
+                    "loyaltyPrograms": [],
+                })
+            })
+            .collect();
+        Ok(Answer::json(
+            StatusCode::OK,
+            "ok.applications_listed",
+            &json!({"totalResultSize": apps.len(), "data": data}),
+        ))
+    }
+
     /// `GET /v1/applications/{applicationId}/customers`.
     pub(crate) fn list_customers(&self, app_id: i64, q: &[(String, String)]) -> Res<Answer> {
         let page = Page::parse(q)?;

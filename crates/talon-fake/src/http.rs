@@ -56,6 +56,7 @@ pub fn router(fake: Fake) -> Router {
             get(get_attribute).put(update_attribute),
         )
         .route("/v1/audiences", get(list_audiences))
+        .route("/v1/applications", get(list_applications))
         .route(
             "/v1/applications/{applicationId}/customers",
             get(list_customers),
@@ -560,6 +561,10 @@ async fn update_attribute(
 
 async fn list_audiences(State(fake): State<Fake>, _: ManagementAuth, Q(q): Q) -> Response {
     answer(fake.list_audiences(&q))
+}
+
+async fn list_applications(State(fake): State<Fake>, _: ManagementAuth, Q(q): Q) -> Response {
+    answer(fake.list_applications(&q))
 }
 
 async fn list_customers(

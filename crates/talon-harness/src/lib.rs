@@ -6,6 +6,7 @@
 pub mod cmd;
 pub mod deliver;
 pub mod input;
+pub mod management;
 pub mod output;
 pub mod report;
 pub mod verify;

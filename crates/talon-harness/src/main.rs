@@ -37,6 +37,8 @@ enum Command {
     Repro(cmd::repro::Args),
     /// Find what Talon.One would reject before any traffic: settings against a deployment.
     Check(cmd::check::Args),
+    /// Read a deployment's applications, attribute catalog and audiences into a state file.
+    Pull(cmd::pull::Args),
     /// Serve the fake Talon.One on a socket until Ctrl-C.
     Serve(cmd::serve::Args),
     /// Generate seeded Segment traffic as NDJSON, with its ledger.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd::replay::run(&args),
         Command::Repro(args) => cmd::repro::run(&args),
         Command::Check(args) => cmd::check::run(&args),
+        Command::Pull(args) => cmd::pull::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Gen(args) => cmd::generate::run(&args),
     };

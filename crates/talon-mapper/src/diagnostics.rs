@@ -222,11 +222,11 @@ impl fmt::Display for Kind {
             }
             Self::CaseMismatch { key, configured } => write!(
                 f,
-                "trait `{key}` was not sent: not in Custom Attributes; did you mean `{configured}`? (names are case-sensitive)"
+                "trait `{key}` was not sent: the trait is `{key}`, Custom Attributes lists `{configured}` (names are case-sensitive): if Talon.One's attribute is `{key}`, change the setting to `{key}`; if it is `{configured}`, send the trait as `{configured}`"
             ),
             Self::DottedConfigured { key, configured } => write!(
                 f,
-                "trait `{key}` was not sent: Custom Attributes lists `{configured}`, but nested traits flatten with `_`"
+                "trait `{key}` was not sent: Custom Attributes lists `{configured}`, but Segment flattens nested traits with `_`, not `.`: change the setting to `{key}`"
             ),
             Self::EngageKeySent { key, class } => write!(
                 f,

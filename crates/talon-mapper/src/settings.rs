@@ -117,7 +117,7 @@ pub enum SettingsError {
         found: &'static str,
     },
     /// A `customAttributes` entry cannot be a Talon.One attribute name.
-    #[error("`customAttributes[{index}]` {name:?} is not a valid Talon.One attribute name (^[A-Za-z]\\w*$){}", suggestion.as_ref().map(|s| format!("; did you mean {s:?}?")).unwrap_or_default())]
+    #[error("`customAttributes[{index}]` {name:?} is not a valid Talon.One attribute name (^[A-Za-z]\\w*$){}", invalid_name_hint(name, suggestion.as_deref()))]
     InvalidAttributeName {
         /// Position in the list.
         index: usize,
@@ -468,4 +468,17 @@ fn attributes_field(object: &Map<String, Value>, problems: &mut Vec<SettingsErro
         names.push(name.clone());
     }
     names
+}
+
+/// The end of [`SettingsError::InvalidAttributeName`]'s message: what to write
+/// instead. A `.` gets its own words (nested traits flatten with `_`); any
+/// other character just the valid spelling.
+fn invalid_name_hint(name: &str, suggestion: Option<&str>) -> String {
+    match suggestion {
+        None => String::new(),
+        Some(s) if name.contains('.') && name.replace('.', "_") == s => format!(
+            "; Segment flattens nested traits with `_`, not `.`: write {s:?}, the name the flattened trait has"
+        ),
+        Some(s) => format!("; did you mean {s:?}?"),
+    }
 }

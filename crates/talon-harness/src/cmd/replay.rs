@@ -15,9 +15,9 @@ use crate::{Error, Exit};
 /// Arguments of `replay`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Destination settings JSON ({"apiKey", "applicationDomain", "customAttributes"}).
+    /// Destination settings JSON ({"apiKey", "applicationDomain", "customAttributes"}) [default: fixtures/settings/default.json, embedded].
     #[arg(long, value_name = "FILE")]
-    pub settings: PathBuf,
+    pub settings: Option<PathBuf>,
     /// Events: an NDJSON file, a `.json` file with one event, a folder of those, or `-` for stdin.
     #[arg(long, value_name = "PATH")]
     pub events: PathBuf,
@@ -152,7 +152,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
         ));
     }
-    let (settings, problems) = input::settings(Some(&args.settings))?;
+    let (settings, problems) = input::settings(args.settings.as_deref())?;
     for problem in &problems {
         eprintln!("warning: settings: {problem}");
     }

@@ -12,6 +12,7 @@ mod faults;
 mod gates;
 mod generate;
 mod map;
+mod pull;
 mod replay;
 mod round_trip;
 mod serve;

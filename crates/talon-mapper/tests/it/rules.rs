@@ -84,8 +84,8 @@ fn only_byte_exact_names_are_sent() {
     assert_eq!(
         messages,
         [
-            "warning[case_mismatch]: trait `EMAIL` was not sent: not in Custom Attributes; did you mean `email`? (names are case-sensitive)",
-            "warning[case_mismatch]: trait `address_City` was not sent: not in Custom Attributes; did you mean `address_city`? (names are case-sensitive)",
+            "warning[case_mismatch]: trait `EMAIL` was not sent: the trait is `EMAIL`, Custom Attributes lists `email` (names are case-sensitive): if Talon.One's attribute is `EMAIL`, change the setting to `EMAIL`; if it is `email`, send the trait as `email`",
+            "warning[case_mismatch]: trait `address_City` was not sent: the trait is `address_City`, Custom Attributes lists `address_city` (names are case-sensitive): if Talon.One's attribute is `address_City`, change the setting to `address_City`; if it is `address_city`, send the trait as `address_city`",
         ]
     );
 }
@@ -101,6 +101,12 @@ fn a_dotted_setting_explains_why_the_flattened_key_was_not_sent() {
     );
     assert_eq!(body(&mapped), json!({"attributes": {}}));
     assert_eq!(codes(&mapped), ["no_attributes", "dotted_configured"]);
+    let message = mapped.diagnostics[1].kind.to_string();
+    assert_eq!(
+        message,
+        "trait `address_city` was not sent: Custom Attributes lists `address.city`, but Segment flattens nested traits with `_`, not `.`: change the setting to `address_city`"
+    );
+    assert!(!message.contains("case"), "{message}");
 }
 
 #[test]
@@ -256,6 +262,6 @@ fn an_event_that_is_not_utf8_is_skipped_as_unreadable_even_in_a_field_the_rules_
     assert_eq!(json["skip"]["reason"], "invalid_event");
     assert_eq!(
         json["skip"]["message"],
-        "not a readable Segment event: not valid UTF-8 (byte 51)"
+        "not a readable Segment event: not valid UTF-8 (byte 54)"
     );
 }
