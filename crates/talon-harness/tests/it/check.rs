@@ -258,7 +258,7 @@ fn check_with_events_predicts_exactly_the_events_each_bundle_sees_rejected() {
 }
 
 #[test]
-fn generated_events_replayed_with_the_default_settings_and_state_are_not_refused_for_their_key() {
+fn generated_events_replayed_with_the_default_settings_and_state_are_never_rejected() {
     let events = harness(&["gen", "--seed", "7", "--users", "20", "--days", "3"], b"");
     assert!(events.status.success());
     let dir = crate::scratch("defaults-fit");
@@ -288,6 +288,12 @@ fn generated_events_replayed_with_the_default_settings_and_state_are_not_refused
     assert!(
         lines.iter().all(|l| l["status"] != 401),
         "the default settings' apiKey is not a key of the default state"
+    );
+    let rejected: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["outcome"] == "rejected").collect();
+    assert!(
+        rejected.is_empty(),
+        "the default state lacks what the default settings or Engage send: {rejected:#?}"
     );
     assert!(lines.iter().any(|l| l["outcome"] == "delivered"));
     std::fs::remove_dir_all(&dir).unwrap();
