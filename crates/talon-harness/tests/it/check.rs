@@ -289,8 +289,10 @@ fn generated_events_replayed_with_the_default_settings_and_state_are_never_rejec
         lines.iter().all(|l| l["status"] != 401),
         "the default settings' apiKey is not a key of the default state"
     );
-    let rejected: Vec<&serde_json::Value> =
-        lines.iter().filter(|l| l["outcome"] == "rejected").collect();
+    let rejected: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["outcome"] == "rejected")
+        .collect();
     assert!(
         rejected.is_empty(),
         "the default state lacks what the default settings or Engage send: {rejected:#?}"

@@ -4,6 +4,10 @@
 //! cases below both ways, so the documentation cannot drift from what the
 //! binary does: a cell without a case, or a case without a cell, fails.
 
+use std::path::Path;
+
+use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
+
 use crate::{harness, repo, scratch};
 use std::collections::BTreeMap;
 
@@ -55,6 +59,18 @@ const UNREADABLE: &[u8] =
 
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
+}
+
+/// Copies bundle `from` (all its files) to `dir/name`, then lets `change` edit it.
+fn bundle_copy(from: &str, dir: &Path, name: &str, change: impl FnOnce(&Path)) -> String {
+    let to = dir.join(name);
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(repo(&format!("fixtures/bugs/{from}"))).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    change(&to);
+    to.display().to_string()
 }
 
 /// A folder for the cases' files.
@@ -203,6 +219,187 @@ fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
         ],
     );
 
+    // repro
+    let unreadable_bundle = bundle_copy("numeric_user_id", &dir, "unreadable", |b| {
+        let mut events = std::fs::read(b.join("events.ndjson")).unwrap();
+        events.extend_from_slice(b"not json\n");
+        std::fs::write(b.join("events.ndjson"), events).unwrap();
+    });
+    let differs = bundle_copy("string_true_to_boolean", &dir, "differs", |b| {
+        let expected = std::fs::read_to_string(b.join("expected.json")).unwrap();
+        // Claim the rejected event was delivered.
+        let edited = expected.replacen("\"rejected\"", "\"delivered\"", 1);
+        assert_ne!(edited, expected);
+        std::fs::write(b.join("expected.json"), edited).unwrap();
+    });
+    cell(
+        "repro",
+        COLUMNS[0],
+        vec![run(
+            &["repro", &repo("fixtures/bugs/numeric_user_id")],
+            b"",
+            0,
+        )],
+    );
+    cell(
+        "repro",
+        COLUMNS[1],
+        vec![run(&["repro", &unreadable_bundle], b"", 1)],
+    );
+    cell(
+        "repro",
+        COLUMNS[2],
+        vec![run(
+            &["repro", &repo("fixtures/bugs/trait_case_mismatch")],
+            b"",
+            0,
+        )],
+    );
+    cell(
+        "repro",
+        COLUMNS[3],
+        vec![run(&["repro", &rejected], b"", 0)],
+    );
+    cell("repro", COLUMNS[5], vec![run(&["repro", &differs], b"", 1)]);
+    cell(
+        "repro",
+        COLUMNS[6],
+        vec![run(&["repro", "/nonexistent/bundle"], b"", 2)],
+    );
+
+    // check
+    let default_state = repo("fixtures/talon/default-state.json");
+    let check_defaults = |events: &str| -> Vec<String> {
+        [
+            "check",
+            "--settings",
+            &settings,
+            "--talon-state",
+            &default_state,
+            "--events",
+            events,
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect()
+    };
+    cell(
+        "check",
+        COLUMNS[0],
+        vec![run(&strs(&check_defaults("-")), GOOD, 0)],
+    );
+    cell(
+        "check",
+        COLUMNS[1],
+        vec![run(&strs(&check_defaults("-")), UNREADABLE, 1)],
+    );
+    cell(
+        "check",
+        COLUMNS[2],
+        vec![run(&strs(&check_defaults(&warned)), b"", 0)],
+    );
+    cell(
+        "check",
+        COLUMNS[3],
+        vec![run(
+            &[
+                "check",
+                "--settings",
+                &bundle_settings,
+                "--talon-state",
+                &bundle_state,
+                "--events",
+                &bundle_events,
+            ],
+            b"",
+            1,
+        )],
+    );
+    cell(
+        "check",
+        COLUMNS[5],
+        vec![run(
+            &[
+                "check",
+                "--settings",
+                &repo("fixtures/bugs/trait_case_mismatch/settings.json"),
+                "--talon-state",
+                &repo("fixtures/bugs/trait_case_mismatch/talon-state.json"),
+            ],
+            b"",
+            1,
+        )],
+    );
+    cell(
+        "check",
+        COLUMNS[6],
+        vec![
+            run(&strs(&check_defaults("-")), b"", 2),
+            run(
+                &[
+                    "check",
+                    "--settings",
+                    &settings,
+                    "--talon-state",
+                    "/nonexistent.json",
+                ],
+                b"",
+                2,
+            ),
+        ],
+    );
+
+    // pull (against the embedded fake started by the caller, see `pull_target`)
+    cell(
+        "pull",
+        COLUMNS[0],
+        vec![run(
+            &[
+                "pull",
+                "--target",
+                PULL_TARGET,
+                "--management-key",
+                "segment-demo-management-key",
+                "--out",
+                "OUT",
+            ],
+            b"",
+            0,
+        )],
+    );
+    cell(
+        "pull",
+        COLUMNS[6],
+        vec![
+            run(
+                &[
+                    "pull",
+                    "--target",
+                    PULL_TARGET,
+                    "--management-key",
+                    "wrong",
+                    "--out",
+                    "OUT",
+                ],
+                b"",
+                2,
+            ),
+            run(
+                &[
+                    "pull",
+                    "--target",
+                    &closed,
+                    "--management-key",
+                    "k",
+                    "--out",
+                    "OUT",
+                ],
+                b"",
+                2,
+            ),
+        ],
+    );
+
     // gen
     cell(
         "gen",
@@ -288,11 +485,28 @@ fn every_cell_of_the_readme_exit_code_table_has_a_run_and_every_run_a_cell() {
     }
 }
 
+/// Stands for the URL of a fake Talon.One that the test starts.
+const PULL_TARGET: &str = "PULL_TARGET";
+
 #[test]
 fn every_run_of_the_exit_code_table_ends_with_its_code() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).unwrap();
+    let server = runtime.block_on(MockServer::start(fake)).unwrap();
+    let out = scratch("exit-codes-pull").join("state.json");
+    let out = out.to_str().unwrap();
+    let uri = server.uri();
     for ((command, column), runs) in cases() {
         for run in runs {
-            let args: Vec<&str> = run.args.iter().map(String::as_str).collect();
+            let args: Vec<&str> = run
+                .args
+                .iter()
+                .map(|a| match a.as_str() {
+                    PULL_TARGET => uri.as_str(),
+                    "OUT" => out,
+                    other => other,
+                })
+                .collect();
             let output = harness(&args, &run.stdin);
             assert_eq!(
                 output.status.code(),
@@ -303,4 +517,5 @@ fn every_run_of_the_exit_code_table_ends_with_its_code() {
             );
         }
     }
+    runtime.block_on(server.shutdown());
 }
