@@ -60,6 +60,18 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Talon.One processes one update of a profile and queues two; more concurrent ones get 409.
 pub const DEFAULT_MAX_IN_FLIGHT_PER_PROFILE: u32 = 3;
 
+/// Default limit on the time from a connection being ready for a request (accepted, or its
+/// previous response written) to that request's headers being complete: 10 s, chosen here.
+/// It is also the idle keep-alive timeout (see [`FakeConfig::header_timeout`]).
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Default limit on the time from a request's headers to the end of its body: 30 s, chosen here.
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Default cap on a request's start line and headers together: 64 KiB (431 beyond), chosen here
+/// (common load balancers in front of APIs allow about as much).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+
 /// Configuration of a [`Fake`].
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
@@ -75,6 +87,20 @@ pub struct FakeConfig {
     pub max_in_flight_per_profile: u32,
     /// Initial fault plan.
     pub faults: FaultPlan,
+    /// On a socket ([`crate::MockServer`], [`crate::serve_on`]): a connection whose next request's
+    /// headers are not complete this long after it became ready for one is closed. The timer runs
+    /// from the accept, and from the end of each response, so it also closes idle keep-alive
+    /// connections (hyper starts its header timer when a connection starts waiting).
+    pub header_timeout: std::time::Duration,
+    /// On a socket: a request body not complete this long after its headers gets 408
+    /// `body.timeout`, and its per-profile slot is released.
+    pub body_timeout: std::time::Duration,
+    /// On a socket: most bytes of a request's start line and headers; beyond it hyper answers 431
+    /// and closes the connection (the request never reaches the router or the journal).
+    pub max_header_bytes: usize,
+    /// When set, every `/__admin/*` request needs `Authorization: Bearer <token>` (401
+    /// `admin.unauthorized` otherwise). `None`: open, for tests on loopback.
+    pub admin_token: Option<String>,
 }
 
 impl Default for FakeConfig {
@@ -86,6 +112,10 @@ impl Default for FakeConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             max_in_flight_per_profile: DEFAULT_MAX_IN_FLIGHT_PER_PROFILE,
             faults: FaultPlan::default(),
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            admin_token: None,
         }
     }
 }

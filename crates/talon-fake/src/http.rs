@@ -6,6 +6,8 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -72,7 +74,8 @@ pub fn router(fake: Fake) -> Router {
         .route(
             "/__admin/faults",
             get(admin_get_faults).put(admin_put_faults),
-        );
+        )
+        .route_layer(middleware::from_fn_with_state(fake.clone(), admin_gate));
     // The hot path does its own admission and journalling (same rules, no middleware hop).
     let fast = Router::new()
         .route("/v2/customer_profiles/{integrationId}", put(put_profile))
@@ -147,14 +150,22 @@ where
 {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        // Every path parameter but the hot path's integration id is an integer: a malformed
+        // escape (which axum passes through) cannot parse as one, and invalid UTF-8 is refused
+        // by axum, so no two different paths reach the same id; the error names the parameter.
         match Path::<T>::from_request_parts(parts, fake).await {
             Ok(Path(v)) => Ok(Self(v)),
-            Err(e) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "path.invalid",
-                "Invalid path parameter",
-            )
-            .parameter("path", "Invalid path parameter", e.body_text())),
+            Err(e) => {
+                let name = match &e {
+                    PathRejection::FailedToDeserializePathParams(d) => match d.kind() {
+                        ErrorKind::ParseErrorAtKey { key, .. }
+                        | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+                        _ => "path".to_owned(),
+                    },
+                    _ => "path".to_owned(),
+                };
+                Err(invalid_path_param(&name, e.body_text()))
+            }
         }
     }
 }
@@ -293,6 +304,18 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
     };
     let result = (|| {
         let app = fake.auth_integration(a.parts.headers.get(header::AUTHORIZATION))?;
+        let Some(id) = a.profile_id.as_deref() else {
+            let raw = a
+                .parts
+                .uri
+                .path()
+                .strip_prefix(PROFILE_PREFIX)
+                .unwrap_or_default();
+            let why = decode_path_segment(raw)
+                .err()
+                .unwrap_or_else(|| "the integration id is empty".to_owned());
+            return Err(invalid_path_param("integrationId", why));
+        };
         let q = match Query::<Vec<(String, String)>>::try_from_uri(&a.parts.uri) {
             Ok(Query(q)) => q,
             Err(e) => {
@@ -308,7 +331,6 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
         let body = parse_object(&a.bytes)?;
         let run = bool_param(&q, "runRuleEngine")?;
         let dry = bool_param(&q, "dry")?;
-        let id = a.profile_id.as_deref().unwrap_or_default();
         fake.update_profile(app, id, &body, run, dry)
     })();
     let (status, body, rule) = match result {
@@ -442,15 +464,55 @@ async fn get_customer(
 
 // ------------------------------------------------------------------ admin
 
+/// With [`crate::FakeConfig::admin_token`] set, `/__admin/*` needs `Authorization: Bearer <token>`.
+async fn admin_gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
+    if let Some(token) = &fake.inner.config.admin_token {
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if !sent.is_some_and(|s| constant_time_eq(s, token.as_bytes())) {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "admin.unauthorized",
+                "Invalid admin token",
+            )
+            .parameter(
+                "Authorization",
+                "Invalid admin token",
+                "send the token given to serve --admin-token as Authorization: Bearer <token>"
+                    .to_owned(),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 async fn admin_journal(State(fake): State<Fake>) -> Response {
     let v = serde_json::json!({"dropped": fake.journal_dropped(), "entries": fake.journal()});
     axum::Json(v).into_response()
 }
 
-async fn admin_state(State(fake): State<Fake>) -> Response {
+/// `GET /__admin/state[?reveal_keys=true]`: the state file; API keys are `<redacted>` unless
+/// `reveal_keys=true` (a loadable dump needs them).
+async fn admin_state(State(fake): State<Fake>, Q(q): Q) -> Response {
+    let reveal = match bool_param(&q, "reveal_keys") {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let mut state = fake.state_dump();
+    if !reveal {
+        state.redact_keys();
+    }
     (
         [(header::CONTENT_TYPE, "application/json")],
-        fake.state_dump().to_json_pretty(),
+        state.to_json_pretty(),
     )
         .into_response()
 }
@@ -506,31 +568,61 @@ async fn admin_put_faults(State(fake): State<Fake>, body: Bytes) -> Response {
 
 const PROFILE_PREFIX: &str = "/v2/customer_profiles/";
 
-/// The decoded integration id of a `/v2/customer_profiles/{id}` path.
+/// The decoded integration id of a `/v2/customer_profiles/{id}` path; `None` if the path has
+/// no id or the id is not strictly percent-encoded UTF-8 ([`decode_path_segment`]).
 fn profile_id_of(path: &str) -> Option<String> {
     let raw = path.strip_prefix(PROFILE_PREFIX)?;
     if raw.is_empty() || raw.contains('/') {
         return None;
     }
-    Some(percent_decode(raw))
+    decode_path_segment(raw).ok()
 }
 
-fn percent_decode(s: &str) -> String {
+/// Strict percent-decoding of one path segment: every `%` starts two hex digits, and the
+/// decoded bytes are UTF-8. Nothing is replaced or passed through, so two different
+/// segments never decode to the same id (`coll%FFx` and `coll%FEx` are both refused).
+pub(crate) fn decode_path_segment(s: &str) -> Result<String, String> {
+    if !s.contains('%') {
+        return Ok(s.to_owned());
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (b.get(i + 1).and_then(hex), b.get(i + 2).and_then(hex))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
+        if b[i] == b'%' {
+            match (b.get(i + 1).and_then(hex), b.get(i + 2).and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => {
+                    let escape: String = s[i..].chars().take(3).collect();
+                    return Err(format!(
+                        "malformed percent-escape {escape:?} at byte {i}: `%` must be followed by two hex digits"
+                    ));
+                }
+            }
         }
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).map_err(|e| {
+        format!(
+            "the percent-decoded bytes are not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// 400 for a path parameter that is not strictly percent-encoded UTF-8.
+fn invalid_path_param(name: &str, why: String) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "path.invalid",
+        format!("Invalid path parameter {name}"),
+    )
+    .parameter(name, "Invalid path parameter", why)
 }
 
 fn hex(c: &u8) -> Option<u8> {
@@ -612,6 +704,8 @@ impl Meta {
         response_body: Bytes,
         rule: &'static str,
     ) {
+        // Every journalled request, the hot path and refusals included, is logged here once.
+        tracing::debug!(method = %self.method, path = %self.uri.path(), status, rule, "request");
         fake.push_journal(move |seq| Record {
             seq,
             method: self.method,
@@ -743,6 +837,8 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
                 fake,
                 if is_limit {
                     too_large()
+                } else if crate::server::is_body_timeout(&e) {
+                    body_timed_out(fake)
                 } else {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
@@ -762,6 +858,22 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     })
 }
 
+/// 408 for a body that did not arrive within [`crate::FakeConfig::body_timeout`] (the slot it
+/// held is released when [`admit`] returns).
+fn body_timed_out(fake: &Fake) -> ApiError {
+    let ms = fake.inner.config.body_timeout.as_millis();
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "body.timeout",
+        "Request body timed out",
+    )
+    .pointer(
+        "",
+        "Request body timed out",
+        format!("the request body was not complete within {ms} ms of its headers"),
+    )
+}
+
 /// The layer in front of every API route but the hot one: [`admit`], the handler, the journal.
 async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let a = match admit(&fake, req).await {
@@ -779,7 +891,6 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let rbytes = axum::body::to_bytes(rbody, usize::MAX)
         .await
         .unwrap_or_default();
-    tracing::debug!(method = %a.meta.method, path = %a.meta.uri.path(), status = rparts.status.as_u16(), rule, "request");
     // Copied, not sliced: a slice would pin hyper's whole read buffer while the entry lives.
     let journal_body = Bytes::copy_from_slice(&a.bytes);
     a.meta.record(

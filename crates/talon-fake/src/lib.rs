@@ -76,16 +76,17 @@ mod store;
 
 pub use error::{ApiError, ErrorItem, ErrorSource};
 pub use fake::{
-    Clock, DEFAULT_BODY_LIMIT, DEFAULT_EPOCH, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake, FakeConfig,
-    InFlight,
+    Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_EPOCH, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake, FakeConfig, InFlight,
 };
 pub use faults::{FaultPlan, FaultPlanError, FaultResponse, FaultRule};
 pub use http::{ADMIN_PREFIX, router};
 pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
 pub use server::{
-    MockServer, ServeConfig, ServeError, fake_from_config, serve, serve_on, serve_until,
+    DEFAULT_SHUTDOWN_TIMEOUT, MockServer, ServeConfig, ServeError, Stopped, banner, bind,
+    fake_from_config, prepare, serve, serve_on, serve_on_signals, serve_on_with, serve_until,
 };
 pub use state_file::{
-    Application, Attribute, Audience, DEFAULT_STATE_JSON, IntegrationKey, ProfileRecord, StateFile,
-    StateFileError,
+    Application, Attribute, Audience, DEFAULT_STATE_JSON, IntegrationKey, ProfileRecord,
+    REDACTED_KEY, StateFile, StateFileError,
 };

@@ -5,6 +5,7 @@ mod auth;
 mod control;
 mod fuzz;
 mod hygiene;
+mod limits;
 mod management;
 mod profiles;
 mod schema;
