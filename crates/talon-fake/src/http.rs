@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -156,14 +156,23 @@ where
         match Path::<T>::from_request_parts(parts, fake).await {
             Ok(Path(v)) => Ok(Self(v)),
             Err(e) => {
+                let key_at = |i: usize| async move {
+                    RawPathParams::from_request_parts(parts, fake)
+                        .await
+                        .ok()
+                        .and_then(|p| p.iter().nth(i).map(|(k, _)| k.to_owned()))
+                };
                 let name = match &e {
                     PathRejection::FailedToDeserializePathParams(d) => match d.kind() {
                         ErrorKind::ParseErrorAtKey { key, .. }
-                        | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
-                        _ => "path".to_owned(),
+                        | ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
+                        ErrorKind::ParseError { .. } => key_at(0).await,
+                        ErrorKind::ParseErrorAtIndex { index, .. } => key_at(*index).await,
+                        _ => None,
                     },
-                    _ => "path".to_owned(),
+                    _ => None,
                 };
+                let name = name.unwrap_or_else(|| "path".to_owned());
                 Err(invalid_path_param(&name, e.body_text()))
             }
         }

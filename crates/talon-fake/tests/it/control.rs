@@ -225,3 +225,74 @@ fn the_example_fault_plan_fixture_parses() {
     assert_eq!(plan.rules.len(), 4);
     assert_eq!(plan.rate_limit_per_sec, Some(60));
 }
+
+#[tokio::test]
+async fn the_state_endpoint_redacts_api_keys_unless_asked_to_reveal_them() {
+    let fake = fake();
+    let r = call(&fake, "GET", "/__admin/state", None, None).await;
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8_lossy(&r.raw);
+    assert!(!text.contains("segment-demo-integration-key"), "{text}");
+    assert!(!text.contains("segment-demo-management-key"), "{text}");
+    assert_eq!(
+        r.json["integrationKeys"][0]["key"],
+        talon_fake::REDACTED_KEY
+    );
+    assert_eq!(r.json["managementKeys"][0], talon_fake::REDACTED_KEY);
+    let r = call(&fake, "GET", "/__admin/state?reveal_keys=true", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&r.raw),
+        fake.state_dump().to_json_pretty(),
+        "revealed, the dump is the loadable state file"
+    );
+    let r = call(&fake, "GET", "/__admin/state?reveal_keys=yes", None, None).await;
+    assert_eq!(assert_error_shape(&r, 400), vec!["reveal_keys"]);
+}
+
+#[tokio::test]
+async fn with_an_admin_token_every_admin_endpoint_needs_it() {
+    let fake = talon_fake::Fake::new(
+        talon_fake::StateFile::default_state(),
+        FakeConfig {
+            admin_token: Some("s3cret".into()),
+            ..FakeConfig::default()
+        },
+    )
+    .expect("loads");
+    for (method, uri) in [
+        ("GET", "/__admin/journal"),
+        ("GET", "/__admin/state"),
+        ("POST", "/__admin/reset"),
+        ("GET", "/__admin/faults"),
+        ("PUT", "/__admin/faults"),
+    ] {
+        for auth in [
+            None,
+            Some("Bearer nope"),
+            Some("s3cret"),
+            Some("Bearer s3cre"),
+        ] {
+            let r = call(&fake, method, uri, auth, None).await;
+            assert_eq!(
+                assert_error_shape(&r, 401),
+                vec!["Authorization"],
+                "{method} {uri} {auth:?}"
+            );
+        }
+    }
+    let r = call(
+        &fake,
+        "GET",
+        "/__admin/journal",
+        Some("Bearer s3cret"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = call(&fake, "POST", "/__admin/reset", Some("Bearer s3cret"), None).await;
+    assert_eq!(r.status, 204);
+    // The Talon.One API itself is unaffected.
+    let r = call(&fake, "GET", "/v2/authping", Some(IKEY), None).await;
+    assert_eq!(r.status, 204);
+}
