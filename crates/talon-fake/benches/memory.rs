@@ -2,6 +2,10 @@
 //!
 //! Run: `cargo bench -p talon-fake --bench memory` (set `PROFILES=n` to change the count).
 //! Prints VmRSS (from /proc/self/status) before and after loading.
+//!
+//! `MODE=journal cargo bench -p talon-fake --bench memory`: 1,500 requests over a socket,
+//! each with a 300 KB header (the header cap raised to let them in), then VmRSS and what the
+//! journal accounts.
 #![allow(clippy::print_stdout)]
 
 use serde_json::{Map, Value, json};
@@ -16,7 +20,64 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+fn journal() {
+    let fake = match Fake::new(
+        StateFile::default_state(),
+        FakeConfig {
+            max_header_bytes: 1024 * 1024,
+            ..FakeConfig::default()
+        },
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            println!("cannot load the default state: {e}");
+            return;
+        }
+    };
+    let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    else {
+        println!("no runtime");
+        return;
+    };
+    let Ok(server) = rt.block_on(talon_fake::MockServer::start(fake)) else {
+        println!("cannot start");
+        return;
+    };
+    let before = rss_mib();
+    let big = "u".repeat(300_000);
+    let request = format!(
+        "GET /v2/authping HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey-v1 segment-demo-integration-key\r\nUser-Agent: {big}\r\nConnection: close\r\n\r\n"
+    );
+    for _ in 0..1500 {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(server.address()) else {
+            println!("cannot connect");
+            return;
+        };
+        let mut out = Vec::new();
+        if s.write_all(request.as_bytes()).is_err() || s.read_to_end(&mut out).is_err() {
+            println!("request failed");
+            return;
+        }
+    }
+    let after = rss_mib();
+    println!("journal entries:     {}", server.fake().journal().len());
+    println!("journal dropped:     {}", server.fake().journal_dropped());
+    println!(
+        "journal accounted:   {:.0} MiB",
+        server.fake().journal_bytes() as f64 / 1_048_576.0
+    );
+    println!("VmRSS before:        {before:.0} MiB");
+    println!("VmRSS after:         {after:.0} MiB");
+}
+
 fn main() {
+    if std::env::var("MODE").as_deref() == Ok("journal") {
+        journal();
+        return;
+    }
     let n: usize = std::env::var("PROFILES")
         .ok()
         .and_then(|v| v.parse().ok())

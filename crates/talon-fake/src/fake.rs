@@ -79,7 +79,8 @@ pub struct FakeConfig {
     pub clock: Clock,
     /// Most journal entries kept.
     pub journal_cap: usize,
-    /// Most journalled body bytes kept.
+    /// Most journal bytes kept: each entry counts its record, path, query, header values and
+    /// both bodies; the oldest entries are dropped beyond it.
     pub journal_max_bytes: usize,
     /// Request body limit (413 beyond).
     pub body_limit: usize,
@@ -282,6 +283,13 @@ impl Fake {
     /// How many journal entries were dropped because of the cap.
     pub fn journal_dropped(&self) -> u64 {
         lock(&self.inner.journal).dropped()
+    }
+
+    /// The memory the kept journal entries hold, as the byte budget
+    /// ([`FakeConfig::journal_max_bytes`]) counts it: each entry's record, path, query, header
+    /// values and both bodies.
+    pub fn journal_bytes(&self) -> usize {
+        lock(&self.inner.journal).bytes()
     }
 
     /// Number of stored customer profiles.

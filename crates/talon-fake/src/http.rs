@@ -697,14 +697,25 @@ fn fault_status(status: u16, rule: &'static str) -> ApiError {
     ApiError::new(code, rule, msg)
 }
 
-/// What the journal keeps of a request besides its body.
+/// What the journal keeps of a request besides its body: owned copies, never slices of the
+/// request (hyper's `Uri` and header values share its read buffer).
 struct Meta {
     method: Method,
-    uri: axum::http::Uri,
+    path: Box<str>,
+    query: Option<Box<str>>,
     headers: Vec<(&'static str, Cow<'static, str>)>,
 }
 
 impl Meta {
+    fn new(parts: &Parts) -> Self {
+        Self {
+            method: parts.method.clone(),
+            path: parts.uri.path().into(),
+            query: parts.uri.query().map(Into::into),
+            headers: selected_headers(&parts.headers),
+        }
+    }
+
     fn record(
         self,
         fake: &Fake,
@@ -714,11 +725,12 @@ impl Meta {
         rule: &'static str,
     ) {
         // Every journalled request, the hot path and refusals included, is logged here once.
-        tracing::debug!(method = %self.method, path = %self.uri.path(), status, rule, "request");
+        tracing::debug!(method = %self.method, path = %self.path, status, rule, "request");
         fake.push_journal(move |seq| Record {
             seq,
             method: self.method,
-            uri: self.uri,
+            path: self.path,
+            query: self.query,
             headers: self.headers,
             body,
             status,
@@ -752,11 +764,7 @@ struct Admitted {
 /// request is journalled and answered here.
 async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     let (parts, body) = req.into_parts();
-    let meta = Meta {
-        method: parts.method.clone(),
-        uri: parts.uri.clone(),
-        headers: selected_headers(&parts.headers),
-    };
+    let meta = Meta::new(&parts);
     let path = parts.uri.path();
     let profile_id = if parts.method == Method::PUT {
         profile_id_of(path)

@@ -296,3 +296,49 @@ async fn with_an_admin_token_every_admin_endpoint_needs_it() {
     let r = call(&fake, "GET", "/v2/authping", Some(IKEY), None).await;
     assert_eq!(r.status, 204);
 }
+
+#[tokio::test]
+async fn large_headers_and_queries_count_against_the_journal_budget_and_evict_old_entries() {
+    let fake = Fake::new(
+        StateFile::default_state(),
+        FakeConfig {
+            journal_max_bytes: 1024 * 1024,
+            ..FakeConfig::default()
+        },
+    )
+    .expect("loads");
+    let big = "u".repeat(300 * 1024);
+    for _ in 0..10 {
+        let req = Request::builder()
+            .method("GET")
+            .uri("/v2/authping")
+            .header("authorization", IKEY)
+            .header("user-agent", big.as_str())
+            .body(Body::empty())
+            .expect("request");
+        let r = send(&fake, req).await;
+        assert_eq!(r.status, 204);
+    }
+    // 300 KiB of header each: at most three fit in 1 MiB.
+    assert!(fake.journal().len() <= 3, "{}", fake.journal().len());
+    assert_eq!(fake.journal_dropped() as usize + fake.journal().len(), 10);
+    assert!(fake.journal_bytes() <= 1024 * 1024);
+    assert!(fake.journal_bytes() >= fake.journal().len() * big.len());
+    // The same for a long query string (a URI is at most 64 KiB), on the hot path.
+    let query = format!("?x={}", "q".repeat(60 * 1024));
+    for _ in 0..30 {
+        put_profile(&fake, "u1", &query, json!({})).await;
+    }
+    assert!(fake.journal().len() <= 17, "{}", fake.journal().len());
+    assert!(fake.journal_bytes() <= 1024 * 1024);
+}
+
+#[tokio::test]
+async fn an_ordinary_request_costs_the_journal_well_under_a_kilobyte_besides_its_bodies() {
+    let fake = fake();
+    put_profile(&fake, "u1", "", json!({"attributes": {"plan": "a"}})).await;
+    let e = &fake.journal()[0];
+    let overhead = fake.journal_bytes() - e.body.len() - e.response_body.len();
+    assert!(overhead < 1024, "{overhead}");
+    assert!(overhead > e.path.len(), "{overhead}");
+}
