@@ -982,6 +982,9 @@ impl Fake {
         };
         let created = self.now_string();
         let mut cat = write(&self.inner.catalog);
+        if let Some(subs) = &subs {
+            cat.check_subscribed_applications(subs)?;
+        }
         if let Some(iid) = &integration_id
             && cat
                 .audiences
@@ -1029,6 +1032,19 @@ impl Fake {
             None => None,
         };
         let mut cat = write(&self.inner.catalog);
+        if u32::try_from(audience)
+            .ok()
+            .is_none_or(|id| !cat.audiences.contains_key(&id))
+        {
+            return Err(ApiError::not_found(
+                "audience.not_found",
+                "audienceId",
+                "audience",
+            ));
+        }
+        if let Some(subs) = &subs {
+            cat.check_subscribed_applications(subs)?;
+        }
         let a = u32::try_from(audience)
             .ok()
             .and_then(|id| cat.audiences.get_mut(&id))
@@ -1342,6 +1358,31 @@ fn unreachable_empty() -> Fake {
 impl Catalog {
     fn app_pos(&self, id: i64) -> Option<usize> {
         self.applications.iter().position(|a| a.id == id)
+    }
+
+    /// An audience's `subscribedApplicationsIds`: unique (OAS `uniqueItems: true`) and each an
+    /// application of the deployment; 400 with a pointer at the first offending item otherwise.
+    fn check_subscribed_applications(&self, ids: &[i64]) -> Res<()> {
+        for (i, id) in ids.iter().enumerate() {
+            let pointer = format!("/subscribedApplicationsIds/{i}");
+            if ids[..i].contains(id) {
+                return Err(ApiError::bad_body(
+                    "audience.duplicate_application",
+                    &pointer,
+                    "Duplicate application id",
+                    format!("application {id} is listed more than once; the ids must be unique"),
+                ));
+            }
+            if self.app_pos(*id).is_none() {
+                return Err(ApiError::bad_body(
+                    "audience.unknown_application",
+                    &pointer,
+                    "Unknown application",
+                    format!("there is no application with id {id}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn add_attribute(&mut self, a: Attribute) -> Res<()> {
