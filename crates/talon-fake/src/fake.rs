@@ -72,6 +72,9 @@ pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// (common load balancers in front of APIs allow about as much).
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 
+/// Profiles read per catalog lock by [`Fake::write_state`].
+const STATE_BATCH: usize = 1024;
+
 /// Configuration of a [`Fake`].
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
@@ -469,6 +472,9 @@ impl Fake {
     }
 
     /// The current state in the state-file format, every list sorted: deterministic.
+    ///
+    /// This builds the whole state in memory; [`Fake::write_state`] writes the same bytes as
+    /// its [`StateFile::to_json_pretty`] without doing so.
     pub fn state_dump(&self) -> StateFile {
         let cat = read(&self.inner.catalog);
         let mut profiles = Vec::new();
@@ -476,45 +482,83 @@ impl Fake {
             // Order does not reach output: the list is sorted below.
             #[allow(clippy::iter_over_hash_type)]
             for (iid, p) in s.iter() {
-                profiles.push(ProfileRecord {
-                    integration_id: iid.to_string(),
-                    id: i64::from(p.id),
-                    created: rules::format_time(p.created),
-                    last_activity: Some(rules::format_time(p.last_activity)),
-                    attributes: cat.attrs_map(&p.attrs),
-                    audiences: p.audiences.iter().map(|a| i64::from(*a)).collect(),
-                    applications: cat
-                        .applications
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| p.apps & (1 << i) != 0)
-                        .map(|(_, a)| a.id)
-                        .collect(),
-                });
+                profiles.push(cat.profile_record(iid, p));
             }
         });
         profiles.sort_by(|a, b| a.integration_id.cmp(&b.integration_id));
-        let mut integration_keys: Vec<IntegrationKey> = cat
-            .integration_keys
-            .iter()
-            .map(|(k, pos)| IntegrationKey {
-                key: k.clone(),
-                application_id: cat.applications[*pos].id,
-            })
-            .collect();
-        integration_keys.sort_by(|a, b| a.key.cmp(&b.key));
-        let mut management_keys: Vec<String> = cat.management_keys.iter().cloned().collect();
-        management_keys.sort();
-        let mut attributes = cat.attributes.clone();
-        attributes.sort_by_key(|a| a.id);
-        StateFile {
-            account_id: cat.account_id,
-            applications: cat.applications.clone(),
-            integration_keys,
-            management_keys,
-            attributes,
-            audiences: cat.audiences.values().cloned().collect(),
-            profiles,
+        let mut state = cat.dump_without_profiles();
+        state.profiles = profiles;
+        state
+    }
+
+    /// Writes the current state to `w` as [`StateFile::to_json_pretty`] of
+    /// [`Fake::state_dump`] would, byte for byte, without building it: the catalog (small),
+    /// then the profiles in integration-id order, a batch at a time. Only the sorted list of
+    /// integration ids is held in full; no lock is held while writing to `w`.
+    ///
+    /// With `redact_keys`, API keys are written as [`crate::REDACTED_KEY`]. Profiles are
+    /// read batch by batch, so updates made while it writes may or may not be included (each
+    /// profile is written as it was at one instant); one that is deleted meanwhile is left out.
+    pub fn write_state(
+        &self,
+        mut w: impl std::io::Write,
+        redact_keys: bool,
+    ) -> std::io::Result<()> {
+        let mut head = read(&self.inner.catalog).dump_without_profiles();
+        if redact_keys {
+            head.redact_keys();
+        }
+        let head = head.to_json_pretty();
+        let mut ids: Vec<Box<str>> = Vec::with_capacity(self.profile_count());
+        self.inner.profiles.for_each_shard(|s| {
+            // Order does not reach output: the list is sorted below.
+            #[allow(clippy::iter_over_hash_type)]
+            ids.extend(s.iter().map(|(iid, _)| iid.clone()));
+        });
+        ids.sort_unstable();
+        // Without profiles the field is skipped (`skip_serializing_if`): the head is all.
+        let Some(open) = head.strip_suffix("\n}\n") else {
+            return w.write_all(head.as_bytes());
+        };
+        let mut started = false;
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut records = Vec::with_capacity(STATE_BATCH);
+        for batch in ids.chunks(STATE_BATCH) {
+            {
+                let cat = read(&self.inner.catalog);
+                for iid in batch {
+                    let shard = self.inner.profiles.shard(iid);
+                    if let Some(p) = shard.get(iid) {
+                        records.push(cat.profile_record(iid, p));
+                    }
+                }
+            }
+            for r in records.drain(..) {
+                if started {
+                    buf.extend_from_slice(b",\n");
+                } else {
+                    buf.extend_from_slice(open.as_bytes());
+                    buf.extend_from_slice(b",\n  \"profiles\": [\n");
+                    started = true;
+                }
+                let one = serde_json::to_vec_pretty(&r).map_err(std::io::Error::other)?;
+                // Nested two levels deep: four more spaces on every line (a JSON string never
+                // holds a raw newline, so lines are the formatter's own).
+                for (i, line) in one.split(|b| *b == b'\n').enumerate() {
+                    if i > 0 {
+                        buf.push(b'\n');
+                    }
+                    buf.extend_from_slice(b"    ");
+                    buf.extend_from_slice(line);
+                }
+            }
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+        if started {
+            w.write_all(b"\n  ]\n}\n")
+        } else {
+            w.write_all(head.as_bytes())
         }
     }
 
@@ -1356,6 +1400,51 @@ fn unreachable_empty() -> Fake {
 }
 
 impl Catalog {
+    /// One stored profile in the state-file format.
+    fn profile_record(&self, iid: &str, p: &Profile) -> ProfileRecord {
+        ProfileRecord {
+            integration_id: iid.to_owned(),
+            id: i64::from(p.id),
+            created: rules::format_time(p.created),
+            last_activity: Some(rules::format_time(p.last_activity)),
+            attributes: self.attrs_map(&p.attrs),
+            audiences: p.audiences.iter().map(|a| i64::from(*a)).collect(),
+            applications: self
+                .applications
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| p.apps & (1 << i) != 0)
+                .map(|(_, a)| a.id)
+                .collect(),
+        }
+    }
+
+    /// Everything but the profiles in the state-file format, every list sorted.
+    fn dump_without_profiles(&self) -> StateFile {
+        let mut integration_keys: Vec<IntegrationKey> = self
+            .integration_keys
+            .iter()
+            .map(|(k, pos)| IntegrationKey {
+                key: k.clone(),
+                application_id: self.applications[*pos].id,
+            })
+            .collect();
+        integration_keys.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut management_keys: Vec<String> = self.management_keys.iter().cloned().collect();
+        management_keys.sort();
+        let mut attributes = self.attributes.clone();
+        attributes.sort_by_key(|a| a.id);
+        StateFile {
+            account_id: self.account_id,
+            applications: self.applications.clone(),
+            integration_keys,
+            management_keys,
+            attributes,
+            audiences: self.audiences.values().cloned().collect(),
+            profiles: Vec::new(),
+        }
+    }
+
     fn app_pos(&self, id: i64) -> Option<usize> {
         self.applications.iter().position(|a| a.id == id)
     }

@@ -515,15 +515,58 @@ async fn admin_state(State(fake): State<Fake>, Q(q): Q) -> Response {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let mut state = fake.state_dump();
-    if !reveal {
-        state.redact_keys();
-    }
+    // Streamed: a blocking task writes the state in 64 KiB chunks into a bounded channel
+    // that the response body drains, so neither side holds the whole state in memory.
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx.clone()));
+        let written = fake
+            .write_state(&mut w, !reveal)
+            .and_then(|()| std::io::Write::flush(&mut w));
+        if let Err(e) = written
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            // The client sees the body fail (a truncated body is never a valid state file).
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
     (
         [(header::CONTENT_TYPE, "application/json")],
-        state.to_json_pretty(),
+        Body::new(ChannelBody(rx)),
     )
         .into_response()
+}
+
+/// The writing end of a streamed body: every write is one chunk (wrap it in a `BufWriter`).
+struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<Bytes>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A response body fed by a [`ChannelWriter`]; it ends when the writer is dropped.
+struct ChannelBody(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
+
+impl HttpBody for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|r| r.map(http_body::Frame::data)))
+    }
 }
 
 /// `POST /__admin/reset`: empty body returns to the initial state; a state-file body replaces it.
