@@ -513,7 +513,7 @@ impl Fake {
         self.inner.profiles.for_each_shard(|s| {
             // Order does not reach output: the list is sorted below.
             #[allow(clippy::iter_over_hash_type)]
-            ids.extend(s.iter().map(|(iid, _)| iid.clone()));
+            ids.extend(s.keys().cloned());
         });
         ids.sort_unstable();
         // Without profiles the field is skipped (`skip_serializing_if`): the head is all.

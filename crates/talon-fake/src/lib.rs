@@ -45,11 +45,19 @@
 //!   one gets 409 "Too many requests are updating this profile at the same time"
 //!   ([`Fake::hold_profile`] makes this testable).
 //!
+//! * On a socket ([`MockServer`], [`serve_on`], [`serve`]): headers within
+//!   [`FakeConfig::header_timeout`] (also the idle keep-alive limit), bodies within
+//!   [`FakeConfig::body_timeout`] (408 `body.timeout`, the profile's slot released), headers at
+//!   most [`FakeConfig::max_header_bytes`] (431); a stop lets in-flight requests finish for
+//!   [`DEFAULT_SHUTDOWN_TIMEOUT`], then closes the rest.
+//!
 //! # Observability and control
 //!
 //! * [`Fake::journal`] (and `GET /__admin/journal`): every request with its status, bodies and
 //!   the rule that decided it; bounded by [`FakeConfig::journal_cap`], oldest dropped and counted.
-//! * [`Fake::state_dump`] (`GET /__admin/state`), [`Fake::reset`] (`POST /__admin/reset`).
+//! * [`Fake::state_dump`], [`Fake::write_state`] (streamed; `GET /__admin/state`, API keys
+//!   redacted unless `?reveal_keys=true`), [`Fake::reset`] (`POST /__admin/reset`).
+//! * [`FakeConfig::admin_token`]: `/__admin/*` then needs `Authorization: Bearer <token>`.
 //! * [`FaultPlan`] (`PUT /__admin/faults`, `--faults`): seeded, scripted 429/5xx, delays,
 //!   dropped connections and a rate limit.
 //!

@@ -154,7 +154,7 @@ fn stalled_client(serve: &Serve) -> TcpStream {
 
 #[test]
 fn serve_answers_authping_and_stops_gracefully_on_sigint() {
-    let mut serve = spawn_serve(&["--addr", "127.0.0.1:0"], "info");
+    let serve = spawn_serve(&["--addr", "127.0.0.1:0"], "info");
     let response = request(&serve.addr, AUTHPING);
     assert!(response.starts_with("HTTP/1.1 204"), "{response}");
     serve.signal("INT");
@@ -186,7 +186,7 @@ fn the_startup_banner_names_the_real_port_the_auth_schemes_and_the_admin_urls() 
 
 #[test]
 fn sigint_with_a_stalled_client_stops_at_the_shutdown_deadline_with_the_stop_line() {
-    let mut serve = spawn_serve(
+    let serve = spawn_serve(
         &["--addr", "127.0.0.1:0", "--shutdown-timeout", "0.2"],
         "info",
     );
@@ -203,7 +203,7 @@ fn sigint_with_a_stalled_client_stops_at_the_shutdown_deadline_with_the_stop_lin
 
 #[test]
 fn sigterm_stops_gracefully_and_prints_the_stop_line() {
-    let mut serve = spawn_serve(
+    let serve = spawn_serve(
         &["--addr", "127.0.0.1:0", "--shutdown-timeout", "0.2"],
         "info",
     );
