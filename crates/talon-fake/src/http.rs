@@ -495,7 +495,11 @@ async fn admin_gate(State(fake): State<Fake>, req: Request, next: Next) -> Respo
             .into_response();
         }
     }
-    next.run(req).await
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let resp = next.run(req).await;
+    // Admin requests are not journalled; they are logged like the others.
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), rule = "admin", "request");
+    resp
 }
 
 /// Compares without an early exit on the first differing byte.
