@@ -143,3 +143,42 @@ fn the_talon_fake_binary_stops_on_sigterm_with_a_stalled_client_and_prints_the_s
         "{rest}"
     );
 }
+
+#[test]
+fn a_non_loopback_serve_config_needs_an_admin_token_or_insecure_admin() {
+    let open = ServeConfig {
+        addr: "0.0.0.0:8080".parse().expect("addr"),
+        ..ServeConfig::default()
+    };
+    let e = open.check().expect_err("refused");
+    assert!(
+        matches!(e, talon_fake::ServeError::AdminUnprotected { .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("--admin-token"), "{e}");
+    let with_token = ServeConfig {
+        admin_token: Some("t".into()),
+        ..open.clone()
+    };
+    assert!(with_token.check().is_ok());
+    let insecure = ServeConfig {
+        insecure_admin: true,
+        ..open.clone()
+    };
+    assert!(insecure.check().is_ok());
+    let empty = ServeConfig {
+        admin_token: Some(String::new()),
+        ..open
+    };
+    assert!(matches!(
+        empty.check(),
+        Err(talon_fake::ServeError::EmptyAdminToken)
+    ));
+    // Loopback stays open for tests.
+    assert!(ServeConfig::default().check().is_ok());
+    let v6 = ServeConfig {
+        addr: "[::1]:0".parse().expect("addr"),
+        ..ServeConfig::default()
+    };
+    assert!(v6.check().is_ok());
+}
