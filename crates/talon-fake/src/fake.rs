@@ -60,10 +60,14 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Talon.One processes one update of a profile and queues two; more concurrent ones get 409.
 pub const DEFAULT_MAX_IN_FLIGHT_PER_PROFILE: u32 = 3;
 
-/// Default limit on the time from a connection being ready for a request (accepted, or its
-/// previous response written) to that request's headers being complete: 10 s, chosen here.
-/// It is also the idle keep-alive timeout (see [`FakeConfig::header_timeout`]).
+/// Default limit on the time from a request's first byte to the end of its headers: 10 s,
+/// chosen here.
 pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Default limit on how long a connection may wait, sending nothing, for its next request
+/// (after the accept, or after its last response): 60 s, chosen here (the idle timeout of
+/// common load balancers).
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Default limit on the time from a request's headers to the end of its body: 30 s, chosen here.
 pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -91,11 +95,15 @@ pub struct FakeConfig {
     pub max_in_flight_per_profile: u32,
     /// Initial fault plan.
     pub faults: FaultPlan,
-    /// On a socket ([`crate::MockServer`], [`crate::serve_on`]): a connection whose next request's
-    /// headers are not complete this long after it became ready for one is closed. The timer runs
-    /// from the accept, and from the end of each response, so it also closes idle keep-alive
-    /// connections (hyper starts its header timer when a connection starts waiting).
+    /// On a socket ([`crate::MockServer`], [`crate::serve_on`]): a connection whose request's
+    /// headers are not complete this long after their first byte is closed (no answer: there
+    /// is no request to answer yet).
     pub header_timeout: std::time::Duration,
+    /// On a socket: a connection that sends nothing for this long while waiting for its next
+    /// request (after the accept, or after its last response) is closed. It also bounds the
+    /// whole wait for a request's headers, so the effective header limit is the smaller of
+    /// `header_timeout` from the first byte and `idle_timeout` from the start of the wait.
+    pub idle_timeout: std::time::Duration,
     /// On a socket: a request body not complete this long after its headers gets 408
     /// `body.timeout`, and its per-profile slot is released.
     pub body_timeout: std::time::Duration,
@@ -117,6 +125,7 @@ impl Default for FakeConfig {
             max_in_flight_per_profile: DEFAULT_MAX_IN_FLIGHT_PER_PROFILE,
             faults: FaultPlan::default(),
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             admin_token: None,

@@ -46,7 +46,8 @@
 //!   ([`Fake::hold_profile`] makes this testable).
 //!
 //! * On a socket ([`MockServer`], [`serve_on`], [`serve`]): headers within
-//!   [`FakeConfig::header_timeout`] (also the idle keep-alive limit), bodies within
+//!   [`FakeConfig::header_timeout`] of their first byte, idle connections closed after
+//!   [`FakeConfig::idle_timeout`], bodies within
 //!   [`FakeConfig::body_timeout`] (408 `body.timeout`, the profile's slot released), headers at
 //!   most [`FakeConfig::max_header_bytes`] (431); a stop lets in-flight requests finish for
 //!   [`DEFAULT_SHUTDOWN_TIMEOUT`], then closes the rest.
@@ -85,7 +86,8 @@ mod store;
 pub use error::{ApiError, ErrorItem, ErrorSource};
 pub use fake::{
     Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_EPOCH, DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake, FakeConfig, InFlight,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake,
+    FakeConfig, InFlight,
 };
 pub use faults::{FaultPlan, FaultPlanError, FaultResponse, FaultRule};
 pub use http::{ADMIN_PREFIX, router};

@@ -11,7 +11,10 @@ use std::time::Duration;
 use axum::body::{Body, Bytes, HttpBody};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, Sleep};
@@ -134,8 +137,10 @@ impl Drop for MockServer {
 /// Serves `fake` on `listener` until `stop` completes; then stops accepting, lets open
 /// connections finish their request for up to `grace`, and closes the rest.
 ///
-/// Each connection is hyper's HTTP/1 with [`FakeConfig::header_timeout`] (which also closes
-/// idle keep-alive connections) and [`FakeConfig::max_header_bytes`]; each request body is
+/// Each connection is hyper's HTTP/1 with [`FakeConfig::idle_timeout`] as hyper's header
+/// timer (hyper starts it when the connection starts waiting for a request, so it closes idle
+/// connections) and [`FakeConfig::max_header_bytes`]; its socket is a [`HeadTimed`], which
+/// enforces [`FakeConfig::header_timeout`] from a request's first byte; each request body is
 /// wrapped in [`TimeoutBody`] with [`FakeConfig::body_timeout`]. `axum::serve` offers none of
 /// these, hence this loop (it follows `axum::serve`'s own).
 async fn run(
@@ -148,10 +153,11 @@ async fn run(
     let cfg = &fake.inner.config;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(cfg.header_timeout)
+        .header_read_timeout(cfg.idle_timeout)
         .max_header_size(cfg.max_header_bytes);
     let http = Arc::new(http);
     let body_timeout = cfg.body_timeout;
+    let header_timeout = cfg.header_timeout;
     let app = router(fake.clone());
     let (stopping, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
@@ -176,12 +182,23 @@ async fn run(
                 let app = app.clone();
                 let mut stop_rx = stop_rx.clone();
                 conns.spawn(async move {
+                    let phase = Arc::new(AtomicU8::new(IDLE));
+                    let io = HeadTimed::new(stream, Arc::clone(&phase), header_timeout);
                     let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                        // The headers are in: the header timer stops, the body deadline starts.
+                        phase.store(IN_REQUEST, Ordering::Relaxed);
                         let deadline = Instant::now() + body_timeout;
                         let req = req.map(|b| Body::new(TimeoutBody::new(b, deadline)));
-                        tower::Service::call(&mut app.clone(), req)
+                        let answer = tower::Service::call(&mut app.clone(), req);
+                        let phase = Arc::clone(&phase);
+                        async move {
+                            let r = answer.await;
+                            // Bytes read from now on are the next request's.
+                            phase.store(IDLE, Ordering::Relaxed);
+                            r
+                        }
                     });
-                    let conn = http.serve_connection(TokioIo::new(stream), svc);
+                    let conn = http.serve_connection(TokioIo::new(io), svc);
                     let mut conn = std::pin::pin!(conn);
                     let served = tokio::select! {
                         r = conn.as_mut() => r,
@@ -229,6 +246,115 @@ fn is_connection_error(e: &std::io::Error) -> bool {
             | std::io::ErrorKind::ConnectionAborted
             | std::io::ErrorKind::ConnectionReset
     )
+}
+
+/// [`HeadTimed`] phases: waiting for a request, reading its headers, serving it.
+const IDLE: u8 = 0;
+const HEAD: u8 = 1;
+const IN_REQUEST: u8 = 2;
+
+/// A connection's socket that fails its reads once a request's headers have taken longer than
+/// `header_timeout` since their first byte. The service marks when the headers are in
+/// ([`IN_REQUEST`]) and when the answer is ready ([`IDLE`]); the first byte read while idle
+/// starts the header timer. The timer is only created when a read has to wait in that phase,
+/// so headers that arrive in one packet (the usual case) cost no timer.
+pub(crate) struct HeadTimed {
+    inner: TcpStream,
+    phase: Arc<AtomicU8>,
+    header_timeout: Duration,
+    deadline: Option<Instant>,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl HeadTimed {
+    fn new(inner: TcpStream, phase: Arc<AtomicU8>, header_timeout: Duration) -> Self {
+        Self {
+            inner,
+            phase,
+            header_timeout,
+            deadline: None,
+            sleep: None,
+        }
+    }
+}
+
+impl AsyncRead for HeadTimed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before
+                    && this
+                        .phase
+                        .compare_exchange(IDLE, HEAD, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    this.deadline = Some(Instant::now() + this.header_timeout);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                if this.phase.load(Ordering::Relaxed) == HEAD
+                    && let Some(deadline) = this.deadline
+                {
+                    let sleep = match &mut this.sleep {
+                        Some(s) => {
+                            if s.deadline() != deadline {
+                                s.as_mut().reset(deadline);
+                            }
+                            s
+                        }
+                        None => this
+                            .sleep
+                            .insert(Box::pin(tokio::time::sleep_until(deadline))),
+                    };
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the request headers were not complete before the header timeout",
+                        )));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for HeadTimed {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 /// The error a [`TimeoutBody`] yields at its deadline.
@@ -317,6 +443,8 @@ pub struct ServeConfig {
     pub clock: Clock,
     /// See [`FakeConfig::header_timeout`].
     pub header_timeout: Duration,
+    /// See [`FakeConfig::idle_timeout`].
+    pub idle_timeout: Duration,
     /// See [`FakeConfig::body_timeout`].
     pub body_timeout: Duration,
     /// Time in-flight requests get to finish after a stop signal; the rest are closed.
@@ -336,6 +464,7 @@ impl Default for ServeConfig {
             journal_cap: crate::journal::DEFAULT_JOURNAL_CAP,
             clock: Clock::System,
             header_timeout: crate::fake::DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: crate::fake::DEFAULT_IDLE_TIMEOUT,
             body_timeout: crate::fake::DEFAULT_BODY_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             admin_token: None,
@@ -421,6 +550,7 @@ pub fn fake_from_config(cfg: &ServeConfig) -> Result<Fake, ServeError> {
         journal_cap: cfg.journal_cap,
         faults,
         header_timeout: cfg.header_timeout,
+        idle_timeout: cfg.idle_timeout,
         body_timeout: cfg.body_timeout,
         admin_token: cfg.admin_token.clone(),
         ..FakeConfig::default()

@@ -27,9 +27,12 @@ struct Args {
     /// Seconds in-flight requests get to finish after Ctrl-C or SIGTERM; a second Ctrl-C stops at once.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = secs)]
     shutdown_timeout: Duration,
-    /// Seconds a connection may take to send a request's headers (also the idle keep-alive limit).
+    /// Seconds a request's headers may take from their first byte (the connection is closed beyond).
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = secs)]
     header_timeout: Duration,
+    /// Seconds a connection may wait, sending nothing, for its next request (after the accept or its last response).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = secs)]
+    idle_timeout: Duration,
     /// Seconds a request may take to send its body after its headers (408 beyond).
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = secs)]
     body_timeout: Duration,
@@ -68,6 +71,7 @@ async fn main() {
         journal_cap: args.journal_cap,
         clock: talon_fake::Clock::System,
         header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
         body_timeout: args.body_timeout,
         shutdown_timeout: args.shutdown_timeout,
         admin_token: args.admin_token,

@@ -58,6 +58,7 @@ const PUT_HEAD: &str = "PUT /v2/customer_profiles/p1 HTTP/1.1\r\nHost: x\r\nAuth
 
 #[tokio::test]
 async fn slowloris_connections_are_closed_after_the_header_timeout() {
+    // The idle timeout stays at its 60 s default: the header timer, from the first byte, cuts.
     let server = MockServer::start(fake_with(FakeConfig {
         header_timeout: Duration::from_millis(50),
         ..FakeConfig::default()
@@ -90,13 +91,17 @@ async fn slowloris_connections_are_closed_after_the_header_timeout() {
 }
 
 #[tokio::test]
-async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+async fn idle_connections_are_closed_after_the_idle_timeout() {
     let server = MockServer::start(fake_with(FakeConfig {
-        header_timeout: Duration::from_millis(50),
+        idle_timeout: Duration::from_millis(50),
         ..FakeConfig::default()
     }))
     .await
     .expect("starts");
+    // A connection that never sends a byte.
+    let mut silent = TcpStream::connect(server.address()).await.expect("connect");
+    assert_eq!(read_until_closed(&mut silent).await, Some(Vec::new()));
+    // A keep-alive connection after its first response.
     let mut s = TcpStream::connect(server.address()).await.expect("connect");
     s.write_all(b"GET /v2/authping HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey-v1 segment-demo-integration-key\r\n\r\n")
         .await
@@ -114,7 +119,9 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
 
 #[tokio::test]
 async fn stalled_bodies_get_408_and_release_the_profiles_in_flight_slots() {
+    // A header timeout shorter than the body's: it stops once the headers are in.
     let server = MockServer::start(fake_with(FakeConfig {
+        header_timeout: Duration::from_millis(20),
         body_timeout: Duration::from_millis(100),
         ..FakeConfig::default()
     }))
@@ -228,4 +235,26 @@ async fn a_stop_closes_connections_still_busy_at_the_shutdown_deadline() {
     assert!(!stopped.forced);
     assert!(read_until_closed(&mut stalled).await.is_some());
     assert!(read_until_closed(&mut idle).await.is_some());
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_cut_by_neither_the_header_nor_the_idle_timeout() {
+    let server = MockServer::start(fake_with(FakeConfig {
+        header_timeout: Duration::from_millis(20),
+        idle_timeout: Duration::from_millis(20),
+        faults: talon_fake::FaultPlan::from_json(r#"{"rules":[{"respond":{"delay_ms":300}}]}"#)
+            .expect("plan"),
+        ..FakeConfig::default()
+    }))
+    .await
+    .expect("starts");
+    let mut s = TcpStream::connect(server.address()).await.expect("connect");
+    s.write_all(b"GET /v2/authping HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey-v1 segment-demo-integration-key\r\n\r\n")
+        .await
+        .expect("write");
+    let r = read_response(&mut s)
+        .await
+        .expect("an answer, after the delay");
+    assert!(r.starts_with("HTTP/1.1 204"), "{r}");
+    server.shutdown().await;
 }
