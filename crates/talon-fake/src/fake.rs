@@ -60,6 +60,25 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Talon.One processes one update of a profile and queues two; more concurrent ones get 409.
 pub const DEFAULT_MAX_IN_FLIGHT_PER_PROFILE: u32 = 3;
 
+/// Default limit on the time from a request's first byte to the end of its headers: 10 s,
+/// chosen here.
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Default limit on how long a connection may wait, sending nothing, for its next request
+/// (after the accept, or after its last response): 60 s, chosen here (the idle timeout of
+/// common load balancers).
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Default limit on the time from a request's headers to the end of its body: 30 s, chosen here.
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Default cap on a request's start line and headers together: 64 KiB (431 beyond), chosen here
+/// (common load balancers in front of APIs allow about as much).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Profiles read per catalog lock by [`Fake::write_state`].
+const STATE_BATCH: usize = 1024;
+
 /// Configuration of a [`Fake`].
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
@@ -67,7 +86,8 @@ pub struct FakeConfig {
     pub clock: Clock,
     /// Most journal entries kept.
     pub journal_cap: usize,
-    /// Most journalled body bytes kept.
+    /// Most journal bytes kept: each entry counts its record, path, query, header values and
+    /// both bodies; the oldest entries are dropped beyond it.
     pub journal_max_bytes: usize,
     /// Request body limit (413 beyond).
     pub body_limit: usize,
@@ -75,6 +95,24 @@ pub struct FakeConfig {
     pub max_in_flight_per_profile: u32,
     /// Initial fault plan.
     pub faults: FaultPlan,
+    /// On a socket ([`crate::MockServer`], [`crate::serve_on`]): a connection whose request's
+    /// headers are not complete this long after their first byte is closed (no answer: there
+    /// is no request to answer yet).
+    pub header_timeout: std::time::Duration,
+    /// On a socket: a connection that sends nothing for this long while waiting for its next
+    /// request (after the accept, or after its last response) is closed. It also bounds the
+    /// whole wait for a request's headers, so the effective header limit is the smaller of
+    /// `header_timeout` from the first byte and `idle_timeout` from the start of the wait.
+    pub idle_timeout: std::time::Duration,
+    /// On a socket: a request body not complete this long after its headers gets 408
+    /// `body.timeout`, and its per-profile slot is released.
+    pub body_timeout: std::time::Duration,
+    /// On a socket: most bytes of a request's start line and headers; beyond it hyper answers 431
+    /// and closes the connection (the request never reaches the router or the journal).
+    pub max_header_bytes: usize,
+    /// When set, every `/__admin/*` request needs `Authorization: Bearer <token>` (401
+    /// `admin.unauthorized` otherwise). `None`: open, for tests on loopback.
+    pub admin_token: Option<String>,
 }
 
 impl Default for FakeConfig {
@@ -86,6 +124,11 @@ impl Default for FakeConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             max_in_flight_per_profile: DEFAULT_MAX_IN_FLIGHT_PER_PROFILE,
             faults: FaultPlan::default(),
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            admin_token: None,
         }
     }
 }
@@ -252,6 +295,13 @@ impl Fake {
     /// How many journal entries were dropped because of the cap.
     pub fn journal_dropped(&self) -> u64 {
         lock(&self.inner.journal).dropped()
+    }
+
+    /// The memory the kept journal entries hold, as the byte budget
+    /// ([`FakeConfig::journal_max_bytes`]) counts it: each entry's record, path, query, header
+    /// values and both bodies.
+    pub fn journal_bytes(&self) -> usize {
+        lock(&self.inner.journal).bytes()
     }
 
     /// Number of stored customer profiles.
@@ -431,6 +481,9 @@ impl Fake {
     }
 
     /// The current state in the state-file format, every list sorted: deterministic.
+    ///
+    /// This builds the whole state in memory; [`Fake::write_state`] writes the same bytes as
+    /// its [`StateFile::to_json_pretty`] without doing so.
     pub fn state_dump(&self) -> StateFile {
         let cat = read(&self.inner.catalog);
         let mut profiles = Vec::new();
@@ -438,45 +491,83 @@ impl Fake {
             // Order does not reach output: the list is sorted below.
             #[allow(clippy::iter_over_hash_type)]
             for (iid, p) in s.iter() {
-                profiles.push(ProfileRecord {
-                    integration_id: iid.to_string(),
-                    id: i64::from(p.id),
-                    created: rules::format_time(p.created),
-                    last_activity: Some(rules::format_time(p.last_activity)),
-                    attributes: cat.attrs_map(&p.attrs),
-                    audiences: p.audiences.iter().map(|a| i64::from(*a)).collect(),
-                    applications: cat
-                        .applications
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| p.apps & (1 << i) != 0)
-                        .map(|(_, a)| a.id)
-                        .collect(),
-                });
+                profiles.push(cat.profile_record(iid, p));
             }
         });
         profiles.sort_by(|a, b| a.integration_id.cmp(&b.integration_id));
-        let mut integration_keys: Vec<IntegrationKey> = cat
-            .integration_keys
-            .iter()
-            .map(|(k, pos)| IntegrationKey {
-                key: k.clone(),
-                application_id: cat.applications[*pos].id,
-            })
-            .collect();
-        integration_keys.sort_by(|a, b| a.key.cmp(&b.key));
-        let mut management_keys: Vec<String> = cat.management_keys.iter().cloned().collect();
-        management_keys.sort();
-        let mut attributes = cat.attributes.clone();
-        attributes.sort_by_key(|a| a.id);
-        StateFile {
-            account_id: cat.account_id,
-            applications: cat.applications.clone(),
-            integration_keys,
-            management_keys,
-            attributes,
-            audiences: cat.audiences.values().cloned().collect(),
-            profiles,
+        let mut state = cat.dump_without_profiles();
+        state.profiles = profiles;
+        state
+    }
+
+    /// Writes the current state to `w` as [`StateFile::to_json_pretty`] of
+    /// [`Fake::state_dump`] would, byte for byte, without building it: the catalog (small),
+    /// then the profiles in integration-id order, a batch at a time. Only the sorted list of
+    /// integration ids is held in full; no lock is held while writing to `w`.
+    ///
+    /// With `redact_keys`, API keys are written as [`crate::REDACTED_KEY`]. Profiles are
+    /// read batch by batch, so updates made while it writes may or may not be included (each
+    /// profile is written as it was at one instant); one that is deleted meanwhile is left out.
+    pub fn write_state(
+        &self,
+        mut w: impl std::io::Write,
+        redact_keys: bool,
+    ) -> std::io::Result<()> {
+        let mut head = read(&self.inner.catalog).dump_without_profiles();
+        if redact_keys {
+            head.redact_keys();
+        }
+        let head = head.to_json_pretty();
+        let mut ids: Vec<Box<str>> = Vec::with_capacity(self.profile_count());
+        self.inner.profiles.for_each_shard(|s| {
+            // Order does not reach output: the list is sorted below.
+            #[allow(clippy::iter_over_hash_type)]
+            ids.extend(s.keys().cloned());
+        });
+        ids.sort_unstable();
+        // Without profiles the field is skipped (`skip_serializing_if`): the head is all.
+        let Some(open) = head.strip_suffix("\n}\n") else {
+            return w.write_all(head.as_bytes());
+        };
+        let mut started = false;
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut records = Vec::with_capacity(STATE_BATCH);
+        for batch in ids.chunks(STATE_BATCH) {
+            {
+                let cat = read(&self.inner.catalog);
+                for iid in batch {
+                    let shard = self.inner.profiles.shard(iid);
+                    if let Some(p) = shard.get(iid) {
+                        records.push(cat.profile_record(iid, p));
+                    }
+                }
+            }
+            for r in records.drain(..) {
+                if started {
+                    buf.extend_from_slice(b",\n");
+                } else {
+                    buf.extend_from_slice(open.as_bytes());
+                    buf.extend_from_slice(b",\n  \"profiles\": [\n");
+                    started = true;
+                }
+                let one = serde_json::to_vec_pretty(&r).map_err(std::io::Error::other)?;
+                // Nested two levels deep: four more spaces on every line (a JSON string never
+                // holds a raw newline, so lines are the formatter's own).
+                for (i, line) in one.split(|b| *b == b'\n').enumerate() {
+                    if i > 0 {
+                        buf.push(b'\n');
+                    }
+                    buf.extend_from_slice(b"    ");
+                    buf.extend_from_slice(line);
+                }
+            }
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+        if started {
+            w.write_all(b"\n  ]\n}\n")
+        } else {
+            w.write_all(head.as_bytes())
         }
     }
 
@@ -944,6 +1035,9 @@ impl Fake {
         };
         let created = self.now_string();
         let mut cat = write(&self.inner.catalog);
+        if let Some(subs) = &subs {
+            cat.check_subscribed_applications(subs)?;
+        }
         if let Some(iid) = &integration_id
             && cat
                 .audiences
@@ -991,6 +1085,19 @@ impl Fake {
             None => None,
         };
         let mut cat = write(&self.inner.catalog);
+        if u32::try_from(audience)
+            .ok()
+            .is_none_or(|id| !cat.audiences.contains_key(&id))
+        {
+            return Err(ApiError::not_found(
+                "audience.not_found",
+                "audienceId",
+                "audience",
+            ));
+        }
+        if let Some(subs) = &subs {
+            cat.check_subscribed_applications(subs)?;
+        }
         let a = u32::try_from(audience)
             .ok()
             .and_then(|id| cat.audiences.get_mut(&id))
@@ -1334,8 +1441,78 @@ fn unreachable_empty() -> Fake {
 }
 
 impl Catalog {
+    /// One stored profile in the state-file format.
+    fn profile_record(&self, iid: &str, p: &Profile) -> ProfileRecord {
+        ProfileRecord {
+            integration_id: iid.to_owned(),
+            id: i64::from(p.id),
+            created: rules::format_time(p.created),
+            last_activity: Some(rules::format_time(p.last_activity)),
+            attributes: self.attrs_map(&p.attrs),
+            audiences: p.audiences.iter().map(|a| i64::from(*a)).collect(),
+            applications: self
+                .applications
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| p.apps & (1 << i) != 0)
+                .map(|(_, a)| a.id)
+                .collect(),
+        }
+    }
+
+    /// Everything but the profiles in the state-file format, every list sorted.
+    fn dump_without_profiles(&self) -> StateFile {
+        let mut integration_keys: Vec<IntegrationKey> = self
+            .integration_keys
+            .iter()
+            .map(|(k, pos)| IntegrationKey {
+                key: k.clone(),
+                application_id: self.applications[*pos].id,
+            })
+            .collect();
+        integration_keys.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut management_keys: Vec<String> = self.management_keys.iter().cloned().collect();
+        management_keys.sort();
+        let mut attributes = self.attributes.clone();
+        attributes.sort_by_key(|a| a.id);
+        StateFile {
+            account_id: self.account_id,
+            applications: self.applications.clone(),
+            integration_keys,
+            management_keys,
+            attributes,
+            audiences: self.audiences.values().cloned().collect(),
+            profiles: Vec::new(),
+        }
+    }
+
     fn app_pos(&self, id: i64) -> Option<usize> {
         self.applications.iter().position(|a| a.id == id)
+    }
+
+    /// An audience's `subscribedApplicationsIds`: unique (OAS `uniqueItems: true`) and each an
+    /// application of the deployment; 400 with a pointer at the first offending item otherwise.
+    fn check_subscribed_applications(&self, ids: &[i64]) -> Res<()> {
+        for (i, id) in ids.iter().enumerate() {
+            let pointer = format!("/subscribedApplicationsIds/{i}");
+            if ids[..i].contains(id) {
+                return Err(ApiError::bad_body(
+                    "audience.duplicate_application",
+                    &pointer,
+                    "Duplicate application id",
+                    format!("application {id} is listed more than once; the ids must be unique"),
+                ));
+            }
+            if self.app_pos(*id).is_none() {
+                return Err(ApiError::bad_body(
+                    "audience.unknown_application",
+                    &pointer,
+                    "Unknown application",
+                    format!("there is no application with id {id}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn add_attribute(&mut self, a: Attribute) -> Res<()> {

@@ -6,7 +6,9 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -75,7 +77,8 @@ pub fn router(fake: Fake) -> Router {
         .route(
             "/__admin/faults",
             get(admin_get_faults).put(admin_put_faults),
-        );
+        )
+        .route_layer(middleware::from_fn_with_state(fake.clone(), admin_gate));
     // The hot path does its own admission and journalling (same rules, no middleware hop).
     let fast = Router::new()
         .route("/v2/customer_profiles/{integrationId}", put(put_profile))
@@ -150,14 +153,31 @@ where
 {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        // Every path parameter but the hot path's integration id is an integer: a malformed
+        // escape (which axum passes through) cannot parse as one, and invalid UTF-8 is refused
+        // by axum, so no two different paths reach the same id; the error names the parameter.
         match Path::<T>::from_request_parts(parts, fake).await {
             Ok(Path(v)) => Ok(Self(v)),
-            Err(e) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "path.invalid",
-                "Invalid path parameter",
-            )
-            .parameter("path", "Invalid path parameter", e.body_text())),
+            Err(e) => {
+                let key_at = |i: usize| async move {
+                    RawPathParams::from_request_parts(parts, fake)
+                        .await
+                        .ok()
+                        .and_then(|p| p.iter().nth(i).map(|(k, _)| k.to_owned()))
+                };
+                let name = match &e {
+                    PathRejection::FailedToDeserializePathParams(d) => match d.kind() {
+                        ErrorKind::ParseErrorAtKey { key, .. }
+                        | ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
+                        ErrorKind::ParseError { .. } => key_at(0).await,
+                        ErrorKind::ParseErrorAtIndex { index, .. } => key_at(*index).await,
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let name = name.unwrap_or_else(|| "path".to_owned());
+                Err(invalid_path_param(&name, e.body_text()))
+            }
         }
     }
 }
@@ -296,6 +316,18 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
     };
     let parsed = (|| {
         let app = fake.auth_integration(a.parts.headers.get(header::AUTHORIZATION))?;
+        let Some(id) = a.profile_id.as_deref() else {
+            let raw = a
+                .parts
+                .uri
+                .path()
+                .strip_prefix(PROFILE_PREFIX)
+                .unwrap_or_default();
+            let why = decode_path_segment(raw)
+                .err()
+                .unwrap_or_else(|| "the integration id is empty".to_owned());
+            return Err(invalid_path_param("integrationId", why));
+        };
         let q = match Query::<Vec<(String, String)>>::try_from_uri(&a.parts.uri) {
             Ok(Query(q)) => q,
             Err(e) => {
@@ -311,10 +343,9 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
         let body = parse_object(&a.bytes)?;
         let run = bool_param(&q, "runRuleEngine")?;
         let dry = bool_param(&q, "dry")?;
-        Ok((app, body, run, dry))
+        Ok((app, id.to_owned(), body, run, dry))
     })();
-    let id = a.profile_id.clone().unwrap_or_default();
-    let (app, body, run, dry) = match parsed {
+    let (app, id, body, run, dry) = match parsed {
         Ok(p) => p,
         Err(e) => {
             let status = e.status;
@@ -420,7 +451,8 @@ fn hold_late(fake: &Fake, a: Admitted, update: Update, late: LateRequest) -> Res
     let held = LatePut {
         meta: Meta {
             method: a.meta.method.clone(),
-            uri: a.meta.uri.clone(),
+            path: a.meta.path.clone(),
+            query: a.meta.query.clone(),
             headers: a.meta.headers.clone(),
         },
         raw: raw.clone(),
@@ -586,17 +618,104 @@ async fn get_customer(
 
 // ------------------------------------------------------------------ admin
 
+/// With [`crate::FakeConfig::admin_token`] set, `/__admin/*` needs `Authorization: Bearer <token>`.
+async fn admin_gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
+    if let Some(token) = &fake.inner.config.admin_token {
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if !sent.is_some_and(|s| constant_time_eq(s, token.as_bytes())) {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "admin.unauthorized",
+                "Invalid admin token",
+            )
+            .parameter(
+                "Authorization",
+                "Invalid admin token",
+                "send the token given to serve --admin-token as Authorization: Bearer <token>"
+                    .to_owned(),
+            )
+            .into_response();
+        }
+    }
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let resp = next.run(req).await;
+    // Admin requests are not journalled; they are logged like the others.
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), rule = "admin", "request");
+    resp
+}
+
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 async fn admin_journal(State(fake): State<Fake>) -> Response {
     let v = serde_json::json!({"dropped": fake.journal_dropped(), "entries": fake.journal()});
     axum::Json(v).into_response()
 }
 
-async fn admin_state(State(fake): State<Fake>) -> Response {
+/// `GET /__admin/state[?reveal_keys=true]`: the state file; API keys are `<redacted>` unless
+/// `reveal_keys=true` (a loadable dump needs them).
+async fn admin_state(State(fake): State<Fake>, Q(q): Q) -> Response {
+    let reveal = match bool_param(&q, "reveal_keys") {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    // Streamed: a blocking task writes the state in 64 KiB chunks into a bounded channel
+    // that the response body drains, so neither side holds the whole state in memory.
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx.clone()));
+        let written = fake
+            .write_state(&mut w, !reveal)
+            .and_then(|()| std::io::Write::flush(&mut w));
+        if let Err(e) = written
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            // The client sees the body fail (a truncated body is never a valid state file).
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
     (
         [(header::CONTENT_TYPE, "application/json")],
-        fake.state_dump().to_json_pretty(),
+        Body::new(ChannelBody(rx)),
     )
         .into_response()
+}
+
+/// The writing end of a streamed body: every write is one chunk (wrap it in a `BufWriter`).
+struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<Bytes>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A response body fed by a [`ChannelWriter`]; it ends when the writer is dropped.
+struct ChannelBody(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
+
+impl HttpBody for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|r| r.map(http_body::Frame::data)))
+    }
 }
 
 /// `POST /__admin/reset`: empty body returns to the initial state; a state-file body replaces it.
@@ -648,31 +767,61 @@ async fn admin_put_faults(State(fake): State<Fake>, body: Bytes) -> Response {
 
 // ------------------------------------------------------------------ front layer
 
-/// The decoded integration id of a `/v2/customer_profiles/{id}` path.
+/// The decoded integration id of a `/v2/customer_profiles/{id}` path; `None` if the path has
+/// no id or the id is not strictly percent-encoded UTF-8 ([`decode_path_segment`]).
 fn profile_id_of(path: &str) -> Option<String> {
     let raw = path.strip_prefix(PROFILE_PREFIX)?;
     if raw.is_empty() || raw.contains('/') {
         return None;
     }
-    Some(percent_decode(raw))
+    decode_path_segment(raw).ok()
 }
 
-fn percent_decode(s: &str) -> String {
+/// Strict percent-decoding of one path segment: every `%` starts two hex digits, and the
+/// decoded bytes are UTF-8. Nothing is replaced or passed through, so two different
+/// segments never decode to the same id (`coll%FFx` and `coll%FEx` are both refused).
+pub(crate) fn decode_path_segment(s: &str) -> Result<String, String> {
+    if !s.contains('%') {
+        return Ok(s.to_owned());
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (b.get(i + 1).and_then(hex), b.get(i + 2).and_then(hex))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
+        if b[i] == b'%' {
+            match (b.get(i + 1).and_then(hex), b.get(i + 2).and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => {
+                    let escape: String = s[i..].chars().take(3).collect();
+                    return Err(format!(
+                        "malformed percent-escape {escape:?} at byte {i}: `%` must be followed by two hex digits"
+                    ));
+                }
+            }
         }
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).map_err(|e| {
+        format!(
+            "the percent-decoded bytes are not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// 400 for a path parameter that is not strictly percent-encoded UTF-8.
+fn invalid_path_param(name: &str, why: String) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "path.invalid",
+        format!("Invalid path parameter {name}"),
+    )
+    .parameter(name, "Invalid path parameter", why)
 }
 
 fn hex(c: &u8) -> Option<u8> {
@@ -738,15 +887,26 @@ fn fault_status(status: u16, rule: &'static str) -> ApiError {
     ApiError::new(code, rule, msg)
 }
 
-/// What the journal keeps of a request besides its body.
+/// What the journal keeps of a request besides its body: owned copies, never slices of the
+/// request (hyper's `Uri` and header values share its read buffer).
 #[derive(Debug)]
 struct Meta {
     method: Method,
-    uri: axum::http::Uri,
+    path: Box<str>,
+    query: Option<Box<str>>,
     headers: Vec<(&'static str, Cow<'static, str>)>,
 }
 
 impl Meta {
+    fn new(parts: &Parts) -> Self {
+        Self {
+            method: parts.method.clone(),
+            path: parts.uri.path().into(),
+            query: parts.uri.query().map(Into::into),
+            headers: selected_headers(&parts.headers),
+        }
+    }
+
     fn record(
         self,
         fake: &Fake,
@@ -755,10 +915,13 @@ impl Meta {
         response_body: Bytes,
         rule: &'static str,
     ) {
+        // Every journalled request, the hot path and refusals included, is logged here once.
+        tracing::debug!(method = %self.method, path = %self.path, status, rule, "request");
         fake.push_journal(move |seq| Record {
             seq,
             method: self.method,
-            uri: self.uri,
+            path: self.path,
+            query: self.query,
             headers: self.headers,
             body,
             status,
@@ -801,11 +964,7 @@ struct Admitted {
 /// whatever the arrival order.
 async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     let (parts, body) = req.into_parts();
-    let meta = Meta {
-        method: parts.method.clone(),
-        uri: parts.uri.clone(),
-        headers: selected_headers(&parts.headers),
-    };
+    let meta = Meta::new(&parts);
     let path = parts.uri.path();
     let profile_id = if parts.method == Method::PUT {
         profile_id_of(path)
@@ -874,6 +1033,8 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
                 fake,
                 if is_limit {
                     too_large()
+                } else if crate::server::is_body_timeout(&e) {
+                    body_timed_out(fake)
                 } else {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
@@ -927,6 +1088,22 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     })
 }
 
+/// 408 for a body that did not arrive within [`crate::FakeConfig::body_timeout`] (the slot it
+/// held is released when [`admit`] returns).
+fn body_timed_out(fake: &Fake) -> ApiError {
+    let ms = fake.inner.config.body_timeout.as_millis();
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "body.timeout",
+        "Request body timed out",
+    )
+    .pointer(
+        "",
+        "Request body timed out",
+        format!("the request body was not complete within {ms} ms of its headers"),
+    )
+}
+
 /// The layer in front of every API route but the hot one: [`admit`], the handler, the journal.
 async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let a = match admit(&fake, req).await {
@@ -948,7 +1125,6 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let rbytes = axum::body::to_bytes(rbody, usize::MAX)
         .await
         .unwrap_or_default();
-    tracing::debug!(method = %a.meta.method, path = %a.meta.uri.path(), status = rparts.status.as_u16(), rule, "request");
     // Copied, not sliced: a slice would pin hyper's whole read buffer while the entry lives.
     let journal_body = Bytes::copy_from_slice(&a.bytes);
     a.meta.record(

@@ -1,9 +1,12 @@
 //! The bounded request journal: every request, what was answered, and the rule that decided it.
 //!
-//! The journal keeps at most `cap` entries and `max_bytes` of bodies; when
+//! The journal keeps at most `cap` entries and `max_bytes` of entry memory; when
 //! either is exceeded the oldest entries are dropped and counted in
-//! [`Journal::dropped`]. Bodies are kept as shared `Bytes`, so recording a
-//! request costs no copy.
+//! [`Journal::dropped`]. An entry's size ([`Record::size`]) counts everything it
+//! holds: the fixed record, its path and query, its header values, both bodies.
+//! Everything an entry holds is its own copy (owned strings, `Bytes` made with
+//! `copy_from_slice` or built by the fake): never a slice of hyper's read buffer,
+//! which would keep the whole buffer, with every header of the request, alive.
 
 use std::collections::VecDeque;
 
@@ -12,7 +15,7 @@ use serde::Serialize;
 
 /// Default number of journal entries kept (oldest dropped beyond it).
 pub const DEFAULT_JOURNAL_CAP: usize = 10_000;
-/// Default total size of journalled bodies, in bytes (oldest dropped beyond it).
+/// Default total size of journal entries ([`Record::size`]), in bytes (oldest dropped beyond it).
 pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Response extension naming the rule that decided a response (see `CONTRACT.md`).
@@ -59,7 +62,10 @@ impl JournalEntry {
 pub(crate) struct Record {
     pub(crate) seq: u64,
     pub(crate) method: axum::http::Method,
-    pub(crate) uri: axum::http::Uri,
+    /// The path, still percent-encoded (an owned copy: a `Uri` would share hyper's read buffer).
+    pub(crate) path: Box<str>,
+    /// The raw query string, if any (an owned copy).
+    pub(crate) query: Option<Box<str>>,
     pub(crate) headers: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
     pub(crate) body: Bytes,
     pub(crate) status: u16,
@@ -68,16 +74,38 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    fn size(&self) -> usize {
-        self.body.len() + self.response_body.len() + 128
+    /// The memory this entry holds, in bytes: the record itself plus every buffer it owns.
+    pub(crate) fn size(&self) -> usize {
+        let extension_method = match self.method.as_str() {
+            "GET" | "PUT" | "POST" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "TRACE"
+            | "CONNECT" => 0,
+            m => m.len(),
+        };
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(_, v)| match v {
+                std::borrow::Cow::Borrowed(_) => 0,
+                std::borrow::Cow::Owned(s) => s.capacity(),
+            })
+            .sum();
+        std::mem::size_of::<Self>()
+            + extension_method
+            + self.path.len()
+            + self.query.as_ref().map_or(0, |q| q.len())
+            + self.headers.capacity()
+                * std::mem::size_of::<(&'static str, std::borrow::Cow<'static, str>)>()
+            + headers
+            + self.body.len()
+            + self.response_body.len()
     }
 
     fn to_entry(&self) -> JournalEntry {
         JournalEntry {
             seq: self.seq,
             method: self.method.as_str().to_owned(),
-            path: self.uri.path().to_owned(),
-            query: self.uri.query().map(str::to_owned),
+            path: self.path.to_string(),
+            query: self.query.as_deref().map(str::to_owned),
             headers: self
                 .headers
                 .iter()
@@ -144,6 +172,11 @@ impl Journal {
         self.dropped
     }
 
+    /// The accounted size of the entries kept ([`Record::size`] summed).
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -175,7 +208,8 @@ mod tests {
         Record {
             seq: j.next_seq(),
             method: axum::http::Method::GET,
-            uri: axum::http::Uri::from_static("/x"),
+            path: "/x".into(),
+            query: None,
             headers: Vec::new(),
             body: Bytes::from_static(body),
             status: 200,
@@ -205,6 +239,26 @@ mod tests {
         }
         assert!(j.len() < 4);
         assert_eq!(j.dropped() as usize + j.len(), 4);
+    }
+
+    #[test]
+    fn an_entry_is_accounted_with_its_path_query_headers_and_bodies() {
+        let mut j = Journal::new(100, usize::MAX);
+        let mut r = rec(&mut j, b"");
+        let bare = r.size();
+        assert!(bare >= std::mem::size_of::<Record>());
+        r.path = "/".repeat(1000).into();
+        r.query = Some("q".repeat(2000).into());
+        r.headers = vec![("user-agent", "u".repeat(300_000).into())];
+        r.body = Bytes::from(vec![b'b'; 4000]);
+        r.response_body = Bytes::from(vec![b'r'; 5000]);
+        assert!(
+            r.size() >= bare + 1000 + 2000 + 300_000 + 4000 + 5000,
+            "{}",
+            r.size()
+        );
+        j.push(r);
+        assert!(j.bytes() > 300_000);
     }
 
     #[test]

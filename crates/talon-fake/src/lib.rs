@@ -45,11 +45,20 @@
 //!   one gets 409 "Too many requests are updating this profile at the same time"
 //!   ([`Fake::hold_profile`] makes this testable).
 //!
+//! * On a socket ([`MockServer`], [`serve_on`], [`serve`]): headers within
+//!   [`FakeConfig::header_timeout`] of their first byte, idle connections closed after
+//!   [`FakeConfig::idle_timeout`], bodies within
+//!   [`FakeConfig::body_timeout`] (408 `body.timeout`, the profile's slot released), headers at
+//!   most [`FakeConfig::max_header_bytes`] (431); a stop lets in-flight requests finish for
+//!   [`DEFAULT_SHUTDOWN_TIMEOUT`], then closes the rest.
+//!
 //! # Observability and control
 //!
 //! * [`Fake::journal`] (and `GET /__admin/journal`): every request with its status, bodies and
 //!   the rule that decided it; bounded by [`FakeConfig::journal_cap`], oldest dropped and counted.
-//! * [`Fake::state_dump`] (`GET /__admin/state`), [`Fake::reset`] (`POST /__admin/reset`).
+//! * [`Fake::state_dump`], [`Fake::write_state`] (streamed; `GET /__admin/state`, API keys
+//!   redacted unless `?reveal_keys=true`), [`Fake::reset`] (`POST /__admin/reset`).
+//! * [`FakeConfig::admin_token`]: `/__admin/*` then needs `Authorization: Bearer <token>`.
 //! * [`FaultPlan`] (`PUT /__admin/faults`, `--faults`): seeded, scripted 429/5xx, delays,
 //!   dropped connections, late requests (applied after newer updates), late responses
 //!   (applied, answered after the client gave up) and a rate limit. The seeded coin is drawn
@@ -78,8 +87,9 @@ mod store;
 
 pub use error::{ApiError, ErrorItem, ErrorSource};
 pub use fake::{
-    Clock, DEFAULT_BODY_LIMIT, DEFAULT_EPOCH, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake, FakeConfig,
-    InFlight,
+    Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_EPOCH, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake,
+    FakeConfig, InFlight,
 };
 pub use faults::{
     FaultPlan, FaultPlanError, FaultResponse, FaultRule, LateRequest, MAX_LATE_MS, RequestKey, coin,
@@ -87,9 +97,10 @@ pub use faults::{
 pub use http::{ADMIN_PREFIX, router};
 pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
 pub use server::{
-    MockServer, ServeConfig, ServeError, fake_from_config, serve, serve_on, serve_until,
+    DEFAULT_SHUTDOWN_TIMEOUT, MockServer, ServeConfig, ServeError, StopSignals, Stopped, banner,
+    bind, fake_from_config, prepare, serve, serve_on, serve_on_signals, serve_on_with, serve_until,
 };
 pub use state_file::{
-    Application, Attribute, Audience, DEFAULT_STATE_JSON, IntegrationKey, ProfileRecord, StateFile,
-    StateFileError,
+    Application, Attribute, Audience, DEFAULT_STATE_JSON, IntegrationKey, ProfileRecord,
+    REDACTED_KEY, StateFile, StateFileError,
 };

@@ -1,16 +1,58 @@
 //! Serving the fake on a socket: [`MockServer`] for tests (wiremock-style) and [`serve`] for the standalone binary.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use axum::body::{Body, Bytes, HttpBody};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, Sleep};
 
 use crate::fake::{Clock, Fake, FakeConfig};
 use crate::faults::{FaultPlan, FaultPlanError};
 use crate::http::router;
 use crate::state_file::{StateFile, StateFileError};
+
+/// Default time in-flight requests get to finish once a server is asked to stop: 5 s, chosen here.
+/// Connections still open after it are closed.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How a server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Connections still open at the shutdown deadline (or at a second signal), closed
+    /// without finishing.
+    pub cut: usize,
+    /// Whether a second stop signal cut the grace period short.
+    pub forced: bool,
+}
+
+impl std::fmt::Display for Stopped {
+    /// The stop line: `talon-fake stopped`, plus what was cut, if anything.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("talon-fake stopped")?;
+        let s = if self.cut == 1 { "" } else { "s" };
+        match (self.forced, self.cut) {
+            (false, 0) => Ok(()),
+            (false, n) => write!(
+                f,
+                " ({n} connection{s} still busy at the shutdown deadline, closed)"
+            ),
+            (true, n) => write!(f, " at once on a second signal ({n} connection{s} closed)"),
+        }
+    }
+}
 
 /// A fake listening on `127.0.0.1:<free port>`; stops on [`MockServer::shutdown`] or drop.
 #[derive(Debug)]
@@ -32,16 +74,17 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, rx) = oneshot::channel::<()>();
-        let app = router(fake.clone());
+        let served = run(
+            listener,
+            fake.clone(),
+            async {
+                let _ = rx.await;
+            },
+            std::future::pending(),
+            DEFAULT_SHUTDOWN_TIMEOUT,
+        );
         let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::warn!(error = %e, "talon-fake server stopped with an error");
-            }
+            served.await;
         });
         Ok(Self {
             addr,
@@ -66,7 +109,8 @@ impl MockServer {
         &self.fake
     }
 
-    /// Stops accepting, lets in-flight requests finish, and waits for the server task.
+    /// Stops accepting, lets in-flight requests finish (at most [`DEFAULT_SHUTDOWN_TIMEOUT`]),
+    /// and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -88,6 +132,302 @@ impl Drop for MockServer {
     }
 }
 
+// ------------------------------------------------------------------ the accept loop
+
+/// Serves `fake` on `listener` until `stop` completes; then stops accepting, lets open
+/// connections finish their request for up to `grace`, and closes the rest.
+///
+/// Each connection is hyper's HTTP/1 with [`FakeConfig::idle_timeout`] as hyper's header
+/// timer (hyper starts it when the connection starts waiting for a request, so it closes idle
+/// connections) and [`FakeConfig::max_header_bytes`]; its socket is a [`HeadTimed`], which
+/// enforces [`FakeConfig::header_timeout`] from a request's first byte; each request body is
+/// wrapped in [`TimeoutBody`] with [`FakeConfig::body_timeout`]. `axum::serve` offers none of
+/// these, hence this loop (it follows `axum::serve`'s own).
+async fn run(
+    listener: TcpListener,
+    fake: Fake,
+    stop: impl Future<Output = ()> + Send,
+    force: impl Future<Output = ()> + Send,
+    grace: Duration,
+) -> Stopped {
+    let cfg = &fake.inner.config;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(cfg.idle_timeout)
+        .max_header_size(cfg.max_header_bytes);
+    let http = Arc::new(http);
+    let body_timeout = cfg.body_timeout;
+    let header_timeout = cfg.header_timeout;
+    let app = router(fake.clone());
+    let (stopping, stop_rx) = watch::channel(false);
+    let mut conns = JoinSet::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) if is_connection_error(&e) => continue,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait instead of spinning (as axum does).
+                        tracing::error!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                let http = Arc::clone(&http);
+                let app = app.clone();
+                let mut stop_rx = stop_rx.clone();
+                conns.spawn(async move {
+                    let phase = Arc::new(AtomicU8::new(IDLE));
+                    let io = HeadTimed::new(stream, Arc::clone(&phase), header_timeout);
+                    let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                        // The headers are in: the header timer stops, the body deadline starts.
+                        phase.store(IN_REQUEST, Ordering::Relaxed);
+                        let deadline = Instant::now() + body_timeout;
+                        let req = req.map(|b| Body::new(TimeoutBody::new(b, deadline)));
+                        let answer = tower::Service::call(&mut app.clone(), req);
+                        let phase = Arc::clone(&phase);
+                        async move {
+                            let r = answer.await;
+                            // Bytes read from now on are the next request's.
+                            phase.store(IDLE, Ordering::Relaxed);
+                            r
+                        }
+                    });
+                    let conn = http.serve_connection(TokioIo::new(io), svc);
+                    let mut conn = std::pin::pin!(conn);
+                    let served = tokio::select! {
+                        r = conn.as_mut() => r,
+                        // The value only ever changes to `true` (or the sender is gone): stop.
+                        _ = stop_rx.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            conn.await
+                        }
+                    };
+                    if let Err(e) = served {
+                        tracing::debug!(error = %e, "connection closed");
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    let mut forced = false;
+    let drained = tokio::select! {
+        r = tokio::time::timeout(grace, async {
+            while conns.join_next().await.is_some() {}
+        }) => r.is_ok(),
+        () = force => {
+            forced = true;
+            false
+        }
+    };
+    let mut cut = 0;
+    if !drained {
+        conns.abort_all();
+        while let Some(r) = conns.join_next().await {
+            if r.is_err_and(|e| e.is_cancelled()) {
+                cut += 1;
+            }
+        }
+    }
+    Stopped { cut, forced }
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
+}
+
+/// [`HeadTimed`] phases: waiting for a request, reading its headers, serving it.
+const IDLE: u8 = 0;
+const HEAD: u8 = 1;
+const IN_REQUEST: u8 = 2;
+
+/// A connection's socket that fails its reads once a request's headers have taken longer than
+/// `header_timeout` since their first byte. The service marks when the headers are in
+/// ([`IN_REQUEST`]) and when the answer is ready ([`IDLE`]); the first byte read while idle
+/// starts the header timer. The timer is only created when a read has to wait in that phase,
+/// so headers that arrive in one packet (the usual case) cost no timer.
+pub(crate) struct HeadTimed {
+    inner: TcpStream,
+    phase: Arc<AtomicU8>,
+    header_timeout: Duration,
+    deadline: Option<Instant>,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl HeadTimed {
+    fn new(inner: TcpStream, phase: Arc<AtomicU8>, header_timeout: Duration) -> Self {
+        Self {
+            inner,
+            phase,
+            header_timeout,
+            deadline: None,
+            sleep: None,
+        }
+    }
+}
+
+impl AsyncRead for HeadTimed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before
+                    && this
+                        .phase
+                        .compare_exchange(IDLE, HEAD, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    this.deadline = Some(Instant::now() + this.header_timeout);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                if this.phase.load(Ordering::Relaxed) == HEAD
+                    && let Some(deadline) = this.deadline
+                {
+                    let sleep = match &mut this.sleep {
+                        Some(s) => {
+                            if s.deadline() != deadline {
+                                s.as_mut().reset(deadline);
+                            }
+                            s
+                        }
+                        None => this
+                            .sleep
+                            .insert(Box::pin(tokio::time::sleep_until(deadline))),
+                    };
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the request headers were not complete before the header timeout",
+                        )));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for HeadTimed {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// The error a [`TimeoutBody`] yields at its deadline.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body was not complete before its deadline")]
+pub(crate) struct BodyTimedOut;
+
+/// Whether `e` (or one of its sources) is a [`BodyTimedOut`].
+pub(crate) fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<BodyTimedOut>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// A request body that fails with [`BodyTimedOut`] if it is not complete by `deadline`.
+/// The timer is only created when the body first has to wait, so a body that is already
+/// buffered (the usual case) costs no timer.
+pub(crate) struct TimeoutBody<B> {
+    inner: B,
+    deadline: Instant,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<B> TimeoutBody<B> {
+    pub(crate) fn new(inner: B, deadline: Instant) -> Self {
+        Self {
+            inner,
+            deadline,
+            sleep: None,
+        }
+    }
+}
+
+impl<B> HttpBody for TimeoutBody<B>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|r| r.map_err(Into::into)));
+        }
+        let deadline = this.deadline;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Configuration of the standalone server.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -101,6 +441,18 @@ pub struct ServeConfig {
     pub journal_cap: usize,
     /// Timestamp source; [`Clock::System`] for a live server.
     pub clock: Clock,
+    /// See [`FakeConfig::header_timeout`].
+    pub header_timeout: Duration,
+    /// See [`FakeConfig::idle_timeout`].
+    pub idle_timeout: Duration,
+    /// See [`FakeConfig::body_timeout`].
+    pub body_timeout: Duration,
+    /// Time in-flight requests get to finish after a stop signal; the rest are closed.
+    pub shutdown_timeout: Duration,
+    /// Token `/__admin/*` requires (`Authorization: Bearer <token>`); see [`FakeConfig::admin_token`].
+    pub admin_token: Option<String>,
+    /// Serve `/__admin/*` without a token on a non-loopback address (otherwise refused).
+    pub insecure_admin: bool,
 }
 
 impl Default for ServeConfig {
@@ -111,7 +463,27 @@ impl Default for ServeConfig {
             faults: None,
             journal_cap: crate::journal::DEFAULT_JOURNAL_CAP,
             clock: Clock::System,
+            header_timeout: crate::fake::DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: crate::fake::DEFAULT_IDLE_TIMEOUT,
+            body_timeout: crate::fake::DEFAULT_BODY_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            admin_token: None,
+            insecure_admin: false,
         }
+    }
+}
+
+impl ServeConfig {
+    /// Refuses a configuration that would hand out every key and the state to the network:
+    /// a non-loopback address with neither an admin token nor `insecure_admin`.
+    pub fn check(&self) -> Result<(), ServeError> {
+        if !self.addr.ip().is_loopback() && self.admin_token.is_none() && !self.insecure_admin {
+            return Err(ServeError::AdminUnprotected { addr: self.addr });
+        }
+        if self.admin_token.as_deref().is_some_and(str::is_empty) {
+            return Err(ServeError::EmptyAdminToken);
+        }
+        Ok(())
     }
 }
 
@@ -132,7 +504,26 @@ pub enum ServeError {
     /// The fault plan is invalid.
     #[error(transparent)]
     Faults(#[from] FaultPlanError),
-    /// Binding or serving failed.
+    /// The address cannot be listened on (taken, not local, not permitted).
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why, in plain words (`address already in use`).
+        reason: String,
+    },
+    /// A non-loopback address with an open admin surface.
+    #[error(
+        "refusing to serve /__admin on {addr} without a token: pass --admin-token <token> (clients send Authorization: Bearer <token>), or --insecure-admin to serve it open"
+    )]
+    AdminUnprotected {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// `--admin-token ""`.
+    #[error("the admin token must not be empty")]
+    EmptyAdminToken,
+    /// Serving failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -158,42 +549,192 @@ pub fn fake_from_config(cfg: &ServeConfig) -> Result<Fake, ServeError> {
         clock: cfg.clock,
         journal_cap: cfg.journal_cap,
         faults,
+        header_timeout: cfg.header_timeout,
+        idle_timeout: cfg.idle_timeout,
+        body_timeout: cfg.body_timeout,
+        admin_token: cfg.admin_token.clone(),
         ..FakeConfig::default()
     };
     Ok(Fake::new(state, config)?)
 }
 
-/// Runs the fake until Ctrl-C, then shuts down gracefully.
-pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
-    serve_until(cfg, async {
-        let _ = tokio::signal::ctrl_c().await;
+/// Binds `addr`, naming it in the error (`cannot listen on 127.0.0.1:8080: address already in use`).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::AddrInUse => "address already in use".to_owned(),
+            std::io::ErrorKind::AddrNotAvailable => "address not available".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => e.to_string(),
+        };
+        ServeError::Bind { addr, reason }
     })
-    .await
+}
+
+/// What a server on `addr` serves, one line each, for a startup banner: the base URL, the
+/// two APIs with their auth schemes, and the admin URLs.
+pub fn banner(addr: SocketAddr, admin_token: bool) -> Vec<String> {
+    let base = format!("http://{addr}");
+    let admin_auth = if admin_token {
+        " (Authorization: Bearer <admin token>)"
+    } else {
+        " (open)"
+    };
+    vec![
+        format!("talon-fake listening on {base}"),
+        format!("  integration API  {base}/v2/…   Authorization: ApiKey-v1 <key>"),
+        format!("  management API   {base}/v1/…   Authorization: ManagementKey-v1 <key>"),
+        format!(
+            "  admin{admin_auth}  {base}/__admin/journal  {base}/__admin/state  {base}/__admin/reset  {base}/__admin/faults"
+        ),
+    ]
+}
+
+/// Stop signals, Ctrl-C (SIGINT) and, on Unix, SIGTERM, counted as they arrive.
+///
+/// [`StopSignals::install`] registers the handlers at once, before it
+/// returns: a server that prints its address after installing them cannot be
+/// killed by a signal sent the moment the address appears.
+#[derive(Debug)]
+pub struct StopSignals(watch::Receiver<u32>);
+
+impl StopSignals {
+    /// Installs the handlers now and counts signals from here on. Needs a
+    /// tokio runtime.
+    pub fn install() -> Self {
+        let (tx, rx) = watch::channel(0u32);
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let interrupt = signal(SignalKind::interrupt()).ok();
+            let terminate = signal(SignalKind::terminate()).ok();
+            tokio::spawn(async move {
+                let (Some(mut interrupt), Some(mut terminate)) = (interrupt, terminate) else {
+                    return;
+                };
+                loop {
+                    let got = tokio::select! {
+                        r = interrupt.recv() => r.is_some(),
+                        r = terminate.recv() => r.is_some(),
+                    };
+                    if !got {
+                        return;
+                    }
+                    tx.send_modify(|n| *n += 1);
+                    if tx.receiver_count() == 0 {
+                        return;
+                    }
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                tx.send_modify(|n| *n += 1);
+                if tx.receiver_count() == 0 {
+                    return;
+                }
+            }
+        });
+        Self(rx)
+    }
+}
+
+/// Checks `cfg` ([`ServeConfig::check`]), builds its fake and binds its address: everything
+/// that can fail before serving, so a caller can print the real address before it serves.
+pub async fn prepare(cfg: &ServeConfig) -> Result<(Fake, TcpListener), ServeError> {
+    cfg.check()?;
+    let fake = fake_from_config(cfg)?;
+    let listener = bind(cfg.addr).await?;
+    Ok((fake, listener))
+}
+
+/// Runs the fake until Ctrl-C or SIGTERM, then shuts down gracefully within
+/// [`ServeConfig::shutdown_timeout`]; a second signal stops at once.
+pub async fn serve(cfg: ServeConfig) -> Result<Stopped, ServeError> {
+    let (fake, listener) = prepare(&cfg).await?;
+    let signals = StopSignals::install();
+    for line in banner(listener.local_addr()?, cfg.admin_token.is_some()) {
+        tracing::info!("{line}");
+    }
+    let stopped = serve_on_signals(listener, fake, cfg.shutdown_timeout, signals).await?;
+    tracing::info!("{stopped}");
+    Ok(stopped)
+}
+
+/// Serves `fake` on `listener` until Ctrl-C or SIGTERM (counted by `signals`, installed
+/// before the caller announced the address), then shuts down gracefully within `grace`; a
+/// second signal stops at once (every open connection is closed).
+pub async fn serve_on_signals(
+    listener: TcpListener,
+    fake: Fake,
+    grace: Duration,
+    signals: StopSignals,
+) -> Result<Stopped, ServeError> {
+    let mut first = signals.0.clone();
+    let mut second = signals.0;
+    let stopped = run(
+        listener,
+        fake,
+        async move {
+            if first.wait_for(|n| *n >= 1).await.is_err() {
+                // No signal can arrive (the handler could not be installed): serve on.
+                std::future::pending::<()>().await;
+            }
+            tracing::info!(
+                grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+                "stopping: finishing in-flight requests (a second Ctrl-C stops at once)"
+            );
+        },
+        async move {
+            if second.wait_for(|n| *n >= 2).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        },
+        grace,
+    )
+    .await;
+    Ok(stopped)
 }
 
 /// Runs the fake until `shutdown` completes, then shuts down gracefully.
 pub async fn serve_until(
     cfg: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    let fake = fake_from_config(&cfg)?;
-    let listener = TcpListener::bind(cfg.addr).await?;
-    serve_on(listener, fake, shutdown).await
+) -> Result<Stopped, ServeError> {
+    let (fake, listener) = prepare(&cfg).await?;
+    Ok(run(
+        listener,
+        fake,
+        shutdown,
+        std::future::pending(),
+        cfg.shutdown_timeout,
+    )
+    .await)
 }
 
 /// Serves `fake` on a listener that is already bound (a test binds
 /// `127.0.0.1:0` itself and knows the address before the first request)
-/// until `shutdown` completes, then shuts down gracefully.
+/// until `shutdown` completes, then shuts down gracefully within
+/// [`DEFAULT_SHUTDOWN_TIMEOUT`].
 pub async fn serve_on(
     listener: TcpListener,
     fake: Fake,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
+) -> Result<Stopped, ServeError> {
+    serve_on_with(listener, fake, shutdown, DEFAULT_SHUTDOWN_TIMEOUT).await
+}
+
+/// [`serve_on`] with a shutdown deadline of `grace`.
+pub async fn serve_on_with(
+    listener: TcpListener,
+    fake: Fake,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> Result<Stopped, ServeError> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, profiles = fake.profile_count(), "talon-fake listening");
-    axum::serve(listener, router(fake))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    tracing::info!("talon-fake stopped");
-    Ok(())
+    let stopped = run(listener, fake, shutdown, std::future::pending(), grace).await;
+    tracing::info!(cut = stopped.cut, "talon-fake stopped");
+    Ok(stopped)
 }

@@ -38,6 +38,9 @@ fn default_account() -> i64 {
 /// The fixture that ships with the crate: application 1 "Segment demo", one key of each kind, Segment-like traits.
 pub const DEFAULT_STATE_JSON: &str = include_str!("../../../fixtures/talon/default-state.json");
 
+/// What `GET /__admin/state` shows instead of an API key unless asked with `?reveal_keys=true`.
+pub const REDACTED_KEY: &str = "<redacted>";
+
 /// Why a state file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum StateFileError {
@@ -71,6 +74,16 @@ impl StateFile {
             attributes: Vec::new(),
             audiences: Vec::new(),
             profiles: Vec::new(),
+        }
+    }
+
+    /// Replaces every API key (integration and management) with [`REDACTED_KEY`].
+    pub fn redact_keys(&mut self) {
+        for k in &mut self.integration_keys {
+            REDACTED_KEY.clone_into(&mut k.key);
+        }
+        for k in &mut self.management_keys {
+            REDACTED_KEY.clone_into(k);
         }
     }
 

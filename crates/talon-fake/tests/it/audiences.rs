@@ -243,3 +243,62 @@ async fn audience_customer_attributes_are_set_on_every_member_only() {
     .await;
     assert_error_shape(&r, 404);
 }
+
+#[tokio::test]
+async fn subscribed_application_ids_must_be_unique_and_known_on_create_and_update() {
+    let fake = fake();
+    let before = fake.state_dump();
+    for (subs, pointer, rule) in [
+        (
+            json!([1, 1]),
+            "/subscribedApplicationsIds/1",
+            "audience.duplicate_application",
+        ),
+        (
+            json!([99]),
+            "/subscribedApplicationsIds/0",
+            "audience.unknown_application",
+        ),
+        (
+            json!([1, 99]),
+            "/subscribedApplicationsIds/1",
+            "audience.unknown_application",
+        ),
+    ] {
+        let r = create(
+            &fake,
+            json!({"name": "Travel", "subscribedApplicationsIds": subs}),
+        )
+        .await;
+        assert_eq!(assert_error_shape(&r, 400), vec![pointer], "{subs}");
+        assert_eq!(last_rule(&fake), rule);
+        let r = call(
+            &fake,
+            "PUT",
+            "/v2/audiences/1",
+            Some(IKEY),
+            Some(json!({"name": "Renamed", "subscribedApplicationsIds": subs})),
+        )
+        .await;
+        assert_eq!(assert_error_shape(&r, 400), vec![pointer], "{subs}");
+        assert_eq!(last_rule(&fake), rule);
+    }
+    assert_eq!(fake.state_dump(), before, "nothing was stored");
+    let r = create(
+        &fake,
+        json!({"name": "Travel", "subscribedApplicationsIds": [1]}),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json["subscribedApplicationsIds"], json!([1]));
+    // An unknown audience is still 404, whatever its body says.
+    let r = call(
+        &fake,
+        "PUT",
+        "/v2/audiences/77",
+        Some(IKEY),
+        Some(json!({"name": "x", "subscribedApplicationsIds": [1, 1]})),
+    )
+    .await;
+    assert_eq!(assert_error_shape(&r, 404), vec!["audienceId"]);
+}

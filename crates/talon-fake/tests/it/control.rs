@@ -226,3 +226,120 @@ fn the_example_fault_plan_fixture_parses() {
     // Only reproducible rules: no time-based rate limit (see `faults-rate-limit.json`).
     assert_eq!(plan.rate_limit_per_sec, None);
 }
+
+#[tokio::test]
+async fn the_state_endpoint_redacts_api_keys_unless_asked_to_reveal_them() {
+    let fake = fake();
+    let r = call(&fake, "GET", "/__admin/state", None, None).await;
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8_lossy(&r.raw);
+    assert!(!text.contains("segment-demo-integration-key"), "{text}");
+    assert!(!text.contains("segment-demo-management-key"), "{text}");
+    assert_eq!(
+        r.json["integrationKeys"][0]["key"],
+        talon_fake::REDACTED_KEY
+    );
+    assert_eq!(r.json["managementKeys"][0], talon_fake::REDACTED_KEY);
+    let r = call(&fake, "GET", "/__admin/state?reveal_keys=true", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&r.raw),
+        fake.state_dump().to_json_pretty(),
+        "revealed, the dump is the loadable state file"
+    );
+    let r = call(&fake, "GET", "/__admin/state?reveal_keys=yes", None, None).await;
+    assert_eq!(assert_error_shape(&r, 400), vec!["reveal_keys"]);
+}
+
+#[tokio::test]
+async fn with_an_admin_token_every_admin_endpoint_needs_it() {
+    let fake = talon_fake::Fake::new(
+        talon_fake::StateFile::default_state(),
+        FakeConfig {
+            admin_token: Some("s3cret".into()),
+            ..FakeConfig::default()
+        },
+    )
+    .expect("loads");
+    for (method, uri) in [
+        ("GET", "/__admin/journal"),
+        ("GET", "/__admin/state"),
+        ("POST", "/__admin/reset"),
+        ("GET", "/__admin/faults"),
+        ("PUT", "/__admin/faults"),
+    ] {
+        for auth in [
+            None,
+            Some("Bearer nope"),
+            Some("s3cret"),
+            Some("Bearer s3cre"),
+        ] {
+            let r = call(&fake, method, uri, auth, None).await;
+            assert_eq!(
+                assert_error_shape(&r, 401),
+                vec!["Authorization"],
+                "{method} {uri} {auth:?}"
+            );
+        }
+    }
+    let r = call(
+        &fake,
+        "GET",
+        "/__admin/journal",
+        Some("Bearer s3cret"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = call(&fake, "POST", "/__admin/reset", Some("Bearer s3cret"), None).await;
+    assert_eq!(r.status, 204);
+    // The Talon.One API itself is unaffected.
+    let r = call(&fake, "GET", "/v2/authping", Some(IKEY), None).await;
+    assert_eq!(r.status, 204);
+}
+
+#[tokio::test]
+async fn large_headers_and_queries_count_against_the_journal_budget_and_evict_old_entries() {
+    let fake = Fake::new(
+        StateFile::default_state(),
+        FakeConfig {
+            journal_max_bytes: 1024 * 1024,
+            ..FakeConfig::default()
+        },
+    )
+    .expect("loads");
+    let big = "u".repeat(300 * 1024);
+    for _ in 0..10 {
+        let req = Request::builder()
+            .method("GET")
+            .uri("/v2/authping")
+            .header("authorization", IKEY)
+            .header("user-agent", big.as_str())
+            .body(Body::empty())
+            .expect("request");
+        let r = send(&fake, req).await;
+        assert_eq!(r.status, 204);
+    }
+    // 300 KiB of header each: at most three fit in 1 MiB.
+    assert!(fake.journal().len() <= 3, "{}", fake.journal().len());
+    assert_eq!(fake.journal_dropped() as usize + fake.journal().len(), 10);
+    assert!(fake.journal_bytes() <= 1024 * 1024);
+    assert!(fake.journal_bytes() >= fake.journal().len() * big.len());
+    // The same for a long query string (a URI is at most 64 KiB), on the hot path.
+    let query = format!("?x={}", "q".repeat(60 * 1024));
+    for _ in 0..30 {
+        put_profile(&fake, "u1", &query, json!({})).await;
+    }
+    assert!(fake.journal().len() <= 17, "{}", fake.journal().len());
+    assert!(fake.journal_bytes() <= 1024 * 1024);
+}
+
+#[tokio::test]
+async fn an_ordinary_request_costs_the_journal_well_under_a_kilobyte_besides_its_bodies() {
+    let fake = fake();
+    put_profile(&fake, "u1", "", json!({"attributes": {"plan": "a"}})).await;
+    let e = &fake.journal()[0];
+    let overhead = fake.journal_bytes() - e.body.len() - e.response_body.len();
+    assert!(overhead < 1024, "{overhead}");
+    assert!(overhead > e.path.len(), "{overhead}");
+}

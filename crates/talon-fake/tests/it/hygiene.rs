@@ -122,3 +122,51 @@ async fn no_request_in_a_batch_of_odd_inputs_gets_a_5xx() {
         }
     }
 }
+
+#[tokio::test]
+async fn ids_that_are_not_strictly_percent_encoded_utf8_get_400_and_nothing_is_stored() {
+    let fake = fake();
+    // `%FF` and `%FE` used to become the same U+FFFD, so two different ids were one profile.
+    for id in ["coll%FFx", "coll%FEx", "a%G1", "a%F", "%", "%C3%28"] {
+        let r = put_profile(&fake, id, "", json!({"attributes": {"plan": "a"}})).await;
+        assert_eq!(assert_error_shape(&r, 400), vec!["integrationId"], "{id}");
+        assert_eq!(last_rule(&fake), "path.invalid", "{id}");
+    }
+    assert_eq!(fake.profile_count(), 0);
+    // A well-formed escape of a multi-byte character is still one id.
+    let r = put_profile(&fake, "caf%C3%A9", "", json!({})).await;
+    assert_eq!(r.status, 200);
+    assert!(fake.profile("café").is_some());
+}
+
+#[tokio::test]
+async fn integer_path_parameters_that_are_not_integers_name_the_parameter() {
+    let fake = fake();
+    for (method, uri, auth, param) in [
+        ("PUT", "/v2/audiences/1%FF", IKEY, "audienceId"),
+        ("DELETE", "/v2/audiences/1%G1", IKEY, "audienceId"),
+        ("DELETE", "/v2/audiences/%F/memberships", IKEY, "audienceId"),
+        (
+            "PUT",
+            "/v2/audience_customers/x%FF/attributes",
+            IKEY,
+            "audienceId",
+        ),
+        ("GET", "/v1/attributes/1%2", MKEY, "attributeId"),
+        (
+            "GET",
+            "/v1/applications/1%FF/customers",
+            MKEY,
+            "applicationId",
+        ),
+        (
+            "GET",
+            "/v1/applications/1/customers/2%FE",
+            MKEY,
+            "customerId",
+        ),
+    ] {
+        let r = call(&fake, method, uri, Some(auth), Some(json!({"name": "a"}))).await;
+        assert_eq!(assert_error_shape(&r, 400), vec![param], "{method} {uri}");
+    }
+}

@@ -6,6 +6,7 @@ mod control;
 mod faults;
 mod fuzz;
 mod hygiene;
+mod limits;
 mod management;
 mod profiles;
 mod schema;

@@ -73,3 +73,58 @@ fn profiles_from_a_state_file_are_served() {
     assert_eq!(p["id"], 7);
     assert_eq!(p["audienceMemberships"][0]["id"], 1);
 }
+
+#[tokio::test]
+async fn the_streamed_state_is_byte_identical_to_the_pretty_dump() {
+    let fake = fake();
+    // Empty of profiles: the field is skipped in both.
+    let mut out = Vec::new();
+    fake.write_state(&mut out, false).expect("writes");
+    assert_eq!(
+        String::from_utf8(out).expect("utf-8"),
+        fake.state_dump().to_json_pretty()
+    );
+    // Non-trivial: more profiles than one batch, odd ids, lists, nested strings, audiences.
+    let r = put_profile(&fake, "b%22q%5Cuote", "?runRuleEngine=true", json!({"attributes": {"plan": "x\ny", "logins": 2}, "audiencesChanges": {"adds": [1], "deletes": []}})).await;
+    assert_eq!(r.status, 200);
+    let r = put_profile(
+        &fake,
+        "%E6%97%A5%E6%9C%AC",
+        "",
+        json!({"attributes": {"email": "e@x", "first_time_shopper": true}}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    for i in 0..2500 {
+        let attrs = serde_json::Map::from_iter([
+            ("email".to_owned(), json!(format!("u{i}@x"))),
+            ("logins".to_owned(), json!(i)),
+        ]);
+        fake.upsert_profile(1, &format!("user-{i:05}"), &attrs)
+            .expect("stored");
+    }
+    call(
+        &fake,
+        "POST",
+        "/v2/audiences",
+        Some(IKEY),
+        Some(json!({"name": "Travel", "subscribedApplicationsIds": [1]})),
+    )
+    .await;
+    let mut out = Vec::new();
+    fake.write_state(&mut out, false).expect("writes");
+    let streamed = String::from_utf8(out).expect("utf-8");
+    assert_eq!(streamed, fake.state_dump().to_json_pretty());
+    // Redacted: the same but for the keys.
+    let mut out = Vec::new();
+    fake.write_state(&mut out, true).expect("writes");
+    let mut redacted = fake.state_dump();
+    redacted.redact_keys();
+    assert_eq!(
+        String::from_utf8(out).expect("utf-8"),
+        redacted.to_json_pretty()
+    );
+    // And over HTTP, with the keys revealed: the loadable state file.
+    let r = call(&fake, "GET", "/__admin/state?reveal_keys=true", None, None).await;
+    assert_eq!(String::from_utf8_lossy(&r.raw), streamed);
+}
