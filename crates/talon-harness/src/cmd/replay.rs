@@ -33,6 +33,10 @@ pub struct Args {
     /// Write the final state to this file (from the embedded fake, or a target's `/__admin/state`).
     #[arg(long, value_name = "FILE")]
     pub dump_state: Option<PathBuf>,
+    /// The target's admin token, when it is a `talon-harness serve --admin-token` (sent as
+    /// `Authorization: Bearer`, to read its state).
+    #[arg(long, value_name = "TOKEN", requires = "target")]
+    pub admin_token: Option<String>,
     /// Profiles delivered to at once (at least 1).
     #[arg(long, default_value_t = 8, value_parser = crate::cmd::at_least_one_usize)]
     pub concurrency: usize,
@@ -76,11 +80,12 @@ pub async fn run_events(
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Result<Run, Error> {
     let mut reports = Vec::new();
-    let (summary, state, _) = stream_events(settings, events, target, configure, None, |r| {
+    let (summary, fake, _) = stream_events(settings, events, target, configure, None, |r| {
         reports.push(r);
         Ok(())
     })
     .await?;
+    let state = fake.map(|fake| fake.state_dump());
     Ok(Run {
         reports,
         summary,
@@ -100,7 +105,7 @@ pub async fn stream_events(
     configure: impl FnOnce(&mut DeliveryConfig),
     total: Option<u64>,
     mut sink: impl FnMut(EventReport) -> Result<(), Error>,
-) -> Result<(Summary, Option<StateFile>, Watch), Error> {
+) -> Result<(Summary, Option<Fake>, Watch), Error> {
     let (uri, server) = match target {
         Target::Embedded(state) => {
             let fake = Fake::new(state, FakeConfig::default())
@@ -129,17 +134,18 @@ pub async fn stream_events(
     })
     .await;
     progress.finish_and_clear();
-    let state = match server {
+    // The embedded fake outlives its server: its state is read after the socket is closed.
+    let fake = match server {
         Some(server) => {
-            let state = server.fake().state_dump();
+            let fake = server.fake().clone();
             server.shutdown().await;
-            Some(state)
+            Some(fake)
         }
         None => None,
     };
     match sink_error {
         Some(error) => Err(error),
-        None => Ok((summary, state, watch)),
+        None => Ok((summary, fake, watch)),
     }
 }
 
@@ -161,11 +167,15 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         (None, Some(path)) => Target::Embedded(input::state(path)?),
         (None, None) => Target::Embedded(StateFile::default_state()),
     };
+    let embedded_catalog = match &target {
+        Target::Embedded(state) => Some(catalog_of(state)),
+        Target::Remote(_) => None,
+    };
     let runtime = crate::runtime()?;
     let remote = args.target.as_deref().map(|u| u.trim_end_matches('/'));
     if let (Some(url), Some(_)) = (remote, &args.dump_state) {
         // Refuse before any traffic, not after it.
-        runtime.block_on(probe_admin(url))?;
+        runtime.block_on(probe_admin(url, args.admin_token.as_deref()))?;
     }
     let mut events = input::EventReader::open(&args.events)?;
     let mut outcomes = match &args.outcomes {
@@ -179,7 +189,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         .outcomes
         .as_ref()
         .map_or_else(String::new, |p| p.display().to_string());
-    let (summary, state, watch) = runtime.block_on(stream_events(
+    let (summary, fake, watch) = runtime.block_on(stream_events(
         &settings,
         &mut events,
         target,
@@ -203,29 +213,49 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             source,
         })?;
     }
-    // The final state, when it is needed (for --dump-state, or to read back
-    // profiles with an unconfirmed attempt) and the target can give it.
+    // The final state: streamed to --dump-state, and read for the profiles
+    // with an unconfirmed attempt (only those, from the embedded fake).
     let unconfirmed = !watch.profiles.is_empty();
-    let final_state = match (state, remote) {
-        (Some(state), _) => Some(state),
-        (None, Some(url)) if args.dump_state.is_some() || unconfirmed => {
-            match runtime.block_on(fetch_state(url)) {
-                Ok(text) => Some(
-                    StateFile::from_json(&text)
-                        .map_err(|e| Error::Input(format!("the state of {url}: {e}")))?,
-                ),
-                Err(e) if args.dump_state.is_some() => return Err(e),
-                Err(_) => None,
-            }
-        }
-        (None, _) => None,
-    };
+    let admin = args.admin_token.as_deref();
     if let Some(path) = &args.dump_state {
-        let state = final_state
-            .as_ref()
-            .ok_or_else(|| Error::Input("no final state: the run had no target".into()))?;
-        input::write(path, state.to_json_pretty().as_bytes())?;
+        let mut file = input::create_optional(Some(path))?.expect("a path was given");
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        match (&fake, remote) {
+            (Some(fake), _) => fake.write_state(&mut file, false).map_err(io)?,
+            (None, Some(url)) => runtime.block_on(download_state(url, admin, &mut file))?,
+            (None, None) => unreachable!("a run has a target"),
+        }
+        file.flush().map_err(io)?;
     }
+    let read_back: Option<(crate::verify::Profiles, Catalog)> = if !unconfirmed {
+        None
+    } else if let Some(fake) = &fake {
+        let catalog = embedded_catalog.clone().unwrap_or_default();
+        let profiles = watch
+            .profiles
+            .keys()
+            .filter_map(|id| {
+                let profile = fake.profile(id)?;
+                let attributes = profile.get("attributes")?.as_object()?.clone();
+                Some((id.clone(), attributes))
+            })
+            .collect();
+        Some((profiles, catalog))
+    } else {
+        let url = remote.expect("a run without an embedded fake has a target");
+        let mut text = Vec::new();
+        match runtime.block_on(download_state(url, admin, &mut text)) {
+            Ok(()) => {
+                let state = StateFile::from_json(&String::from_utf8_lossy(&text))
+                    .map_err(|e| Error::Input(format!("the state of {url}: {e}")))?;
+                Some((crate::verify::profiles_of(&state), catalog_of(&state)))
+            }
+            Err(_) => None,
+        }
+    };
     let mut report = RunReport::new("replay");
     report.notes.push(format!(
         "ran        classic destination, {read} events from {}, to {}",
@@ -244,9 +274,9 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     if unconfirmed {
         report.checks.push(Check::from_details(
             "profiles with an unconfirmed attempt hold what was last sent to them",
-            match &final_state {
-                Some(state) => watch
-                    .check(&crate::verify::profiles_of(state), &catalog_of(state))
+            match &read_back {
+                Some((profiles, catalog)) => watch
+                    .check(profiles, catalog)
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
@@ -261,8 +291,11 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     args.output.finish_beside(&report, outcomes_on_stdout)
 }
 
+/// `CustomerProfile` attribute types by name.
+type Catalog = std::collections::BTreeMap<String, AttrType>;
+
 /// The `CustomerProfile` attribute types of a state.
-fn catalog_of(state: &StateFile) -> std::collections::BTreeMap<String, AttrType> {
+fn catalog_of(state: &StateFile) -> Catalog {
     state
         .attributes
         .iter()
@@ -295,15 +328,15 @@ impl Write for OutcomeSink {
 
 /// Checks that `url` is a `talon-harness serve` that can hand out its final
 /// state, before any event is sent.
-async fn probe_admin(url: &str) -> Result<(), Error> {
+async fn probe_admin(url: &str, token: Option<&str>) -> Result<(), Error> {
     let address = format!("{url}{}/faults", talon_fake::ADMIN_PREFIX);
     let refuse = |why: String| {
         Error::Input(format!(
-            "--dump-state needs the target's final state, and {url} cannot give it ({why}): only a `talon-harness serve` has {}/state; nothing was sent",
+            "--dump-state needs the target's final state, and {url} cannot give it ({why}): only a `talon-harness serve` has {}/state (with --admin-token when it was started with one); nothing was sent",
             talon_fake::ADMIN_PREFIX
         ))
     };
-    match reqwest::get(&address).await {
+    match admin_get(&address, token).await {
         Ok(response) if response.status().is_success() => Ok(()),
         Ok(response) => Err(refuse(format!(
             "GET {address} answered {}",
@@ -313,16 +346,30 @@ async fn probe_admin(url: &str) -> Result<(), Error> {
     }
 }
 
-async fn fetch_state(url: &str) -> Result<String, Error> {
-    let address = format!("{url}{}/state", talon_fake::ADMIN_PREFIX);
+/// A GET of an admin URL, with the admin token when there is one.
+async fn admin_get(address: &str, token: Option<&str>) -> reqwest::Result<reqwest::Response> {
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    let mut request = client.get(address);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await
+}
+
+/// Streams a `serve`'s state, keys revealed so that the file loads again, into `out`.
+async fn download_state(url: &str, token: Option<&str>, out: &mut impl Write) -> Result<(), Error> {
+    let address = format!("{url}{}/state?reveal_keys=true", talon_fake::ADMIN_PREFIX);
     let fail = |e: &dyn std::fmt::Display| {
         Error::Input(format!(
             "cannot read the state from {address} (only a talon-harness serve has it): {e}"
         ))
     };
-    let response = reqwest::get(&address).await.map_err(|e| fail(&e))?;
+    let mut response = admin_get(&address, token).await.map_err(|e| fail(&e))?;
     if !response.status().is_success() {
         return Err(fail(&response.status()));
     }
-    response.text().await.map_err(|e| fail(&e))
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
+        out.write_all(&chunk).map_err(|e| fail(&e))?;
+    }
+    Ok(())
 }

@@ -184,10 +184,17 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     }
 
     // Verification: what the fake holds against what must be true.
-    let state = fake.state_dump();
     if let Some(path) = &args.dump_state {
-        crate::input::write(path, state.to_json_pretty().as_bytes())?;
+        // Streamed: the whole state is never held as one string.
+        let mut file = crate::input::create_optional(Some(path))?.expect("a path was given");
+        fake.write_state(&mut file, false)
+            .and_then(|()| file.flush())
+            .map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
     }
+    let state = fake.state_dump();
     let actual = verify::profiles_of(&state);
     let configured: BTreeSet<String> = world.settings.custom_attributes().iter().cloned().collect();
     let mut report = RunReport::new("simulate");

@@ -19,6 +19,8 @@ struct Run {
     /// The flag that makes this run differ from the cell's first run, as
     /// the README names it (`1 with --fail-on-reject`).
     flag: Option<&'static str>,
+    /// A server: stopped with Ctrl-C (SIGINT) once it says where it listens.
+    interrupt: bool,
 }
 
 fn run(args: &[&str], stdin: &[u8], code: i32) -> Run {
@@ -27,6 +29,15 @@ fn run(args: &[&str], stdin: &[u8], code: i32) -> Run {
         stdin: stdin.to_vec(),
         code,
         flag: None,
+        interrupt: false,
+    }
+}
+
+/// `serve`, run until it listens, then stopped with Ctrl-C.
+fn interrupted(args: &[&str], code: i32) -> Run {
+    Run {
+        interrupt: true,
+        ..run(args, b"", code)
     }
 }
 
@@ -38,6 +49,7 @@ fn with_flag(flag: &'static str, args: &[&str], stdin: &[u8], code: i32) -> Run 
         stdin: stdin.to_vec(),
         code,
         flag: Some(flag),
+        interrupt: false,
     }
 }
 
@@ -400,6 +412,36 @@ fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
         ],
     );
 
+    // serve
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_addr = taken.local_addr().unwrap().to_string();
+    // Held for the whole test process, so the port stays taken for every run.
+    std::mem::forget(taken);
+    cell(
+        "serve",
+        COLUMNS[0],
+        vec![interrupted(&["serve", "--addr", "127.0.0.1:0"], 0)],
+    );
+    cell(
+        "serve",
+        COLUMNS[6],
+        vec![
+            run(&["serve", "--addr", &taken_addr], b"", 2),
+            run(
+                &[
+                    "serve",
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--state",
+                    "/nonexistent.json",
+                ],
+                b"",
+                2,
+            ),
+            run(&["serve", "--addr", "0.0.0.0:0"], b"", 2),
+        ],
+    );
+
     // gen
     cell(
         "gen",
@@ -507,7 +549,11 @@ fn every_run_of_the_exit_code_table_ends_with_its_code() {
                     other => other,
                 })
                 .collect();
-            let output = harness(&args, &run.stdin);
+            let output = if run.interrupt {
+                until_listening_then_interrupted(&args)
+            } else {
+                harness(&args, &run.stdin)
+            };
             assert_eq!(
                 output.status.code(),
                 Some(run.code),
@@ -518,4 +564,41 @@ fn every_run_of_the_exit_code_table_ends_with_its_code() {
         }
     }
     runtime.block_on(server.shutdown());
+}
+
+/// Runs a server until it prints where it listens, then sends it Ctrl-C
+/// (through the shell's built-in `kill`) and waits for it to stop.
+fn until_listening_then_interrupted(args: &[&str]) -> std::process::Output {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_talon-harness"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "{args:?} ended before it listened: {seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut output = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+    seen.push_str(&rest);
+    output.stderr = seen.into_bytes();
+    output
 }

@@ -146,3 +146,68 @@ fn replay_sends_to_a_target_url() {
     assert_eq!(dumped["profiles"].as_array().unwrap().len(), 3);
     runtime.block_on(server.shutdown());
 }
+
+#[test]
+fn a_state_dumped_from_a_serve_loads_again_and_its_admin_token_is_sent() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bundle = repo("fixtures/bugs/user_ids_with_slash_and_hash");
+    let state = talon_fake::StateFile::from_json(
+        &std::fs::read_to_string(format!("{bundle}/talon-state.json")).unwrap(),
+    )
+    .unwrap();
+    let config = talon_fake::FakeConfig {
+        admin_token: Some("s3cret".into()),
+        ..talon_fake::FakeConfig::default()
+    };
+    let fake = talon_fake::Fake::new(state.clone(), config).unwrap();
+    let server = runtime
+        .block_on(talon_fake::MockServer::start(fake.clone()))
+        .unwrap();
+    let dir = scratch("replay-admin-token");
+    let dumped = dir.join("state.json");
+    let args = |token: Option<&str>| {
+        let mut args = vec![
+            "replay".to_owned(),
+            "--settings".into(),
+            format!("{bundle}/settings.json"),
+            "--events".into(),
+            format!("{bundle}/events.ndjson"),
+            "--target".into(),
+            server.uri(),
+            "--dump-state".into(),
+            dumped.display().to_string(),
+        ];
+        if let Some(token) = token {
+            args.extend(["--admin-token".to_owned(), token.to_owned()]);
+        }
+        args
+    };
+    let refused = args(None);
+    let refused: Vec<&str> = refused.iter().map(String::as_str).collect();
+    let output = harness(&refused, b"");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("nothing was sent"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(fake.state_dump().profiles.is_empty(), "nothing was sent");
+
+    let ok = args(Some("s3cret"));
+    let ok: Vec<&str> = ok.iter().map(String::as_str).collect();
+    let output = harness(&ok, b"");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reloaded =
+        talon_fake::StateFile::from_json(&std::fs::read_to_string(&dumped).unwrap()).unwrap();
+    assert_eq!(reloaded.profiles.len(), 3);
+    assert_eq!(
+        reloaded.integration_keys, state.integration_keys,
+        "keys are revealed so the file loads as the deployment it came from"
+    );
+    runtime.block_on(server.shutdown());
+}
