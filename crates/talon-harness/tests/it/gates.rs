@@ -50,6 +50,14 @@ fn not_a_fake() -> (String, Arc<Mutex<Vec<String>>>) {
     (url, seen)
 }
 
+/// `replay --settings <the default settings> --events -` with `more` flags, `stdin` as the events.
+fn replay_stdin(more: &[&str], stdin: &[u8]) -> std::process::Output {
+    let settings = repo("fixtures/settings/default.json");
+    let mut args = vec!["replay", "--settings", &settings, "--events", "-"];
+    args.extend_from_slice(more);
+    harness(&args, stdin)
+}
+
 fn json(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -74,13 +82,8 @@ fn replay_to_an_unreachable_target_exits_1_and_says_every_event_was_lost() {
     let dir = scratch("gates-unreachable");
     let junit = dir.join("junit.xml");
     let target = format!("http://127.0.0.1:{}", closed_port());
-    let output = harness(
+    let output = replay_stdin(
         &[
-            "replay",
-            "--settings",
-            &repo("fixtures/settings/default.json"),
-            "--events",
-            "-",
             "--target",
             &target,
             "--max-attempts",
@@ -120,18 +123,7 @@ fn unreadable_lines_are_findings_with_their_line_and_reason() {
     let mut events = EVENTS.to_vec();
     events.extend_from_slice(b"not json\n[1, 2]\n\n");
     events.extend_from_slice(&[0xFF, b'{', b'}', b'\n']);
-    let output = harness(
-        &[
-            "replay",
-            "--settings",
-            &repo("fixtures/settings/default.json"),
-            "--events",
-            "-",
-            "--report",
-            "json",
-        ],
-        &events,
-    );
+    let output = replay_stdin(&["--report", "json"], &events);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -270,13 +262,8 @@ fn counts_and_shares_out_of_range_are_refused_with_the_flag_named() {
 fn dump_state_from_a_target_that_cannot_give_it_is_refused_before_any_traffic() {
     let (url, seen) = not_a_fake();
     let dir = scratch("gates-dump-refused");
-    let output = harness(
+    let output = replay_stdin(
         &[
-            "replay",
-            "--settings",
-            &repo("fixtures/settings/default.json"),
-            "--events",
-            "-",
             "--target",
             &url,
             "--dump-state",
@@ -294,18 +281,7 @@ fn dump_state_from_a_target_that_cannot_give_it_is_refused_before_any_traffic() 
 
 #[test]
 fn outcomes_on_stdout_leave_the_summary_to_stderr() {
-    let output = harness(
-        &[
-            "replay",
-            "--settings",
-            &repo("fixtures/settings/default.json"),
-            "--events",
-            "-",
-            "--outcomes",
-            "-",
-        ],
-        EVENTS,
-    );
+    let output = replay_stdin(&["--outcomes", "-"], EVENTS);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<Value> = stdout
         .lines()
@@ -319,38 +295,14 @@ fn outcomes_on_stdout_leave_the_summary_to_stderr() {
         "{stderr}"
     );
 
-    let both = harness(
-        &[
-            "replay",
-            "--settings",
-            &repo("fixtures/settings/default.json"),
-            "--events",
-            "-",
-            "--outcomes",
-            "-",
-            "--report",
-            "json",
-        ],
-        EVENTS,
-    );
+    let both = replay_stdin(&["--outcomes", "-", "--report", "json"], EVENTS);
     assert_eq!(both.status.code(), Some(2));
     assert!(both.stdout.is_empty());
 }
 
 #[test]
 fn a_json_report_is_the_only_thing_on_stdout() {
-    let output = harness(
-        &[
-            "replay",
-            "--settings",
-            &repo("fixtures/settings/default.json"),
-            "--events",
-            "-",
-            "--report",
-            "json",
-        ],
-        EVENTS,
-    );
+    let output = replay_stdin(&["--report", "json"], EVENTS);
     let report = json(&output);
     assert_eq!(report["command"], "replay");
     let stderr = String::from_utf8_lossy(&output.stderr);
