@@ -2039,3 +2039,34 @@ fn too_many(
         format!("{len} {noun} sent; at most {max} are allowed per request"),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event_attribute(id: i64, name: &str) -> Attribute {
+        serde_json::from_value(json!({"id": id, "created": "2024-01-01T00:00:00Z", "entity": "Event", "name": name, "title": name, "type": "string", "description": "", "suggestions": [], "editable": true}))
+            .expect("attribute")
+    }
+
+    #[test]
+    fn the_catalog_holds_65536_attributes_and_refuses_the_next_with_attribute_too_many() {
+        let mut cat = Catalog {
+            attributes: vec![event_attribute(1, "same"); usize::from(AttrIdx::MAX)],
+            ..Catalog::default()
+        };
+        assert_eq!(
+            cat.add_attribute(event_attribute(2, "last"))
+                .map_err(|e| e.rule),
+            Ok(())
+        );
+        let err = cat
+            .add_attribute(event_attribute(3, "oneMore"))
+            .expect_err("the index is full");
+        assert_eq!(
+            (err.status, err.rule),
+            (StatusCode::BAD_REQUEST, Rule::AttributeTooMany)
+        );
+        assert_eq!(cat.attributes.len(), usize::from(AttrIdx::MAX) + 1);
+    }
+}
