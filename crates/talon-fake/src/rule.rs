@@ -1,7 +1,7 @@
 //! The rule ids the fake decides with: one enum, its journal strings, and the exhaustive list.
 //!
-//! Every response the fake gives (and every connection it drops) is decided by exactly one
-//! [`Rule`]. Its string form ([`Rule::as_str`], `Display`, serde) is what the journal, the
+//! Every journalled response of the fake (and every connection a fault drops) is decided by
+//! exactly one [`Rule`]. Its string form ([`Rule::as_str`], `Display`, serde) is what the journal, the
 //! `/__admin/journal` JSON and `RUST_LOG=talon_fake=debug` show, e.g. `attribute.unknown`;
 //! other crates read it as a string. `CONTRACT.md` has a row for each id in [`Rule::ALL`], and
 //! the integration test `contract` fails when one is missing or a row names an id that is not here.
@@ -25,7 +25,8 @@ macro_rules! rules {
         }
 
         impl Rule {
-            /// Every rule, in declaration order (grouped by the id's prefix, sorted within it).
+            /// Every rule, in declaration order: sorted by id, then the two fallbacks
+            /// (`internal`, `unknown`).
             pub const ALL: &'static [Rule] = &[$(Rule::$variant,)+];
 
             /// The journal id, e.g. `"attribute.unknown"`.
@@ -194,6 +195,16 @@ mod tests {
                 "{id} is not lowercase snake case"
             );
         }
+    }
+
+    #[test]
+    fn all_is_sorted_by_id_with_the_two_fallbacks_last() {
+        let (grouped, fallbacks) = Rule::ALL.split_at(Rule::ALL.len() - 2);
+        assert_eq!(fallbacks, &[Rule::Internal, Rule::Undecided]);
+        assert!(
+            grouped.windows(2).all(|w| w[0].as_str() < w[1].as_str()),
+            "keep the rules! list sorted by id"
+        );
     }
 
     #[test]
