@@ -94,7 +94,7 @@ pub fn check_map_event(input: &MapInput) -> Result<(), String> {
             .oneshot(http)
             .await
             .unwrap_or_else(|never| match never {});
-        let rule = response.extensions().get::<Decided>().map_or("", |d| d.0);
+        let rule = response.extensions().get::<Decided>().map_or("", |d| d.0.as_str());
         (response.status(), rule)
     });
     if status.is_success() || round_trip::CATALOG_RULES.contains(&rule) {

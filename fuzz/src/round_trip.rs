@@ -132,7 +132,10 @@ pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
                     .await
                     .unwrap_or_else(|never| match never {});
                 let status = response.status();
-                let rule = response.extensions().get::<Decided>().map_or("", |d| d.0);
+                let rule = response
+                    .extensions()
+                    .get::<Decided>()
+                    .map_or("", |d| d.0.as_str());
                 if !status.is_success() && !CATALOG_RULES.contains(&rule) {
                     return Err(format!(
                         "event {i}: the fake finds the mapped request malformed ({status} {rule}): {text}"

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::journal::Decided;
+use crate::rule::Rule;
 
 /// Where in the request an error points (`ErrorSource` in Talon.One's OpenAPI files).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,7 +43,7 @@ pub struct ApiError {
     /// `errors[]`.
     pub errors: Vec<ErrorItem>,
     /// The fake's rule id (see `CONTRACT.md`), recorded in the journal, never sent.
-    pub rule: &'static str,
+    pub rule: Rule,
 }
 
 #[derive(Serialize)]
@@ -55,7 +56,7 @@ struct Envelope<'a> {
 
 impl ApiError {
     /// A new error without items.
-    pub fn new(status: StatusCode, rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, rule: Rule, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
@@ -101,17 +102,17 @@ impl ApiError {
     }
 
     /// 400 with one body pointer.
-    pub fn bad_body(rule: &'static str, pointer: &str, title: &str, details: String) -> Self {
+    pub fn bad_body(rule: Rule, pointer: &str, title: &str, details: String) -> Self {
         Self::new(StatusCode::BAD_REQUEST, rule, title).pointer(pointer, title, details)
     }
 
     /// 400 with one parameter.
-    pub fn bad_param(rule: &'static str, param: &str, title: &str, details: String) -> Self {
+    pub fn bad_param(rule: Rule, param: &str, title: &str, details: String) -> Self {
         Self::new(StatusCode::BAD_REQUEST, rule, title).parameter(param, title, details)
     }
 
     /// 404 for a missing resource named by a path parameter.
-    pub fn not_found(rule: &'static str, param: &str, what: &str) -> Self {
+    pub fn not_found(rule: Rule, param: &str, what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, rule, format!("{what} not found")).parameter(
             param,
             "Not found",

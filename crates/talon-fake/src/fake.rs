@@ -17,6 +17,7 @@ use crate::faults::{FaultEngine, FaultPlan};
 use crate::journal::{
     DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Journal, JournalEntry, Record,
 };
+use crate::rule::Rule;
 use crate::rules::{self, AttrType, Entity};
 use crate::state_file::{
     Application, Attribute, Audience, IntegrationKey, ProfileRecord, StateFile, StateFileError,
@@ -174,18 +175,18 @@ pub(crate) struct Catalog {
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) body: axum::body::Bytes,
-    pub(crate) rule: &'static str,
+    pub(crate) rule: Rule,
 }
 
 impl Answer {
-    fn json(status: StatusCode, rule: &'static str, v: &impl serde::Serialize) -> Self {
+    fn json(status: StatusCode, rule: Rule, v: &impl serde::Serialize) -> Self {
         Self {
             status,
             body: serde_json::to_vec(v).unwrap_or_default().into(),
             rule,
         }
     }
-    fn no_content(rule: &'static str) -> Self {
+    fn no_content(rule: Rule) -> Self {
         Self {
             status: StatusCode::NO_CONTENT,
             body: axum::body::Bytes::new(),
@@ -591,7 +592,7 @@ impl Fake {
         let app = read(&self.inner.catalog)
             .app_pos(application_id)
             .ok_or_else(|| {
-                ApiError::not_found("application.not_found", "applicationId", "application")
+                ApiError::not_found(Rule::ApplicationNotFound, "applicationId", "application")
             })?;
         let mut body = Map::new();
         body.insert("attributes".to_owned(), Value::Object(attributes.clone()));
@@ -608,12 +609,12 @@ impl Fake {
         if scheme != "ApiKey-v1" {
             return Err(if scheme == "ManagementKey-v1" {
                 unauthorized(
-                    "auth.wrong_kind",
+                    Rule::AuthWrongKind,
                     "a Management API key does not open the Integration API",
                 )
             } else {
                 unauthorized(
-                    "auth.malformed",
+                    Rule::AuthMalformed,
                     "expected \"Authorization: ApiKey-v1 <key>\"",
                 )
             });
@@ -621,10 +622,10 @@ impl Fake {
         match cat.integration_keys.get(key) {
             Some(pos) => Ok(*pos),
             None if cat.management_keys.contains(key) => Err(unauthorized(
-                "auth.wrong_kind",
+                Rule::AuthWrongKind,
                 "a Management API key does not open the Integration API",
             )),
-            None => Err(unauthorized("auth.unknown_key", "unknown API key")),
+            None => Err(unauthorized(Rule::AuthUnknownKey, "unknown API key")),
         }
     }
 
@@ -635,12 +636,12 @@ impl Fake {
         if scheme != "ManagementKey-v1" {
             return Err(if scheme == "ApiKey-v1" {
                 unauthorized(
-                    "auth.wrong_kind",
+                    Rule::AuthWrongKind,
                     "an Integration API key does not open the Management API",
                 )
             } else {
                 unauthorized(
-                    "auth.malformed",
+                    Rule::AuthMalformed,
                     "expected \"Authorization: ManagementKey-v1 <key>\"",
                 )
             });
@@ -649,12 +650,12 @@ impl Fake {
             Ok(())
         } else if cat.integration_keys.contains_key(key) {
             Err(unauthorized(
-                "auth.wrong_kind",
+                Rule::AuthWrongKind,
                 "an Integration API key does not open the Management API",
             ))
         } else {
             Err(unauthorized(
-                "auth.unknown_key",
+                Rule::AuthUnknownKey,
                 "unknown Management API key",
             ))
         }
@@ -673,7 +674,7 @@ impl Fake {
     ) -> Res<Answer> {
         rules::check_integration_id(integration_id).map_err(|d| {
             ApiError::bad_param(
-                "integration_id.invalid",
+                Rule::IntegrationIdInvalid,
                 "integrationId",
                 "Invalid integrationId",
                 d,
@@ -713,7 +714,7 @@ impl Fake {
                     "loyalty" | "event" | "campaignEligibility" => {}
                     _ => {
                         return Err(ApiError::bad_body(
-                            "body.invalid_field",
+                            Rule::BodyInvalidField,
                             &format!("/responseContent/{i}"),
                             "Invalid responseContent value",
                             format!(
@@ -725,7 +726,7 @@ impl Fake {
             }
             if !items.is_empty() && !run_rule_engine {
                 return Err(ApiError::bad_body(
-                    "response_content.requires_rule_engine",
+                    Rule::ResponseContentRequiresRuleEngine,
                     "/responseContent",
                     "responseContent requires runRuleEngine=true",
                     "responseContent can only be used when the runRuleEngine query parameter is true".into(),
@@ -746,7 +747,7 @@ impl Fake {
                 for (i, a) in list.iter().enumerate() {
                     if !a.is_some_and(|a| cat.audiences.contains_key(&a)) {
                         return Err(ApiError::bad_body(
-                            "audience.unknown",
+                            Rule::AudienceUnknown,
                             &format!("/audiencesChanges/{name}/{i}"),
                             "Unknown audience",
                             format!("there is no audience with id {}", display_opt(*a)),
@@ -795,9 +796,9 @@ impl Fake {
                 status: StatusCode::OK,
                 body: axum::body::Bytes::from_static(EMPTY_INTEGRATION_STATE),
                 rule: if persist {
-                    "ok.profile_updated"
+                    Rule::OkProfileUpdated
                 } else {
-                    "ok.profile_dry_run"
+                    Rule::OkProfileDryRun
                 },
             });
         }
@@ -811,9 +812,9 @@ impl Fake {
         Ok(Answer::json(
             StatusCode::OK,
             if persist {
-                "ok.profile_updated"
+                Rule::OkProfileUpdated
             } else {
-                "ok.profile_dry_run"
+                Rule::OkProfileDryRun
             },
             &out,
         ))
@@ -835,7 +836,7 @@ impl Fake {
         too_many(
             items.len(),
             rules::MAX_BATCH_PROFILES,
-            "batch.too_many_profiles",
+            Rule::BatchTooManyProfiles,
             "/customerProfiles",
             ("Too many customer profiles", "profiles"),
         )?;
@@ -854,7 +855,7 @@ impl Fake {
             };
             rules::check_integration_id(iid).map_err(|d| {
                 ApiError::bad_body(
-                    "integration_id.invalid",
+                    Rule::IntegrationIdInvalid,
                     &format!("{base}/integrationId"),
                     "Invalid integrationId",
                     d,
@@ -888,11 +889,11 @@ impl Fake {
             }
         }
         if silent {
-            Ok(Answer::no_content("ok.profiles_updated"))
+            Ok(Answer::no_content(Rule::OkProfilesUpdated))
         } else {
             Ok(Answer::json(
                 StatusCode::OK,
-                "ok.profiles_updated",
+                Rule::OkProfilesUpdated,
                 &json!({"integrationStates": states}),
             ))
         }
@@ -909,7 +910,7 @@ impl Fake {
         too_many(
             items.len(),
             rules::MAX_AUDIENCE_ACTIONS,
-            "batch.too_many_audience_actions",
+            Rule::BatchTooManyAudienceActions,
             "/data",
             ("Too many audience actions", "actions"),
         )?;
@@ -926,7 +927,7 @@ impl Fake {
                 Some(Value::String(s)) if s == "delete" => false,
                 Some(v) => {
                     return Err(ApiError::bad_body(
-                        "body.invalid_field",
+                        Rule::BodyInvalidField,
                         &format!("{base}/action"),
                         "Invalid action",
                         format!("expected \"add\" or \"delete\", got {v}"),
@@ -947,7 +948,7 @@ impl Fake {
             };
             rules::check_integration_id(iid).map_err(|d| {
                 ApiError::bad_body(
-                    "integration_id.invalid",
+                    Rule::IntegrationIdInvalid,
                     &format!("{base}/profileIntegrationId"),
                     "Invalid profileIntegrationId",
                     d,
@@ -967,7 +968,7 @@ impl Fake {
             else {
                 return Err(ApiError::new(
                     StatusCode::NOT_FOUND,
-                    "audience.unknown",
+                    Rule::AudienceUnknown,
                     "Audience not found",
                 )
                 .pointer(
@@ -989,7 +990,7 @@ impl Fake {
                 p.set_audience(aid, add);
             }
         }
-        Ok(Answer::no_content("ok.customer_audiences_updated"))
+        Ok(Answer::no_content(Rule::OkCustomerAudiencesUpdated))
     }
 
     /// `POST /v2/audiences`.
@@ -1016,7 +1017,7 @@ impl Fake {
             && (i.is_empty() || i.chars().count() > 1000)
         {
             return Err(ApiError::bad_body(
-                "body.invalid_field",
+                Rule::BodyInvalidField,
                 "/integrationId",
                 "Invalid integrationId",
                 "integrationId must have 1 to 1000 characters".into(),
@@ -1046,7 +1047,7 @@ impl Fake {
         {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "audience.duplicate_integration_id",
+                Rule::AudienceDuplicateIntegrationId,
                 "An audience with this ID already exists for this integration",
             )
             .pointer(
@@ -1071,7 +1072,7 @@ impl Fake {
             created_in3rd_party: created3,
             subscribed_applications_ids: subs,
         };
-        let ans = Answer::json(StatusCode::CREATED, "ok.audience_created", &a);
+        let ans = Answer::json(StatusCode::CREATED, Rule::OkAudienceCreated, &a);
         cat.audiences.insert(id, a);
         Ok(ans)
     }
@@ -1090,7 +1091,7 @@ impl Fake {
             .is_none_or(|id| !cat.audiences.contains_key(&id))
         {
             return Err(ApiError::not_found(
-                "audience.not_found",
+                Rule::AudienceNotFound,
                 "audienceId",
                 "audience",
             ));
@@ -1101,12 +1102,12 @@ impl Fake {
         let a = u32::try_from(audience)
             .ok()
             .and_then(|id| cat.audiences.get_mut(&id))
-            .ok_or_else(|| ApiError::not_found("audience.not_found", "audienceId", "audience"))?;
+            .ok_or_else(|| ApiError::not_found(Rule::AudienceNotFound, "audienceId", "audience"))?;
         a.name = name;
         if subs.is_some() {
             a.subscribed_applications_ids = subs;
         }
-        Ok(Answer::json(StatusCode::OK, "ok.audience_updated", a))
+        Ok(Answer::json(StatusCode::OK, Rule::OkAudienceUpdated, a))
     }
 
     /// `DELETE /v2/audiences/{audienceId}` (also removes every membership).
@@ -1115,10 +1116,10 @@ impl Fake {
         let id = u32::try_from(audience)
             .ok()
             .filter(|id| cat.audiences.contains_key(id))
-            .ok_or_else(|| ApiError::not_found("audience.not_found", "audienceId", "audience"))?;
+            .ok_or_else(|| ApiError::not_found(Rule::AudienceNotFound, "audienceId", "audience"))?;
         cat.audiences.remove(&id);
         self.remove_members(id);
-        Ok(Answer::no_content("ok.audience_deleted"))
+        Ok(Answer::no_content(Rule::OkAudienceDeleted))
     }
 
     /// `DELETE /v2/audiences/{audienceId}/memberships`.
@@ -1127,9 +1128,9 @@ impl Fake {
         let id = u32::try_from(audience)
             .ok()
             .filter(|id| cat.audiences.contains_key(id))
-            .ok_or_else(|| ApiError::not_found("audience.not_found", "audienceId", "audience"))?;
+            .ok_or_else(|| ApiError::not_found(Rule::AudienceNotFound, "audienceId", "audience"))?;
         self.remove_members(id);
-        Ok(Answer::no_content("ok.memberships_deleted"))
+        Ok(Answer::no_content(Rule::OkMembershipsDeleted))
     }
 
     fn remove_members(&self, id: u32) {
@@ -1154,7 +1155,7 @@ impl Fake {
         let id = u32::try_from(audience)
             .ok()
             .filter(|id| cat.audiences.contains_key(id))
-            .ok_or_else(|| ApiError::not_found("audience.not_found", "audienceId", "audience"))?;
+            .ok_or_else(|| ApiError::not_found(Rule::AudienceNotFound, "audienceId", "audience"))?;
         let mut pairs = cat.validate_attributes(body, "")?;
         let blob = store::encode_values(&mut pairs);
         let now = self.now();
@@ -1168,7 +1169,7 @@ impl Fake {
                 }
             }
         });
-        Ok(Answer::no_content("ok.audience_customers_updated"))
+        Ok(Answer::no_content(Rule::OkAudienceCustomersUpdated))
     }
 
     // ---------------------------------------------------------------- management API
@@ -1180,7 +1181,7 @@ impl Fake {
             Some(e) => Some(
                 serde_json::from_value::<Entity>(Value::String(e.to_owned())).map_err(|_| {
                     ApiError::bad_param(
-                        "query.invalid",
+                        Rule::QueryInvalid,
                         "entity",
                         "Invalid entity",
                         format!("unknown entity {e:?}"),
@@ -1196,7 +1197,7 @@ impl Fake {
             && k != "custom"
         {
             return Err(ApiError::bad_param(
-                "query.invalid",
+                Rule::QueryInvalid,
                 "kind",
                 "Invalid kind",
                 format!("expected builtin or custom, got {k:?}"),
@@ -1223,7 +1224,7 @@ impl Fake {
         let data: Vec<&&Attribute> = all.iter().skip(page.skip).take(page.size).collect();
         Ok(Answer::json(
             StatusCode::OK,
-            "ok.attributes_listed",
+            Rule::OkAttributesListed,
             &json!({"totalResultSize": total, "data": data}),
         ))
     }
@@ -1243,7 +1244,7 @@ impl Fake {
         cat.add_attribute(a.clone())?;
         Ok(Answer::json(
             StatusCode::CREATED,
-            "ok.attribute_created",
+            Rule::OkAttributeCreated,
             &a,
         ))
     }
@@ -1252,9 +1253,9 @@ impl Fake {
     pub(crate) fn get_attribute(&self, id: i64) -> Res<Answer> {
         let cat = read(&self.inner.catalog);
         let a = cat.attributes.iter().find(|a| a.id == id).ok_or_else(|| {
-            ApiError::not_found("attribute.not_found", "attributeId", "attribute")
+            ApiError::not_found(Rule::AttributeNotFound, "attributeId", "attribute")
         })?;
-        Ok(Answer::json(StatusCode::OK, "ok.attribute", a))
+        Ok(Answer::json(StatusCode::OK, Rule::OkAttribute, a))
     }
 
     /// `PUT /v1/attributes/{attributeId}`: only non-identifying fields may change.
@@ -1266,7 +1267,7 @@ impl Fake {
             .iter_mut()
             .find(|a| a.id == id)
             .ok_or_else(|| {
-                ApiError::not_found("attribute.not_found", "attributeId", "attribute")
+                ApiError::not_found(Rule::AttributeNotFound, "attributeId", "attribute")
             })?;
         for (field, same) in [
             ("entity", a.entity == new.entity),
@@ -1276,7 +1277,7 @@ impl Fake {
         ] {
             if !same {
                 return Err(ApiError::bad_body(
-                    "attribute.immutable",
+                    Rule::AttributeImmutable,
                     &format!("/{field}"),
                     "Attribute field cannot be changed",
                     format!(
@@ -1292,7 +1293,7 @@ impl Fake {
         a.restricted_by_suggestions = new.restricted_by_suggestions;
         a.editable = new.editable;
         a.subscribed_applications_ids = new.subscribed_applications_ids;
-        Ok(Answer::json(StatusCode::OK, "ok.attribute_updated", a))
+        Ok(Answer::json(StatusCode::OK, Rule::OkAttributeUpdated, a))
     }
 
     /// `GET /v1/audiences`.
@@ -1302,7 +1303,7 @@ impl Fake {
         let all: Vec<&Audience> = cat.audiences.values().collect();
         Ok(Answer::json(
             StatusCode::OK,
-            "ok.audiences_listed",
+            Rule::OkAudiencesListed,
             &page.wrap(&all),
         ))
     }
@@ -1334,7 +1335,7 @@ impl Fake {
             .collect();
         Ok(Answer::json(
             StatusCode::OK,
-            "ok.applications_listed",
+            Rule::OkApplicationsListed,
             &json!({"totalResultSize": apps.len(), "data": data}),
         ))
     }
@@ -1344,7 +1345,7 @@ impl Fake {
         let page = Page::parse(q)?;
         let cat = read(&self.inner.catalog);
         let pos = cat.app_pos(app_id).ok_or_else(|| {
-            ApiError::not_found("application.not_found", "applicationId", "application")
+            ApiError::not_found(Rule::ApplicationNotFound, "applicationId", "application")
         })?;
         let bit = 1u64 << pos;
         let mut found: Vec<(u32, Value)> = Vec::new();
@@ -1373,7 +1374,7 @@ impl Fake {
             let data: Vec<Value> = found.into_iter().map(|(_, v)| v).collect();
             return Ok(Answer::json(
                 StatusCode::OK,
-                "ok.customers_listed",
+                Rule::OkCustomersListed,
                 &page.wrap_total(data, total),
             ));
         }
@@ -1386,7 +1387,7 @@ impl Fake {
             .collect();
         Ok(Answer::json(
             StatusCode::OK,
-            "ok.customers_listed",
+            Rule::OkCustomersListed,
             &page.wrap_total(data, total),
         ))
     }
@@ -1395,7 +1396,7 @@ impl Fake {
     pub(crate) fn get_customer(&self, app_id: i64, customer: i64) -> Res<Answer> {
         let cat = read(&self.inner.catalog);
         let pos = cat.app_pos(app_id).ok_or_else(|| {
-            ApiError::not_found("application.not_found", "applicationId", "application")
+            ApiError::not_found(Rule::ApplicationNotFound, "applicationId", "application")
         })?;
         let bit = 1u64 << pos;
         let mut out = None;
@@ -1409,9 +1410,9 @@ impl Fake {
             }
         });
         match out {
-            Some(v) => Ok(Answer::json(StatusCode::OK, "ok.customer", &v)),
+            Some(v) => Ok(Answer::json(StatusCode::OK, Rule::OkCustomer, &v)),
             None => Err(ApiError::not_found(
-                "customer.not_found",
+                Rule::CustomerNotFound,
                 "customerId",
                 "customer profile",
             )),
@@ -1497,7 +1498,7 @@ impl Catalog {
             let pointer = format!("/subscribedApplicationsIds/{i}");
             if ids[..i].contains(id) {
                 return Err(ApiError::bad_body(
-                    "audience.duplicate_application",
+                    Rule::AudienceDuplicateApplication,
                     &pointer,
                     "Duplicate application id",
                     format!("application {id} is listed more than once; the ids must be unique"),
@@ -1505,7 +1506,7 @@ impl Catalog {
             }
             if self.app_pos(*id).is_none() {
                 return Err(ApiError::bad_body(
-                    "audience.unknown_application",
+                    Rule::AudienceUnknownApplication,
                     &pointer,
                     "Unknown application",
                     format!("there is no application with id {id}"),
@@ -1519,13 +1520,13 @@ impl Catalog {
         let idx = AttrIdx::try_from(self.attributes.len()).map_err(|_| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "attribute.too_many",
+                Rule::AttributeTooMany,
                 "too many attributes",
             )
         })?;
         if !rules::is_valid_attribute_name(&a.name) {
             return Err(ApiError::bad_body(
-                "attribute.invalid_name",
+                Rule::AttributeInvalidName,
                 "/name",
                 "Invalid attribute name",
                 format!("{:?} does not match ^[A-Za-z]\\w*$", a.name),
@@ -1534,7 +1535,7 @@ impl Catalog {
         if self.attributes.iter().any(|b| b.id == a.id) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "attribute.duplicate",
+                Rule::AttributeDuplicate,
                 format!("duplicate attribute id {}", a.id),
             ));
         }
@@ -1545,7 +1546,7 @@ impl Catalog {
         {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "attribute.duplicate",
+                Rule::AttributeDuplicate,
                 format!(
                     "an attribute named {:?} already exists for entity {:?}",
                     a.name, a.entity
@@ -1567,7 +1568,7 @@ impl Catalog {
         {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "attribute.duplicate",
+                Rule::AttributeDuplicate,
                 format!(
                     "an attribute titled {:?} already exists for entity {:?}",
                     a.title, a.entity
@@ -1602,7 +1603,7 @@ impl Catalog {
         for (name, value) in attrs {
             let problem = match self.profile_attrs.get(name.as_str()) {
                 None => Some((
-                    "attribute.unknown",
+                    Rule::AttributeUnknown,
                     "Unknown attribute",
                     format!(
                         "attribute {name:?} is not defined for entity CustomerProfile (names are case-sensitive)"
@@ -1615,7 +1616,7 @@ impl Catalog {
                         None
                     }
                     Err(p) => Some((
-                        "attribute.type",
+                        Rule::AttributeType,
                         "Invalid attribute value",
                         format!("attribute {name:?} has type {}: {p}", ty.as_str()),
                         p.pointer_suffix(),
@@ -1679,26 +1680,26 @@ impl Catalog {
 fn split_auth(h: Option<&HeaderValue>) -> Res<(&str, &str)> {
     let Some(h) = h else {
         return Err(unauthorized(
-            "auth.missing",
+            Rule::AuthMissing,
             "the Authorization header is missing",
         ));
     };
     let s = h.to_str().map_err(|_| {
         unauthorized(
-            "auth.malformed",
+            Rule::AuthMalformed,
             "the Authorization header is not valid text",
         )
     })?;
     match s.split_once(' ') {
         Some((scheme, key)) if !key.is_empty() && !key.contains(' ') => Ok((scheme, key)),
         _ => Err(unauthorized(
-            "auth.malformed",
+            Rule::AuthMalformed,
             "expected \"Authorization: <scheme> <key>\"",
         )),
     }
 }
 
-fn unauthorized(rule: &'static str, details: &str) -> ApiError {
+fn unauthorized(rule: Rule, details: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, rule, "Invalid API key").parameter(
         "Authorization",
         "Invalid API key",
@@ -1709,7 +1710,7 @@ fn unauthorized(rule: &'static str, details: &str) -> ApiError {
 fn internal() -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
+        Rule::Internal,
         "internal error",
     )
 }
@@ -1723,7 +1724,7 @@ pub(crate) fn check_keys(m: &Map<String, Value>, allowed: &[&str], base: &str) -
     for k in m.keys() {
         if !allowed.contains(&k.as_str()) {
             return Err(ApiError::bad_body(
-                "body.unknown_field",
+                Rule::BodyUnknownField,
                 &format!("{base}/{}", escape_pointer(k)),
                 "Unknown field",
                 format!(
@@ -1738,7 +1739,7 @@ pub(crate) fn check_keys(m: &Map<String, Value>, allowed: &[&str], base: &str) -
 
 fn missing(pointer: &str) -> ApiError {
     ApiError::bad_body(
-        "body.missing_field",
+        Rule::BodyMissingField,
         pointer,
         "Missing required field",
         format!("{pointer} is required"),
@@ -1747,7 +1748,7 @@ fn missing(pointer: &str) -> ApiError {
 
 fn wrong_field(pointer: &str, expected: &str, v: &Value) -> ApiError {
     ApiError::bad_body(
-        "body.invalid_field",
+        Rule::BodyInvalidField,
         pointer,
         "Invalid field type",
         format!("{pointer} must be {expected}, got {}", rules::kind_name(v)),
@@ -1801,7 +1802,7 @@ fn audience_name(body: &Map<String, Value>) -> Res<String> {
     match body.get("name") {
         Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 1000 => Ok(s.clone()),
         Some(Value::String(_)) => Err(ApiError::bad_body(
-            "body.invalid_field",
+            Rule::BodyInvalidField,
             "/name",
             "Invalid name",
             "name must have 1 to 1000 characters".into(),
@@ -1863,12 +1864,12 @@ fn parse_new_attribute(body: &Map<String, Value>) -> Res<Attribute> {
     }
     let entity_v = &body["entity"];
     let entity: Entity = serde_json::from_value(entity_v.clone()).map_err(|_| {
-        ApiError::bad_body("attribute.invalid_entity", "/entity", "Invalid entity", format!("{entity_v} is not one of Application, Campaign, CustomerProfile, CustomerSession, CartItem, Coupon, Event, Giveaway, LoyaltyCard, Referral, Store"))
+        ApiError::bad_body(Rule::AttributeInvalidEntity, "/entity", "Invalid entity", format!("{entity_v} is not one of Application, Campaign, CustomerProfile, CustomerSession, CartItem, Coupon, Event, Giveaway, LoyaltyCard, Referral, Store"))
     })?;
     let name = opt_string(body, "name")?.unwrap_or_default();
     if !rules::is_valid_attribute_name(&name) {
         return Err(ApiError::bad_body(
-            "attribute.invalid_name",
+            Rule::AttributeInvalidName,
             "/name",
             "Invalid attribute name",
             format!("{name:?} does not match ^[A-Za-z]\\w*$"),
@@ -1877,7 +1878,7 @@ fn parse_new_attribute(body: &Map<String, Value>) -> Res<Attribute> {
     let title = opt_string(body, "title")?.unwrap_or_default();
     if !rules::is_valid_attribute_title(&title) {
         return Err(ApiError::bad_body(
-            "attribute.invalid_title",
+            Rule::AttributeInvalidTitle,
             "/title",
             "Invalid attribute title",
             format!("{title:?} does not match ^[A-Za-z][A-Za-z0-9_.!~*'() -]*$"),
@@ -1885,14 +1886,14 @@ fn parse_new_attribute(body: &Map<String, Value>) -> Res<Attribute> {
     }
     let ty_v = &body["type"];
     let ty: AttrType = serde_json::from_value(ty_v.clone()).map_err(|_| {
-        ApiError::bad_body("attribute.invalid_type", "/type", "Invalid attribute type", format!("{ty_v} is not one of string, number, boolean, time, (list string), (list number), (list time), location, (list location)"))
+        ApiError::bad_body(Rule::AttributeInvalidType, "/type", "Invalid attribute type", format!("{ty_v} is not one of string, number, boolean, time, (list string), (list number), (list time), location, (list location)"))
     })?;
     let description = opt_string(body, "description")?.unwrap_or_default();
     let suggestions = match &body["suggestions"] {
         Value::Array(items) => {
             if items.len() > rules::MAX_SUGGESTIONS {
                 return Err(ApiError::bad_body(
-                    "attribute.invalid_suggestions",
+                    Rule::AttributeInvalidSuggestions,
                     "/suggestions",
                     "Too many suggestions",
                     format!("at most {} suggestions are allowed", rules::MAX_SUGGESTIONS),
@@ -1979,7 +1980,7 @@ impl Page {
                     .filter(|n| (min..=max).contains(n))
                     .ok_or_else(|| {
                         ApiError::bad_param(
-                            "query.invalid",
+                            Rule::QueryInvalid,
                             k,
                             "Invalid query parameter",
                             format!("{k} must be an integer in {min}..={max}, got {s:?}"),
@@ -1992,7 +1993,7 @@ impl Page {
             Some("true") => true,
             Some(s) => {
                 return Err(ApiError::bad_param(
-                    "query.invalid",
+                    Rule::QueryInvalid,
                     "withTotalResultSize",
                     "Invalid query parameter",
                     format!("withTotalResultSize must be true or false, got {s:?}"),
@@ -2024,7 +2025,7 @@ impl Page {
 fn too_many(
     len: usize,
     max: usize,
-    rule: &'static str,
+    rule: Rule,
     pointer: &str,
     (title, noun): (&str, &str),
 ) -> Result<(), ApiError> {
@@ -2037,4 +2038,35 @@ fn too_many(
         title,
         format!("{len} {noun} sent; at most {max} are allowed per request"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event_attribute(id: i64, name: &str) -> Attribute {
+        serde_json::from_value(json!({"id": id, "created": "2024-01-01T00:00:00Z", "entity": "Event", "name": name, "title": name, "type": "string", "description": "", "suggestions": [], "editable": true}))
+            .expect("attribute")
+    }
+
+    #[test]
+    fn the_catalog_holds_65536_attributes_and_refuses_the_next_with_attribute_too_many() {
+        let mut cat = Catalog {
+            attributes: vec![event_attribute(1, "same"); usize::from(AttrIdx::MAX)],
+            ..Catalog::default()
+        };
+        assert_eq!(
+            cat.add_attribute(event_attribute(2, "last"))
+                .map_err(|e| e.rule),
+            Ok(())
+        );
+        let err = cat
+            .add_attribute(event_attribute(3, "oneMore"))
+            .expect_err("the index is full");
+        assert_eq!(
+            (err.status, err.rule),
+            (StatusCode::BAD_REQUEST, Rule::AttributeTooMany)
+        );
+        assert_eq!(cat.attributes.len(), usize::from(AttrIdx::MAX) + 1);
+    }
 }

@@ -22,6 +22,7 @@ use crate::faults::{
     FaultAction, FaultPlan, FaultResponse, LateRequest, PROFILE_PREFIX, RequestKey,
 };
 use crate::journal::{Decided, Record, redact_authorization};
+use crate::rule::Rule;
 use crate::state_file::StateFile;
 
 /// Reserved prefix of the control endpoints; never journalled, never faulted.
@@ -109,13 +110,13 @@ fn answer(r: Result<Answer, ApiError>) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "Not found")
+    ApiError::new(StatusCode::NOT_FOUND, Rule::RouteNotFound, "Not found")
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "route.method_not_allowed",
+        Rule::RouteMethodNotAllowed,
         "Method not allowed",
     )
 }
@@ -191,7 +192,7 @@ impl FromRequestParts<Fake> for Q {
         match Query::<Vec<(String, String)>>::from_request_parts(parts, fake).await {
             Ok(Query(v)) => Ok(Self(v)),
             Err(e) => Err(ApiError::bad_param(
-                "query.invalid",
+                Rule::QueryInvalid,
                 "query",
                 "Invalid query string",
                 e.body_text(),
@@ -211,7 +212,7 @@ impl FromRequest<Fake> for TalonJson {
         let bytes = Bytes::from_request(req, fake).await.map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "body.unreadable",
+                Rule::BodyUnreadable,
                 "The request body could not be read",
             )
             .pointer("", "Unreadable body", e.body_text())
@@ -236,7 +237,7 @@ fn check_json_content_type(h: &HeaderMap) -> Result<(), ApiError> {
     }
     Err(ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "body.content_type",
+        Rule::BodyContentType,
         "Content-Type must be application/json",
     )
     .parameter(
@@ -253,7 +254,7 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError>
         // so a successful parse implies valid UTF-8.
         Ok(Value::Object(m)) => Ok(m),
         Ok(v) => Err(ApiError::bad_body(
-            "body.not_object",
+            Rule::BodyNotObject,
             "",
             "Invalid request body",
             format!(
@@ -262,7 +263,7 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError>
             ),
         )),
         Err(_) if std::str::from_utf8(bytes).is_err() => Err(ApiError::bad_body(
-            "body.invalid_utf8",
+            Rule::BodyInvalidUtf8,
             "",
             "Invalid request body",
             "the request body is not valid UTF-8".into(),
@@ -270,12 +271,12 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError>
         Err(e) => {
             let (rule, what) = if e.to_string().contains("recursion limit") {
                 (
-                    "body.too_deep",
+                    Rule::BodyTooDeep,
                     "the request body is nested too deeply (limit 127 levels)".to_owned(),
                 )
             } else {
                 (
-                    "body.malformed_json",
+                    Rule::BodyMalformedJson,
                     format!("the request body is not valid JSON: {e}"),
                 )
             };
@@ -289,7 +290,7 @@ fn bool_param(q: &[(String, String)], k: &str) -> Result<bool, ApiError> {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
         Some(s) => Err(ApiError::bad_param(
-            "query.invalid",
+            Rule::QueryInvalid,
             k,
             "Invalid query parameter",
             format!("{k} must be true or false, got {s:?}"),
@@ -303,7 +304,7 @@ async fn authping(State(_): State<Fake>, IntegrationAuth(_): IntegrationAuth) ->
     answer(Ok(Answer {
         status: StatusCode::NO_CONTENT,
         body: Bytes::new(),
-        rule: "ok.authping",
+        rule: Rule::OkAuthping,
     }))
 }
 
@@ -332,7 +333,7 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
             Ok(Query(q)) => q,
             Err(e) => {
                 return Err(ApiError::bad_param(
-                    "query.invalid",
+                    Rule::QueryInvalid,
                     "query",
                     "Invalid query string",
                     e.body_text(),
@@ -397,7 +398,7 @@ async fn put_profile(State(fake): State<Fake>, req: Request) -> Response {
     profile_response(status, body, rule)
 }
 
-fn profile_response(status: StatusCode, body: Bytes, rule: &'static str) -> Response {
+fn profile_response(status: StatusCode, body: Bytes, rule: Rule) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     resp.extensions_mut().insert(Decided(rule));
     resp
@@ -437,7 +438,7 @@ impl LatePut {
             status.as_u16(),
             self.raw,
             body,
-            "fault.late_request_applied",
+            Rule::FaultLateRequestApplied,
         );
     }
 }
@@ -459,7 +460,7 @@ fn hold_late(fake: &Fake, a: Admitted, update: Update, late: LateRequest) -> Res
         update,
     };
     a.meta
-        .record(fake, 0, raw, Bytes::new(), "fault.late_request");
+        .record(fake, 0, raw, Bytes::new(), Rule::FaultLateRequest);
     let ticket = crate::store::lock(&fake.inner.faults)
         .late
         .hold(&id, late.after_requests, held);
@@ -507,7 +508,7 @@ async fn put_profiles(
             Some("no") => false,
             Some(s) => {
                 return Err(ApiError::bad_param(
-                    "query.invalid",
+                    Rule::QueryInvalid,
                     "silent",
                     "Invalid query parameter",
                     format!("silent must be yes or no, got {s:?}"),
@@ -628,7 +629,7 @@ async fn admin_gate(State(fake): State<Fake>, req: Request, next: Next) -> Respo
         if !sent.is_some_and(|s| constant_time_eq(s, token.as_bytes())) {
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "admin.unauthorized",
+                Rule::AdminUnauthorized,
                 "Invalid admin token",
             )
             .parameter(
@@ -729,7 +730,7 @@ async fn admin_reset(State(fake): State<Fake>, body: Bytes) -> Response {
         {
             Ok(s) => Some(s),
             Err(e) => {
-                return ApiError::bad_body("admin.invalid_state", "", "Invalid state file", e)
+                return ApiError::bad_body(Rule::AdminInvalidState, "", "Invalid state file", e)
                     .into_response();
             }
         }
@@ -737,7 +738,7 @@ async fn admin_reset(State(fake): State<Fake>, body: Bytes) -> Response {
     match fake.reset(state) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => ApiError::bad_body(
-            "admin.invalid_state",
+            Rule::AdminInvalidState,
             "",
             "Invalid state file",
             e.to_string(),
@@ -759,9 +760,8 @@ async fn admin_put_faults(State(fake): State<Fake>, body: Bytes) -> Response {
             fake.set_faults(plan);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => {
-            ApiError::bad_body("admin.invalid_faults", "", "Invalid fault plan", e).into_response()
-        }
+        Err(e) => ApiError::bad_body(Rule::AdminInvalidFaults, "", "Invalid fault plan", e)
+            .into_response(),
     }
 }
 
@@ -818,7 +818,7 @@ pub(crate) fn decode_path_segment(s: &str) -> Result<String, String> {
 fn invalid_path_param(name: &str, why: String) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
-        "path.invalid",
+        Rule::PathInvalid,
         format!("Invalid path parameter {name}"),
     )
     .parameter(name, "Invalid path parameter", why)
@@ -876,7 +876,7 @@ impl HttpBody for DroppedBody {
     }
 }
 
-fn fault_status(status: u16, rule: &'static str) -> ApiError {
+fn fault_status(status: u16, rule: Rule) -> ApiError {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let msg = match status {
         429 => "Too many requests",
@@ -907,16 +907,9 @@ impl Meta {
         }
     }
 
-    fn record(
-        self,
-        fake: &Fake,
-        status: u16,
-        body: Bytes,
-        response_body: Bytes,
-        rule: &'static str,
-    ) {
+    fn record(self, fake: &Fake, status: u16, body: Bytes, response_body: Bytes, rule: Rule) {
         // Every journalled request, the hot path and refusals included, is logged here once.
-        tracing::debug!(method = %self.method, path = %self.path, status, rule, "request");
+        tracing::debug!(method = %self.method, path = %self.path, status, rule = rule.as_str(), "request");
         fake.push_journal(move |seq| Record {
             seq,
             method: self.method,
@@ -978,7 +971,7 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     if faults_active
         && crate::store::lock(&fake.inner.faults).rate_limited(tokio::time::Instant::now())
     {
-        return Err(meta.reject(fake, fault_status(429, "fault.rate_limit")));
+        return Err(meta.reject(fake, fault_status(429, Rule::FaultRateLimit)));
     }
     // The in-flight slot is taken before any waiting (delay, slow body), as Talon.One queues them.
     let slot = match &profile_id {
@@ -989,7 +982,7 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
                     fake,
                     ApiError::new(
                         StatusCode::CONFLICT,
-                        "profile.concurrent_updates",
+                        Rule::ProfileConcurrentUpdates,
                         "Too many requests are updating this profile at the same time",
                     )
                     .parameter(
@@ -1006,7 +999,7 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body.too_large",
+            Rule::BodyTooLarge,
             "Request body too large",
         )
         .pointer(
@@ -1038,7 +1031,7 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
                 } else {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
-                        "body.unreadable",
+                        Rule::BodyUnreadable,
                         "The request body could not be read",
                     )
                 },
@@ -1061,10 +1054,16 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     match action {
         FaultAction::None => {}
         FaultAction::Respond(FaultResponse::Status(s)) => {
-            return Err(meta.reject(fake, fault_status(s, "fault.status")));
+            return Err(meta.reject(fake, fault_status(s, Rule::FaultStatus)));
         }
         FaultAction::Respond(FaultResponse::DropConnection) => {
-            meta.record(fake, 0, Bytes::new(), Bytes::new(), "fault.drop_connection");
+            meta.record(
+                fake,
+                0,
+                Bytes::new(),
+                Bytes::new(),
+                Rule::FaultDropConnection,
+            );
             return Err(Response::new(Body::new(DroppedBody)));
         }
         FaultAction::Respond(FaultResponse::DelayMs(ms)) => {
@@ -1094,7 +1093,7 @@ fn body_timed_out(fake: &Fake) -> ApiError {
     let ms = fake.inner.config.body_timeout.as_millis();
     ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
-        "body.timeout",
+        Rule::BodyTimeout,
         "Request body timed out",
     )
     .pointer(
@@ -1120,7 +1119,7 @@ async fn front(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let rule = resp
         .extensions()
         .get::<Decided>()
-        .map_or("unknown", |d| d.0);
+        .map_or(Rule::Undecided, |d| d.0);
     let (rparts, rbody) = resp.into_parts();
     let rbytes = axum::body::to_bytes(rbody, usize::MAX)
         .await

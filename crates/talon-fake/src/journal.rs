@@ -13,6 +13,8 @@ use std::collections::VecDeque;
 use axum::body::Bytes;
 use serde::Serialize;
 
+use crate::rule::Rule;
+
 /// Default number of journal entries kept (oldest dropped beyond it).
 pub const DEFAULT_JOURNAL_CAP: usize = 10_000;
 /// Default total size of journal entries ([`Record::size`]), in bytes (oldest dropped beyond it).
@@ -20,7 +22,7 @@ pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Response extension naming the rule that decided a response (see `CONTRACT.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decided(pub &'static str);
+pub struct Decided(pub Rule);
 
 /// One journal entry, as read by tests and `GET /__admin/journal`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,7 +72,7 @@ pub(crate) struct Record {
     pub(crate) body: Bytes,
     pub(crate) status: u16,
     pub(crate) response_body: Bytes,
-    pub(crate) rule: &'static str,
+    pub(crate) rule: Rule,
 }
 
 impl Record {
@@ -114,7 +116,7 @@ impl Record {
             body: String::from_utf8_lossy(&self.body).into_owned(),
             status: self.status,
             response_body: String::from_utf8_lossy(&self.response_body).into_owned(),
-            rule: self.rule.to_owned(),
+            rule: self.rule.as_str().to_owned(),
         }
     }
 }
@@ -214,7 +216,7 @@ mod tests {
             body: Bytes::from_static(body),
             status: 200,
             response_body: Bytes::new(),
-            rule: "ok",
+            rule: Rule::OkAuthping,
         }
     }
 

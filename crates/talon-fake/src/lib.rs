@@ -80,6 +80,7 @@ mod faults;
 pub mod fuzz;
 mod http;
 mod journal;
+mod rule;
 pub mod rules;
 mod server;
 mod state_file;
@@ -96,6 +97,7 @@ pub use faults::{
 };
 pub use http::{ADMIN_PREFIX, router};
 pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
+pub use rule::{Rule, UnknownRule};
 pub use server::{
     DEFAULT_SHUTDOWN_TIMEOUT, MockServer, ServeConfig, ServeError, StopSignals, Stopped, banner,
     bind, fake_from_config, prepare, serve, serve_on, serve_on_signals, serve_on_with, serve_until,

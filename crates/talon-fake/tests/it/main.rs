@@ -2,6 +2,7 @@
 
 mod audiences;
 mod auth;
+mod contract;
 mod control;
 mod faults;
 mod fuzz;
