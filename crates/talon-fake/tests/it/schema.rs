@@ -177,7 +177,13 @@ async fn audience_and_management_responses_match_their_schemas() {
     assert_valid("Audience.json", &r.json);
     let r = put(&fake, "/v2/audiences/1", Some(IKEY), json!({"name": "B"})).await;
     assert_valid("Audience.json", &r.json);
-    let r = post(&fake, "/v1/attributes", Some(MKEY), json!({"entity": "CustomerProfile", "name": "tier", "title": "Tier", "type": "(list string)", "description": "", "suggestions": ["a"], "editable": true})).await;
+    let r = post(
+        &fake,
+        "/v1/attributes",
+        Some(MKEY),
+        json!({"entity": "CustomerProfile", "name": "tier", "title": "Tier", "type": "(list string)", "description": "", "suggestions": ["a"], "editable": true}),
+    )
+    .await;
     assert_valid("Attribute.json", &r.json);
     let r = get(&fake, "/v1/attributes", Some(MKEY)).await;
     assert_valid("AttributesList.json", &r.json);
