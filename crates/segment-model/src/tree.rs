@@ -184,22 +184,12 @@ impl<'a> TraitsTree<'a> {
 
     /// Adds an object of these entries, side by side in the arena.
     pub fn object_of(&mut self, entries: impl IntoIterator<Item = TreeEntry<'a>>) -> Span {
-        let start = self.entries.len();
-        self.entries.extend(entries);
-        Span {
-            start: arena_index(start),
-            len: arena_index(self.entries.len() - start),
-        }
+        push_span(&mut self.entries, entries)
     }
 
     /// Adds an array of these items.
     pub fn array(&mut self, items: impl IntoIterator<Item = TreeValue<'a>>) -> Span {
-        let start = self.items.len();
-        self.items.extend(items);
-        Span {
-            start: arena_index(start),
-            len: arena_index(self.items.len() - start),
-        }
+        push_span(&mut self.items, items)
     }
 
     /// The entries of an object value.
@@ -301,6 +291,16 @@ pub struct EntryOutOfRange {
     pub index: usize,
     /// How many entries the object has.
     pub len: usize,
+}
+
+/// Appends `new` to `arena`, side by side, and returns where they sit.
+fn push_span<T>(arena: &mut Vec<T>, new: impl IntoIterator<Item = T>) -> Span {
+    let start = arena.len();
+    arena.extend(new);
+    Span {
+        start: arena_index(start),
+        len: arena_index(arena.len() - start),
+    }
 }
 
 fn arena_index(n: usize) -> u32 {
