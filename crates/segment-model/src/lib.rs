@@ -21,6 +21,7 @@
 pub mod engage;
 #[cfg(feature = "arbitrary")]
 pub mod shapes;
+#[cfg(feature = "arbitrary")]
 pub mod tree;
 
 use std::fmt;
@@ -29,6 +30,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
 pub use engage::{ComputationClass, Personas};
+
+/// The fuzzing side (`tree`, `shapes`) is compiled only with the `arbitrary`
+/// feature: without it, this doc test exists and fails if either is built.
+#[cfg_attr(
+    not(feature = "arbitrary"),
+    doc = "```compile_fail\nuse segment_model::tree::TraitsTree;\n```\n\n```compile_fail\nuse segment_model::shapes::traits_tree;\n```"
+)]
+const _FUZZING_SIDE_ONLY_WITH_THE_ARBITRARY_FEATURE: () = ();
 
 /// One Segment Spec call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

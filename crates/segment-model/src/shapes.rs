@@ -8,9 +8,11 @@
 //! rest of the time, so a coverage-guided fuzzer and a seeded property test
 //! both see the interesting shapes within a few hundred inputs.
 //!
-//! Built [`Value`]s nest at most [`MAX_BUILT_DEPTH`] objects deep:
-//! `serde_json::Value` drops recursively, so deeper values belong in JSON
-//! text, not in built values.
+//! Traits (and properties) are drawn once, as a [`TraitsTree`], and become
+//! a map where an event needs one: one generator of traits shapes, not two.
+//! Built values nest at most [`MAX_BUILT_DEPTH`] objects deep (plus the
+//! tree's few levels): `serde_json::Value` drops recursively, so deeper
+//! values belong in JSON text, not in built values.
 //!
 //! ```
 //! use arbitrary::{Arbitrary, Unstructured};
@@ -28,7 +30,7 @@ use std::borrow::Cow;
 use arbitrary::{Arbitrary, Result, Unstructured};
 use serde_json::{Map, Number, Value};
 
-use crate::tree::{Order, Span, TraitsTree, TreeValue};
+use crate::tree::{EntryOutOfRange, Order, Span, TraitsTree, TreeValue};
 use crate::{Context, Event, EventType, Personas, UserId};
 
 /// The deepest a built value nests objects (the flattener keeps 32 levels).
@@ -227,67 +229,11 @@ pub fn scalar(u: &mut Unstructured<'_>) -> Result<Value> {
     })
 }
 
-/// A JSON value that may nest objects, at most `budget` more levels.
-pub fn value(u: &mut Unstructured<'_>, budget: usize) -> Result<Value> {
-    let choice = u.int_in_range(0u8..=23)?;
-    Ok(match choice {
-        0..=5 if budget > 0 => Value::Object(object(u, budget - 1)?),
-        6 | 7 => {
-            // Lists: scalars of one type, mixed, or holding what no list can.
-            let len = u.int_in_range(0usize..=5)?;
-            let mut items = Vec::with_capacity(len);
-            for _ in 0..len {
-                items.push(match u.int_in_range(0u8..=9)? {
-                    0 if budget > 0 => Value::Object(object(u, 0)?),
-                    1 => Value::Array(Vec::new()),
-                    _ => scalar(u)?,
-                });
-            }
-            Value::Array(items)
-        }
-        8 if budget > 0 => chain(u, budget)?,
-        _ => scalar(u)?,
-    })
-}
-
-/// A chain of single-key objects around the flattener's depth limit.
-fn chain(u: &mut Unstructured<'_>, budget: usize) -> Result<Value> {
-    let depth = u.int_in_range(28..=MAX_BUILT_DEPTH)?.min(budget);
-    let mut inner = scalar(u)?;
-    for _ in 0..depth {
-        let mut object = Map::new();
-        object.insert(name(u)?, inner);
-        inner = Value::Object(object);
-    }
-    Ok(inner)
-}
-
-/// An object of a few entries whose values nest at most `budget` more levels.
-pub fn object(u: &mut Unstructured<'_>, budget: usize) -> Result<Map<String, Value>> {
-    let len = u.int_in_range(0usize..=6)?;
-    let mut map = Map::new();
-    for _ in 0..len {
-        let value = value(u, budget)?;
-        map.insert(name(u)?, value);
-    }
-    Ok(map)
-}
-
-/// A traits object: nested, colliding, around the depth limit.
+/// A traits object: [`traits_tree`] as a map (of a repeated key, the last
+/// value stays). One generator serves the flattener's tree target and the
+/// events' `traits` and `properties`, so the shapes are written once.
 pub fn traits(u: &mut Unstructured<'_>) -> Result<Map<String, Value>> {
-    let mut map = object(u, 4)?;
-    // Near-collisions: a flat key next to the nested path it flattens to.
-    if u.ratio(1, 4)? {
-        let (outer, inner) = (name(u)?, name(u)?);
-        map.insert(format!("{outer}_{inner}"), scalar(u)?);
-        let mut nested = Map::new();
-        nested.insert(inner, scalar(u)?);
-        map.insert(outer, Value::Object(nested));
-    }
-    if u.ratio(1, 16)? {
-        map.insert(name(u)?, chain(u, MAX_BUILT_DEPTH)?);
-    }
-    Ok(map)
+    Ok(traits_tree(u)?.to_map())
 }
 
 /// The most entries [`traits_tree`] puts in a tree (one more at most),
@@ -297,7 +243,7 @@ pub fn traits(u: &mut Unstructured<'_>) -> Result<Map<String, Value>> {
 /// enough that one input costs the flattener about a microsecond.
 pub const MAX_TREE_ENTRIES: usize = 16;
 
-/// The shapes of [`traits`] as a [`TraitsTree`]: nested, colliding, around
+/// A traits object as a [`TraitsTree`]: nested, colliding, around
 /// the depth limit, with repeated keys; keys and strings borrowed from the
 /// pools and the input, so building one allocates little.
 pub fn traits_tree<'a>(u: &mut Unstructured<'a>) -> Result<TraitsTree<'a>> {
@@ -318,7 +264,7 @@ pub fn traits_tree<'a>(u: &mut Unstructured<'a>) -> Result<TraitsTree<'a>> {
         tree.push_root(format!("{outer}_{inner}"), flat);
         let nested = tree.object(1);
         let value = tree_scalar(u)?;
-        tree.set(nested, 0, inner, value);
+        tree.set(nested, 0, inner, value)?;
         tree.push_root(outer, TreeValue::Object(nested));
     }
     if u.int_in_range(0u8..=15)? == 15 {
@@ -379,7 +325,7 @@ fn tree_object<'a>(
     let object = tree.object(len);
     for i in 0..len {
         let value = tree_value(u, tree, budget)?;
-        tree.set(object, i, name_in(u)?, value);
+        tree.set(object, i, name_in(u)?, value)?;
     }
     Ok(object)
 }
@@ -394,7 +340,7 @@ fn tree_chain<'a>(
     let mut inner = tree_scalar(u)?;
     for _ in 0..depth {
         let object = tree.object(1);
-        tree.set(object, 0, name_in(u)?, inner);
+        tree.set(object, 0, name_in(u)?, inner)?;
         inner = TreeValue::Object(object);
     }
     Ok(inner)
@@ -417,6 +363,14 @@ fn string_in<'a>(u: &mut Unstructured<'a>) -> Result<&'a str> {
         0..=5 => <&str>::arbitrary(u)?,
         _ => u.choose(STRINGS)?,
     })
+}
+
+/// A generator only sets entries of objects it has just reserved; were one
+/// ever out of range, the input is refused rather than the fuzzer crashed.
+impl From<EntryOutOfRange> for arbitrary::Error {
+    fn from(_: EntryOutOfRange) -> Self {
+        Self::IncorrectFormat
+    }
 }
 
 /// Custom Attributes for a destination: each pool name with odds 1 in 3.
@@ -536,7 +490,7 @@ impl<'a> Arbitrary<'a> for Event {
             _ => {}
         }
         if u.ratio(1, 8)? {
-            event.properties = Some(object(u, 2)?);
+            event.properties = Some(traits(u)?);
         }
         Ok(event)
     }

@@ -1,5 +1,8 @@
 //! A traits object as one flat arena of borrowed entries: cheap to build, walk and feed to serde.
 //!
+//! Fuzzing-side code (feature `arbitrary`): a default build of the model
+//! does not compile it.
+//!
 //! A [`serde_json::Value`] allocates for every object, key and string and
 //! cannot hold a key twice. A [`TraitsTree`] keeps all entries in one
 //! `Vec` (each object's entries side by side), borrows its keys and
@@ -22,7 +25,7 @@
 //!
 //! let mut tree = TraitsTree::new();
 //! let address = tree.object(1);
-//! tree.set(address, 0, "city", TreeValue::Str("Berlin"));
+//! tree.set(address, 0, "city", TreeValue::Str("Berlin"))?;
 //! tree.push_root("address", TreeValue::Object(address));
 //! tree.push_root("plan", TreeValue::Str("pro"));
 //!
@@ -154,34 +157,39 @@ impl<'a> TraitsTree<'a> {
 
     /// Fills entry `i` of an object from [`object`](Self::object).
     ///
-    /// # Panics
-    /// If `i` is not below the object's length.
+    /// # Errors
+    /// [`EntryOutOfRange`] if `i` is not below the object's length (or the
+    /// span is not one of this tree's); the tree is left as it was.
     pub fn set(
         &mut self,
         object: Span,
         i: usize,
         key: impl Into<Cow<'a, str>>,
         value: TreeValue<'a>,
-    ) {
-        assert!(
-            i < object.len(),
-            "entry {i} of an object of {}",
-            object.len()
-        );
-        self.entries[object.range()][i] = TreeEntry {
+    ) -> Result<(), EntryOutOfRange> {
+        let slot = self
+            .entries
+            .get_mut(object.range())
+            .and_then(|entries| entries.get_mut(i))
+            .ok_or(EntryOutOfRange {
+                index: i,
+                len: object.len(),
+            })?;
+        *slot = TreeEntry {
             key: key.into(),
             value,
         };
+        Ok(())
+    }
+
+    /// Adds an object of these entries, side by side in the arena.
+    pub fn object_of(&mut self, entries: impl IntoIterator<Item = TreeEntry<'a>>) -> Span {
+        push_span(&mut self.entries, entries)
     }
 
     /// Adds an array of these items.
     pub fn array(&mut self, items: impl IntoIterator<Item = TreeValue<'a>>) -> Span {
-        let start = self.items.len();
-        self.items.extend(items);
-        Span {
-            start: arena_index(start),
-            len: arena_index(self.items.len() - start),
-        }
+        push_span(&mut self.items, items)
     }
 
     /// The entries of an object value.
@@ -223,12 +231,15 @@ impl<'a> TraitsTree<'a> {
                 TreeValue::Array(self.array(items))
             }
             Value::Object(map) => {
-                let object = self.object(map.len());
-                for (i, (key, value)) in map.iter().enumerate() {
-                    let value = self.add(value);
-                    self.set(object, i, key.as_str(), value);
-                }
-                TreeValue::Object(object)
+                // The children first: an object's own entries must sit side by side.
+                let entries: Vec<TreeEntry<'a>> = map
+                    .iter()
+                    .map(|(key, value)| TreeEntry {
+                        key: Cow::Borrowed(key.as_str()),
+                        value: self.add(value),
+                    })
+                    .collect();
+                TreeValue::Object(self.object_of(entries))
             }
         }
     }
@@ -269,6 +280,26 @@ impl<'a> TraitsTree<'a> {
                     .collect(),
             ),
         }
+    }
+}
+
+/// [`TraitsTree::set`] was given an entry past the end of its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("entry {index} of an object of {len}")]
+pub struct EntryOutOfRange {
+    /// The entry asked for.
+    pub index: usize,
+    /// How many entries the object has.
+    pub len: usize,
+}
+
+/// Appends `new` to `arena`, side by side, and returns where they sit.
+fn push_span<T>(arena: &mut Vec<T>, new: impl IntoIterator<Item = T>) -> Span {
+    let start = arena.len();
+    arena.extend(new);
+    Span {
+        start: arena_index(start),
+        len: arena_index(arena.len() - start),
     }
 }
 
@@ -467,7 +498,7 @@ mod tests {
     use serde::Deserialize;
     use serde_json::{Value, json};
 
-    use super::{Order, TraitsTree, TreeValue};
+    use super::{EntryOutOfRange, Order, TraitsTree, TreeValue};
 
     /// `{"b": [1, -2, 0.5, "s", null], "a": {"k": true, "e": {}}, "b": "again"}`.
     fn sample() -> TraitsTree<'static> {
@@ -482,8 +513,8 @@ mod tests {
         tree.push_root("b", TreeValue::Array(list));
         let empty = tree.object(0);
         let inner = tree.object(2);
-        tree.set(inner, 0, "k", TreeValue::Bool(true));
-        tree.set(inner, 1, "e", TreeValue::Object(empty));
+        tree.set(inner, 0, "k", TreeValue::Bool(true)).unwrap();
+        tree.set(inner, 1, "e", TreeValue::Object(empty)).unwrap();
         tree.push_root("a", TreeValue::Object(inner));
         tree.push_root("b", TreeValue::Str("again"));
         tree
@@ -532,10 +563,27 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "entry 1 of an object of 1")]
-    fn setting_an_entry_past_an_objects_length_panics() {
+    fn setting_an_entry_past_an_objects_length_is_an_error_and_changes_nothing() {
         let mut tree = TraitsTree::new();
         let object = tree.object(1);
-        tree.set(object, 1, "k", TreeValue::Null);
+        let next = tree.object(1);
+        tree.set(next, 0, "kept", TreeValue::UInt(7)).unwrap();
+        let before = tree.clone();
+        let err = tree.set(object, 1, "k", TreeValue::Null).unwrap_err();
+        assert_eq!(err, EntryOutOfRange { index: 1, len: 1 });
+        assert_eq!(err.to_string(), "entry 1 of an object of 1");
+        // Entry 1 of the first object would be entry 0 of the next one in the arena.
+        assert_eq!(tree, before);
+        assert_eq!(tree.entries(next)[0].value, TreeValue::UInt(7));
+    }
+
+    #[test]
+    fn a_span_from_another_tree_is_an_error_not_a_panic() {
+        let mut big = TraitsTree::new();
+        let far = big.object(4);
+        let mut small = TraitsTree::new();
+        let err = small.set(far, 3, "k", TreeValue::Null).unwrap_err();
+        assert_eq!(err, EntryOutOfRange { index: 3, len: 4 });
+        assert_eq!(small, TraitsTree::new());
     }
 }

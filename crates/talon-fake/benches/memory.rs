@@ -14,17 +14,9 @@
 //! `state-http` reads `GET /__admin/state` over a socket (the server streams it).
 #![allow(clippy::print_stdout)]
 
+use bench_support::{hwm_mib, rss_mib};
 use serde_json::{Map, Value, json};
 use talon_fake::{Fake, FakeConfig, StateFile};
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 fn journal() {
     let fake = match Fake::new(
@@ -77,15 +69,6 @@ fn journal() {
     );
     println!("VmRSS before:        {before:.0} MiB");
     println!("VmRSS after:         {after:.0} MiB");
-}
-
-fn hwm_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn state(mode: &str, n: usize) {

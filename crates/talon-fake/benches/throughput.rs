@@ -6,49 +6,20 @@
 //! ratio, p99 latency and VmRSS samples of the process during the fake's run.
 #![allow(clippy::print_stdout)]
 
-use std::process::Command;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::put;
+use bench_support::{WrkReport, median, rss_mib};
 use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
 
 const BODY: &str = r#"{"attributes":{"email":"peter@example.com","firstName":"Peter","lastName":"Gibbons","plan":"premium","logins":5,"address_city":"San Francisco","company_name":"Initech","createdAt":"2015-02-23T22:28:55.111Z"},"audiencesChanges":{"adds":[],"deletes":[]}}"#;
 
 const EMPTY_STATE: &str = r#"{"effects":[],"createdCoupons":[],"createdReferrals":[]}"#;
 
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 async fn bare(body: Bytes) -> (axum::http::StatusCode, &'static str) {
     match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(_) => (axum::http::StatusCode::OK, EMPTY_STATE),
         Err(_) => (axum::http::StatusCode::BAD_REQUEST, "{}"),
-    }
-}
-
-struct WrkResult {
-    rps: f64,
-    p99_ms: f64,
-    non_2xx: u64,
-}
-
-fn parse_ms(s: &str) -> f64 {
-    let s = s.trim();
-    if let Some(v) = s.strip_suffix("us") {
-        v.parse::<f64>().unwrap_or(f64::NAN) / 1000.0
-    } else if let Some(v) = s.strip_suffix("ms") {
-        v.parse::<f64>().unwrap_or(f64::NAN)
-    } else if let Some(v) = s.strip_suffix('s') {
-        v.parse::<f64>().unwrap_or(f64::NAN) * 1000.0
-    } else {
-        f64::NAN
     }
 }
 
@@ -58,37 +29,12 @@ async fn run_wrk(
     script: &std::path::Path,
     duration: &str,
     conns: &str,
-) -> Option<WrkResult> {
-    let args = vec![
-        "-t1".to_owned(),
-        format!("-c{conns}"),
-        format!("-d{duration}"),
-        "--latency".to_owned(),
-        "-s".to_owned(),
-        script.display().to_string(),
-        url.to_owned(),
-    ];
-    let out = tokio::task::spawn_blocking(move || Command::new("wrk").args(&args).output())
+) -> Option<WrkReport> {
+    let (url, script) = (url.to_owned(), script.to_owned());
+    let (duration, conns) = (duration.to_owned(), conns.to_owned());
+    tokio::task::spawn_blocking(move || bench_support::run_wrk(&url, &script, &duration, &conns))
         .await
         .ok()?
-        .ok()?;
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut r = WrkResult {
-        rps: 0.0,
-        p99_ms: f64::NAN,
-        non_2xx: 0,
-    };
-    for line in out.lines() {
-        let t = line.trim();
-        if let Some(v) = t.strip_prefix("Requests/sec:") {
-            r.rps = v.trim().parse().unwrap_or(0.0);
-        } else if let Some(v) = t.strip_prefix("99%") {
-            r.p99_ms = parse_ms(v);
-        } else if let Some(v) = t.strip_prefix("Non-2xx or 3xx responses:") {
-            r.non_2xx = v.trim().parse().unwrap_or(0);
-        }
-    }
-    (r.rps > 0.0).then_some(r)
 }
 
 fn main() {
@@ -106,15 +52,10 @@ fn main() {
     };
     rt.block_on(async move {
         let dir = std::env::temp_dir().join(format!("talon-fake-bench-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        let script = dir.join("put.lua");
-        let lua = format!(
-            "wrk.method = \"PUT\"\nwrk.body = '{BODY}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"ApiKey-v1 segment-demo-integration-key\"\ncounter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format(nil, \"/v2/customer_profiles/user-\" .. (counter % 100000))\nend\n"
-        );
-        if std::fs::write(&script, lua).is_err() {
+        let Ok(script) = bench_support::write_wrk_script(&dir, "put.lua", BODY) else {
             println!("cannot write the wrk script");
             return;
-        }
+        };
         // The bare handler: same route shape, only parses the JSON body.
         let bare_app = Router::new().route("/v2/customer_profiles/{id}", put(bare));
         let Ok(bare_listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else {
@@ -161,10 +102,8 @@ fn main() {
             ratios.push(ratio);
             p99s.push(f.p99_ms);
         }
-        ratios.sort_by(f64::total_cmp);
-        p99s.sort_by(f64::total_cmp);
-        let ratio = ratios[ratios.len() / 2];
-        let p99 = p99s[p99s.len() / 2];
+        let ratio = median(&mut ratios);
+        let p99 = median(&mut p99s);
         println!("median ratio fake/bare: {ratio:.2} (target >= 0.80) -> {}", if ratio >= 0.8 { "PASS" } else { "FAIL" });
         println!("median fake p99: {p99:.2} ms (target < 5 ms) -> {}", if p99 < 5.0 { "PASS" } else { "FAIL" });
         let rss_end = rss_mib();

@@ -17,21 +17,13 @@
 
 use std::process::Command;
 
+use bench_support::median;
 use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
 
 const BODY: &str = r#"{"attributes":{"email":"peter@example.com","firstName":"Peter","lastName":"Gibbons","plan":"premium","logins":5,"address_city":"San Francisco","company_name":"Initech","createdAt":"2015-02-23T22:28:55.111Z"}}"#;
 
 fn wrk_rate(url: &str, script: &std::path::Path, duration: &str) -> Option<f64> {
-    let output = Command::new("wrk")
-        .args(["-t1", "-c32", &format!("-d{duration}"), "-s"])
-        .arg(script)
-        .arg(url)
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
+    bench_support::run_wrk(url, script, duration, "32").map(|r| r.rps)
 }
 
 fn simulate() -> Option<(f64, f64, bool)> {
@@ -51,26 +43,17 @@ fn simulate() -> Option<(f64, f64, bool)> {
     ))
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() {
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
     let duration = std::env::var("DURATION").unwrap_or_else(|_| "5s".into());
-    let script =
-        std::env::temp_dir().join(format!("talon-harness-bench-{}.lua", std::process::id()));
-    let lua = format!(
-        "wrk.method = \"PUT\"\nwrk.body = '{BODY}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"ApiKey-v1 segment-demo-integration-key\"\ncounter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format(nil, \"/v2/customer_profiles/user-\" .. (counter % 100000))\nend\n"
-    );
-    if std::fs::write(&script, lua).is_err() {
+    let name = format!("talon-harness-bench-{}.lua", std::process::id());
+    let Ok(script) = bench_support::write_wrk_script(&std::env::temp_dir(), &name, BODY) else {
         println!("cannot write the wrk script");
         return;
-    }
+    };
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let (mut raw, mut sim, mut sim_requests, mut ratios) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

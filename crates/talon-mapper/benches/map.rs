@@ -14,6 +14,7 @@ use std::hint::black_box;
 
 use std::time::Instant;
 
+use bench_support::median;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -143,11 +144,6 @@ fn run_baseline(lines: &[&str]) -> usize {
         bytes += serde_json::to_string(&value).expect("serializable").len();
     }
     bytes
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

@@ -2,7 +2,8 @@
 
 use segment_gen::{Generator, Scenario};
 
-/// Snapshots live in the workspace's `snapshots/segment-gen/`.
+/// The settings of every snapshot of this crate: stored in the workspace's
+/// `snapshots/segment-gen/`, named without the module.
 pub(crate) fn settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../../../../snapshots/segment-gen");

@@ -56,33 +56,18 @@ async fn invalid_new_audiences_are_rejected(#[case] body: Value, #[case] pointer
 #[tokio::test]
 async fn renaming_an_audience_answers_200_and_unknown_ids_404() {
     let fake = fake();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/audiences/1",
         Some(IKEY),
-        Some(json!({"name": "Renamed"})),
+        json!({"name": "Renamed"}),
     )
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["name"], "Renamed");
-    let r = call(
-        &fake,
-        "PUT",
-        "/v2/audiences/77",
-        Some(IKEY),
-        Some(json!({"name": "x"})),
-    )
-    .await;
+    let r = put(&fake, "/v2/audiences/77", Some(IKEY), json!({"name": "x"})).await;
     assert_eq!(assert_error_shape(&r, 404), vec!["audienceId"]);
-    let r = call(
-        &fake,
-        "PUT",
-        "/v2/audiences/abc",
-        Some(IKEY),
-        Some(json!({"name": "x"})),
-    )
-    .await;
+    let r = put(&fake, "/v2/audiences/abc", Some(IKEY), json!({"name": "x"})).await;
     assert_error_shape(&r, 400);
 }
 
@@ -106,14 +91,11 @@ async fn customer_audience_actions_add_and_delete_members() {
         fake.profile("u1").expect("created")["audienceMemberships"][0]["id"],
         1
     );
-    let r = call(
+    let r = post(
         &fake,
-        "POST",
         "/v2/customer_audiences",
         Some(IKEY),
-        Some(
-            json!({"data": [{"action": "delete", "profileIntegrationId": "u1", "audienceId": 1}]}),
-        ),
+        json!({"data": [{"action": "delete", "profileIntegrationId": "u1", "audienceId": 1}]}),
     )
     .await;
     assert_eq!(r.status, 204);
@@ -129,30 +111,27 @@ async fn customer_audience_actions_are_limited_to_1000_and_checked() {
     let many: Vec<_> = (0..1001)
         .map(|i| json!({"action": "add", "profileIntegrationId": format!("u{i}"), "audienceId": 1}))
         .collect();
-    let r = call(
+    let r = post(
         &fake,
-        "POST",
         "/v2/customer_audiences",
         Some(IKEY),
-        Some(json!({"data": many})),
+        json!({"data": many}),
     )
     .await;
     assert_eq!(assert_error_shape(&r, 400), vec!["/data"]);
-    let r = call(
+    let r = post(
         &fake,
-        "POST",
         "/v2/customer_audiences",
         Some(IKEY),
-        Some(json!({"data": [{"action": "add", "profileIntegrationId": "a", "audienceId": 1}, {"action": "remove", "profileIntegrationId": "u1", "audienceId": 1}]})),
+        json!({"data": [{"action": "add", "profileIntegrationId": "a", "audienceId": 1}, {"action": "remove", "profileIntegrationId": "u1", "audienceId": 1}]}),
     )
     .await;
     assert_eq!(assert_error_shape(&r, 400), vec!["/data/1/action"]);
-    let r = call(
+    let r = post(
         &fake,
-        "POST",
         "/v2/customer_audiences",
         Some(IKEY),
-        Some(json!({"data": [{"action": "add", "profileIntegrationId": "a", "audienceId": 1}, {"action": "add", "profileIntegrationId": "u1", "audienceId": 9}]})),
+        json!({"data": [{"action": "add", "profileIntegrationId": "a", "audienceId": 1}, {"action": "add", "profileIntegrationId": "u1", "audienceId": 9}]}),
     )
     .await;
     assert_eq!(assert_error_shape(&r, 404), vec!["/data/1/audienceId"]);
@@ -163,13 +142,13 @@ async fn customer_audience_actions_are_limited_to_1000_and_checked() {
 async fn deleting_an_audience_removes_it_and_every_membership() {
     let fake = fake();
     member(&fake, "u1").await;
-    let r = call(&fake, "DELETE", "/v2/audiences/1", Some(IKEY), None).await;
+    let r = delete(&fake, "/v2/audiences/1", Some(IKEY)).await;
     assert_eq!(r.status, 204);
     assert_eq!(
         fake.profile("u1").expect("kept")["audienceMemberships"],
         json!([])
     );
-    let r = call(&fake, "DELETE", "/v2/audiences/1", Some(IKEY), None).await;
+    let r = delete(&fake, "/v2/audiences/1", Some(IKEY)).await;
     assert_error_shape(&r, 404);
 }
 
@@ -177,28 +156,14 @@ async fn deleting_an_audience_removes_it_and_every_membership() {
 async fn deleting_memberships_empties_the_audience_but_keeps_it() {
     let fake = fake();
     member(&fake, "u1").await;
-    let r = call(
-        &fake,
-        "DELETE",
-        "/v2/audiences/1/memberships",
-        Some(IKEY),
-        None,
-    )
-    .await;
+    let r = delete(&fake, "/v2/audiences/1/memberships", Some(IKEY)).await;
     assert_eq!(r.status, 204);
     assert_eq!(
         fake.profile("u1").expect("kept")["audienceMemberships"],
         json!([])
     );
     assert_eq!(fake.state_dump().audiences.len(), 1);
-    let r = call(
-        &fake,
-        "DELETE",
-        "/v2/audiences/5/memberships",
-        Some(IKEY),
-        None,
-    )
-    .await;
+    let r = delete(&fake, "/v2/audiences/5/memberships", Some(IKEY)).await;
     assert_error_shape(&r, 404);
 }
 
@@ -207,12 +172,11 @@ async fn audience_customer_attributes_are_set_on_every_member_only() {
     let fake = fake();
     member(&fake, "u1").await;
     put_profile(&fake, "u2", "", json!({"attributes": {"plan": "free"}})).await;
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/audience_customers/1/attributes",
         Some(IKEY),
-        Some(json!({"plan": "vip"})),
+        json!({"plan": "vip"}),
     )
     .await;
     assert_eq!(r.status, 204, "{}", r.json);
@@ -224,21 +188,19 @@ async fn audience_customer_attributes_are_set_on_every_member_only() {
         fake.profile("u2").expect("other")["attributes"]["plan"],
         "free"
     );
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/audience_customers/1/attributes",
         Some(IKEY),
-        Some(json!({"Plan": "vip"})),
+        json!({"Plan": "vip"}),
     )
     .await;
     assert_eq!(assert_error_shape(&r, 400), vec!["/Plan"]);
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/audience_customers/3/attributes",
         Some(IKEY),
-        Some(json!({"plan": "vip"})),
+        json!({"plan": "vip"}),
     )
     .await;
     assert_error_shape(&r, 404);
@@ -272,12 +234,11 @@ async fn subscribed_application_ids_must_be_unique_and_known_on_create_and_updat
         .await;
         assert_eq!(assert_error_shape(&r, 400), vec![pointer], "{subs}");
         assert_eq!(last_rule(&fake), rule);
-        let r = call(
+        let r = put(
             &fake,
-            "PUT",
             "/v2/audiences/1",
             Some(IKEY),
-            Some(json!({"name": "Renamed", "subscribedApplicationsIds": subs})),
+            json!({"name": "Renamed", "subscribedApplicationsIds": subs}),
         )
         .await;
         assert_eq!(assert_error_shape(&r, 400), vec![pointer], "{subs}");
@@ -292,12 +253,11 @@ async fn subscribed_application_ids_must_be_unique_and_known_on_create_and_updat
     assert_eq!(r.status, 201);
     assert_eq!(r.json["subscribedApplicationsIds"], json!([1]));
     // An unknown audience is still 404, whatever its body says.
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/audiences/77",
         Some(IKEY),
-        Some(json!({"name": "x", "subscribedApplicationsIds": [1, 1]})),
+        json!({"name": "x", "subscribedApplicationsIds": [1, 1]}),
     )
     .await;
     assert_eq!(assert_error_shape(&r, 404), vec!["audienceId"]);

@@ -7,7 +7,7 @@ use crate::support::*;
 #[tokio::test]
 async fn authping_answers_204_for_a_valid_integration_key() {
     let fake = fake();
-    let r = call(&fake, "GET", "/v2/authping", Some(IKEY), None).await;
+    let r = get(&fake, "/v2/authping", Some(IKEY)).await;
     assert_eq!(r.status, 204);
     assert!(r.raw.is_empty());
 }
@@ -90,10 +90,10 @@ async fn authentication_is_checked_before_the_body() {
 #[tokio::test]
 async fn unknown_routes_get_404_in_talon_shape() {
     let fake = fake();
-    let r = call(&fake, "GET", "/v2/nothing", Some(IKEY), None).await;
+    let r = get(&fake, "/v2/nothing", Some(IKEY)).await;
     assert_error_shape(&r, 404);
     let r = call(&fake, "POST", "/v2/authping", Some(IKEY), None).await;
     assert_error_shape(&r, 405);
-    let r = call(&fake, "GET", "/v2/customer_profiles/u1", Some(IKEY), None).await;
+    let r = get(&fake, "/v2/customer_profiles/u1", Some(IKEY)).await;
     assert_error_shape(&r, 405);
 }

@@ -60,11 +60,11 @@ async fn the_journal_is_capped_and_counts_what_it_dropped() {
 async fn the_admin_endpoints_show_the_journal_and_state_and_are_not_journalled() {
     let fake = fake();
     put_profile(&fake, "u1", "", json!({"attributes": {"plan": "a"}})).await;
-    let r = call(&fake, "GET", "/__admin/journal", None, None).await;
+    let r = get(&fake, "/__admin/journal", None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["dropped"], 0);
     assert_eq!(r.json["entries"].as_array().map(Vec::len), Some(1));
-    let r = call(&fake, "GET", "/__admin/state", None, None).await;
+    let r = get(&fake, "/__admin/state", None).await;
     assert_eq!(r.json["profiles"][0]["integrationId"], "u1");
     assert_eq!(fake.journal().len(), 1);
 }
@@ -156,12 +156,7 @@ async fn a_dropped_connection_fault_aborts_the_response_body() {
     let resp = router(fake.clone()).oneshot(req).await.expect("infallible");
     assert!(resp.into_body().collect().await.is_err());
     assert_eq!(fake.journal()[0].rule, "fault.drop_connection");
-    assert_eq!(
-        call(&fake, "GET", "/v2/authping", Some(IKEY), None)
-            .await
-            .status,
-        204
-    );
+    assert_eq!(get(&fake, "/v2/authping", Some(IKEY)).await.status, 204);
 }
 
 #[tokio::test(start_paused = true)]
@@ -182,37 +177,26 @@ async fn the_rate_limit_answers_429_beyond_the_rate() {
     set_faults(&fake, json!({"rate_limit_per_sec": 2})).await;
     let mut got = Vec::new();
     for _ in 0..3 {
-        got.push(
-            call(&fake, "GET", "/v2/authping", Some(IKEY), None)
-                .await
-                .status
-                .as_u16(),
-        );
+        got.push(get(&fake, "/v2/authping", Some(IKEY)).await.status.as_u16());
     }
     assert_eq!(got, vec![204, 204, 429]);
     assert_eq!(last_rule(&fake), "fault.rate_limit");
     tokio::time::advance(std::time::Duration::from_secs(1)).await;
-    assert_eq!(
-        call(&fake, "GET", "/v2/authping", Some(IKEY), None)
-            .await
-            .status,
-        204
-    );
+    assert_eq!(get(&fake, "/v2/authping", Some(IKEY)).await.status, 204);
 }
 
 #[tokio::test]
 async fn an_invalid_fault_plan_is_refused() {
     let fake = fake();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/__admin/faults",
         None,
-        Some(json!({"rules": [{"respond": {"status": 404}}]})),
+        json!({"rules": [{"respond": {"status": 404}}]}),
     )
     .await;
     assert_error_shape(&r, 400);
-    let r = call(&fake, "GET", "/__admin/faults", None, None).await;
+    let r = get(&fake, "/__admin/faults", None).await;
     assert_eq!(r.json["rules"], json!([]));
 }
 
@@ -230,7 +214,7 @@ fn the_example_fault_plan_fixture_parses() {
 #[tokio::test]
 async fn the_state_endpoint_redacts_api_keys_unless_asked_to_reveal_them() {
     let fake = fake();
-    let r = call(&fake, "GET", "/__admin/state", None, None).await;
+    let r = get(&fake, "/__admin/state", None).await;
     assert_eq!(r.status, 200);
     let text = String::from_utf8_lossy(&r.raw);
     assert!(!text.contains("segment-demo-integration-key"), "{text}");
@@ -240,14 +224,14 @@ async fn the_state_endpoint_redacts_api_keys_unless_asked_to_reveal_them() {
         talon_fake::REDACTED_KEY
     );
     assert_eq!(r.json["managementKeys"][0], talon_fake::REDACTED_KEY);
-    let r = call(&fake, "GET", "/__admin/state?reveal_keys=true", None, None).await;
+    let r = get(&fake, "/__admin/state?reveal_keys=true", None).await;
     assert_eq!(r.status, 200);
     assert_eq!(
         String::from_utf8_lossy(&r.raw),
         fake.state_dump().to_json_pretty(),
         "revealed, the dump is the loadable state file"
     );
-    let r = call(&fake, "GET", "/__admin/state?reveal_keys=yes", None, None).await;
+    let r = get(&fake, "/__admin/state?reveal_keys=yes", None).await;
     assert_eq!(assert_error_shape(&r, 400), vec!["reveal_keys"]);
 }
 
@@ -294,7 +278,7 @@ async fn with_an_admin_token_every_admin_endpoint_needs_it() {
     let r = call(&fake, "POST", "/__admin/reset", Some("Bearer s3cret"), None).await;
     assert_eq!(r.status, 204);
     // The Talon.One API itself is unaffected.
-    let r = call(&fake, "GET", "/v2/authping", Some(IKEY), None).await;
+    let r = get(&fake, "/v2/authping", Some(IKEY)).await;
     assert_eq!(r.status, 204);
 }
 

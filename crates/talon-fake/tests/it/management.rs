@@ -98,37 +98,23 @@ async fn attribute_names_are_unique_per_entity_but_case_sensitive() {
 #[tokio::test]
 async fn attributes_are_listed_with_paging_and_entity_filter() {
     let fake = fake();
-    let r = call(
-        &fake,
-        "GET",
-        "/v1/attributes?pageSize=2&skip=1",
-        Some(MKEY),
-        None,
-    )
-    .await;
+    let r = get(&fake, "/v1/attributes?pageSize=2&skip=1", Some(MKEY)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["data"].as_array().map(Vec::len), Some(2));
     assert_eq!(r.json["data"][0]["id"], 2);
     assert!(r.json["totalResultSize"].as_u64().unwrap_or(0) > 20);
-    let r = call(
-        &fake,
-        "GET",
-        "/v1/attributes?entity=Event",
-        Some(MKEY),
-        None,
-    )
-    .await;
+    let r = get(&fake, "/v1/attributes?entity=Event", Some(MKEY)).await;
     assert_eq!(r.json["totalResultSize"], 0);
-    let r = call(&fake, "GET", "/v1/attributes?pageSize=0", Some(MKEY), None).await;
+    let r = get(&fake, "/v1/attributes?pageSize=0", Some(MKEY)).await;
     assert_eq!(assert_error_shape(&r, 400), vec!["pageSize"]);
-    let r = call(&fake, "GET", "/v1/attributes?entity=Nope", Some(MKEY), None).await;
+    let r = get(&fake, "/v1/attributes?entity=Nope", Some(MKEY)).await;
     assert_eq!(assert_error_shape(&r, 400), vec!["entity"]);
 }
 
 #[tokio::test]
 async fn an_attribute_is_read_and_only_its_description_like_fields_change() {
     let fake = fake();
-    let r = call(&fake, "GET", "/v1/attributes/1", Some(MKEY), None).await;
+    let r = get(&fake, "/v1/attributes/1", Some(MKEY)).await;
     assert_eq!(r.json["name"], "email");
     let mut body = r.json.clone();
     let obj = body.as_object_mut().expect("object");
@@ -136,34 +122,20 @@ async fn an_attribute_is_read_and_only_its_description_like_fields_change() {
         obj.remove(k);
     }
     body["description"] = json!("changed");
-    let r = call(
-        &fake,
-        "PUT",
-        "/v1/attributes/1",
-        Some(MKEY),
-        Some(body.clone()),
-    )
-    .await;
+    let r = put(&fake, "/v1/attributes/1", Some(MKEY), body.clone()).await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["description"], "changed");
     body["type"] = json!("number");
-    let r = call(&fake, "PUT", "/v1/attributes/1", Some(MKEY), Some(body)).await;
+    let r = put(&fake, "/v1/attributes/1", Some(MKEY), body).await;
     assert_eq!(assert_error_shape(&r, 400), vec!["/type"]);
-    let r = call(&fake, "GET", "/v1/attributes/999", Some(MKEY), None).await;
+    let r = get(&fake, "/v1/attributes/999", Some(MKEY)).await;
     assert_error_shape(&r, 404);
 }
 
 #[tokio::test]
 async fn audiences_are_listed() {
     let fake = fake();
-    let r = call(
-        &fake,
-        "GET",
-        "/v1/audiences?withTotalResultSize=true",
-        Some(MKEY),
-        None,
-    )
-    .await;
+    let r = get(&fake, "/v1/audiences?withTotalResultSize=true", Some(MKEY)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["totalResultSize"], 1);
     assert_eq!(r.json["data"][0]["integrationId"], "aud_demo");
@@ -174,33 +146,26 @@ async fn the_customers_tab_shows_profiles_updated_by_the_application() {
     let fake = fake();
     put_profile(&fake, "User1", "", json!({"attributes": {"plan": "a"}})).await;
     // Created by an audience action only: not attached to any application.
-    call(
+    post(
         &fake,
-        "POST",
         "/v2/customer_audiences",
         Some(IKEY),
-        Some(
-            json!({"data": [{"action": "add", "profileIntegrationId": "ghost", "audienceId": 1}]}),
-        ),
+        json!({"data": [{"action": "add", "profileIntegrationId": "ghost", "audienceId": 1}]}),
     )
     .await;
-    let r = call(
+    let r = get(
         &fake,
-        "GET",
         "/v1/applications/1/customers?withTotalResultSize=true",
         Some(MKEY),
-        None,
     )
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["totalResultSize"], 1);
     assert_eq!(r.json["data"][0]["integrationId"], "User1");
-    let r = call(
+    let r = get(
         &fake,
-        "GET",
         "/v1/applications/1/customers?integrationId=user1",
         Some(MKEY),
-        None,
     )
     .await;
     assert_eq!(
@@ -208,41 +173,23 @@ async fn the_customers_tab_shows_profiles_updated_by_the_application() {
         json!([]),
         "the integrationId filter is an exact, case-sensitive match"
     );
-    let r = call(
+    let r = get(
         &fake,
-        "GET",
         "/v1/applications/1/customers?integrationId=User1",
         Some(MKEY),
-        None,
     )
     .await;
     let id = r.json["data"][0]["id"].as_i64().expect("id");
-    let r = call(
+    let r = get(
         &fake,
-        "GET",
         &format!("/v1/applications/1/customers/{id}"),
         Some(MKEY),
-        None,
     )
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["attributes"], json!({"plan": "a"}));
-    let r = call(
-        &fake,
-        "GET",
-        "/v1/applications/2/customers",
-        Some(MKEY),
-        None,
-    )
-    .await;
+    let r = get(&fake, "/v1/applications/2/customers", Some(MKEY)).await;
     assert_error_shape(&r, 404);
-    let r = call(
-        &fake,
-        "GET",
-        "/v1/applications/1/customers/999",
-        Some(MKEY),
-        None,
-    )
-    .await;
+    let r = get(&fake, "/v1/applications/1/customers/999", Some(MKEY)).await;
     assert_error_shape(&r, 404);
 }

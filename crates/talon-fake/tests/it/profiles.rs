@@ -124,12 +124,11 @@ async fn integration_ids_are_case_sensitive() {
 #[tokio::test]
 async fn attributes_of_another_entity_are_unknown_for_profiles() {
     let fake = fake();
-    let created = call(
+    let created = post(
         &fake,
-        "POST",
         "/v1/attributes",
         Some(MKEY),
-        Some(json!({"entity": "Event", "name": "sessionOnly", "title": "Session only", "type": "string", "description": "", "suggestions": [], "editable": true})),
+        json!({"entity": "Event", "name": "sessionOnly", "title": "Session only", "type": "string", "description": "", "suggestions": [], "editable": true}),
     )
     .await;
     assert_eq!(created.status, 201);
@@ -347,12 +346,11 @@ async fn two_queued_updates_of_one_profile_are_still_accepted() {
 #[tokio::test]
 async fn a_batch_update_returns_204_by_default_and_stores_every_profile() {
     let fake = fake();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles",
         Some(IKEY),
-        Some(json!({"customerProfiles": [{"integrationId": "a", "attributes": {"plan": "x"}}, {"integrationId": "b"}]})),
+        json!({"customerProfiles": [{"integrationId": "a", "attributes": {"plan": "x"}}, {"integrationId": "b"}]}),
     )
     .await;
     assert_eq!(r.status, 204);
@@ -362,12 +360,11 @@ async fn a_batch_update_returns_204_by_default_and_stores_every_profile() {
 #[tokio::test]
 async fn a_batch_update_with_silent_no_returns_the_integration_states() {
     let fake = fake();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles?silent=no",
         Some(IKEY),
-        Some(json!({"customerProfiles": [{"integrationId": "a", "attributes": {"plan": "x"}}]})),
+        json!({"customerProfiles": [{"integrationId": "a", "attributes": {"plan": "x"}}]}),
     )
     .await;
     assert_eq!(r.status, 200);
@@ -380,12 +377,11 @@ async fn a_batch_update_with_silent_no_returns_the_integration_states() {
 #[tokio::test]
 async fn a_batch_with_one_bad_profile_changes_nothing() {
     let fake = fake();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles",
         Some(IKEY),
-        Some(json!({"customerProfiles": [{"integrationId": "a", "attributes": {"plan": "x"}}, {"integrationId": "b", "attributes": {"Plan": "x"}}]})),
+        json!({"customerProfiles": [{"integrationId": "a", "attributes": {"plan": "x"}}, {"integrationId": "b", "attributes": {"Plan": "x"}}]}),
     )
     .await;
     assert_eq!(
@@ -401,24 +397,22 @@ async fn a_batch_of_more_than_1000_profiles_is_rejected() {
     let items: Vec<_> = (0..1001)
         .map(|i| json!({"integrationId": format!("u{i}")}))
         .collect();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles",
         Some(IKEY),
-        Some(json!({"customerProfiles": items})),
+        json!({"customerProfiles": items}),
     )
     .await;
     assert_eq!(assert_error_shape(&r, 400), vec!["/customerProfiles"]);
     let items: Vec<_> = (0..1000)
         .map(|i| json!({"integrationId": format!("u{i}")}))
         .collect();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles",
         Some(IKEY),
-        Some(json!({"customerProfiles": items})),
+        json!({"customerProfiles": items}),
     )
     .await;
     assert_eq!(r.status, 204);
@@ -427,24 +421,22 @@ async fn a_batch_of_more_than_1000_profiles_is_rejected() {
 #[tokio::test]
 async fn a_batch_needs_an_integration_id_per_profile_and_a_valid_silent_value() {
     let fake = fake();
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles",
         Some(IKEY),
-        Some(json!({"customerProfiles": [{"attributes": {}}]})),
+        json!({"customerProfiles": [{"attributes": {}}]}),
     )
     .await;
     assert_eq!(
         assert_error_shape(&r, 400),
         vec!["/customerProfiles/0/integrationId"]
     );
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles?silent=maybe",
         Some(IKEY),
-        Some(json!({})),
+        json!({}),
     )
     .await;
     assert_eq!(assert_error_shape(&r, 400), vec!["silent"]);

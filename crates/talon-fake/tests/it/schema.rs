@@ -16,7 +16,11 @@ fn schema_dir() -> std::path::PathBuf {
 
 /// A validator for one schema file; sibling `$ref`s resolve against its folder.
 fn validator(name: &str) -> jsonschema::Validator {
-    let path = schema_dir().join(name);
+    validator_in(&schema_dir(), name)
+}
+
+fn validator_in(dir: &std::path::Path, name: &str) -> jsonschema::Validator {
+    let path = dir.join(name);
     let text = std::fs::read_to_string(&path).expect("schema file");
     let schema: Value = serde_json::from_str(&text).expect("schema json");
     jsonschema::options()
@@ -66,20 +70,56 @@ fn the_validator_catches_violations() {
 
 #[test]
 fn every_schema_file_is_a_valid_schema() {
-    for entry in std::fs::read_dir(schema_dir()).unwrap() {
+    let missing = missing_schemas(&schema_dir());
+    assert!(missing.is_empty(), "missing schema files: {missing:?}");
+}
+
+#[test]
+fn an_empty_schema_folder_fails_the_schema_file_check() {
+    let empty = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-schemas");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_eq!(missing_schemas(&empty), SCHEMAS);
+}
+
+/// Validates every `.json` file of `dir` as a schema (panicking on an invalid
+/// one) and returns the [`SCHEMAS`] it does not hold: an empty or half-copied
+/// folder must not pass as valid.
+fn missing_schemas(dir: &std::path::Path) -> Vec<&'static str> {
+    let mut checked = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
-            validator(&path.file_name().unwrap().to_string_lossy());
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            validator_in(dir, &name);
+            checked.insert(name);
         }
     }
+    SCHEMAS
+        .iter()
+        .copied()
+        .filter(|name| !checked.contains(*name))
+        .collect()
 }
+
+/// The schema files of `fixtures/talon/schemas/` that this suite validates against or `$ref`s.
+const SCHEMAS: [&str; 9] = [
+    "ApplicationCustomers.json",
+    "Attribute.json",
+    "AttributesList.json",
+    "Audience.json",
+    "AudiencesList.json",
+    "CustomerProfile.json",
+    "CustomerProfileIntegrationResponseV2.json",
+    "ErrorResponseWithStatus.json",
+    "MultipleCustomerProfilesResponse.json",
+];
 
 #[tokio::test]
 async fn error_responses_match_error_response_with_status() {
     let fake = fake();
     let samples = [
         put_profile(&fake, "u1", "", json!({"attributes": {"nope": 1}})).await,
-        call(&fake, "GET", "/v2/authping", None, None).await,
+        get(&fake, "/v2/authping", None).await,
         raw(
             &fake,
             "PUT",
@@ -88,8 +128,8 @@ async fn error_responses_match_error_response_with_status() {
             b"[".to_vec(),
         )
         .await,
-        call(&fake, "GET", "/v1/attributes?pageSize=0", Some(MKEY), None).await,
-        call(&fake, "DELETE", "/v2/audiences/9", Some(IKEY), None).await,
+        get(&fake, "/v1/attributes?pageSize=0", Some(MKEY)).await,
+        delete(&fake, "/v2/audiences/9", Some(IKEY)).await,
     ];
     for r in &samples {
         assert!(r.status.is_client_error());
@@ -113,12 +153,11 @@ async fn profile_responses_match_the_integration_api_schemas() {
     assert!(r.json.get("customerProfile").is_some());
     let r = put_profile(&fake, "u2", "", json!({})).await;
     assert_valid("CustomerProfileIntegrationResponseV2.json", &r.json);
-    let r = call(
+    let r = put(
         &fake,
-        "PUT",
         "/v2/customer_profiles?silent=no",
         Some(IKEY),
-        Some(json!({"customerProfiles": [{"integrationId": "b"}]})),
+        json!({"customerProfiles": [{"integrationId": "b"}]}),
     )
     .await;
     assert_valid("MultipleCustomerProfilesResponse.json", &r.json);
@@ -128,55 +167,35 @@ async fn profile_responses_match_the_integration_api_schemas() {
 async fn audience_and_management_responses_match_their_schemas() {
     let fake = fake();
     put_profile(&fake, "u1", "", json!({"attributes": {"plan": "x"}})).await;
-    let r = call(
+    let r = post(
         &fake,
-        "POST",
         "/v2/audiences",
         Some(IKEY),
-        Some(
-            json!({"name": "A", "integration": "segment", "integrationId": "x1", "sandbox": false}),
-        ),
+        json!({"name": "A", "integration": "segment", "integrationId": "x1", "sandbox": false}),
     )
     .await;
     assert_valid("Audience.json", &r.json);
-    let r = call(
-        &fake,
-        "PUT",
-        "/v2/audiences/1",
-        Some(IKEY),
-        Some(json!({"name": "B"})),
-    )
-    .await;
+    let r = put(&fake, "/v2/audiences/1", Some(IKEY), json!({"name": "B"})).await;
     assert_valid("Audience.json", &r.json);
-    let r = call(
+    let r = post(
         &fake,
-        "POST",
         "/v1/attributes",
         Some(MKEY),
-        Some(json!({"entity": "CustomerProfile", "name": "tier", "title": "Tier", "type": "(list string)", "description": "", "suggestions": ["a"], "editable": true})),
+        json!({"entity": "CustomerProfile", "name": "tier", "title": "Tier", "type": "(list string)", "description": "", "suggestions": ["a"], "editable": true}),
     )
     .await;
     assert_valid("Attribute.json", &r.json);
-    let r = call(&fake, "GET", "/v1/attributes", Some(MKEY), None).await;
+    let r = get(&fake, "/v1/attributes", Some(MKEY)).await;
     assert_valid("AttributesList.json", &r.json);
-    let r = call(&fake, "GET", "/v1/audiences", Some(MKEY), None).await;
+    let r = get(&fake, "/v1/audiences", Some(MKEY)).await;
     assert_valid("AudiencesList.json", &r.json);
-    let r = call(
-        &fake,
-        "GET",
-        "/v1/applications/1/customers",
-        Some(MKEY),
-        None,
-    )
-    .await;
+    let r = get(&fake, "/v1/applications/1/customers", Some(MKEY)).await;
     assert_valid("ApplicationCustomers.json", &r.json);
     let id = r.json["data"][0]["id"].as_i64().expect("id");
-    let r = call(
+    let r = get(
         &fake,
-        "GET",
         &format!("/v1/applications/1/customers/{id}"),
         Some(MKEY),
-        None,
     )
     .await;
     assert_valid("CustomerProfile.json", &r.json);

@@ -103,12 +103,11 @@ async fn the_streamed_state_is_byte_identical_to_the_pretty_dump() {
         fake.upsert_profile(1, &format!("user-{i:05}"), &attrs)
             .expect("stored");
     }
-    call(
+    post(
         &fake,
-        "POST",
         "/v2/audiences",
         Some(IKEY),
-        Some(json!({"name": "Travel", "subscribedApplicationsIds": [1]})),
+        json!({"name": "Travel", "subscribedApplicationsIds": [1]}),
     )
     .await;
     let mut out = Vec::new();
@@ -125,6 +124,6 @@ async fn the_streamed_state_is_byte_identical_to_the_pretty_dump() {
         redacted.to_json_pretty()
     );
     // And over HTTP, with the keys revealed: the loadable state file.
-    let r = call(&fake, "GET", "/__admin/state?reveal_keys=true", None, None).await;
+    let r = get(&fake, "/__admin/state?reveal_keys=true", None).await;
     assert_eq!(String::from_utf8_lossy(&r.raw), streamed);
 }

@@ -1,4 +1,5 @@
-//! Shared helpers: a fake with the default state and one-shot requests through `router(...)`.
+//! Shared helpers: a fake with the default state and one-shot requests through `router(...)`
+//! (`get`, `put`, `post`, `delete` for the common JSON calls, `call` and `raw` for the rest).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -76,14 +77,8 @@ pub(crate) async fn raw(
 }
 
 pub(crate) async fn put_profile(fake: &Fake, id: &str, query: &str, body: Value) -> Resp {
-    call(
-        fake,
-        "PUT",
-        &format!("/v2/customer_profiles/{id}{query}"),
-        Some(IKEY),
-        Some(body),
-    )
-    .await
+    let uri = format!("/v2/customer_profiles/{id}{query}");
+    put(fake, &uri, Some(IKEY), body).await
 }
 
 /// Asserts Talon.One's `ErrorResponseWithStatus` envelope and returns the pointers/parameters of its errors.
@@ -114,4 +109,24 @@ pub(crate) fn last_rule(fake: &Fake) -> String {
         .last()
         .map(|e| e.rule.clone())
         .unwrap_or_default()
+}
+
+/// `GET uri` with an optional `Authorization` value.
+pub(crate) async fn get(fake: &Fake, uri: &str, auth: Option<&str>) -> Resp {
+    call(fake, "GET", uri, auth, None).await
+}
+
+/// `DELETE uri` with an optional `Authorization` value.
+pub(crate) async fn delete(fake: &Fake, uri: &str, auth: Option<&str>) -> Resp {
+    call(fake, "DELETE", uri, auth, None).await
+}
+
+/// `PUT uri` with an optional `Authorization` value and a JSON body.
+pub(crate) async fn put(fake: &Fake, uri: &str, auth: Option<&str>, body: Value) -> Resp {
+    call(fake, "PUT", uri, auth, Some(body)).await
+}
+
+/// `POST uri` with an optional `Authorization` value and a JSON body.
+pub(crate) async fn post(fake: &Fake, uri: &str, auth: Option<&str>, body: Value) -> Resp {
+    call(fake, "POST", uri, auth, Some(body)).await
 }

@@ -33,13 +33,8 @@ fn help_texts_match_their_snapshots() {
         let command: Vec<&str> = command.iter().map(String::as_str).collect();
         let output = harness(&command, b"");
         assert!(output.status.success(), "{command:?}");
-        insta::with_settings!({
-            snapshot_path => "../../../../snapshots/talon-harness",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(*name, String::from_utf8_lossy(&output.stdout));
-        });
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        crate::snapshot_settings().bind(|| insta::assert_snapshot!(*name, stdout));
     }
 }
 

@@ -20,6 +20,16 @@ mod simulate;
 
 use std::process::{Command, Output};
 
+/// The settings of every snapshot of this crate: stored in the workspace's
+/// `snapshots/talon-harness/`, named without the module, without the expression.
+pub(crate) fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../../../snapshots/talon-harness");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
 /// Runs `talon-harness` with `args`, feeding `stdin`.
 pub(crate) fn harness(args: &[&str], stdin: &[u8]) -> Output {
     use std::io::Write;

@@ -261,13 +261,13 @@ fn tangled() -> TraitsTree<'static> {
     let mut tree = TraitsTree::new();
     tree.push_root("a_b", TreeValue::UInt(1));
     let a = tree.object(1);
-    tree.set(a, 0, "b", TreeValue::UInt(2));
+    tree.set(a, 0, "b", TreeValue::UInt(2)).unwrap();
     tree.push_root("a", TreeValue::Object(a));
     let x = tree.object(1);
-    tree.set(x, 0, "y_z", TreeValue::Str("p"));
+    tree.set(x, 0, "y_z", TreeValue::Str("p")).unwrap();
     tree.push_root("x", TreeValue::Object(x));
     let x_y = tree.object(1);
-    tree.set(x_y, 0, "z", TreeValue::Str("q"));
+    tree.set(x_y, 0, "z", TreeValue::Str("q")).unwrap();
     tree.push_root("x_y", TreeValue::Object(x_y));
     tree.push_root("k", TreeValue::UInt(2));
     tree.push_root("k", TreeValue::UInt(1));

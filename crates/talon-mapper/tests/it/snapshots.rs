@@ -4,6 +4,16 @@ use talon_mapper::{map_event, map_json};
 
 use crate::default_settings;
 
+/// The settings of every snapshot of this crate: stored in the workspace's
+/// `snapshots/talon-mapper/`, named without the module, without the expression.
+pub(crate) fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../../../snapshots/talon-mapper");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
 #[test]
 fn every_fixture_maps_as_its_snapshot_says() {
     let settings = default_settings();
@@ -15,13 +25,7 @@ fn every_fixture_maps_as_its_snapshot_says() {
         if let Ok(event) = serde_json::from_slice::<segment_model::Event>(&bytes) {
             assert_eq!(map_event(&event, &settings), mapped, "{}", path.display());
         }
-        insta::with_settings!({
-            snapshot_path => "../../../../snapshots/talon-mapper",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(mapped.render());
-        });
+        snapshot_settings().bind(|| insta::assert_snapshot!(mapped.render()));
     });
 }
 
@@ -62,11 +66,5 @@ fn audience_names_become_the_keys_in_their_snapshot() {
             format!("{name:?} -> {key:?} ({valid})\n")
         })
         .collect();
-    insta::with_settings!({
-        snapshot_path => "../../../../snapshots/talon-mapper",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!("audience_names", table);
-    });
+    snapshot_settings().bind(|| insta::assert_snapshot!("audience_names", table));
 }
