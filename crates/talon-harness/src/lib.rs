@@ -8,6 +8,7 @@ pub mod deliver;
 pub mod input;
 pub mod management;
 pub mod output;
+pub mod preflight;
 pub mod report;
 pub mod verify;
 pub mod world;
