@@ -27,25 +27,13 @@ pub struct Args {
     /// Send to this Talon.One deployment (or a `talon-harness serve`) instead of the embedded fake.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// Write each event's outcome as NDJSON to this file (`-` for stdout).
-    #[arg(long, value_name = "FILE")]
-    pub outcomes: Option<PathBuf>,
-    /// Write the final state to this file (from the embedded fake, or a target's `/__admin/state`).
-    #[arg(long, value_name = "FILE")]
-    pub dump_state: Option<PathBuf>,
     /// The target's admin token, when it is a `talon-harness serve --admin-token` (sent as
     /// `Authorization: Bearer`, to read its state).
     #[arg(long, value_name = "TOKEN", requires = "target")]
     pub admin_token: Option<String>,
-    /// Profiles delivered to at once (at least 1).
-    #[arg(long, default_value_t = 8, value_parser = crate::cmd::at_least_one_usize)]
-    pub concurrency: usize,
-    /// Attempts and retry budget.
+    /// Concurrency, retries, `--outcomes`, `--dump-state`, `--fail-on-reject`.
     #[command(flatten)]
-    pub retry: crate::cmd::RetryArgs,
-    /// Exit 1 when Talon.One rejected any event.
-    #[arg(long)]
-    pub fail_on_reject: bool,
+    pub delivery: crate::cmd::DeliveryArgs,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
@@ -152,7 +140,7 @@ pub async fn stream_events(
 /// Replays the events; exit 0, or 1 when an event was lost or unreadable,
 /// or rejected with `--fail-on-reject`.
 pub fn run(args: &Args) -> Result<Exit, Error> {
-    let outcomes_on_stdout = args.outcomes.as_deref() == Some(Path::new("-"));
+    let outcomes_on_stdout = args.delivery.outcomes_on_stdout();
     if outcomes_on_stdout && args.output.report == ReportFormat::Json {
         return Err(Error::Input(
             "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
@@ -173,12 +161,12 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     };
     let runtime = crate::runtime()?;
     let remote = args.target.as_deref().map(|u| u.trim_end_matches('/'));
-    if let (Some(url), Some(_)) = (remote, &args.dump_state) {
+    if let (Some(url), Some(_)) = (remote, &args.delivery.dump_state) {
         // Refuse before any traffic, not after it.
         runtime.block_on(probe_admin(url, args.admin_token.as_deref()))?;
     }
     let mut events = input::EventReader::open(&args.events)?;
-    let mut outcomes = match &args.outcomes {
+    let mut outcomes = match &args.delivery.outcomes {
         Some(path) if path == Path::new("-") => Some(OutcomeSink::Stdout(std::io::BufWriter::new(
             std::io::stdout(),
         ))),
@@ -186,6 +174,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         None => None,
     };
     let outcomes_name = args
+        .delivery
         .outcomes
         .as_ref()
         .map_or_else(String::new, |p| p.display().to_string());
@@ -194,8 +183,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         &mut events,
         target,
         |config| {
-            config.concurrency = args.concurrency;
-            args.retry.apply(config);
+            args.delivery.apply(config);
         },
         None,
         |report| match outcomes.as_mut() {
@@ -217,7 +205,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     // with an unconfirmed attempt (only those, from the embedded fake).
     let unconfirmed = !watch.profiles.is_empty();
     let admin = args.admin_token.as_deref();
-    if let Some(path) = &args.dump_state {
+    if let Some(path) = &args.delivery.dump_state {
         let mut file = input::create_optional(Some(path))?.expect("a path was given");
         let io = |source| Error::Io {
             path: path.display().to_string(),
@@ -270,7 +258,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     ));
     report
         .checks
-        .extend(delivery_checks(&summary, args.fail_on_reject));
+        .extend(delivery_checks(&summary, args.delivery.fail_on_reject));
     if unconfirmed {
         report.checks.push(Check::from_details(
             "profiles with an unconfirmed attempt hold what was last sent to them",
