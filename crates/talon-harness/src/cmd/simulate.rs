@@ -1,17 +1,16 @@
 //! `talon-harness simulate`: the main job — generate, map, deliver to an embedded fake, verify.
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use segment_gen::{Generator, Profile, Scenario};
-use talon_fake::{Fake, FakeConfig, FaultPlan, FaultResponse, FaultRule, MockServer};
+use talon_fake::{Fake, FakeConfig, FaultPlan, MockServer};
 
 use crate::cmd::generate::ScenarioArgs;
 use crate::deliver::{self, DeliveryConfig};
 use crate::output::{Check, ReportArgs, RunReport};
-use crate::verify::{self, Reference};
+use crate::verify;
 use crate::world::World;
 use crate::{Error, Exit};
 
@@ -33,37 +32,6 @@ pub struct Args {
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
-}
-
-/// A plan that faults `rate` of profile updates: 40% of them 503, 20% each
-/// 429, 500 and a dropped connection. Rules are tried in order, so each
-/// rule's probability is conditional on the earlier ones not firing.
-pub fn fault_plan(rate: f64, seed: u64) -> FaultPlan {
-    let parts = [
-        (0.4, FaultResponse::Status(503)),
-        (0.2, FaultResponse::Status(429)),
-        (0.2, FaultResponse::Status(500)),
-        (0.2, FaultResponse::DropConnection),
-    ];
-    let mut left = 1.0;
-    let mut rules = Vec::new();
-    for (share, respond) in parts {
-        let p = (rate * share / left).clamp(0.0, 1.0);
-        left -= rate * share;
-        rules.push(FaultRule {
-            method: Some("PUT".into()),
-            path_prefix: Some("/v2/customer_profiles/".into()),
-            integration_id: None,
-            respond,
-            times: None,
-            probability: Some(p),
-        });
-    }
-    FaultPlan {
-        seed,
-        rules,
-        rate_limit_per_sec: None,
-    }
 }
 
 /// Runs the simulation; exit 0 when verification passes, 1 when it does
@@ -93,7 +61,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             FaultPlan::from_json(&crate::input::read_to_string(path)?)
                 .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?,
         ),
-        (None, Some(rate)) => Some(fault_plan(rate, args.spec.seed)),
+        (None, Some(rate)) => Some(crate::simulation::fault_plan(rate, args.spec.seed)),
         (None, None) => None,
     };
     let runtime = crate::runtime()?;
@@ -182,7 +150,6 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     }
     let state = fake.state_dump();
     let actual = verify::profiles_of(&state);
-    let configured: BTreeSet<String> = world.settings.custom_attributes().iter().cloned().collect();
     let mut report = RunReport::new("simulate");
     report.notes.push(format!(
         "ran        classic destination, seed {}, {} users, {} days, profile {}, {} events",
@@ -225,44 +192,13 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
                 .collect(),
         ));
     }
-    let mut reference = Reference::new(configured.clone(), world.catalog.clone());
-    let mut replay = Generator::new(scenario.clone(), args.spec.seed)
-        .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
-    let mut line = Vec::new();
-    while replay.next_into(&mut line).is_some() {
-        reference.apply(&line);
-        line.clear();
-    }
-    report.checks.push(Check::from_details(
-        "Talon.One holds what the reference model of the rules says",
-        verify::compare(&reference.profiles, &actual, &world.catalog)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-    ));
-    if scenario.profile == Profile::Realistic {
-        let engage: BTreeSet<String> = scenario
-            .audience_defs()
-            .into_iter()
-            .map(|a| a.key)
-            .chain(scenario.computed_trait_defs().into_iter().map(|c| c.key))
-            .collect();
-        let ledger = generator.ledger();
-        let (expected, unknown) = verify::expected_from_ledger(&ledger, &configured, &engage);
-        let mut details: Vec<String> = verify::compare(&expected, &actual, &world.catalog)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        details.extend(
-            unknown
-                .into_iter()
-                .map(|u| format!("ledger holds null for {u}")),
-        );
-        report.checks.push(Check::from_details(
-            "Talon.One holds the generator's ledger under the mapping rules",
-            details,
-        ));
-    }
+    report.checks.extend(crate::simulation::verification(
+        &scenario,
+        args.spec.seed,
+        &generator,
+        &world,
+        &actual,
+    )?);
     report.checks.extend(reject_check);
     let rate = summary.events as f64 / elapsed.as_secs_f64().max(1e-9);
     report.notes.push(format!(
