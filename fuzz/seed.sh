@@ -25,7 +25,7 @@ for f in "$root"/fixtures/bugs/*/events.ndjson; do
   done < "$f"
 done
 if [ ! -f "$tmp/edge.ndjson" ]; then
-  cargo run --quiet --release --manifest-path "$root/Cargo.toml" -p segment-gen -- \
+  cargo run --quiet --release --manifest-path "$root/Cargo.toml" -p talon-harness -- gen \
     --seed 1 --profile edge --events 300 > "$tmp/edge.ndjson"
 fi
 i=0

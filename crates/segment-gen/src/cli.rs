@@ -1,113 +1,113 @@
-//! `GenArgs`: the `gen` command's arguments, shared by the `segment-gen` binary and `talon-harness gen`.
+//! `Overrides`: a scenario's sizes given one by one (the command line's flags), laid over a base scenario.
 //!
-//! Parsing only: turning arguments into a [`Scenario`] is pure; opening
-//! files and writing is the binary's job.
-
-use std::path::PathBuf;
-
-use clap::{Args, ValueEnum};
+//! Pure, and without clap: the flags themselves are `talon-harness gen`'s and
+//! `simulate`'s (`talon_harness::cmd::generate::ScenarioArgs`); reading a
+//! scenario file is the harness's job too. This module keeps the one rule
+//! both commands share: which field wins.
 
 use crate::{Profile, Scenario};
 
-/// The profile as a command-line value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileArg {
-    /// Consistently typed traits as real sources send them.
-    Realistic,
-    /// Nulls, collisions, deep nesting, odd keys and ids, often.
-    Edge,
-}
-
-impl From<ProfileArg> for Profile {
-    fn from(p: ProfileArg) -> Self {
-        match p {
-            ProfileArg::Realistic => Self::Realistic,
-            ProfileArg::Edge => Self::Edge,
-        }
-    }
-}
-
-/// Generate seeded Segment traffic as NDJSON, with its ground-truth ledger.
-#[derive(Debug, Clone, Args)]
-pub struct GenArgs {
-    /// The scenario and seed.
-    #[command(flatten)]
-    pub spec: ScenarioArgs,
-    /// Write NDJSON here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Write the ledger (JSON) here.
-    #[arg(long, value_name = "FILE")]
-    pub ledger: Option<PathBuf>,
-}
-
-/// A scenario and a seed, as flags: shared by `gen` and `talon-harness simulate`.
-#[derive(Debug, Clone, Args)]
-pub struct ScenarioArgs {
-    /// The seed: the same seed and sizes give byte-identical output.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// A JSON scenario file (see `fixtures/gen/`); flags below override it.
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
-    /// Users in the population [default: 1000].
-    #[arg(long)]
+/// Fields that replace a base scenario's; `None` (or `false`) keeps the base's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Realistic or edge traits and ids; with no base, also the defaults the others override.
+    pub profile: Option<Profile>,
+    /// Users in the population.
     pub users: Option<u32>,
-    /// Simulated days [default: 30].
-    #[arg(long)]
+    /// Simulated days.
     pub days: Option<u32>,
-    /// Engage audiences [default: 4].
-    #[arg(long)]
+    /// Engage audiences.
     pub audiences: Option<u32>,
-    /// Engage computed traits [default: 3].
-    #[arg(long)]
+    /// Engage computed traits.
     pub computed_traits: Option<u32>,
-    /// Realistic or edge traits and ids [default: realistic].
-    #[arg(long, value_enum)]
-    pub profile: Option<ProfileArg>,
     /// Stop after this many events.
-    #[arg(long, value_name = "N")]
     pub events: Option<u64>,
-    /// Also send audience changes as Track `Audience Entered`/`Exited`.
-    #[arg(long)]
+    /// Also send audience changes as Track `Audience Entered`/`Exited` (`false` keeps the base's choice).
     pub audience_track_events: bool,
 }
 
-impl GenArgs {
-    /// See [`ScenarioArgs::to_scenario`].
-    pub fn to_scenario(&self, base: Option<Scenario>) -> Scenario {
-        self.spec.to_scenario(base)
-    }
-}
-
-impl ScenarioArgs {
-    /// The scenario: `base` (the `--scenario` file's content, if any, or the
-    /// profile's defaults) with the flags applied.
-    pub fn to_scenario(&self, base: Option<Scenario>) -> Scenario {
-        let mut scenario = base.unwrap_or_else(|| {
-            Scenario::for_profile(self.profile.map_or(Profile::Realistic, Profile::from))
-        });
-        if let Some(profile) = self.profile {
-            scenario.profile = profile.into();
+impl Scenario {
+    /// `base` (a scenario file's content, or with none the profile's
+    /// defaults) with `overrides` applied.
+    pub fn with_overrides(base: Option<Self>, overrides: &Overrides) -> Self {
+        let mut scenario = base
+            .unwrap_or_else(|| Self::for_profile(overrides.profile.unwrap_or(Profile::Realistic)));
+        if let Some(profile) = overrides.profile {
+            scenario.profile = profile;
         }
-        if let Some(users) = self.users {
+        if let Some(users) = overrides.users {
             scenario.users = users;
         }
-        if let Some(days) = self.days {
+        if let Some(days) = overrides.days {
             scenario.days = days;
         }
-        if let Some(audiences) = self.audiences {
+        if let Some(audiences) = overrides.audiences {
             scenario.audiences = audiences;
         }
-        if let Some(computed) = self.computed_traits {
+        if let Some(computed) = overrides.computed_traits {
             scenario.computed_traits = computed;
         }
-        if self.events.is_some() {
-            scenario.max_events = self.events;
+        if overrides.events.is_some() {
+            scenario.max_events = overrides.events;
         }
-        if self.audience_track_events {
+        if overrides.audience_track_events {
             scenario.audience_track_events = true;
         }
         scenario
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_overrides_and_no_base_give_the_realistic_defaults() {
+        assert_eq!(
+            Scenario::with_overrides(None, &Overrides::default()),
+            Scenario::for_profile(Profile::Realistic)
+        );
+    }
+
+    #[test]
+    fn a_profile_without_a_base_starts_from_that_profiles_defaults() {
+        let overrides = Overrides {
+            profile: Some(Profile::Edge),
+            days: Some(2),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Scenario::with_overrides(None, &overrides),
+            Scenario {
+                days: 2,
+                ..Scenario::for_profile(Profile::Edge)
+            }
+        );
+    }
+
+    #[test]
+    fn each_given_field_beats_the_base_and_the_others_keep_it() {
+        let base = Scenario {
+            users: 5,
+            days: 9,
+            audiences: 1,
+            computed_traits: 1,
+            max_events: Some(3),
+            audience_track_events: true,
+            ..Scenario::for_profile(Profile::Edge)
+        };
+        let overrides = Overrides {
+            users: Some(7),
+            events: Some(11),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Scenario::with_overrides(Some(base.clone()), &overrides),
+            Scenario {
+                users: 7,
+                max_events: Some(11),
+                ..base
+            }
+        );
     }
 }

@@ -74,7 +74,7 @@
 //! # Command line
 //!
 //! ```text
-//! cargo run --release -p segment-gen -- --seed 7 --users 1000 --days 30 \
+//! cargo run --release -p talon-harness -- gen --seed 7 --users 1000 --days 30 \
 //!     --profile realistic --out events.ndjson --ledger ledger.json
 //! ```
 
@@ -87,7 +87,6 @@ mod scenario;
 mod schema;
 mod values;
 
-#[cfg(feature = "cli")]
 pub mod cli;
 
 pub use generator::{EventKind, EventMeta, GeneratedEvent, Generator};

@@ -66,7 +66,8 @@
 //!
 //! # Standalone server
 //!
-//! `cargo run -p talon-fake --release -- --addr 127.0.0.1:8080 --state fixtures/talon/default-state.json`
+//! The `talon-harness serve` command runs it on a socket:
+//! `cargo run -p talon-harness --release -- serve --addr 127.0.0.1:8080 --state fixtures/talon/default-state.json`
 //!
 //! # Benchmarks
 //!

@@ -297,7 +297,7 @@ pub fn state(path: &Path) -> Result<talon_fake::StateFile, Error> {
 
 /// The scenario the flags describe: the `--scenario` file (if any) with the
 /// flags applied, validated.
-pub fn scenario(args: &segment_gen::cli::ScenarioArgs) -> Result<segment_gen::Scenario, Error> {
+pub fn scenario(args: &crate::cmd::generate::ScenarioArgs) -> Result<segment_gen::Scenario, Error> {
     let base = match &args.scenario {
         Some(path) => Some(
             serde_json::from_str::<segment_gen::Scenario>(&read_to_string(path)?)

@@ -3,12 +3,16 @@
 //! The binary (`src/main.rs`) only parses arguments and calls [`cmd`]; the
 //! rest is a library so that tests drive it directly.
 
+pub mod bundle;
 pub mod cmd;
 pub mod deliver;
 pub mod input;
 pub mod management;
 pub mod output;
+pub mod preflight;
 pub mod report;
+pub mod run;
+pub mod simulation;
 pub mod verify;
 pub mod world;
 

@@ -42,7 +42,7 @@ enum Command {
     /// Serve the fake Talon.One on a socket until Ctrl-C.
     Serve(cmd::serve::Args),
     /// Generate seeded Segment traffic as NDJSON, with its ledger.
-    Gen(segment_gen::cli::GenArgs),
+    Gen(cmd::generate::GenArgs),
 }
 
 fn main() -> ExitCode {

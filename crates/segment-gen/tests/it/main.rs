@@ -1,6 +1,5 @@
 //! Integration tests for segment-gen: one test binary, one module per property.
 
-mod cli;
 mod determinism;
 mod engage;
 mod ledger;

@@ -1,11 +1,103 @@
 //! `talon-harness gen`: seeded Segment traffic as NDJSON, and its ledger.
+//!
+//! Also the scenario flags `simulate` shares ([`ScenarioArgs`]): clap lives
+//! here, not in `segment-gen`; the flags become a
+//! [`segment_gen::cli::Overrides`], laid over the base scenario by
+//! [`segment_gen::Scenario::with_overrides`].
 
 use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 
-use segment_gen::Generator;
-use segment_gen::cli::GenArgs;
+use clap::ValueEnum;
+use segment_gen::cli::Overrides;
+use segment_gen::{Generator, Profile, Scenario};
 
 use crate::{Error, Exit, input};
+
+/// The profile as a command-line value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// Consistently typed traits as real sources send them.
+    Realistic,
+    /// Nulls, collisions, deep nesting, odd keys and ids, often.
+    Edge,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Realistic => Self::Realistic,
+            ProfileArg::Edge => Self::Edge,
+        }
+    }
+}
+
+/// Generate seeded Segment traffic as NDJSON, with its ground-truth ledger.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenArgs {
+    /// The scenario and seed.
+    #[command(flatten)]
+    pub spec: ScenarioArgs,
+    /// Write NDJSON here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the ledger (JSON) here.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+}
+
+/// A scenario and a seed, as flags: shared by `gen` and `simulate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScenarioArgs {
+    /// The seed: the same seed and sizes give byte-identical output.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// A JSON scenario file (see `fixtures/gen/`); flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Users in the population [default: 1000].
+    #[arg(long)]
+    pub users: Option<u32>,
+    /// Simulated days [default: 30].
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Engage audiences [default: 4].
+    #[arg(long)]
+    pub audiences: Option<u32>,
+    /// Engage computed traits [default: 3].
+    #[arg(long)]
+    pub computed_traits: Option<u32>,
+    /// Realistic or edge traits and ids [default: realistic].
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileArg>,
+    /// Stop after this many events.
+    #[arg(long, value_name = "N")]
+    pub events: Option<u64>,
+    /// Also send audience changes as Track `Audience Entered`/`Exited`.
+    #[arg(long)]
+    pub audience_track_events: bool,
+}
+
+impl ScenarioArgs {
+    /// The flags as the generator's overrides.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            profile: self.profile.map(Profile::from),
+            users: self.users,
+            days: self.days,
+            audiences: self.audiences,
+            computed_traits: self.computed_traits,
+            events: self.events,
+            audience_track_events: self.audience_track_events,
+        }
+    }
+
+    /// The scenario: `base` (the `--scenario` file's content, if any, or the
+    /// profile's defaults) with the flags applied.
+    pub fn to_scenario(&self, base: Option<Scenario>) -> Scenario {
+        Scenario::with_overrides(base, &self.overrides())
+    }
+}
 
 /// Writes the events (stdout or `--out`) and the ledger (`--ledger`). Exit 0.
 pub fn run(args: &GenArgs) -> Result<Exit, Error> {

@@ -3,13 +3,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use talon_fake::rules::{AttrType, Entity};
-use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
+use talon_fake::StateFile;
 
-use crate::deliver::{self, DeliveryConfig, Watch};
-use crate::input::{self, EventLine};
+use crate::input;
 use crate::output::{Check, ReportArgs, ReportFormat, RunReport, delivery_checks};
-use crate::report::{EventReport, Summary};
+use crate::run::{Catalog, Target, catalog_of, download_state, probe_admin, stream_events};
 use crate::{Error, Exit};
 
 /// Arguments of `replay`.
@@ -27,132 +25,22 @@ pub struct Args {
     /// Send to this Talon.One deployment (or a `talon-harness serve`) instead of the embedded fake.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// Write each event's outcome as NDJSON to this file (`-` for stdout).
-    #[arg(long, value_name = "FILE")]
-    pub outcomes: Option<PathBuf>,
-    /// Write the final state to this file (from the embedded fake, or a target's `/__admin/state`).
-    #[arg(long, value_name = "FILE")]
-    pub dump_state: Option<PathBuf>,
     /// The target's admin token, when it is a `talon-harness serve --admin-token` (sent as
     /// `Authorization: Bearer`, to read its state).
     #[arg(long, value_name = "TOKEN", requires = "target")]
     pub admin_token: Option<String>,
-    /// Profiles delivered to at once (at least 1).
-    #[arg(long, default_value_t = 8, value_parser = crate::cmd::at_least_one_usize)]
-    pub concurrency: usize,
-    /// Attempts and retry budget.
+    /// Concurrency, retries, `--outcomes`, `--dump-state`, `--fail-on-reject`.
     #[command(flatten)]
-    pub retry: crate::cmd::RetryArgs,
-    /// Exit 1 when Talon.One rejected any event.
-    #[arg(long)]
-    pub fail_on_reject: bool,
+    pub delivery: crate::cmd::DeliveryArgs,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
 }
 
-/// The result of running events against a target.
-#[derive(Debug)]
-pub struct Run {
-    /// One report per event, in input order.
-    pub reports: Vec<EventReport>,
-    /// The totals.
-    pub summary: Summary,
-    /// The final state, when the target can give it.
-    pub state: Option<StateFile>,
-}
-
-/// Where events go.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// A fake started in this process from this state, on a real socket.
-    Embedded(StateFile),
-    /// A URL.
-    Remote(String),
-}
-
-/// Maps and delivers `events` to `target`, through a real socket, and
-/// keeps every event's report (for small inputs: bundles, tests).
-pub async fn run_events(
-    settings: &talon_mapper::Settings,
-    events: impl IntoIterator<Item = EventLine>,
-    target: Target,
-    configure: impl FnOnce(&mut DeliveryConfig),
-) -> Result<Run, Error> {
-    let mut reports = Vec::new();
-    let (summary, fake, _) = stream_events(settings, events, target, configure, None, |r| {
-        reports.push(r);
-        Ok(())
-    })
-    .await?;
-    let state = fake.map(|fake| fake.state_dump());
-    Ok(Run {
-        reports,
-        summary,
-        state,
-    })
-}
-
-/// Maps and delivers `events` to `target`, handing each event's report to
-/// `sink` in input order as soon as it is known, so nothing grows with the
-/// input. `total`, when known, sizes the progress bar. The first error of
-/// `sink` is returned after the run (every event is still delivered and
-/// counted).
-pub async fn stream_events(
-    settings: &talon_mapper::Settings,
-    events: impl IntoIterator<Item = EventLine>,
-    target: Target,
-    configure: impl FnOnce(&mut DeliveryConfig),
-    total: Option<u64>,
-    mut sink: impl FnMut(EventReport) -> Result<(), Error>,
-) -> Result<(Summary, Option<Fake>, Watch), Error> {
-    let (uri, server) = match target {
-        Target::Embedded(state) => {
-            let fake = Fake::new(state, FakeConfig::default())
-                .map_err(|e| Error::Input(format!("Talon.One state: {e}")))?;
-            let server = MockServer::start(fake).await.map_err(|source| Error::Io {
-                path: "127.0.0.1:0".into(),
-                source,
-            })?;
-            (server.uri(), Some(server))
-        }
-        Target::Remote(url) => (url, None),
-    };
-    let mut config = DeliveryConfig::new(uri.clone());
-    configure(&mut config);
-    let client = deliver::client(&config);
-    let progress = super::simulate::progress_bar(total);
-    let mut sink_error = None;
-    let lines = events.into_iter().map(|e| (e.source, e.bytes));
-    let (summary, watch) = deliver::run_watched(lines, settings, &client, &config, |r| {
-        progress.inc(1);
-        if sink_error.is_none()
-            && let Err(e) = sink(r)
-        {
-            sink_error = Some(e);
-        }
-    })
-    .await;
-    progress.finish_and_clear();
-    // The embedded fake outlives its server: its state is read after the socket is closed.
-    let fake = match server {
-        Some(server) => {
-            let fake = server.fake().clone();
-            server.shutdown().await;
-            Some(fake)
-        }
-        None => None,
-    };
-    match sink_error {
-        Some(error) => Err(error),
-        None => Ok((summary, fake, watch)),
-    }
-}
-
 /// Replays the events; exit 0, or 1 when an event was lost or unreadable,
 /// or rejected with `--fail-on-reject`.
 pub fn run(args: &Args) -> Result<Exit, Error> {
-    let outcomes_on_stdout = args.outcomes.as_deref() == Some(Path::new("-"));
+    let outcomes_on_stdout = args.delivery.outcomes_on_stdout();
     if outcomes_on_stdout && args.output.report == ReportFormat::Json {
         return Err(Error::Input(
             "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
@@ -173,12 +61,12 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     };
     let runtime = crate::runtime()?;
     let remote = args.target.as_deref().map(|u| u.trim_end_matches('/'));
-    if let (Some(url), Some(_)) = (remote, &args.dump_state) {
+    if let (Some(url), Some(_)) = (remote, &args.delivery.dump_state) {
         // Refuse before any traffic, not after it.
         runtime.block_on(probe_admin(url, args.admin_token.as_deref()))?;
     }
     let mut events = input::EventReader::open(&args.events)?;
-    let mut outcomes = match &args.outcomes {
+    let mut outcomes = match &args.delivery.outcomes {
         Some(path) if path == Path::new("-") => Some(OutcomeSink::Stdout(std::io::BufWriter::new(
             std::io::stdout(),
         ))),
@@ -186,6 +74,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         None => None,
     };
     let outcomes_name = args
+        .delivery
         .outcomes
         .as_ref()
         .map_or_else(String::new, |p| p.display().to_string());
@@ -194,8 +83,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         &mut events,
         target,
         |config| {
-            config.concurrency = args.concurrency;
-            args.retry.apply(config);
+            args.delivery.apply(config);
         },
         None,
         |report| match outcomes.as_mut() {
@@ -217,7 +105,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     // with an unconfirmed attempt (only those, from the embedded fake).
     let unconfirmed = !watch.profiles.is_empty();
     let admin = args.admin_token.as_deref();
-    if let Some(path) = &args.dump_state {
+    if let Some(path) = &args.delivery.dump_state {
         let mut file = input::create_optional(Some(path))?.expect("a path was given");
         let io = |source| Error::Io {
             path: path.display().to_string(),
@@ -270,7 +158,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     ));
     report
         .checks
-        .extend(delivery_checks(&summary, args.fail_on_reject));
+        .extend(delivery_checks(&summary, args.delivery.fail_on_reject));
     if unconfirmed {
         report.checks.push(Check::from_details(
             "profiles with an unconfirmed attempt hold what was last sent to them",
@@ -289,19 +177,6 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     }
     report.summary = Some(summary);
     args.output.finish_beside(&report, outcomes_on_stdout)
-}
-
-/// `CustomerProfile` attribute types by name.
-type Catalog = std::collections::BTreeMap<String, AttrType>;
-
-/// The `CustomerProfile` attribute types of a state.
-fn catalog_of(state: &StateFile) -> Catalog {
-    state
-        .attributes
-        .iter()
-        .filter(|a| a.entity == Entity::CustomerProfile)
-        .map(|a| (a.name.clone(), a.ty))
-        .collect()
 }
 
 /// Where `--outcomes` goes.
@@ -324,52 +199,4 @@ impl Write for OutcomeSink {
             Self::File(w) => w.flush(),
         }
     }
-}
-
-/// Checks that `url` is a `talon-harness serve` that can hand out its final
-/// state, before any event is sent.
-async fn probe_admin(url: &str, token: Option<&str>) -> Result<(), Error> {
-    let address = format!("{url}{}/faults", talon_fake::ADMIN_PREFIX);
-    let refuse = |why: String| {
-        Error::Input(format!(
-            "--dump-state needs the target's final state, and {url} cannot give it ({why}): only a `talon-harness serve` has {}/state (with --admin-token when it was started with one); nothing was sent",
-            talon_fake::ADMIN_PREFIX
-        ))
-    };
-    match admin_get(&address, token).await {
-        Ok(response) if response.status().is_success() => Ok(()),
-        Ok(response) => Err(refuse(format!(
-            "GET {address} answered {}",
-            response.status()
-        ))),
-        Err(e) => Err(refuse(format!("GET {address}: {e}"))),
-    }
-}
-
-/// A GET of an admin URL, with the admin token when there is one.
-async fn admin_get(address: &str, token: Option<&str>) -> reqwest::Result<reqwest::Response> {
-    let client = reqwest::Client::builder().no_proxy().build()?;
-    let mut request = client.get(address);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await
-}
-
-/// Streams a `serve`'s state, keys revealed so that the file loads again, into `out`.
-async fn download_state(url: &str, token: Option<&str>, out: &mut impl Write) -> Result<(), Error> {
-    let address = format!("{url}{}/state?reveal_keys=true", talon_fake::ADMIN_PREFIX);
-    let fail = |e: &dyn std::fmt::Display| {
-        Error::Input(format!(
-            "cannot read the state from {address} (only a talon-harness serve has it): {e}"
-        ))
-    };
-    let mut response = admin_get(&address, token).await.map_err(|e| fail(&e))?;
-    if !response.status().is_success() {
-        return Err(fail(&response.status()));
-    }
-    while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
-        out.write_all(&chunk).map_err(|e| fail(&e))?;
-    }
-    Ok(())
 }

@@ -1,17 +1,16 @@
 //! `talon-harness simulate`: the main job — generate, map, deliver to an embedded fake, verify.
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use segment_gen::cli::ScenarioArgs;
 use segment_gen::{Generator, Profile, Scenario};
-use talon_fake::{Fake, FakeConfig, FaultPlan, FaultResponse, FaultRule, MockServer};
+use talon_fake::{Fake, FakeConfig, FaultPlan, MockServer};
 
+use crate::cmd::generate::ScenarioArgs;
 use crate::deliver::{self, DeliveryConfig};
 use crate::output::{Check, ReportArgs, RunReport};
-use crate::verify::{self, Reference};
+use crate::verify;
 use crate::world::World;
 use crate::{Error, Exit};
 
@@ -21,61 +20,18 @@ pub struct Args {
     /// The scenario and seed (the seed also drives the fault plan and the retry jitter).
     #[command(flatten)]
     pub spec: ScenarioArgs,
-    /// Profiles delivered to at once (at least 1).
-    #[arg(long, default_value_t = 32, value_parser = crate::cmd::at_least_one_usize)]
-    pub concurrency: usize,
-    /// Attempts and retry budget.
+    /// Concurrency, retries, `--outcomes`, `--dump-state`, `--fail-on-reject`.
     #[command(flatten)]
-    pub retry: crate::cmd::RetryArgs,
+    pub delivery: crate::cmd::DeliveryArgs,
     /// Inject faults into this share of profile updates (0.1 = 10%, below 1): 503, 429, 500 and dropped connections.
     #[arg(long, value_name = "SHARE", conflicts_with = "faults", allow_hyphen_values = true, value_parser = crate::cmd::share_below_one)]
     pub fault_rate: Option<f64>,
     /// A fault plan file for the embedded fake (see talon-fake's FaultPlan).
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
-    /// Write each event's outcome as NDJSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub outcomes: Option<PathBuf>,
-    /// Write the fake's final state to this file.
-    #[arg(long, value_name = "FILE")]
-    pub dump_state: Option<PathBuf>,
-    /// Exit 1 when Talon.One rejected any event.
-    #[arg(long)]
-    pub fail_on_reject: bool,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
-}
-
-/// A plan that faults `rate` of profile updates: 40% of them 503, 20% each
-/// 429, 500 and a dropped connection. Rules are tried in order, so each
-/// rule's probability is conditional on the earlier ones not firing.
-pub fn fault_plan(rate: f64, seed: u64) -> FaultPlan {
-    let parts = [
-        (0.4, FaultResponse::Status(503)),
-        (0.2, FaultResponse::Status(429)),
-        (0.2, FaultResponse::Status(500)),
-        (0.2, FaultResponse::DropConnection),
-    ];
-    let mut left = 1.0;
-    let mut rules = Vec::new();
-    for (share, respond) in parts {
-        let p = (rate * share / left).clamp(0.0, 1.0);
-        left -= rate * share;
-        rules.push(FaultRule {
-            method: Some("PUT".into()),
-            path_prefix: Some("/v2/customer_profiles/".into()),
-            integration_id: None,
-            respond,
-            times: None,
-            probability: Some(p),
-        });
-    }
-    FaultPlan {
-        seed,
-        rules,
-        rate_limit_per_sec: None,
-    }
 }
 
 /// Runs the simulation; exit 0 when verification passes, 1 when it does
@@ -94,8 +50,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
                 .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
         )));
     }
-    if args.outcomes.as_deref() == Some(std::path::Path::new("-"))
-        && args.output.report == crate::output::ReportFormat::Json
+    if args.delivery.outcomes_on_stdout() && args.output.report == crate::output::ReportFormat::Json
     {
         return Err(Error::Input(
             "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
@@ -106,7 +61,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             FaultPlan::from_json(&crate::input::read_to_string(path)?)
                 .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?,
         ),
-        (None, Some(rate)) => Some(fault_plan(rate, args.spec.seed)),
+        (None, Some(rate)) => Some(crate::simulation::fault_plan(rate, args.spec.seed)),
         (None, None) => None,
     };
     let runtime = crate::runtime()?;
@@ -135,18 +90,17 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
             source,
         })?;
     let mut config = DeliveryConfig::new(server.uri());
-    config.concurrency = args.concurrency;
-    args.retry.apply(&mut config);
+    args.delivery.apply(&mut config);
     config.seed = args.spec.seed;
     let client = deliver::client(&config);
 
     let mut generator = Generator::new(scenario.clone(), args.spec.seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
-    let outcomes_on_stdout = args.outcomes.as_deref() == Some(std::path::Path::new("-"));
+    let outcomes_on_stdout = args.delivery.outcomes_on_stdout();
     let mut outcomes: Option<Box<dyn Write + Send>> = if outcomes_on_stdout {
         Some(Box::new(std::io::BufWriter::new(std::io::stdout())))
     } else {
-        crate::input::create_optional(args.outcomes.as_deref())?
+        crate::input::create_optional(args.delivery.outcomes.as_deref())?
             .map(|w| Box::new(w) as Box<dyn Write + Send>)
     };
     let progress = progress_bar(total_events(&scenario, args.spec.seed));
@@ -172,19 +126,19 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     server.shutdown().await;
     if let Some(source) = write_error {
         return Err(Error::Io {
-            path: display(args.outcomes.as_deref()),
+            path: display(args.delivery.outcomes.as_deref()),
             source,
         });
     }
     if let Some(mut out) = outcomes {
         out.flush().map_err(|source| Error::Io {
-            path: display(args.outcomes.as_deref()),
+            path: display(args.delivery.outcomes.as_deref()),
             source,
         })?;
     }
 
     // Verification: what the fake holds against what must be true.
-    if let Some(path) = &args.dump_state {
+    if let Some(path) = &args.delivery.dump_state {
         // Streamed: the whole state is never held as one string.
         let mut file = crate::input::create_optional(Some(path))?.expect("a path was given");
         fake.write_state(&mut file, false)
@@ -196,7 +150,6 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     }
     let state = fake.state_dump();
     let actual = verify::profiles_of(&state);
-    let configured: BTreeSet<String> = world.settings.custom_attributes().iter().cloned().collect();
     let mut report = RunReport::new("simulate");
     report.notes.push(format!(
         "ran        classic destination, seed {}, {} users, {} days, profile {}, {} events",
@@ -209,7 +162,7 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
         },
         generator.emitted()
     ));
-    let mut checks = crate::output::delivery_checks(&summary, args.fail_on_reject);
+    let mut checks = crate::output::delivery_checks(&summary, args.delivery.fail_on_reject);
     if summary.events != generator.emitted() {
         checks[0] = Check::from_details(
             "every event has exactly one outcome",
@@ -221,7 +174,7 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
         );
     }
     // The rejection check (with --fail-on-reject) goes last, after verification.
-    let reject_check = if args.fail_on_reject {
+    let reject_check = if args.delivery.fail_on_reject {
         checks.pop()
     } else {
         None
@@ -239,44 +192,13 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
                 .collect(),
         ));
     }
-    let mut reference = Reference::new(configured.clone(), world.catalog.clone());
-    let mut replay = Generator::new(scenario.clone(), args.spec.seed)
-        .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
-    let mut line = Vec::new();
-    while replay.next_into(&mut line).is_some() {
-        reference.apply(&line);
-        line.clear();
-    }
-    report.checks.push(Check::from_details(
-        "Talon.One holds what the reference model of the rules says",
-        verify::compare(&reference.profiles, &actual, &world.catalog)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-    ));
-    if scenario.profile == Profile::Realistic {
-        let engage: BTreeSet<String> = scenario
-            .audience_defs()
-            .into_iter()
-            .map(|a| a.key)
-            .chain(scenario.computed_trait_defs().into_iter().map(|c| c.key))
-            .collect();
-        let ledger = generator.ledger();
-        let (expected, unknown) = verify::expected_from_ledger(&ledger, &configured, &engage);
-        let mut details: Vec<String> = verify::compare(&expected, &actual, &world.catalog)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        details.extend(
-            unknown
-                .into_iter()
-                .map(|u| format!("ledger holds null for {u}")),
-        );
-        report.checks.push(Check::from_details(
-            "Talon.One holds the generator's ledger under the mapping rules",
-            details,
-        ));
-    }
+    report.checks.extend(crate::simulation::verification(
+        &scenario,
+        args.spec.seed,
+        &generator,
+        &world,
+        &actual,
+    )?);
     report.checks.extend(reject_check);
     let rate = summary.events as f64 / elapsed.as_secs_f64().max(1e-9);
     report.notes.push(format!(

@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use talon_harness::cmd::repro::{
-    EXPECTED_FILES, INPUT_FILES, differences, run_bundle, verify_bundle,
-};
+use talon_harness::bundle::{EXPECTED_FILES, INPUT_FILES, differences, run_bundle, verify_bundle};
 
 use crate::{harness, repo};
 
@@ -205,7 +203,7 @@ fn repro_of_a_bundle_missing_a_file_names_the_file() {
 fn a_bundle_that_no_longer_behaves_as_expected_is_reported_with_a_readable_diff() {
     let dir = repo("fixtures/bugs/trait_case_mismatch");
     let run = run_bundle(std::path::Path::new(&dir)).unwrap();
-    let mut expected: talon_harness::cmd::repro::Expected =
+    let mut expected: talon_harness::bundle::Expected =
         serde_json::from_str(&std::fs::read_to_string(format!("{dir}/expected.json")).unwrap())
             .unwrap();
     expected.outcomes[0].outcome = "delivered".into();

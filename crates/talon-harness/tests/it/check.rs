@@ -240,7 +240,7 @@ fn check_with_events_predicts_exactly_the_events_each_bundle_sees_rejected() {
             &["--events", events.to_str().unwrap(), "--report", "json"],
         );
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        let mut predicted: Vec<String> = talon_harness::cmd::check::EVENT_CHECKS
+        let mut predicted: Vec<String> = talon_harness::preflight::EVENT_CHECKS
             .iter()
             .flat_map(|check| details(&report, check))
             .map(|d| d.split(": ").next().unwrap().to_owned())
@@ -369,7 +369,7 @@ fn check_with_events_predicts_exactly_the_rejections_a_replay_of_generated_edge_
         b"",
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let mut predicted: Vec<String> = talon_harness::cmd::check::EVENT_CHECKS
+    let mut predicted: Vec<String> = talon_harness::preflight::EVENT_CHECKS
         .iter()
         .flat_map(|check| details(&report, check))
         .map(|d| d.split(": ").next().unwrap().to_owned())

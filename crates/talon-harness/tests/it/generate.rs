@@ -41,3 +41,108 @@ fn gen_writes_the_generators_ndjson_and_ledger() {
         serde_json::from_slice(&std::fs::read(&ledger).unwrap()).unwrap();
     assert_eq!(ledger, generator.ledger());
 }
+
+// Moved from `segment-gen`'s own binary, which is gone: `gen` is now the one way in.
+#[test]
+fn gen_with_the_edge_profile_writes_the_edge_scenario() {
+    let output = harness(
+        &[
+            "gen",
+            "--seed",
+            "7",
+            "--users",
+            "50",
+            "--days",
+            "4",
+            "--profile",
+            "edge",
+        ],
+        b"",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let scenario = segment_gen::Scenario {
+        users: 50,
+        days: 4,
+        ..segment_gen::Scenario::edge()
+    };
+    let mut expected = Vec::new();
+    segment_gen::Generator::new(scenario, 7)
+        .unwrap()
+        .write_ndjson(&mut expected)
+        .unwrap();
+    assert_eq!(output.stdout, expected);
+}
+
+#[test]
+fn gen_honours_the_event_cap_in_the_file_and_the_ledger() {
+    let dir = scratch("gen-cap");
+    let (events, ledger) = (dir.join("events.ndjson"), dir.join("ledger.json"));
+    let output = harness(
+        &[
+            "gen",
+            "--seed",
+            "3",
+            "--users",
+            "30",
+            "--days",
+            "3",
+            "--events",
+            "40",
+            "--out",
+            events.to_str().unwrap(),
+            "--ledger",
+            ledger.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(output.status.success());
+    let ndjson = std::fs::read_to_string(&events).unwrap();
+    assert_eq!(ndjson.lines().count(), 40);
+    let ledger: segment_gen::Ledger =
+        serde_json::from_str(&std::fs::read_to_string(&ledger).unwrap()).unwrap();
+    assert_eq!(ledger.events, 40);
+    let scenario = segment_gen::Scenario {
+        users: 30,
+        days: 3,
+        max_events: Some(40),
+        ..segment_gen::Scenario::default()
+    };
+    let mut generator = segment_gen::Generator::new(scenario, 3).unwrap();
+    generator.write_ndjson(&mut std::io::sink()).unwrap();
+    assert_eq!(ledger, generator.into_ledger());
+}
+
+#[test]
+fn gen_loads_a_scenario_file_and_its_flags_override_it() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/gen/small-edge.json"
+    );
+    let output = harness(
+        &["gen", "--scenario", fixture, "--days", "2", "--seed", "5"],
+        b"",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = include_str!("../../../../fixtures/gen/small-edge.json");
+    let scenario: segment_gen::Scenario = serde_json::from_str(text).unwrap();
+    let mut expected = Vec::new();
+    segment_gen::Generator::new(
+        segment_gen::Scenario {
+            days: 2,
+            ..scenario
+        },
+        5,
+    )
+    .unwrap()
+    .write_ndjson(&mut expected)
+    .unwrap();
+    assert_eq!(output.stdout, expected);
+}
