@@ -176,3 +176,111 @@ impl<'de> Read<'de> for StrField {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Says which hook a value reached, and with what.
+    struct Probe;
+
+    impl<'de> Read<'de> for Probe {
+        type Value = String;
+        const EXPECTING: &'static str = "anything";
+
+        fn other<E: de::Error>(self, found: &'static str) -> Result<String, E> {
+            Ok(format!("other {found}"))
+        }
+    }
+
+    /// Takes only strings, leaving the rest to the default.
+    struct StrictStr;
+
+    impl<'de> Read<'de> for StrictStr {
+        type Value = Cow<'de, str>;
+        const EXPECTING: &'static str = "a string";
+
+        fn scalar<E: de::Error>(self, scalar: Scalar<'de>) -> Result<Cow<'de, str>, E> {
+            match scalar {
+                Scalar::String(s) => Ok(s),
+                other => self.other(other.json_type()),
+            }
+        }
+    }
+
+    fn probe(json: &str) -> String {
+        let mut de = serde_json::Deserializer::from_str(json);
+        Probe.read(&mut de).unwrap_or_else(|e| format!("error {e}"))
+    }
+
+    #[test]
+    fn every_json_type_reaches_other_with_its_phrase_by_default() {
+        let found: Vec<String> = [
+            "true",
+            "-1",
+            "1",
+            "1.5",
+            r#""s""#,
+            "null",
+            "[1,[2]]",
+            r#"{"a":{"b":1}}"#,
+        ]
+        .iter()
+        .map(|json| probe(json))
+        .collect();
+        assert_eq!(
+            found,
+            [
+                "other a boolean",
+                "other a number",
+                "other a number",
+                "other a number",
+                "other a string",
+                "other null",
+                "other an array",
+                "other an object",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_skipped_array_or_object_is_read_to_its_end() {
+        let mut de = serde_json::Deserializer::from_str(r#"[[1,{"a":[2]}],3] "#);
+        assert_eq!(Probe.read(&mut de).ok().as_deref(), Some("other an array"));
+        assert!(de.end().is_ok(), "the whole array was consumed");
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed_and_with_escapes_owned() {
+        let mut de = serde_json::Deserializer::from_str(r#""plain""#);
+        assert!(matches!(
+            StrictStr.read(&mut de),
+            Ok(Cow::Borrowed("plain"))
+        ));
+        let mut de = serde_json::Deserializer::from_str(r#""a\nb""#);
+        assert!(matches!(StrictStr.read(&mut de), Ok(Cow::Owned(s)) if s == "a\nb"));
+    }
+
+    #[test]
+    fn a_type_the_reader_does_not_take_is_an_error_naming_what_it_expects() {
+        let mut de = serde_json::Deserializer::from_str("true");
+        let error = StrictStr.read(&mut de).err().map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("invalid type: a boolean, expected a string at line 1 column 4")
+        );
+    }
+
+    #[test]
+    fn a_key_is_a_str_and_a_non_string_type_field_is_the_parsers_error() {
+        let key: Result<Str<'_>, _> = serde_json::from_str(r#""type""#);
+        assert_eq!(key.ok().map(|Str(s)| s).as_deref(), Some("type"));
+        let error = serde_json::from_str::<Str<'_>>("5")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("invalid type: integer `5`, expected a string at line 1 column 1")
+        );
+    }
+}
