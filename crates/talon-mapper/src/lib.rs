@@ -55,6 +55,7 @@
 
 pub mod diagnostics;
 pub mod flatten;
+mod lenient;
 pub mod request;
 mod settings;
 mod view;

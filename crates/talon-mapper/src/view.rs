@@ -1,13 +1,25 @@
 //! The few fields of an event the mapper reads, from JSON text or a typed [`Event`].
+//!
+//! From JSON text, [`View::from_json`] reads only those fields, borrowing
+//! strings from the input and flattening `traits` while it parses; every
+//! other field is skipped unread. It does not build a
+//! [`serde_json::Value`] first: a `Value` allocates every string, object
+//! and array of the event, and the map benchmark
+//! (`cargo bench -p talon-mapper --bench map`) puts the whole mapper at
+//! about 1.5× a bare `Value` parse-and-serialize round trip of the same
+//! events; building a `Value` would cost the mapper that margin. Each field
+//! is one [`Read`] (what it makes of each JSON type) behind the one visitor
+//! in [`crate::lenient`].
 
 use std::borrow::Cow;
-use std::fmt;
+use std::marker::PhantomData;
 
 use segment_model::Event;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess};
 
-use crate::flatten::{FlatTraits, Flattened, Str, flatten};
+use crate::flatten::{FlatTraits, Flattened, Scalar, flatten};
+use crate::lenient::{Lenient, Read, Str, entries, skip};
 
 /// The fields of one event that decide its mapping.
 #[derive(Debug)]
@@ -134,17 +146,22 @@ struct ObjectOnly<T>(T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
-            type Value = ObjectOnly<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Segment event object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
-            }
-        }
-        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+        EventObject(PhantomData).read(deserializer)
+    }
+}
+
+struct EventObject<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Read<'de> for EventObject<T> {
+    type Value = ObjectOnly<T>;
+    const EXPECTING: &'static str = "a Segment event object";
+
+    fn read<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(Lenient(self))
+    }
+
+    fn object<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
     }
 }
 
@@ -162,91 +179,39 @@ struct RawEvent<'a> {
     channel: Option<Loose<'a>>,
 }
 
-/// What a JSON value is, for messages; consumes compound values.
-struct Anything(&'static str);
-
-impl<'de> Deserialize<'de> for Anything {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(AnythingVisitor)
-    }
-}
-
-struct AnythingVisitor;
-
-impl<'de> Visitor<'de> for AnythingVisitor {
-    type Value = Anything;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Anything, E> {
-        Ok(Anything("a boolean"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Anything, E> {
-        Ok(Anything("a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Anything, E> {
-        Ok(Anything("a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Anything, E> {
-        Ok(Anything("a number"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Anything, E> {
-        Ok(Anything("a string"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Anything, E> {
-        Ok(Anything("null"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Anything, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Anything("an array"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Anything, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Anything("an object"))
-    }
-}
-
 impl<'de: 'a, 'a> Deserialize<'de> for Id<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IdVisitor;
-        impl<'de> Visitor<'de> for IdVisitor {
-            type Value = Id<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a userId")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Id<'de>, E> {
-                Ok(Id::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Id<'de>, E> {
-                Ok(Id::Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id<'de>, E> {
-                Ok(Id::Number(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id<'de>, E> {
-                Ok(Id::Number(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Id<'de>, E> {
-                // As JSON writes the number, like `Number`'s Display.
-                Ok(Id::Number(
-                    serde_json::Number::from_f64(v)
-                        .map_or_else(|| v.to_string(), |n| n.to_string()),
-                ))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Id<'de>, E> {
-                Ok(Id::Absent)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Id<'de>, E> {
-                Ok(Id::Invalid("a boolean"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Id<'de>, A::Error> {
-                AnythingVisitor.visit_seq(seq).map(|a| Id::Invalid(a.0))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Id<'de>, A::Error> {
-                AnythingVisitor.visit_map(map).map(|a| Id::Invalid(a.0))
-            }
-        }
-        deserializer.deserialize_any(IdVisitor)
+        UserId.read(deserializer)
+    }
+}
+
+/// `userId`: a string, or a number as its decimal string; `null` is
+/// absent; any other type is invalid.
+struct UserId;
+
+impl<'de> Read<'de> for UserId {
+    type Value = Id<'de>;
+    const EXPECTING: &'static str = "a userId";
+
+    fn scalar<E: de::Error>(self, scalar: Scalar<'de>) -> Result<Id<'de>, E> {
+        Ok(match scalar {
+            Scalar::String(s) => Id::Str(s),
+            Scalar::Int(n) => Id::Number(n.to_string()),
+            Scalar::UInt(n) => Id::Number(n.to_string()),
+            // As JSON writes the number, like `Number`'s Display.
+            Scalar::Float(v) => Id::Number(
+                serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+            ),
+            Scalar::Bool(_) => Id::Invalid(scalar.json_type()),
+        })
+    }
+
+    fn null<E: de::Error>(self) -> Result<Id<'de>, E> {
+        Ok(Id::Absent)
+    }
+
+    fn other<E: de::Error>(self, found: &'static str) -> Result<Id<'de>, E> {
+        Ok(Id::Invalid(found))
     }
 }
 
@@ -255,51 +220,38 @@ struct Context<'a>(Personas<'a>, Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Context<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ContextVisitor;
-        impl<'de> Visitor<'de> for ContextVisitor {
-            type Value = Context<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a context object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut personas = Personas::Absent;
-                let mut library = None;
-                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-                    match key.as_ref() {
-                        "personas" => personas = map.next_value::<Personas<'de>>()?,
-                        "library" => library = map.next_value::<Library<'de>>()?.0,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Context(personas, library))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Context(Personas::Absent, None))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a boolean"), None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a number"), None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a number"), None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a number"), None))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Context(not_object("`context`", "a string"), None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                AnythingVisitor
-                    .visit_seq(seq)
-                    .map(|a| Context(not_object("`context`", a.0), None))
-            }
-        }
-        deserializer.deserialize_any(ContextVisitor)
+        ContextField.read(deserializer)
+    }
+}
+
+/// `context`: an object; `null` is absent; any other type makes
+/// `personas` malformed.
+struct ContextField;
+
+impl<'de> Read<'de> for ContextField {
+    type Value = Context<'de>;
+    const EXPECTING: &'static str = "a context object";
+
+    fn object<A: MapAccess<'de>>(self, map: A) -> Result<Context<'de>, A::Error> {
+        let mut context = Context(Personas::Absent, None);
+        entries(map, |key, map| match key.as_ref() {
+            "personas" => map
+                .next_value_seed(Lenient(PersonasField))
+                .map(|personas| context.0 = personas),
+            "library" => map
+                .next_value_seed(Lenient(LibraryName))
+                .map(|name| context.1 = name),
+            _ => skip(map),
+        })?;
+        Ok(context)
+    }
+
+    fn null<E: de::Error>(self) -> Result<Context<'de>, E> {
+        Ok(Context(Personas::Absent, None))
+    }
+
+    fn other<E: de::Error>(self, found: &'static str) -> Result<Context<'de>, E> {
+        Ok(Context(not_object("`context`", found), None))
     }
 }
 
@@ -307,55 +259,59 @@ fn not_object<'a>(what: &str, found: &str) -> Personas<'a> {
     Personas::Malformed(format!("{what} is {found}, not an object"))
 }
 
-impl<'de> Deserialize<'de> for Personas<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PersonasVisitor;
-        impl<'de> Visitor<'de> for PersonasVisitor {
-            type Value = Personas<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a personas object")
+/// `context.personas`: an object, read for its class and key; `null` is
+/// absent; any other type is malformed.
+struct PersonasField;
+
+impl<'de> Read<'de> for PersonasField {
+    type Value = Personas<'de>;
+    const EXPECTING: &'static str = "a personas object";
+
+    fn object<A: MapAccess<'de>>(self, map: A) -> Result<Personas<'de>, A::Error> {
+        let (mut class, mut key) = (None, None);
+        entries(map, |field, map| {
+            let slot = match field.as_ref() {
+                "computation_class" => &mut class,
+                "computation_key" => &mut key,
+                _ => return skip(map),
+            };
+            *slot = map.next_value_seed(Lenient(LooseStr))?;
+            Ok(())
+        })?;
+        Ok(Personas::Present { class, key })
+    }
+
+    fn null<E: de::Error>(self) -> Result<Personas<'de>, E> {
+        Ok(Personas::Absent)
+    }
+
+    fn other<E: de::Error>(self, found: &'static str) -> Result<Personas<'de>, E> {
+        Ok(not_object("`context.personas`", found))
+    }
+}
+
+/// `context.library`, read only for `name`; tolerates any shape.
+struct LibraryName;
+
+impl<'de> Read<'de> for LibraryName {
+    type Value = Option<Cow<'de, str>>;
+    const EXPECTING: &'static str = "a library object";
+
+    fn object<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let mut name = None;
+        entries(map, |key, map| {
+            if key == "name" {
+                name = map.next_value_seed(Lenient(LooseStr))?;
+                Ok(())
+            } else {
+                skip(map)
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut class = None;
-                let mut key = None;
-                while let Some(Str(field)) = map.next_key::<Str<'de>>()? {
-                    let slot = match field.as_ref() {
-                        "computation_class" => &mut class,
-                        "computation_key" => &mut key,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    *slot = map.next_value::<Loose<'de>>()?.0;
-                }
-                Ok(Personas::Present { class, key })
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Personas::Absent)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(not_object("`context.personas`", "a boolean"))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(not_object("`context.personas`", "a number"))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(not_object("`context.personas`", "a number"))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(not_object("`context.personas`", "a number"))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(not_object("`context.personas`", "a string"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                AnythingVisitor
-                    .visit_seq(seq)
-                    .map(|a| not_object("`context.personas`", a.0))
-            }
-        }
-        deserializer.deserialize_any(PersonasVisitor)
+        })?;
+        Ok(name)
+    }
+
+    fn other<E: de::Error>(self, _: &'static str) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
@@ -364,88 +320,25 @@ struct Loose<'a>(Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct LooseVisitor;
-        impl<'de> Visitor<'de> for LooseVisitor {
-            type Value = Loose<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Loose<'de>, E> {
-                Ok(Loose(Some(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Loose<'de>, E> {
-                Ok(Loose(Some(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Loose<'de>, E> {
-                Ok(Loose(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Loose<'de>, E> {
-                Ok(Loose(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Loose<'de>, E> {
-                Ok(Loose(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Loose<'de>, E> {
-                Ok(Loose(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Loose<'de>, E> {
-                Ok(Loose(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Loose<'de>, A::Error> {
-                AnythingVisitor.visit_seq(seq).map(|_| Loose(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Loose<'de>, A::Error> {
-                AnythingVisitor.visit_map(map).map(|_| Loose(None))
-            }
-        }
-        deserializer.deserialize_any(LooseVisitor)
+        LooseStr.read(deserializer).map(Loose)
     }
 }
 
-/// `context.library`, read only for `name`; tolerates any shape.
-struct Library<'a>(Option<Cow<'a, str>>);
+/// A string, or `None` for any other type.
+struct LooseStr;
 
-impl<'de: 'a, 'a> Deserialize<'de> for Library<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct LibraryVisitor;
-        impl<'de> Visitor<'de> for LibraryVisitor {
-            type Value = Library<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a library object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut name = None;
-                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-                    if key == "name" {
-                        name = map.next_value::<Loose<'de>>()?.0;
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(Library(name))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                AnythingVisitor.visit_seq(seq).map(|_| Library(None))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Library(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Library(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Library(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Library(None))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Library(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Library(None))
-            }
-        }
-        deserializer.deserialize_any(LibraryVisitor)
+impl<'de> Read<'de> for LooseStr {
+    type Value = Option<Cow<'de, str>>;
+    const EXPECTING: &'static str = "any JSON value";
+
+    fn scalar<E: de::Error>(self, scalar: Scalar<'de>) -> Result<Self::Value, E> {
+        Ok(match scalar {
+            Scalar::String(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    fn other<E: de::Error>(self, _: &'static str) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
