@@ -152,21 +152,6 @@ async fn decided(fake: &Fake, req: Request<Body>) -> (StatusCode, Option<Rule>) 
     )
 }
 
-fn request(method: &str, uri: &str, auth: Option<&str>, body: Option<Value>) -> Request<Body> {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(a) = auth {
-        b = b.header("authorization", a);
-    }
-    let body = match body {
-        Some(v) => {
-            b = b.header("content-type", "application/json");
-            Body::from(serde_json::to_vec(&v).expect("json"))
-        }
-        None => Body::empty(),
-    };
-    b.body(body).expect("request")
-}
-
 fn new_attr(patch: Value) -> Value {
     let mut body = json!({"entity": "CustomerProfile", "name": "okName", "title": "okName", "type": "string", "description": "d", "suggestions": [], "editable": true});
     for (k, v) in patch.as_object().expect("object") {

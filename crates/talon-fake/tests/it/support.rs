@@ -44,6 +44,16 @@ pub(crate) async fn call(
     auth: Option<&str>,
     body: Option<Value>,
 ) -> Resp {
+    send(fake, request(method, uri, auth, body)).await
+}
+
+/// A request with an optional `Authorization` value and an optional JSON body, unsent.
+pub(crate) fn request(
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+    body: Option<Value>,
+) -> Request<Body> {
     let mut b = Request::builder().method(method).uri(uri);
     if let Some(a) = auth {
         b = b.header("authorization", a);
@@ -55,7 +65,7 @@ pub(crate) async fn call(
         }
         None => Body::empty(),
     };
-    send(fake, b.body(body).expect("request")).await
+    b.body(body).expect("request")
 }
 
 /// A raw request with the integration key and the given content type.
