@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use talon_fake::rules::{AttrType, Entity};
+use talon_fake::rules::AttrType;
 
 use crate::input::EventLine;
 use crate::report::{EventReport, Outcome};
@@ -142,12 +142,7 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
         .to_owned();
     let (settings, problems) = input::settings(Some(&dir.join("settings.json")))?;
     let state = input::state(&dir.join("talon-state.json"))?;
-    let catalog: BTreeMap<String, AttrType> = state
-        .attributes
-        .iter()
-        .filter(|a| a.entity == Entity::CustomerProfile)
-        .map(|a| (a.name.clone(), a.ty))
-        .collect();
+    let catalog = crate::run::catalog_of(&state);
     let events = input::events(&dir.join("events.ndjson"))?;
     let bodies = request_bodies(&events, &settings);
     let initial = verify::profiles_of(&state);

@@ -60,6 +60,32 @@ impl DeliveryArgs {
     pub fn outcomes_on_stdout(&self) -> bool {
         self.outcomes.as_deref() == Some(std::path::Path::new("-"))
     }
+
+    /// Refuses `--outcomes -` with `--report json`: standard output carries one thing.
+    pub fn check_streams(&self, report: crate::output::ReportFormat) -> Result<(), crate::Error> {
+        if self.outcomes_on_stdout() && report == crate::output::ReportFormat::Json {
+            return Err(crate::Error::Input(
+                "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens `--outcomes` for buffered writing: standard output for `-`, else the file.
+    pub fn open_outcomes(&self) -> Result<Option<Box<dyn std::io::Write + Send>>, crate::Error> {
+        if self.outcomes_on_stdout() {
+            return Ok(Some(Box::new(std::io::BufWriter::new(std::io::stdout()))));
+        }
+        Ok(crate::input::create_optional(self.outcomes.as_deref())?
+            .map(|w| Box::new(w) as Box<dyn std::io::Write + Send>))
+    }
+
+    /// `--outcomes`'s path as errors name it.
+    pub fn outcomes_name(&self) -> String {
+        self.outcomes
+            .as_deref()
+            .map_or_else(|| "-".into(), |p| p.display().to_string())
+    }
 }
 
 /// A count flag that must be at least 1 (`--concurrency`).

@@ -1,12 +1,12 @@
 //! `talon-harness replay`: a customer's events, against the embedded fake or a real deployment.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use talon_fake::StateFile;
 
 use crate::input;
-use crate::output::{Check, ReportArgs, ReportFormat, RunReport, delivery_checks};
+use crate::output::{Check, ReportArgs, RunReport, delivery_checks};
 use crate::run::{Catalog, Target, catalog_of, download_state, probe_admin, stream_events};
 use crate::{Error, Exit};
 
@@ -41,11 +41,7 @@ pub struct Args {
 /// or rejected with `--fail-on-reject`.
 pub fn run(args: &Args) -> Result<Exit, Error> {
     let outcomes_on_stdout = args.delivery.outcomes_on_stdout();
-    if outcomes_on_stdout && args.output.report == ReportFormat::Json {
-        return Err(Error::Input(
-            "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
-        ));
-    }
+    args.delivery.check_streams(args.output.report)?;
     let (settings, problems) = input::settings(args.settings.as_deref())?;
     for problem in &problems {
         eprintln!("warning: settings: {problem}");
@@ -66,18 +62,8 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         runtime.block_on(probe_admin(url, args.admin_token.as_deref()))?;
     }
     let mut events = input::EventReader::open(&args.events)?;
-    let mut outcomes = match &args.delivery.outcomes {
-        Some(path) if path == Path::new("-") => Some(OutcomeSink::Stdout(std::io::BufWriter::new(
-            std::io::stdout(),
-        ))),
-        Some(path) => input::create_optional(Some(path))?.map(OutcomeSink::File),
-        None => None,
-    };
-    let outcomes_name = args
-        .delivery
-        .outcomes
-        .as_ref()
-        .map_or_else(String::new, |p| p.display().to_string());
+    let mut outcomes = args.delivery.open_outcomes()?;
+    let outcomes_name = args.delivery.outcomes_name();
     let (summary, fake, watch) = runtime.block_on(stream_events(
         &settings,
         &mut events,
@@ -177,26 +163,4 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     }
     report.summary = Some(summary);
     args.output.finish_beside(&report, outcomes_on_stdout)
-}
-
-/// Where `--outcomes` goes.
-enum OutcomeSink {
-    Stdout(std::io::BufWriter<std::io::Stdout>),
-    File(std::io::BufWriter<std::fs::File>),
-}
-
-impl Write for OutcomeSink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Stdout(w) => w.write(buf),
-            Self::File(w) => w.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Self::Stdout(w) => w.flush(),
-            Self::File(w) => w.flush(),
-        }
-    }
 }

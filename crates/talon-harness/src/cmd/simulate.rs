@@ -50,12 +50,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
                 .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
         )));
     }
-    if args.delivery.outcomes_on_stdout() && args.output.report == crate::output::ReportFormat::Json
-    {
-        return Err(Error::Input(
-            "--outcomes - and --report json would both write to standard output: send one of them to a file".into(),
-        ));
-    }
+    args.delivery.check_streams(args.output.report)?;
     let plan = match (&args.faults, args.fault_rate) {
         (Some(path), _) => Some(
             FaultPlan::from_json(&crate::input::read_to_string(path)?)
@@ -97,12 +92,7 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     let mut generator = Generator::new(scenario.clone(), args.spec.seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
     let outcomes_on_stdout = args.delivery.outcomes_on_stdout();
-    let mut outcomes: Option<Box<dyn Write + Send>> = if outcomes_on_stdout {
-        Some(Box::new(std::io::BufWriter::new(std::io::stdout())))
-    } else {
-        crate::input::create_optional(args.delivery.outcomes.as_deref())?
-            .map(|w| Box::new(w) as Box<dyn Write + Send>)
-    };
+    let mut outcomes = args.delivery.open_outcomes()?;
     let progress = progress_bar(total_events(&scenario, args.spec.seed));
     let mut write_error = None;
     let started = Instant::now();
@@ -126,13 +116,13 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     server.shutdown().await;
     if let Some(source) = write_error {
         return Err(Error::Io {
-            path: display(args.delivery.outcomes.as_deref()),
+            path: args.delivery.outcomes_name(),
             source,
         });
     }
     if let Some(mut out) = outcomes {
         out.flush().map_err(|source| Error::Io {
-            path: display(args.delivery.outcomes.as_deref()),
+            path: args.delivery.outcomes_name(),
             source,
         })?;
     }
@@ -263,10 +253,6 @@ fn total_events(scenario: &Scenario, seed: u64) -> Option<u64> {
         total += 1;
     }
     Some(total)
-}
-
-fn display(path: Option<&std::path::Path>) -> String {
-    path.map_or_else(|| "-".into(), |p| p.display().to_string())
 }
 
 /// Progress on standard error when it is a terminal, hidden otherwise: a
