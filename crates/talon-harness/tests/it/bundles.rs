@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use talon_harness::bundle::{EXPECTED_FILES, INPUT_FILES, differences, run_bundle, verify_bundle};
 
-use crate::{harness, repo};
+use crate::{assert_says, exits, harness, repo};
 
 fn bundles() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo("fixtures/bugs"))
@@ -58,12 +58,7 @@ fn a_bundle_made_with_update_expected_alone_passes_repro_and_the_bundles_check()
     let dir = fresh_bundle("string_true_to_boolean", "fresh-bundle");
     let path = dir.to_str().unwrap();
     let output = harness(&["repro", path, "--update-expected"], b"");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     for file in EXPECTED_FILES {
         assert!(
             dir.join(file).is_file(),
@@ -71,11 +66,12 @@ fn a_bundle_made_with_update_expected_alone_passes_repro_and_the_bundles_check()
         );
     }
     let output = harness(&["repro", path], b"");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("ok   bundle \"A string \"true\" sent to a boolean attribute\" behaves as expected.json and explanation.txt say"),
-        "{stdout}"
+    let stdout = exits(&output, 0).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "ok   bundle \"A string \"true\" sent to a boolean attribute\" behaves as expected.json and explanation.txt say",
+        ],
     );
     assert_eq!(verify_bundle(&dir).unwrap(), Vec::<String>::new());
 
@@ -104,8 +100,7 @@ fn repro_says_what_a_rejected_update_would_have_changed_and_shows_the_customers_
         &["repro", &repo("fixtures/bugs/string_true_to_boolean")],
         b"",
     );
-    assert_eq!(output.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = exits(&output, 0).stdout;
     let json = harness(
         &[
             "repro",
@@ -158,11 +153,12 @@ fn a_lost_value_names_what_talon_one_still_holds_from_an_earlier_update() {
 #[test]
 fn repro_of_a_folder_that_does_not_exist_says_so_and_what_a_bundle_holds() {
     let output = harness(&["repro", "fixtures/bugs/no_such_bundle"], b"");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("the bundle folder fixtures/bugs/no_such_bundle does not exist; a bundle is a folder holding settings.json, talon-state.json, events.ndjson and README.md"),
-        "{stderr}"
+    let stderr = exits(&output, 2).stderr;
+    assert_says(
+        &stderr,
+        &[
+            "the bundle folder fixtures/bugs/no_such_bundle does not exist; a bundle is a folder holding settings.json, talon-state.json, events.ndjson and README.md",
+        ],
     );
 }
 
@@ -171,14 +167,13 @@ fn repro_of_a_bundle_missing_a_file_names_the_file() {
     let dir = fresh_bundle("numeric_user_id", "missing-file");
     std::fs::remove_file(dir.join("events.ndjson")).unwrap();
     let output = harness(&["repro", dir.to_str().unwrap()], b"");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&output, 2).stderr;
+    assert_says(
+        &stderr,
+        &[&format!(
             "the bundle {} has no events.ndjson; a bundle is a folder holding",
             dir.display()
-        )),
-        "{stderr}"
+        )],
     );
     std::fs::copy(
         repo("fixtures/bugs/numeric_user_id/events.ndjson"),
@@ -186,15 +181,14 @@ fn repro_of_a_bundle_missing_a_file_names_the_file() {
     )
     .unwrap();
     let output = harness(&["repro", dir.to_str().unwrap()], b"");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&output, 2).stderr;
+    assert_says(
+        &stderr,
+        &[&format!(
             "the bundle {} has no expected.json; run `talon-harness repro {} --update-expected` to write it",
             dir.display(),
             dir.display()
-        )),
-        "{stderr}"
+        )],
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -251,11 +245,10 @@ fn an_unreadable_line_in_a_bundle_is_a_finding_even_when_expected() {
         "the finding is reported while writing too"
     );
     let output = harness(&["repro", path], b"");
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("FAIL every line of events.ndjson is a readable Segment event"),
-        "{stdout}"
+    let stdout = exits(&output, 1).stdout;
+    assert_says(
+        &stdout,
+        &["FAIL every line of events.ndjson is a readable Segment event"],
     );
     let diff = verify_bundle(&dir).unwrap();
     assert_eq!(diff.len(), 1, "{diff:?}");

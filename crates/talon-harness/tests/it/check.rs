@@ -2,7 +2,7 @@
 
 use std::process::Output;
 
-use crate::{harness, repo};
+use crate::{assert_says, exits, harness, repo};
 
 /// Runs `check` on a bug bundle's settings and deployment, plus `extra` flags.
 fn check(bundle: &str, extra: &[&str]) -> Output {
@@ -17,23 +17,14 @@ fn check(bundle: &str, extra: &[&str]) -> Output {
 #[test]
 fn a_case_mismatch_between_settings_and_talon_one_is_found() {
     let output = check("trait_case_mismatch", &[]);
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains(
-            "FAIL every configured Custom Attribute exists in Talon.One with the same name and case"
-        ),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(
-            "`Email` is in Custom Attributes but Talon.One has no CustomerProfile attribute `Email`"
-        ),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("Talon.One has `email`, which differs only in case (names are case-sensitive): rename Custom Attribute `Email` to `email`, the name Talon.One has"),
-        "{stdout}"
+    let stdout = exits(&output, 1).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "FAIL every configured Custom Attribute exists in Talon.One with the same name and case",
+            "`Email` is in Custom Attributes but Talon.One has no CustomerProfile attribute `Email`",
+            "Talon.One has `email`, which differs only in case (names are case-sensitive): rename Custom Attribute `Email` to `email`, the name Talon.One has",
+        ],
     );
 }
 
@@ -74,17 +65,13 @@ fn audience_keys_from_events_are_checked_for_type_and_name() {
 #[test]
 fn a_dotted_custom_attribute_is_an_invalid_setting() {
     let output = check("dotted_custom_attribute", &[]);
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("Segment flattens nested traits with `_`, not `.`: write \"address_city\""),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(
-            "rename Custom Attribute `address.city` to `address_city`, the name Talon.One has"
-        ),
-        "{stdout}"
+    let stdout = exits(&output, 1).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "Segment flattens nested traits with `_`, not `.`: write \"address_city\"",
+            "rename Custom Attribute `address.city` to `address_city`, the name Talon.One has",
+        ],
     );
     assert!(
         !stdout.contains("case-sensitive"),
@@ -95,12 +82,7 @@ fn a_dotted_custom_attribute_is_an_invalid_setting() {
 #[test]
 fn matching_settings_and_deployment_pass() {
     let output = check("numeric_user_id", &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    exits(&output, 0);
 }
 
 /// The details of the check named `name` in a `--report json` output.
@@ -177,15 +159,13 @@ fn an_api_key_the_deployment_does_not_know_fails_and_a_known_one_names_its_appli
     );
 
     let output = check("numeric_user_id", &[]);
-    assert_eq!(output.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("ok   Talon.One knows the API key"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("the API key `bund…` opens application 1 \"Shop\""),
-        "{stdout}"
+    let stdout = exits(&output, 0).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "ok   Talon.One knows the API key",
+            "the API key `bund…` opens application 1 \"Shop\"",
+        ],
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -273,12 +253,7 @@ fn generated_events_replayed_with_the_default_settings_and_state_are_never_rejec
         ],
         &events.stdout,
     );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&outcomes)
         .unwrap()
         .lines()

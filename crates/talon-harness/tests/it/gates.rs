@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::{harness, repo, scratch};
+use crate::{assert_says, exits, harness, repo, scratch};
 
 const EVENTS: &[u8] =
     b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@example.com\"}}\n\
@@ -114,8 +114,7 @@ fn replay_to_an_unreachable_target_exits_1_and_says_every_event_was_lost() {
     );
     // The human summary went to stderr, with the failure grouped by reason.
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("FAIL no event was lost"), "{stderr}");
-    assert!(stderr.contains("2  could not connect"), "{stderr}");
+    assert_says(&stderr, &["FAIL no event was lost", "2  could not connect"]);
 }
 
 #[test]
@@ -124,12 +123,7 @@ fn unreadable_lines_are_findings_with_their_line_and_reason() {
     events.extend_from_slice(b"not json\n[1, 2]\n\n");
     events.extend_from_slice(&[0xFF, b'{', b'}', b'\n']);
     let output = replay_stdin(&["--report", "json"], &events);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 1);
     let report = json(&output);
     assert_eq!(report["summary"]["events"], 5);
     assert_eq!(report["summary"]["unreadable"], 3);
@@ -170,10 +164,8 @@ fn unreadable_lines_are_findings_with_their_line_and_reason() {
         ],
         b"",
     );
-    assert_eq!(gated.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&gated.stderr);
-    assert!(stderr.contains("unreadable: events.ndjson:4:"), "{stderr}");
-    assert!(stderr.contains("3 unreadable"), "{stderr}");
+    let stderr = exits(&gated, 1).stderr;
+    assert_says(&stderr, &["unreadable: events.ndjson:4:", "3 unreadable"]);
 }
 
 #[test]
@@ -216,7 +208,7 @@ fn simulate_with_no_events_is_an_input_error() {
         let output = harness(&all, b"");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("generates no events"), "{stderr}");
+        assert_says(&stderr, &["generates no events"]);
     }
 }
 
@@ -271,9 +263,8 @@ fn dump_state_from_a_target_that_cannot_give_it_is_refused_before_any_traffic() 
         ],
         EVENTS,
     );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    let stderr = exits(&output, 2).stderr;
+    assert_says(&stderr, &["nothing was sent"]);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen, ["GET /__admin/faults HTTP/1.1"]);
     assert!(!dir.join("state.json").exists());
@@ -290,10 +281,7 @@ fn outcomes_on_stdout_leave_the_summary_to_stderr() {
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(lines.iter().all(|l| l["outcome"].is_string()));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("every event has exactly one outcome"),
-        "{stderr}"
-    );
+    assert_says(&stderr, &["every event has exactly one outcome"]);
 
     let both = replay_stdin(&["--outcomes", "-", "--report", "json"], EVENTS);
     assert_eq!(both.status.code(), Some(2));
@@ -306,7 +294,7 @@ fn a_json_report_is_the_only_thing_on_stdout() {
     let report = json(&output);
     assert_eq!(report["command"], "replay");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("delivered"), "{stderr}");
+    assert_says(&stderr, &["delivered"]);
 }
 
 #[test]
@@ -355,20 +343,14 @@ fn the_summary_names_what_ran_and_words_the_journal_cap() {
         &["simulate", "--users", "5", "--days", "2", "--seed", "3"],
         b"",
     );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = exits(&output, 0).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "ran        classic destination, seed 3, 5 users, 2 days, profile realistic, ",
+            "journal    kept all ",
+        ],
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains(
-            "ran        classic destination, seed 3, 5 users, 2 days, profile realistic, "
-        ),
-        "{stdout}"
-    );
-    assert!(stdout.contains("journal    kept all "), "{stdout}");
 }
 
 #[test]
@@ -381,11 +363,12 @@ fn a_scenario_error_names_the_file_in_a_sentence() {
         ],
         b"",
     );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("invalid-share.json: invalid scenario: client_side_share must be between 0 and 1, not 1.5"),
-        "{stderr}"
+    let stderr = exits(&output, 2).stderr;
+    assert_says(
+        &stderr,
+        &[
+            "invalid-share.json: invalid scenario: client_side_share must be between 0 and 1, not 1.5",
+        ],
     );
     assert!(!stderr.contains("ShareOutOfRange"), "{stderr}");
 }
@@ -430,9 +413,8 @@ fn the_retry_budget_flag_bounds_the_retries_and_is_checked() {
         ],
         GOOD_ONE,
     );
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("--retry-budget"), "{stderr}");
+    let stderr = exits(&refused, 2).stderr;
+    assert_says(&stderr, &["--retry-budget"]);
 }
 
 const GOOD_ONE: &[u8] =

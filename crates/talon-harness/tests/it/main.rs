@@ -61,3 +61,35 @@ pub(crate) fn scratch(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
 }
+
+/// What a finished run printed, as text.
+pub(crate) struct Printed {
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Asserts that the run exited with `code`, showing both streams when it did
+/// not, and returns what it printed.
+#[track_caller]
+pub(crate) fn exits(output: &Output, code: i32) -> Printed {
+    let printed = Printed {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        printed.stdout,
+        printed.stderr
+    );
+    printed
+}
+
+/// Asserts that `text` contains each of `needles`, showing `text` when not.
+#[track_caller]
+pub(crate) fn assert_says(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` missing from:\n{text}");
+    }
+}

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{harness, repo};
+use crate::{assert_says, exits, harness, repo};
 
 #[test]
 fn map_reports_one_result_per_fixture() {
@@ -73,10 +73,8 @@ fn invalid_settings_are_reported_all_at_once_with_exit_code_2() {
         &["map", "--settings", path.to_str().unwrap(), "--events", "-"],
         b"",
     );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("`apiKey` is empty"), "{stderr}");
-    assert!(stderr.contains("is not an absolute URL"), "{stderr}");
+    let stderr = exits(&output, 2).stderr;
+    assert_says(&stderr, &["`apiKey` is empty", "is not an absolute URL"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -6,7 +6,7 @@ use std::process::Output;
 use serde_json::json;
 use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
 
-use crate::{harness, repo, scratch};
+use crate::{assert_says, exits, harness, repo, scratch};
 
 const MKEY: &str = "pull-management-key";
 
@@ -76,21 +76,14 @@ fn pull_writes_applications_attributes_and_audiences_page_by_page() {
             "2",
         ],
     );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr
-            .contains("pulled 3 application(s), 5 attribute(s) (4 CustomerProfile), 3 audience(s)"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("left out: Integration API keys"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("left out: customer profiles"), "{stderr}");
-    assert!(
-        stderr.contains("left out: field application.timezone (3×)"),
-        "{stderr}"
+    assert_says(
+        &exits(&output, 0).stderr,
+        &[
+            "pulled 3 application(s), 5 attribute(s) (4 CustomerProfile), 3 audience(s)",
+            "left out: Integration API keys",
+            "left out: customer profiles",
+            "left out: field application.timezone (3×)",
+        ],
     );
 
     let pulled = StateFile::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -141,11 +134,11 @@ fn pull_with_a_wrong_management_key_exits_2_and_says_the_key_is_not_valid() {
             out.to_str().unwrap(),
         ],
     );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("/v1/applications?pageSize=1000&skip=0 answered 401 Unauthorized: the Management API key is not valid for this deployment"),
-        "{stderr}"
+    assert_says(
+        &exits(&output, 2).stderr,
+        &[
+            "/v1/applications?pageSize=1000&skip=0 answered 401 Unauthorized: the Management API key is not valid for this deployment",
+        ],
     );
     assert!(!out.exists(), "nothing is written");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -160,48 +153,34 @@ fn pull_from_an_unreachable_target_exits_2_with_a_sentence() {
         .unwrap()
         .port();
     let target = format!("http://127.0.0.1:{port}");
-    let output = harness(
-        &[
-            "pull",
-            "--target",
-            &target,
-            "--management-key",
-            MKEY,
-            "--out",
-            "-",
-        ],
-        b"",
-    );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!("error: cannot reach {target}/v1/applications")),
-        "{stderr}"
+    let printed = exits(&pull_to_stdout(&target, &[]), 2);
+    assert_says(
+        &printed.stderr,
+        &[&format!("error: cannot reach {target}/v1/applications")],
     );
 }
 
 #[test]
 fn a_target_that_is_not_an_http_url_is_refused_before_any_request() {
     for target in ["yours.talon.one", "ftp://yours.talon.one", "https://"] {
-        let output = harness(
-            &[
-                "pull",
-                "--target",
-                target,
-                "--management-key",
-                MKEY,
-                "--out",
-                "-",
-            ],
-            b"",
-        );
-        assert_eq!(output.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            stderr.contains("is not an http:// or https:// URL"),
-            "{target}: {stderr}"
-        );
+        let printed = exits(&pull_to_stdout(target, &[]), 2);
+        assert_says(&printed.stderr, &["is not an http:// or https:// URL"]);
     }
+}
+
+/// Runs `pull --target target --management-key MKEY --out - extra…`.
+fn pull_to_stdout(target: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "pull",
+        "--target",
+        target,
+        "--management-key",
+        MKEY,
+        "--out",
+        "-",
+    ];
+    args.extend_from_slice(extra);
+    harness(&args, b"")
 }
 
 /// An HTTP/1.1 response with this status line, content type and body.
@@ -236,27 +215,10 @@ fn pull_from_a_target_that_ignores_skip_stops_with_a_sentence() {
         "application/json",
         r#"{"hasMore": true, "data": [{"id": 1, "name": "A"}]}"#,
     ));
-    let output = harness(
-        &[
-            "pull",
-            "--target",
-            &uri,
-            "--management-key",
-            MKEY,
-            "--out",
-            "-",
-            "--page-size",
-            "1",
-        ],
-        b"",
-    );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(
-            "answered the items of an earlier page again: the target does not page with `skip`"
-        ),
-        "{stderr}"
+    let printed = exits(&pull_to_stdout(&uri, &["--page-size", "1"]), 2);
+    assert_says(
+        &printed.stderr,
+        &["answered the items of an earlier page again: the target does not page with `skip`"],
     );
 }
 
@@ -276,23 +238,9 @@ fn pull_from_a_target_that_answers_no_json_or_an_error_exits_2_with_a_sentence()
             "the answer has no `data` list",
         ),
     ] {
-        let uri = answering(response);
-        let output = harness(
-            &[
-                "pull",
-                "--target",
-                &uri,
-                "--management-key",
-                MKEY,
-                "--out",
-                "-",
-            ],
-            b"",
-        );
-        assert_eq!(output.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(says), "{says}: {stderr}");
-        assert!(output.stdout.is_empty());
+        let printed = exits(&pull_to_stdout(&answering(response), &[]), 2);
+        assert_says(&printed.stderr, &[says]);
+        assert!(printed.stdout.is_empty());
     }
 }
 
@@ -306,38 +254,31 @@ fn bundle_state(bundle: &str) -> StateFile {
     state
 }
 
+/// Runs `check args… --target <fake> --management-key MKEY` against a fake
+/// holding `bundle`'s state.
+fn check_live(bundle: &str, args: &[&str]) -> (Output, Fake) {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--target", "{uri}", "--management-key", MKEY]);
+    with_fake(bundle_state(bundle), &all)
+}
+
 #[test]
 fn check_against_a_live_target_pulls_the_catalog_pings_the_key_and_finds_the_type_mismatch() {
     let dir = repo("fixtures/bugs/string_true_to_boolean");
     let settings = format!("{dir}/settings.json");
     let events = format!("{dir}/events.ndjson");
-    let (output, fake) = with_fake(
-        bundle_state("string_true_to_boolean"),
+    let (output, fake) = check_live(
+        "string_true_to_boolean",
+        &["--settings", &settings, "--events", &events],
+    );
+    assert_says(
+        &exits(&output, 1).stdout,
         &[
-            "check",
-            "--settings",
-            &settings,
-            "--events",
-            &events,
-            "--target",
-            "{uri}",
-            "--management-key",
-            MKEY,
+            "the API key `bund…` is valid (GET /v2/authping) and opens application 1 \"Shop\", the deployment's only application",
+            "ok   Talon.One knows the API key",
+            "events.ndjson:1: `newsletter` is a string \"true\" but Talon.One's `newsletter` is `boolean`",
         ],
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("the API key `bund…` is valid (GET /v2/authping) and opens application 1 \"Shop\", the deployment's only application"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("ok   Talon.One knows the API key"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("events.ndjson:1: `newsletter` is a string \"true\" but Talon.One's `newsletter` is `boolean`"),
-        "{stdout}"
     );
     // Reading only: no profile was written.
     assert_eq!(fake.profile_count(), 0);
@@ -356,29 +297,16 @@ fn check_against_a_live_target_fails_when_the_api_key_gets_401() {
         r#"{"apiKey": "stale-key", "applicationDomain": "https://shop.talon.one", "customAttributes": ["newsletter"]}"#,
     )
     .unwrap();
-    let (output, _) = with_fake(
-        bundle_state("string_true_to_boolean"),
+    let (output, _) = check_live(
+        "string_true_to_boolean",
+        &["--settings", settings.to_str().unwrap()],
+    );
+    assert_says(
+        &exits(&output, 1).stdout,
         &[
-            "check",
-            "--settings",
-            settings.to_str().unwrap(),
-            "--target",
-            "{uri}",
-            "--management-key",
-            MKEY,
+            "FAIL Talon.One knows the API key",
+            "the API key `stal…` is not valid for this deployment (GET /v2/authping answered 401)",
         ],
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("FAIL Talon.One knows the API key"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(
-            "the API key `stal…` is not valid for this deployment (GET /v2/authping answered 401)"
-        ),
-        "{stdout}"
     );
     std::fs::remove_dir_all(&scratch).unwrap();
 }
@@ -429,13 +357,7 @@ fn pull_reads_the_catalog_of_a_running_serve() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let pulled = StateFile::from_json(&String::from_utf8(output.stdout).unwrap()).unwrap();
+    let pulled = StateFile::from_json(&exits(&output, 0).stdout).unwrap();
     let default = StateFile::default_state();
     assert_eq!(pulled.applications, default.applications);
     let names = |s: &StateFile| -> Vec<(String, talon_fake::rules::AttrType)> {

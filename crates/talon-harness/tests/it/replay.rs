@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{harness, repo, scratch};
+use crate::{exits, harness, repo, scratch};
 
 fn lines(bytes: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(bytes)
@@ -36,12 +36,7 @@ fn replay_writes_one_outcome_per_event_and_the_final_state() {
         ],
         b"",
     );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     let outcomes = lines(&std::fs::read(&outcomes).unwrap());
     assert_eq!(outcomes.len(), 2);
     assert_eq!(outcomes[0]["outcome"], "rejected");
@@ -129,12 +124,7 @@ fn replay_sends_to_a_target_url() {
         ],
         b"",
     );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     let ids: Vec<String> = fake
         .state_dump()
         .profiles
@@ -196,12 +186,7 @@ fn a_state_dumped_from_a_serve_loads_again_and_its_admin_token_is_sent() {
     let ok = args(Some("s3cret"));
     let ok: Vec<&str> = ok.iter().map(String::as_str).collect();
     let output = harness(&ok, b"");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     let reloaded =
         talon_fake::StateFile::from_json(&std::fs::read_to_string(&dumped).unwrap()).unwrap();
     assert_eq!(reloaded.profiles.len(), 3);

@@ -10,6 +10,8 @@ use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::assert_says;
+
 const MARGIN: Duration = Duration::from_secs(60);
 const AUTHPING: &[u8] = b"GET /v2/authping HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey-v1 segment-demo-integration-key\r\nConnection: close\r\n\r\n";
 const STALLED_PUT: &[u8] = b"PUT /v2/customer_profiles/u1 HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey-v1 segment-demo-integration-key\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n";
@@ -184,31 +186,18 @@ fn the_startup_banner_names_the_real_port_the_auth_schemes_and_the_admin_urls() 
     assert!(serve.exit().0.success());
 }
 
-#[test]
-fn sigint_with_a_stalled_client_stops_at_the_shutdown_deadline_with_the_stop_line() {
+#[rstest::rstest]
+#[case::sigint("INT")]
+#[case::sigterm("TERM")]
+fn a_signal_with_a_stalled_client_stops_at_the_shutdown_deadline_with_the_stop_line(
+    #[case] signal: &str,
+) {
     let serve = spawn_serve(
         &["--addr", "127.0.0.1:0", "--shutdown-timeout", "0.2"],
         "info",
     );
     let _stalled = stalled_client(&serve);
-    serve.signal("INT");
-    let (status, lines) = serve.exit();
-    assert!(status.success(), "{lines:#?}");
-    assert_eq!(
-        lines.last().map(String::as_str),
-        Some("talon-fake stopped (1 connection still busy at the shutdown deadline, closed)"),
-        "{lines:#?}"
-    );
-}
-
-#[test]
-fn sigterm_stops_gracefully_and_prints_the_stop_line() {
-    let serve = spawn_serve(
-        &["--addr", "127.0.0.1:0", "--shutdown-timeout", "0.2"],
-        "info",
-    );
-    let _stalled = stalled_client(&serve);
-    serve.signal("TERM");
+    serve.signal(signal);
     let (status, lines) = serve.exit();
     assert!(status.success(), "{lines:#?}");
     assert_eq!(
@@ -258,37 +247,32 @@ fn every_request_is_logged_at_debug_the_hot_path_included_without_colour_codes()
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
 }
 
-fn serve_fails(args: &[&str]) -> (Option<i32>, String) {
+/// Runs `serve args…`, which must exit 2, and returns its stderr.
+fn serve_fails(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
         .arg("serve")
         .args(args)
         .output()
         .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    crate::exits(&output, 2).stderr
 }
 
 #[test]
 fn a_taken_port_is_named_and_exits_2() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let (code, stderr) = serve_fails(&["--addr", &addr]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains(&format!("cannot listen on {addr}: address already in use")),
-        "{stderr}"
+    let stderr = serve_fails(&["--addr", &addr]);
+    assert_says(
+        &stderr,
+        &[&format!("cannot listen on {addr}: address already in use")],
     );
 }
 
 #[test]
 fn a_non_loopback_address_needs_an_admin_token_or_insecure_admin() {
     // Refused before binding: no socket is opened beyond loopback.
-    let (code, stderr) = serve_fails(&["--addr", "0.0.0.0:0"]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("--admin-token"), "{stderr}");
-    assert!(stderr.contains("--insecure-admin"), "{stderr}");
+    let stderr = serve_fails(&["--addr", "0.0.0.0:0"]);
+    assert_says(&stderr, &["--admin-token", "--insecure-admin"]);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::harness;
+use crate::{assert_says, exits, harness};
 
 /// Runs `simulate` with `args` and `--report json`: the exit code and the report.
 fn simulate(args: &[&str]) -> (Option<i32>, Value) {
@@ -93,12 +93,13 @@ fn simulate_fails_verification_when_events_are_lost() {
         ],
         b"",
     );
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("FAIL no event was lost"), "{stdout}");
-    assert!(
-        stdout.contains("FAIL Talon.One holds what the reference model of the rules says"),
-        "{stdout}"
+    let stdout = exits(&output, 1).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "FAIL no event was lost",
+            "FAIL Talon.One holds what the reference model of the rules says",
+        ],
     );
     assert!(
         std::fs::read_to_string(&junit)
