@@ -107,7 +107,10 @@ pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
     let names: Vec<&str> = scenario.configured.iter().map(String::as_str).collect();
     let settings = talon_mapper_oracles::settings_with(&names);
     let configured: BTreeSet<String> = scenario.configured.iter().cloned().collect();
-    let mut reference = Reference::new(configured, scenario.catalog.clone());
+    let mut reference = Reference::new(
+        configured,
+        talon_harness::verify::catalog(&scenario.catalog),
+    );
     for (i, event) in scenario.events.iter().enumerate() {
         let json = serde_json::to_vec(event).map_err(|e| format!("event {i}: {e}"))?;
         let text = String::from_utf8_lossy(&json);
