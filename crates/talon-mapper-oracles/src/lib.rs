@@ -266,16 +266,22 @@ impl<'l, 'a> KeyCheck<'l, 'a> {
     fn spelled(&mut self, tree: &TraitsTree<'_>, path: &[&str], value: TreeValue<'_>) {
         self.spellers += 1;
         let leaf = self.leaf;
-        let preferred = match rule5_path_order(path.iter().copied(), leaf.segments()) {
+        let order = rule5_path_order(
+            (path.len(), path.iter().copied()),
+            (leaf.depth(), leaf.segments()),
+        );
+        let preferred = match order {
             Ordering::Less => true,
             Ordering::Greater => false,
             Ordering::Equal if same_value(tree, &leaf.value, value) => {
                 self.found = true;
                 false
             }
-            Ordering::Equal => {
-                rule5_value_order(&tree.to_value(value), &leaf.value.to_json()).is_lt()
-            }
+            Ordering::Equal => rule5_value_order(
+                &tree.to_value(value).to_string(),
+                &serde_json::to_string(&leaf.value).unwrap_or_default(),
+            )
+            .is_lt(),
         };
         if preferred && self.preferred.is_none() {
             self.preferred = Some(format!("{path:?} holding {}", tree.to_value(value)));

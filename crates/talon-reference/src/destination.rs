@@ -177,22 +177,22 @@ fn walk(object: &Map<String, Value>, path: &mut Vec<String>, leaves: &mut Vec<Le
     }
 }
 
-/// Rule 5's order of two paths that flatten to one key: fewer levels
-/// first, then the bytewise-first keys. `Equal` is one path written twice
-/// (a repeated key in the JSON text): [`rule5_value_order`] decides.
+/// Rule 5's order of two paths that flatten to one key, each given as its
+/// number of levels and its keys (outermost first): fewer levels first,
+/// then the bytewise-first keys. `Equal` is one path written twice (a
+/// repeated key in the JSON text): [`rule5_value_order`] decides.
 pub fn rule5_path_order<'a>(
-    a: impl Iterator<Item = &'a str> + Clone,
-    b: impl Iterator<Item = &'a str> + Clone,
+    (a_levels, a): (usize, impl Iterator<Item = &'a str>),
+    (b_levels, b): (usize, impl Iterator<Item = &'a str>),
 ) -> Ordering {
-    a.clone()
-        .count()
-        .cmp(&b.clone().count())
-        .then_with(|| a.cmp(b))
+    // The keys are only compared between paths of one length.
+    a_levels.cmp(&b_levels).then_with(|| a.cmp(b))
 }
 
-/// Rule 5's order of two values of one path: the bytewise-first JSON text.
-pub fn rule5_value_order(a: &Value, b: &Value) -> Ordering {
-    a.to_string().cmp(&b.to_string())
+/// Rule 5's order of two values of one path, given as their JSON text:
+/// the bytewise-first text.
+pub fn rule5_value_order(a_json: &str, b_json: &str) -> Ordering {
+    a_json.cmp(b_json)
 }
 
 /// Rule 5: when paths collide on one key, the winner under
@@ -206,11 +206,13 @@ pub fn rule5_collisions(leaves: Vec<Leaf>) -> BTreeMap<String, Leaf> {
             None => true,
             Some(best) => {
                 let by_path = rule5_path_order(
-                    leaf.path.iter().map(String::as_str),
-                    best.path.iter().map(String::as_str),
+                    (leaf.path.len(), leaf.path.iter().map(String::as_str)),
+                    (best.path.len(), best.path.iter().map(String::as_str)),
                 );
                 by_path
-                    .then_with(|| rule5_value_order(&leaf.value, &best.value))
+                    .then_with(|| {
+                        rule5_value_order(&leaf.value.to_string(), &best.value.to_string())
+                    })
                     .is_lt()
             }
         };
