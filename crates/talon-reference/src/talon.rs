@@ -1,12 +1,16 @@
 //! Talon.One's side, as a separate layer: its all-or-nothing type check against a catalog, the profiles it then holds, and how two such profiles compare.
 //!
-//! Evidence, as in `CONTRACT.md`: a profile update whose attribute is
-//! unknown or of another type is rejected whole and changes nothing
-//! (documented: Talon.One's attribute docs; all-or-nothing inferred, the
-//! fake's rows `attribute.unknown` and `attribute.type`); values are never
-//! coerced (documented); an integrationId holds at most 1000 characters
-//! (documented). Location types are never fitted here: the model does not
-//! parse `"<lat>,<lon>"`, on purpose (it would be the fake's own rule again).
+//! Evidence (the fake's rows in `CONTRACT.md` give the sources): an
+//! attribute unknown for `CustomerProfile` is rejected (documented,
+//! `attribute.unknown`); a value must match its attribute's type, with no
+//! coercion (documented, `attribute.type`); a time is an RFC 3339
+//! date-time (documented), read here by the `time` crate's RFC 3339 parser
+//! (chosen here: the model does not copy the fake's stricter reading); a
+//! rejected update changes nothing (inferred, CONTRACT.md's "All or
+//! nothing"); an integrationId holds at most 1000 characters (documented,
+//! `integration_id.invalid`). Location types never fit here: the model
+//! does not parse `"<lat>,<lon>"`, on purpose (it would be the fake's own
+//! rule again), so scenarios that use it leave location types out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
