@@ -18,7 +18,8 @@
 #   `int_in_range`, names from a pool and the dictionary), and the tracing
 #   did not reach more coverage;
 # - coverage only for the code under test: the input generator
-#   (segment-model, arbitrary) and the oracle (talon-mapper-oracles) are
+#   (segment-model, arbitrary) and the oracle (talon-mapper-oracles and the
+#   reference model it checks by, talon-reference) are
 #   built without coverage counters (fuzz/rustc-uncovered.sh), so libFuzzer
 #   neither steers by them nor pays for them on every input;
 # - no `ub_checks`: those are the standard library's checks of its own
@@ -38,7 +39,7 @@ case $target in
       export FUZZ_RUSTC_WRAPPER=${RUSTC_WRAPPER:-}
     fi
     export RUSTC_WRAPPER=$PWD/rustc-uncovered.sh
-    export FUZZ_UNCOVERED="segment_model arbitrary talon_mapper_oracles"
+    export FUZZ_UNCOVERED="segment_model arbitrary talon_mapper_oracles talon_reference"
     export RUSTFLAGS="${RUSTFLAGS:-} -Zub-checks=no"
     ;;
 esac

@@ -1,12 +1,11 @@
 //! Shared code of the fuzz targets: structure-aware inputs, and the oracles that need more than one crate.
 //!
-//! The oracles of one part live in a library (`talon_mapper_oracles`,
-//! `talon_fake::fuzz`) so that stable `cargo test` runs them; what needs the
-//! mapper and the fake together lives here ([`check_map_event`] sends the
-//! mapped request to the fake) and in [`round_trip`], which the
-//! `talon-harness` tests include by path.
+//! The oracles live in libraries (`talon_mapper_oracles`, `talon_fake::fuzz`,
+//! `talon_round_trip`) so that stable `cargo test` runs them; what is left
+//! here is the runtime and the in-process fake the targets share, and
+//! [`check_map_event`], which sends the mapped request to the fake.
 
-pub mod round_trip;
+pub use talon_round_trip as round_trip;
 
 use std::cell::RefCell;
 
@@ -121,7 +120,7 @@ pub fn check_fake_request(data: &[u8]) -> Result<(), String> {
     .map_err(|v| v.to_string())
 }
 
-/// The round trip on one scenario.
+/// The round trip on one scenario (`talon_round_trip::check_round_trip`).
 pub fn check_round_trip(scenario: &round_trip::Scenario) -> Result<(), String> {
     RUNTIME.with(|rt| rt.block_on(round_trip::check_round_trip(scenario)))
 }

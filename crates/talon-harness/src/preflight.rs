@@ -185,17 +185,12 @@ pub fn checks(inputs: &Inputs<'_>) -> (Vec<Check>, Vec<String>) {
         let Ok(event) = serde_json::from_slice::<Value>(&line.bytes) else {
             continue;
         };
-        let personas = &event["context"]["personas"];
-        if let (Some(class @ ("audience" | "trait")), Some(key)) = (
-            personas["computation_class"].as_str(),
-            personas["computation_key"].as_str(),
-        ) {
-            let class = if class == "audience" {
-                "audience"
-            } else {
-                "trait"
-            };
-            engage.entry(key.to_owned()).or_insert(class);
+        // Rule 7's key, as the reference model reads it.
+        if let Some(found) = event
+            .as_object()
+            .and_then(talon_reference::rule7_engage_key)
+        {
+            engage.entry(found.key).or_insert(found.class.as_str());
         }
     }
     let mut engage_problems = Vec::new();
@@ -498,6 +493,62 @@ mod tests {
                 "the mapper on {configured} vs {catalog}"
             );
         }
+    }
+
+    /// The Engage check's details for these events, against an empty deployment.
+    fn engage_details(events: &[serde_json::Value]) -> Vec<String> {
+        let settings = single("email").expect("settings");
+        let state = StateFile::empty();
+        let lines: Vec<EventLine> = (1..)
+            .zip(events)
+            .map(|(i, e)| EventLine {
+                source: format!("events.ndjson:{i}"),
+                bytes: e.to_string().into_bytes(),
+            })
+            .collect();
+        let inputs = Inputs {
+            settings: &settings,
+            problems: &[],
+            state: &state,
+            key: KeyCheck::FromState,
+            events: &lines,
+            audience_keys: &[],
+        };
+        let (checks, _) = checks(&inputs);
+        checks
+            .into_iter()
+            .find(|c| c.name == ENGAGE)
+            .map(|c| c.details)
+            .expect("the Engage check runs")
+    }
+
+    #[test]
+    fn engage_keys_are_read_from_events_by_the_mappers_rule_7() {
+        let personas = |class: &str, key: &str| {
+            serde_json::json!({"type": "identify", "userId": "u1", "traits": {key: true},
+                "context": {"personas": {"computation_class": class, "computation_key": key}}})
+        };
+        let details = engage_details(&[
+            personas("audience", "vip"),
+            personas("trait", "ltv"),
+            personas("journey", "other"),
+        ]);
+        assert_eq!(details.len(), 2, "{details:?}");
+        assert!(
+            details[0].starts_with("Engage trait key `ltv` has no"),
+            "{details:?}"
+        );
+        assert!(
+            details[1].starts_with("Engage audience key `vip` has no"),
+            "{details:?}"
+        );
+        // The mapper ignores an empty computation key (a warning, nothing
+        // sent): it is no Engage key to create. Before issue 12 the
+        // pre-flight's own copy of the rule called it an invalid name.
+        assert_eq!(
+            engage_details(&[personas("audience", "")]),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub fn verification(
 ) -> Result<Vec<Check>, Error> {
     let configured: BTreeSet<String> = world.settings.custom_attributes().iter().cloned().collect();
     let mut checks = Vec::new();
-    let mut reference = Reference::new(configured.clone(), world.catalog.clone());
+    let mut reference = Reference::new(configured.clone(), verify::catalog(&world.catalog));
     let mut replay = Generator::new(scenario.clone(), seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
     let mut line = Vec::new();

@@ -14,13 +14,15 @@
 //! [`check_flattened`]: the flattener's generic walk is compiled in the
 //! crate that instantiates it.
 //!
-//! The expectations are computed here without the flattener's builder. For
-//! the flattener ([`check_flatten_tree`]), a plain walk of the input counts
+//! The rules themselves come from the reference model (`talon_reference`),
+//! written once from the rules tables, never from the mapper. For the
+//! flattener ([`check_flatten_tree`]), a plain walk of the input counts
 //! what must be reported, and for each output key a second walk finds every
-//! path that spells it and applies the collision rule to them; both walk a
-//! [`TraitsTree`] and allocate next to nothing, so the `flatten` target
-//! spends its time in the flattener. For the mapper, a plain walk lists
-//! every leaf with its path and the rule picks each key's value.
+//! path that spells it and orders them by the model's collision rule
+//! ([`talon_reference::rule5_path_order`]); both walk a [`TraitsTree`] and
+//! allocate next to nothing, so the `flatten` target spends its time in the
+//! flattener. For the mapper, the model says what each event must become
+//! ([`talon_reference::destination`]), and the mapper must agree.
 //!
 //! ```
 //! use segment_model::tree::{Order, TraitsTree};
@@ -37,7 +39,7 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use percent_encoding::percent_decode_str;
 use segment_model::Event;
@@ -45,11 +47,11 @@ use segment_model::tree::{Order, TraitsTree, TreeEntry, TreeValue};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use talon_mapper::flatten::{
-    FlatTraits, FlatValue, Flattened, Leaf, MAX_DEPTH, SEPARATOR, Scalar, flatten,
-};
+use talon_mapper::flatten::{FlatTraits, FlatValue, Flattened, Leaf, Scalar, flatten};
 use talon_mapper::request::PROFILE_PATH;
 use talon_mapper::{Kind, Mapped, Outcome, Request, Settings, map_event, map_json};
+// The rules' constants too are the model's, so a change of the mapper's is caught.
+use talon_reference::{MAX_DEPTH, SEPARATOR, rule5_path_order, rule5_value_order};
 
 /// A broken property: which oracle, and what it saw.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,51 +96,6 @@ pub fn settings_with(names: &[&str]) -> Settings {
 
 fn is_scalar(value: &Value) -> bool {
     matches!(value, Value::Bool(_) | Value::Number(_) | Value::String(_))
-}
-
-/// Every sendable leaf of a traits object (a scalar or a list of scalars
-/// no deeper than [`MAX_DEPTH`]), with its path, from a plain walk.
-fn candidates(traits: &Map<String, Value>) -> Vec<(Vec<&str>, &Value)> {
-    let mut out = Vec::new();
-    // Iterative: each frame is an object and the path to it.
-    let mut stack: Vec<(Vec<&str>, &Map<String, Value>)> = vec![(Vec::new(), traits)];
-    while let Some((prefix, object)) = stack.pop() {
-        for (key, value) in object {
-            let mut path = prefix.clone();
-            path.push(key.as_str());
-            match value {
-                Value::Object(inner) if !inner.is_empty() && path.len() < MAX_DEPTH => {
-                    stack.push((path, inner));
-                }
-                Value::Object(_) | Value::Null => {}
-                Value::Array(items) if !items.iter().all(is_scalar) => {}
-                _ => out.push((path, value)),
-            }
-        }
-    }
-    out
-}
-
-/// The winner of each key under the collision rule: fewest levels, then
-/// the bytewise-first path, then the bytewise-first JSON text.
-type Winners<'a> = BTreeMap<String, (Vec<&'a str>, &'a Value)>;
-
-fn winners<'a>(candidates: &[(Vec<&'a str>, &'a Value)]) -> Winners<'a> {
-    let mut out: Winners<'a> = BTreeMap::new();
-    for (path, value) in candidates {
-        let key = path.join(&SEPARATOR.to_string());
-        let better = match out.get(&key) {
-            None => true,
-            Some((best, best_value)) => (path.len(), path)
-                .cmp(&(best.len(), best))
-                .then_with(|| value.to_string().cmp(&best_value.to_string()))
-                .is_lt(),
-        };
-        if better {
-            out.insert(key, (path.clone(), value));
-        }
-    }
-    out
 }
 
 /// Checks the flattener on one traits object: [`check_key_order`] on the
@@ -303,15 +260,16 @@ impl<'l, 'a> KeyCheck<'l, 'a> {
         }
     }
 
-    /// Fewest levels first, then the bytewise-first path, then (a key
-    /// repeated in one object) the bytewise-first JSON text.
+    /// The model's collision rule between this path and the leaf's: by path
+    /// ([`rule5_path_order`]), then, for one path written twice, by value
+    /// ([`rule5_value_order`]).
     fn spelled(&mut self, tree: &TraitsTree<'_>, path: &[&str], value: TreeValue<'_>) {
         self.spellers += 1;
         let leaf = self.leaf;
-        let order = path
-            .len()
-            .cmp(&leaf.depth())
-            .then_with(|| path.iter().copied().cmp(leaf.segments()));
+        let order = rule5_path_order(
+            (path.len(), path.iter().copied()),
+            (leaf.depth(), leaf.segments()),
+        );
         let preferred = match order {
             Ordering::Less => true,
             Ordering::Greater => false,
@@ -319,10 +277,11 @@ impl<'l, 'a> KeyCheck<'l, 'a> {
                 self.found = true;
                 false
             }
-            Ordering::Equal => {
-                let text = tree.to_value(value).to_string();
-                text < serde_json::to_string(&leaf.value).unwrap_or_default()
-            }
+            Ordering::Equal => rule5_value_order(
+                &tree.to_value(value).to_string(),
+                &serde_json::to_string(&leaf.value).unwrap_or_default(),
+            )
+            .is_lt(),
         };
         if preferred && self.preferred.is_none() {
             self.preferred = Some(format!("{path:?} holding {}", tree.to_value(value)));
@@ -506,46 +465,72 @@ pub fn check_flattened(tree: &TraitsTree<'_>, flat: &Flattened<'_>) -> Result<()
 
 // ------------------------------------------------------------------ mapper
 
-/// What the request for an event must show, read from the event without the mapper.
+/// What the request for an event must show, from the reference model.
 #[derive(Debug)]
 struct Facts {
-    /// The integrationId the `userId` gives.
+    /// The integrationId the `userId` gives (rules 2 and 3).
     user_id: String,
-    /// The Engage key that bypasses Custom Attributes, if any.
+    /// The Engage key that bypasses Custom Attributes, if any (rule 7).
     engage_key: Option<String>,
-    /// Each flattened key's value under the collision rule, when the event
-    /// has no repeated keys (a built event, not raw text).
+    /// Each flattened key's value under the collision rule (rules 4 and 5),
+    /// when the event has no repeated keys (a built event, not raw text).
     values: Option<BTreeMap<String, Value>>,
 }
 
 fn facts_of_value(event: &Map<String, Value>, with_values: bool) -> Option<Facts> {
-    let user_id = match event.get("userId")? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    let personas = event.get("context").and_then(|c| c.get("personas"));
-    let class = personas
-        .and_then(|p| p.get("computation_class"))
-        .and_then(Value::as_str);
-    let key = personas
-        .and_then(|p| p.get("computation_key"))
-        .and_then(Value::as_str);
-    let engage_key = match (class, key) {
-        (Some("audience" | "trait"), Some(key)) if !key.is_empty() => Some(key.to_owned()),
-        _ => None,
-    };
+    let user_id = talon_reference::rule2_logged_in_users(event).ok()?;
+    let engage_key = talon_reference::rule7_engage_key(event).map(|e| e.key);
     let values = with_values.then(|| match event.get("traits") {
-        Some(Value::Object(traits)) => winners(&candidates(traits))
-            .into_iter()
-            .map(|(key, (_, value))| (key, value.clone()))
-            .collect(),
+        Some(Value::Object(traits)) => {
+            talon_reference::rule5_collisions(talon_reference::rule4_flatten(traits))
+                .into_iter()
+                .map(|(key, leaf)| (key, leaf.value))
+                .collect()
+        }
         _ => BTreeMap::new(),
     });
     Some(Facts {
         user_id,
         engage_key,
         values,
+    })
+}
+
+/// The differential check: the mapper sends what the reference model
+/// says the destination sends (the same skip reason, or the same
+/// integrationId and exactly the same attributes), for an event without
+/// repeated keys.
+fn check_agrees_with_model(
+    event: &Value,
+    mapped: &Mapped,
+    settings: &Settings,
+) -> Result<(), Violation> {
+    let configured: BTreeSet<String> = settings.custom_attributes().iter().cloned().collect();
+    let model = talon_reference::destination(event, &configured);
+    let agree = match (&mapped.outcome, &model) {
+        (Outcome::Skip(skip), Err(expected)) => skip.code() == expected.code(),
+        (Outcome::Send(request), Ok(sent)) => {
+            let body: Option<Value> = serde_json::from_str(&request.body).ok();
+            request.integration_id == sent.integration_id
+                && body.as_ref().and_then(|b| b.get("attributes"))
+                    == Some(&Value::Object(sent.attributes.clone()))
+        }
+        _ => false,
+    };
+    ensure(agree, "the mapper and the reference model agree", || {
+        let mapper = match &mapped.outcome {
+            Outcome::Skip(skip) => format!("skip {}", skip.code()),
+            Outcome::Send(request) => format!("{} {}", request.integration_id, request.body),
+        };
+        let model = match &model {
+            Err(skip) => format!("skip {}", skip.code()),
+            Ok(sent) => format!(
+                "{} {}",
+                sent.integration_id,
+                Value::Object(sent.attributes.clone())
+            ),
+        };
+        format!("{event}\nthe mapper: {mapper}\nthe model: {model}")
     })
 }
 
@@ -671,8 +656,9 @@ pub fn check_map_event(event: &Event, settings: &Settings) -> Result<Mapped, Vio
         oracle: "events serialize",
         detail: e.to_string(),
     })?;
+    let value = serde_json::to_value(event).unwrap_or_default();
+    check_agrees_with_model(&value, &mapped, settings)?;
     if let Outcome::Send(request) = &mapped.outcome {
-        let value = serde_json::to_value(event).unwrap_or_default();
         let facts = value.as_object().and_then(|o| facts_of_value(o, true));
         ensure(
             facts.is_some(),
@@ -695,6 +681,18 @@ pub fn check_map_event(event: &Event, settings: &Settings) -> Result<Mapped, Vio
             String::from_utf8_lossy(&json)
         )
     })?;
+    Ok(mapped)
+}
+
+/// The differential check on JSON text without repeated keys (what a
+/// generator writes): [`map_json`] sends exactly what the reference model
+/// says the destination sends (the same skip reason, or the same
+/// integrationId and attributes). Text that is not JSON must be skipped
+/// as an invalid event by both.
+pub fn check_against_model(bytes: &[u8], settings: &Settings) -> Result<Mapped, Violation> {
+    let mapped = map_json(bytes, settings);
+    let event = serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null);
+    check_agrees_with_model(&event, &mapped, settings)?;
     Ok(mapped)
 }
 
@@ -727,4 +725,67 @@ pub fn check_map_json(bytes: &[u8], settings: &Settings) -> Result<Mapped, Viola
         }
     }
     Ok(mapped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENT: &[u8] = br#"{"type":"identify","userId":"u1",
+        "traits":{"email":"e","address":{"city":"Berlin"},"address_city":"Bonn","name":"n"}}"#;
+
+    fn agrees(mapped: &Mapped) -> Result<(), Violation> {
+        let event: Value = serde_json::from_slice(EVENT).unwrap_or_default();
+        check_agrees_with_model(&event, mapped, &settings_with(&["email", "address_city"]))
+    }
+
+    #[test]
+    fn the_mapper_agrees_with_the_model_on_an_event_with_a_collision() {
+        let mapped = check_against_model(EVENT, &settings_with(&["email", "address_city"]));
+        let body = mapped.map(|m| m.request().map(|r| r.body.clone()));
+        assert_eq!(
+            body,
+            Ok(Some(
+                r#"{"attributes":{"address_city":"Bonn","email":"e"}}"#.to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn the_differential_check_fails_when_the_mapper_sends_another_body() {
+        let mut mapped = map_json(EVENT, &settings_with(&["email", "address_city"]));
+        assert_eq!(agrees(&mapped), Ok(()));
+        if let Outcome::Send(request) = &mut mapped.outcome {
+            request.body = r#"{"attributes":{"address_city":"Berlin","email":"e"}}"#.into();
+        }
+        let violation = agrees(&mapped).map_err(|v| v.oracle);
+        assert_eq!(violation, Err("the mapper and the reference model agree"));
+    }
+
+    #[test]
+    fn the_differential_check_fails_when_the_mapper_skips_what_the_model_sends() {
+        let mut mapped = map_json(EVENT, &settings_with(&["email", "address_city"]));
+        mapped.outcome = Outcome::Skip(talon_mapper::Skip::AnonymousUser);
+        let violation = agrees(&mapped).map_err(|v| v.oracle);
+        assert_eq!(violation, Err("the mapper and the reference model agree"));
+    }
+
+    #[test]
+    fn the_differential_check_compares_skip_reasons() {
+        let settings = settings_with(&[]);
+        for (event, code) in [
+            (
+                &br#"{"type":"track","userId":"u1"}"#[..],
+                "unsupported_type",
+            ),
+            (br#"{"type":"identify","userId":""}"#, "anonymous_user"),
+            (br#"{"type":"identify","userId":".."}"#, "invalid_user_id"),
+            (b"[1]", "invalid_event"),
+            (b"not json", "invalid_event"),
+        ] {
+            let mapped = check_against_model(event, &settings);
+            let skip = mapped.map(|m| m.skip().map(talon_mapper::Skip::code));
+            assert_eq!(skip, Ok(Some(code)), "{}", String::from_utf8_lossy(event));
+        }
+    }
 }

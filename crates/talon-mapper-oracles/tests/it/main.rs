@@ -183,6 +183,42 @@ fn the_mapper_keeps_its_rules_on_seeded_arbitrary_events() {
 }
 
 #[test]
+fn the_mapper_sends_what_the_reference_model_says_on_generated_traffic() {
+    // Both generator profiles: realistic traffic, and the edge profile's
+    // nulls, collisions, case variants and odd userIds. Every other schema
+    // name configured, so that filtering is exercised both ways.
+    for (profile, seed) in [
+        (segment_gen::Profile::Realistic, 11),
+        (segment_gen::Profile::Edge, 12),
+    ] {
+        let scenario = segment_gen::Scenario {
+            users: 200,
+            max_events: Some(4000),
+            ..segment_gen::Scenario::for_profile(profile)
+        };
+        let names: Vec<String> = scenario
+            .trait_schema()
+            .iter()
+            .map(|spec| spec.path.join("_"))
+            .step_by(2)
+            .collect();
+        let settings = settings_for(&names);
+        let mut generator = segment_gen::Generator::new(scenario, seed).expect("a valid scenario");
+        let (mut line, mut sent) = (Vec::new(), 0);
+        while generator.next_into(&mut line).is_some() {
+            let mapped = talon_mapper_oracles::check_against_model(&line, &settings)
+                .unwrap_or_else(|v| panic!("{profile:?}: {v}"));
+            sent += usize::from(mapped.request().is_some_and(|r| r.body.len() > 16));
+            line.clear();
+        }
+        assert!(
+            sent > 500,
+            "{profile:?}: only {sent} events sent attributes"
+        );
+    }
+}
+
+#[test]
 fn the_mapper_keeps_its_rules_on_every_map_json_regression_input() {
     let settings = default_settings();
     for (path, bytes) in regressions("map_json_bytes") {
