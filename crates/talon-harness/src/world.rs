@@ -56,7 +56,7 @@ impl World {
         let mut configured = Vec::new();
         let mut catalog = BTreeMap::new();
         for spec in scenario.trait_schema() {
-            let name = spec.path.join("_");
+            let name = talon_reference::rule4_key(&spec.path);
             if !is_valid_attribute_name(&name) {
                 continue;
             }
