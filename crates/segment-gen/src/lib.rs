@@ -81,10 +81,12 @@
 mod generator;
 mod json;
 mod ledger;
+mod ndjson;
 mod population;
 mod rng;
 mod scenario;
 mod schema;
+mod simulation;
 mod values;
 
 pub mod cli;
