@@ -308,10 +308,12 @@ pub(crate) struct Schema {
     pub(crate) slots: Vec<Slot>,
     /// The table's rows, in table order, with their slots.
     pub(crate) rows: Vec<Placed>,
-    /// Anonymous identifies draw a pick below this.
-    pub(crate) anonymous_span: u32,
-    /// Trait updates draw each pick below this.
-    pub(crate) update_span: u32,
+    /// The rows a login may send (indices into `rows`).
+    pub(crate) login: Vec<u16>,
+    /// Per anonymous pick (drawn below its length), the rows it sends.
+    pub(crate) anonymous: Vec<Vec<u16>>,
+    /// Per update pick (drawn below its length), the rows it changes.
+    pub(crate) update: Vec<Vec<u16>>,
     /// The slot of `email`, which Engage's identifies carry.
     pub(crate) email: u16,
 }
@@ -412,10 +414,23 @@ impl Schema {
                 batch,
             });
         }
-        let span = |range: fn(&Row) -> &Range<u32>| table.iter().map(|r| range(r).end).max();
+        // Precomputed so the hot path walks only the rows an event may send.
+        let picks = |range: fn(&Row) -> &Range<u32>| -> Vec<Vec<u16>> {
+            let span = table.iter().map(|r| range(r).end).max().unwrap_or(0);
+            (0..span)
+                .map(|pick| {
+                    (0..table.len() as u16)
+                        .filter(|&i| range(&table[usize::from(i)]).contains(&pick))
+                        .collect()
+                })
+                .collect()
+        };
         Self {
-            anonymous_span: span(|r| &r.anonymous.0).unwrap_or(0),
-            update_span: span(|r| &r.update.0).unwrap_or(0),
+            login: (0..table.len() as u16)
+                .filter(|&i| table[usize::from(i)].login != Login::Never)
+                .collect(),
+            anonymous: picks(|r| &r.anonymous.0),
+            update: picks(|r| &r.update.0),
             email: find(&["email"]),
             rows,
             slots,
@@ -568,15 +583,13 @@ mod tests {
     #[test]
     fn every_update_pick_of_the_realistic_table_is_claimed() {
         let schema = Schema::new(&Scenario::default());
-        assert_eq!(schema.update_span, 11);
-        assert_eq!(schema.anonymous_span, 3);
-        for pick in 0..schema.update_span {
+        assert_eq!(schema.update.len(), 11);
+        assert_eq!(schema.anonymous.len(), 3);
+        for (pick, rows) in schema.update.iter().enumerate() {
             for snake in [false, true] {
                 assert!(
-                    schema
-                        .rows
-                        .iter()
-                        .any(|p| p.row.update.0.contains(&pick) && p.row.spelling.allows(snake)),
+                    rows.iter()
+                        .any(|&i| schema.rows[usize::from(i)].row.spelling.allows(snake)),
                     "update pick {pick} changes nothing"
                 );
             }

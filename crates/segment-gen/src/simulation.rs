@@ -325,7 +325,7 @@ impl Simulation {
         } else if day > user.login_day && chance(&mut self.rng, share) {
             let start = self.traits.len();
             for _ in 0..1 + below(&mut self.rng, UPDATE_PICKS) {
-                let pick = below(&mut self.rng, cast.schema.update_span);
+                let pick = below(&mut self.rng, cast.schema.update.len() as u32);
                 self.send(cast, book, u, Occasion::Update(pick));
             }
             self.edge_traits(cast, start);
@@ -346,7 +346,7 @@ impl Simulation {
 
     fn anonymous(&mut self, cast: &Cast, book: &Book, u: u32, source: Source) {
         let start = self.traits.len();
-        let pick = below(&mut self.rng, cast.schema.anonymous_span);
+        let pick = below(&mut self.rng, cast.schema.anonymous.len() as u32);
         self.send(cast, book, u, Occasion::Anonymous(pick));
         self.push(EventKind::Anonymous, u, source, start);
         self.set_device(0);
@@ -356,18 +356,26 @@ impl Simulation {
     /// by batch in table order (the rules are in [`crate::schema`]).
     fn send(&mut self, cast: &Cast, book: &Book, u: u32, occasion: Occasion) {
         let user = &cast.users[u as usize];
-        let rows = &cast.schema.rows;
-        let sent = |i: usize| {
-            let placed = &rows[i];
-            occasion
-                .draw(placed.row)
-                .filter(|_| placed.row.spelling.allows(user.snake_case))
+        let schema = &cast.schema;
+        let list: &[u16] = match occasion {
+            Occasion::Login => &schema.login,
+            Occasion::Anonymous(pick) => schema.anonymous.get(pick as usize).map_or(&[], |l| l),
+            Occasion::Update(pick) => schema.update.get(pick as usize).map_or(&[], |l| l),
+        };
+        let sent = |i: u16| {
+            let placed = &schema.rows[usize::from(i)];
+            let draw = occasion.draw(placed.row)?;
+            placed
+                .row
+                .spelling
+                .allows(user.snake_case)
+                .then_some((placed, draw))
         };
         let mut batch = usize::MAX;
         let mut skip = false;
         let mut shared = 0;
-        for (i, placed) in rows.iter().enumerate() {
-            let Some(draw) = sent(i) else {
+        for (n, &i) in list.iter().enumerate() {
+            let Some((placed, draw)) = sent(i) else {
                 continue;
             };
             if placed.batch != batch {
@@ -376,9 +384,13 @@ impl Simulation {
                     (Occasion::Login, Login::Sometimes(p, _)) => !chance(&mut self.rng, p),
                     _ => false,
                 };
-                let shares = (i..rows.len())
-                    .take_while(|&j| rows[j].batch == batch)
-                    .any(|j| sent(j) == Some(Draw::Shared));
+                let shares = list[n..]
+                    .iter()
+                    .map_while(|&j| {
+                        let p = &schema.rows[usize::from(j)];
+                        (p.batch == batch).then(|| sent(j))
+                    })
+                    .any(|s| s.is_some_and(|(_, d)| d == Draw::Shared));
                 if shares && !skip {
                     shared = code(&mut self.rng);
                 }
