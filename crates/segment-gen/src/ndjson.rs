@@ -8,7 +8,7 @@
 //! the same renderer the ledger uses.
 
 use crate::generator::Cast;
-use crate::json::{mix, push_hex, push_time, push_u64, quoted};
+use crate::json::{mix, push_hex, push_time, push_u64, push_uuid, quoted};
 use crate::population::push_anonymous_id;
 use crate::simulation::{Engage, Source, Spec, Times};
 use crate::values;
@@ -91,15 +91,7 @@ pub(crate) fn write_event(
         push_hex(out, h, 16);
         push_hex(out, index, 12);
     } else {
-        push_hex(out, h >> 32, 8);
-        out.push(b'-');
-        push_hex(out, h >> 16, 4);
-        out.extend_from_slice(b"-4");
-        push_hex(out, h, 3);
-        out.extend_from_slice(b"-8");
-        push_hex(out, h >> 52, 3);
-        out.push(b'-');
-        push_hex(out, index, 12);
+        push_uuid(out, h, b'8', h >> 52, index);
     }
     out.push(b'"');
     if spec.with_user_id {

@@ -222,52 +222,41 @@ impl Simulation {
                         .max(i64::from(self.day) * DAY_MS + 20 * 3_600_000);
                 }
             }
-            Phase::Audiences => {
-                let created = cast
-                    .audiences
-                    .get(self.item as usize)
-                    .map(|a| a.0.created_day);
+            Phase::Audiences | Phase::Computed => {
+                let audiences = self.phase == Phase::Audiences;
+                let item = self.item as usize;
+                let created = if audiences {
+                    cast.audiences.get(item).map(|a| a.0.created_day)
+                } else {
+                    cast.computed.get(item).map(|c| c.0.created_day)
+                };
                 match created {
                     Some(created) if self.day >= created && self.cursor < users => {
                         let initial = self.day == created;
-                        self.audience(cast, self.item as usize, self.cursor, initial);
-                        self.cursor += 1;
-                    }
-                    Some(_) => {
-                        self.item += 1;
-                        self.cursor = 0;
-                    }
-                    None => {
-                        self.phase = Phase::Computed;
-                        self.item = 0;
-                        self.cursor = 0;
-                    }
-                }
-            }
-            Phase::Computed => {
-                let created = cast
-                    .computed
-                    .get(self.item as usize)
-                    .map(|c| c.0.created_day);
-                match created {
-                    Some(created) if self.day >= created && self.cursor < users => {
-                        let initial = self.day == created;
-                        self.computed_step(cast, self.item as usize, self.cursor, initial);
-                        self.cursor += 1;
-                    }
-                    Some(_) => {
-                        self.item += 1;
-                        self.cursor = 0;
-                    }
-                    None => {
-                        self.day += 1;
-                        self.item = 0;
-                        self.cursor = 0;
-                        if self.day >= cast.scenario.days {
-                            self.phase = Phase::Done;
+                        if audiences {
+                            self.audience(cast, item, self.cursor, initial);
                         } else {
-                            self.phase = Phase::Activity;
-                            self.clock = self.clock.max(i64::from(self.day) * DAY_MS);
+                            self.computed_step(cast, item, self.cursor, initial);
+                        }
+                        self.cursor += 1;
+                    }
+                    Some(_) => {
+                        self.item += 1;
+                        self.cursor = 0;
+                    }
+                    None => {
+                        self.item = 0;
+                        self.cursor = 0;
+                        if audiences {
+                            self.phase = Phase::Computed;
+                        } else {
+                            self.day += 1;
+                            if self.day >= cast.scenario.days {
+                                self.phase = Phase::Done;
+                            } else {
+                                self.phase = Phase::Activity;
+                                self.clock = self.clock.max(i64::from(self.day) * DAY_MS);
+                            }
                         }
                     }
                 }
