@@ -423,4 +423,58 @@ mod tests {
         }
         assert!(ledgered > 50, "{ledgered}");
     }
+
+    /// Whether `value` is of type `ty` (times as RFC 3339 strings).
+    fn is(ty: TraitType, value: &Value) -> bool {
+        match ty {
+            TraitType::String => value.is_string(),
+            TraitType::Number => value.is_number(),
+            TraitType::Boolean => value.is_boolean(),
+            TraitType::Time => value
+                .as_str()
+                .is_some_and(|s| s.len() == 24 && s.ends_with('Z')),
+            TraitType::StringList => value
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string)),
+            TraitType::Json => true,
+        }
+    }
+
+    #[test]
+    fn every_realistic_row_is_listed_sent_and_ledgered_with_its_type() {
+        let scenario = Scenario {
+            users: 400,
+            days: 40,
+            ..Scenario::default()
+        };
+        let specs = scenario.trait_schema();
+        let mut generator = Generator::new(scenario, 11).unwrap();
+        let events: Vec<Value> = generator
+            .by_ref()
+            .map(|e| serde_json::from_str(&e.json).unwrap())
+            .collect();
+        let ledger = generator.into_ledger();
+        for row in REALISTIC {
+            let path: Vec<String> = row.path.iter().map(|s| (*s).to_owned()).collect();
+            let spec = specs.iter().find(|s| s.path == path);
+            assert_eq!(
+                spec.map(|s| (s.ty, s.class)),
+                Some((row.ty, TraitClass::Profile)),
+                "{path:?} in trait_schema"
+            );
+            let sent: Vec<&Value> = events.iter().filter_map(|e| at(e, row.path)).collect();
+            assert!(!sent.is_empty(), "{path:?} is never sent");
+            assert!(sent.iter().all(|v| is(row.ty, v)), "{path:?} sent off type");
+            let ledgered: Vec<&Value> = ledger
+                .users
+                .values()
+                .filter_map(|u| u.get(row.path))
+                .collect();
+            assert!(!ledgered.is_empty(), "{path:?} is in no user's ledger");
+            assert!(
+                ledgered.iter().all(|v| is(row.ty, v)),
+                "{path:?} ledgered off type"
+            );
+        }
+    }
 }
