@@ -52,6 +52,23 @@ pub(crate) fn push_hex(out: &mut Vec<u8>, n: u64, digits: usize) {
     }
 }
 
+/// Appends a UUID-shaped id (version 4 layout, no quotes) from the hash
+/// `h`: `h`'s bits in the first groups, `variant` and `clock` (three hex
+/// digits) in the fourth, `node` (twelve hex digits) in the last, which
+/// callers fill with what makes the id unique.
+pub(crate) fn push_uuid(out: &mut Vec<u8>, h: u64, variant: u8, clock: u64, node: u64) {
+    push_hex(out, h >> 32, 8);
+    out.push(b'-');
+    push_hex(out, h >> 16, 4);
+    out.extend_from_slice(b"-4");
+    push_hex(out, h, 3);
+    out.push(b'-');
+    out.push(variant);
+    push_hex(out, clock, 3);
+    out.push(b'-');
+    push_hex(out, node, 12);
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 /// Howard Hinnant's `civil_from_days`, exact for every `i64` day we use.
 pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {

@@ -1,11 +1,31 @@
 //! The ground truth: what a correct pipeline holds once every generated event is delivered.
+//!
+//! [`Book`] records each written event as it is taken: per user and slot
+//! the last value code sent, who was identified, the last membership sent
+//! per audience, and the event counts. It renders codes only when asked,
+//! with the writer's renderer, so the ledger holds exactly what was written.
+//!
+//! The ledger has one JSON form, the serde form of [`Ledger`]. It is
+//! reached two ways, and both are kept on purpose: [`Book::ledger`] builds
+//! the typed [`Ledger`] (callers compare it with what the fake holds, and
+//! read it back with `Deserialize`), and [`Book::write`] streams the same
+//! JSON through serde one user at a time, for runs whose `Value`s would not
+//! fit in memory. Both read the same per-user functions; the stream names
+//! the fields `Ledger`'s derive writes, and the test
+//! `the_streamed_ledger_json_equals_the_serialized_ledger` (with the golden
+//! hashes) holds the two byte-identical.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::generator::{Cast, EventKind};
+use crate::population::User;
 use crate::scenario::{ComputedKind, Profile};
+use crate::simulation::{Engage, Spec};
+use crate::values::{self, EMPTY_OBJECT, Render, UNSET};
 
 /// The final state implied by the events a [`crate::Generator`] emitted.
 ///
@@ -96,4 +116,315 @@ pub struct ComputedTraitLedger {
     pub kind: ComputedKind,
     /// userId → last value sent; users never sent a value are absent.
     pub values: BTreeMap<String, Value>,
+}
+
+/// Last membership value sent, per user and audience.
+const SENT_FALSE: u8 = 1;
+const SENT_TRUE: u8 = 2;
+
+/// What was sent so far, as codes: the ledger before rendering.
+#[derive(Debug)]
+pub(crate) struct Book {
+    slots: usize,
+    audiences: usize,
+    /// users × slots: the last code each path received, or [`UNSET`].
+    codes: Vec<u32>,
+    /// Users who received an Identify with their userId.
+    identified: Vec<bool>,
+    /// users × audiences: `SENT_*`, or 0 if nothing was sent.
+    sent: Vec<u8>,
+    events: u64,
+    by_type: [u64; 2],
+    by_kind: [u64; 9],
+}
+
+impl Book {
+    pub(crate) fn new(cast: &Cast) -> Self {
+        let users = cast.users.len();
+        let slots = cast.schema.slots.len();
+        Self {
+            slots,
+            audiences: cast.audiences.len(),
+            codes: vec![UNSET; users * slots],
+            identified: vec![false; users],
+            sent: vec![0; users * cast.audiences.len()],
+            events: 0,
+            by_type: [0; 2],
+            by_kind: [0; 9],
+        }
+    }
+
+    /// Events recorded.
+    pub(crate) fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Bytes of the state, allocated up front.
+    pub(crate) fn state_bytes(&self) -> usize {
+        self.codes.capacity() * 4 + self.identified.capacity() + self.sent.capacity()
+    }
+
+    /// Records an event as written, with its traits.
+    pub(crate) fn record(&mut self, spec: &Spec, traits: &[(u16, u32)]) {
+        self.events += 1;
+        self.by_type[usize::from(spec.track)] += 1;
+        self.by_kind[spec.kind as usize] += 1;
+        if !spec.with_user_id {
+            return;
+        }
+        let u = spec.user as usize;
+        if !spec.track {
+            self.identified[u] = true;
+            for &(slot, code) in traits {
+                // `{}` is not a leaf: the path keeps its previous value.
+                if code != EMPTY_OBJECT {
+                    self.codes[u * self.slots + usize::from(slot)] = code;
+                }
+            }
+        }
+        if let Engage::Audience(a, value) = spec.engage {
+            self.sent[u * self.audiences + usize::from(a)] =
+                if value { SENT_TRUE } else { SENT_FALSE };
+        }
+    }
+
+    /// The last code user `u` received for `slot`, without flags; 0 if none.
+    pub(crate) fn last_code(&self, u: u32, slot: u16) -> u32 {
+        let code = self.codes[u as usize * self.slots + usize::from(slot)];
+        if code >= UNSET {
+            0
+        } else {
+            code & values::CODE_MASK
+        }
+    }
+
+    /// The typed ledger of everything recorded.
+    pub(crate) fn ledger(&self, cast: &Cast) -> Ledger {
+        let ids = || (0..cast.users.len()).map(|u| (u, &*cast.users[u].id));
+        Ledger {
+            seed: cast.seed,
+            profile: cast.scenario.profile,
+            events: self.events,
+            counts: self.counts(),
+            users: ids()
+                .filter_map(|(u, id)| Some((id.to_owned(), self.user_ledger(cast, u)?)))
+                .collect(),
+            audiences: cast
+                .audiences
+                .iter()
+                .enumerate()
+                .map(|(a, (def, _))| AudienceLedger {
+                    key: def.key.clone(),
+                    name: def.name.clone(),
+                    computation_id: def.computation_id.clone(),
+                    members: ids()
+                        .filter_map(|(u, id)| Some((id.to_owned(), self.member(u, a)?)))
+                        .collect(),
+                })
+                .collect(),
+            computed_traits: cast
+                .computed
+                .iter()
+                .enumerate()
+                .map(|(c, (def, _))| ComputedTraitLedger {
+                    key: def.key.clone(),
+                    name: def.name.clone(),
+                    computation_id: def.computation_id.clone(),
+                    kind: def.kind,
+                    values: ids()
+                        .filter_map(|(u, id)| {
+                            Some((id.to_owned(), self.computed_value(cast, u, c)?))
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Streams [`Book::ledger`]'s JSON to `writer`, one user at a time.
+    pub(crate) fn write<W: Write>(&self, cast: &Cast, writer: W) -> serde_json::Result<()> {
+        let mut order: Vec<u32> = (0..cast.users.len() as u32).collect();
+        order.sort_by(|&a, &b| cast.users[a as usize].id.cmp(&cast.users[b as usize].id));
+        serde_json::to_writer(
+            writer,
+            &stream::LedgerRef {
+                book: self,
+                cast,
+                order,
+            },
+        )
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            by_type: [("identify", self.by_type[0]), ("track", self.by_type[1])]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| (k.to_owned(), n))
+                .collect(),
+            by_kind: EventKind::ALL
+                .iter()
+                .zip(self.by_kind)
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| (k.as_str().to_owned(), n))
+                .collect(),
+        }
+    }
+
+    /// User `u`'s final traits, if an Identify ever carried their userId.
+    fn user_ledger(&self, cast: &Cast, u: usize) -> Option<UserLedger> {
+        if !self.identified[u] {
+            return None;
+        }
+        let mut traits: Vec<TraitValue> = cast
+            .schema
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(s, slot)| {
+                let code = self.codes[u * self.slots + s];
+                (code != UNSET).then(|| TraitValue {
+                    path: slot.path.clone(),
+                    value: value(slot.render, &cast.users[u], code),
+                })
+            })
+            .collect();
+        traits.sort_by(|a, b| a.path.cmp(&b.path));
+        Some(UserLedger { traits })
+    }
+
+    /// The last membership value sent to user `u` for audience `a`.
+    fn member(&self, u: usize, a: usize) -> Option<bool> {
+        match self.sent[u * self.audiences + a] {
+            0 => None,
+            sent => Some(sent == SENT_TRUE),
+        }
+    }
+
+    /// The last value of computed trait `c` sent to user `u`.
+    fn computed_value(&self, cast: &Cast, u: usize, c: usize) -> Option<Value> {
+        let slot = usize::from(cast.computed[c].1);
+        let code = self.codes[u * self.slots + slot];
+        (code != UNSET).then(|| value(cast.schema.slots[slot].render, &cast.users[u], code))
+    }
+}
+
+/// The JSON value `code` renders to.
+fn value(render: Render, user: &User, code: u32) -> Value {
+    let mut buf = Vec::new();
+    values::render(&mut buf, render, user, code);
+    serde_json::from_slice(&buf).expect("rendered values are valid JSON")
+}
+
+/// Serializers that write the ledger without materialising it.
+mod stream {
+    use serde::Serialize;
+    use serde::ser::{SerializeStruct, Serializer};
+
+    use super::Book;
+    use crate::generator::Cast;
+
+    pub(super) struct LedgerRef<'a> {
+        pub(super) book: &'a Book,
+        pub(super) cast: &'a Cast,
+        /// User numbers sorted by userId, the order of the ledger's maps.
+        pub(super) order: Vec<u32>,
+    }
+
+    struct Users<'a>(&'a LedgerRef<'a>);
+    struct Audiences<'a>(&'a LedgerRef<'a>);
+    struct Audience<'a>(&'a LedgerRef<'a>, usize);
+    struct Members<'a>(&'a LedgerRef<'a>, usize);
+    struct ComputedAll<'a>(&'a LedgerRef<'a>);
+    struct Computed<'a>(&'a LedgerRef<'a>, usize);
+    struct Values<'a>(&'a LedgerRef<'a>, usize);
+
+    impl LedgerRef<'_> {
+        fn ids(&self) -> impl Iterator<Item = (usize, &str)> {
+            self.order
+                .iter()
+                .map(|&u| (u as usize, &*self.cast.users[u as usize].id))
+        }
+    }
+
+    impl Serialize for LedgerRef<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Ledger", 7)?;
+            st.serialize_field("seed", &self.cast.seed)?;
+            st.serialize_field("profile", &self.cast.scenario.profile)?;
+            st.serialize_field("events", &self.book.events)?;
+            st.serialize_field("counts", &self.book.counts())?;
+            st.serialize_field("users", &Users(self))?;
+            st.serialize_field("audiences", &Audiences(self))?;
+            st.serialize_field("computed_traits", &ComputedAll(self))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Users<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let r = self.0;
+            s.collect_map(
+                r.ids()
+                    .filter_map(|(u, id)| Some((id, r.book.user_ledger(r.cast, u)?))),
+            )
+        }
+    }
+
+    impl Serialize for Audiences<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq((0..self.0.cast.audiences.len()).map(|a| Audience(self.0, a)))
+        }
+    }
+
+    impl Serialize for Audience<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let def = &self.0.cast.audiences[self.1].0;
+            let mut st = s.serialize_struct("AudienceLedger", 4)?;
+            st.serialize_field("key", &def.key)?;
+            st.serialize_field("name", &def.name)?;
+            st.serialize_field("computation_id", &def.computation_id)?;
+            st.serialize_field("members", &Members(self.0, self.1))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Members<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let (r, a) = (self.0, self.1);
+            s.collect_map(
+                r.ids()
+                    .filter_map(|(u, id)| Some((id, r.book.member(u, a)?))),
+            )
+        }
+    }
+
+    impl Serialize for ComputedAll<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq((0..self.0.cast.computed.len()).map(|c| Computed(self.0, c)))
+        }
+    }
+
+    impl Serialize for Computed<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let def = &self.0.cast.computed[self.1].0;
+            let mut st = s.serialize_struct("ComputedTraitLedger", 5)?;
+            st.serialize_field("key", &def.key)?;
+            st.serialize_field("name", &def.name)?;
+            st.serialize_field("computation_id", &def.computation_id)?;
+            st.serialize_field("kind", &def.kind)?;
+            st.serialize_field("values", &Values(self.0, self.1))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Values<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let (r, c) = (self.0, self.1);
+            s.collect_map(
+                r.ids()
+                    .filter_map(|(u, id)| Some((id, r.book.computed_value(r.cast, u, c)?))),
+            )
+        }
+    }
 }

@@ -52,8 +52,12 @@
 //! (`duplicate_enter_share`). Audience keys and computed-trait keys are
 //! [`segment_model::engage::snake_case`] of their names.
 //!
-//! [`Scenario::trait_schema`] lists every trait path a scenario can send with
-//! its type and class, for building a matching attribute catalog.
+//! Which realistic traits a login, an anonymous identify or an update
+//! carries, and how each value is drawn and changes, comes from one table
+//! with a row per trait (`schema.rs`; CONTRIBUTING.md's "Adding a trait to
+//! the generator"). [`Scenario::trait_schema`] lists every trait path a
+//! scenario can send with its type and class, for building a matching
+//! attribute catalog.
 //!
 //! # Determinism
 //!
@@ -81,10 +85,12 @@
 mod generator;
 mod json;
 mod ledger;
+mod ndjson;
 mod population;
 mod rng;
 mod scenario;
 mod schema;
+mod simulation;
 mod values;
 
 pub mod cli;

@@ -4,7 +4,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use crate::json::{mix, push_hex, quoted};
+use crate::json::{mix, push_uuid, quoted};
 use crate::rng::{below, chance};
 use crate::scenario::Scenario;
 use crate::values::{FIRST_NAMES, LAST_NAMES};
@@ -163,15 +163,7 @@ fn user_id(
     match kind {
         IdKind::Plain => {
             let mut out = Vec::with_capacity(36);
-            push_hex(&mut out, h >> 32, 8);
-            out.push(b'-');
-            push_hex(&mut out, h >> 16, 4);
-            out.extend_from_slice(b"-4");
-            push_hex(&mut out, h, 3);
-            out.extend_from_slice(b"-a");
-            push_hex(&mut out, h >> 40, 3);
-            out.push(b'-');
-            push_hex(&mut out, u64::from(index), 12);
+            push_uuid(&mut out, h, b'a', h >> 40, u64::from(index));
             String::from_utf8(out).expect("hex is ASCII")
         }
         IdKind::MixedCase => {
@@ -216,14 +208,6 @@ pub(crate) fn push_anonymous_id(out: &mut Vec<u8>, seed: u64, user: u32, device:
     let key = u64::from(user) << 4 | u64::from(device);
     let h = mix(seed.rotate_left(17) ^ mix(key ^ 0xa11_0000_0000));
     out.push(b'"');
-    push_hex(out, h >> 32, 8);
-    out.push(b'-');
-    push_hex(out, h >> 16, 4);
-    out.extend_from_slice(b"-4");
-    push_hex(out, h, 3);
-    out.extend_from_slice(b"-b");
-    push_hex(out, h >> 44, 3);
-    out.push(b'-');
-    push_hex(out, key, 12);
+    push_uuid(out, h, b'b', h >> 44, key);
     out.push(b'"');
 }

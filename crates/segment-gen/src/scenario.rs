@@ -271,16 +271,7 @@ impl Scenario {
     /// Paths are unflattened (`["address", "city"]`); flattening is the
     /// consumer's rule. No path is a prefix of another.
     pub fn trait_schema(&self) -> Vec<TraitSpec> {
-        crate::schema::Schema::new(self)
-            .slots
-            .iter()
-            .map(|slot| TraitSpec {
-                path: slot.path.clone(),
-                ty: slot.ty,
-                class: slot.class,
-                irregular: slot.irregular,
-            })
-            .collect()
+        crate::schema::Schema::new(self).trait_specs()
     }
 }
 

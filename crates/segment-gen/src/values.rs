@@ -38,15 +38,14 @@ pub(crate) enum Render {
     CompanyId,
     Industry,
     EmployeeCount,
-    Plan,
-    Logins,
+    /// A counter; may be sent as a string.
+    Integer,
+    /// A boolean from the code's low bit; may be sent as a string.
     Flag,
     LifetimeValue,
     Categories,
-    Language,
-    Currency,
-    Category,
-    Counter,
+    /// One string of a table, by code (the table's strings need no escaping).
+    OneOf(&'static [&'static str]),
     EdgeText,
     LongText,
     NumberString,
@@ -56,6 +55,14 @@ pub(crate) enum Render {
     MixedList,
     BigNumber,
     Tags,
+}
+
+impl Render {
+    /// Whether the edge profile may send this render's values as strings
+    /// (`"12"`, `"true"`; see [`AS_STRING`]).
+    pub(crate) fn may_be_string(self) -> bool {
+        matches!(self, Self::Integer | Self::Flag)
+    }
 }
 
 /// A (display, ASCII email part) name.
@@ -126,7 +133,7 @@ const COMPANIES: &[(&str, &str, u32)] = &[
     ("Stark Industries", "Defense", 12_500),
 ];
 
-const PLANS: &[&str] = &["free", "basic", "premium", "enterprise"];
+pub(crate) const PLANS: &[&str] = &["free", "basic", "premium", "enterprise"];
 
 pub(crate) const CATEGORIES: &[&str] = &[
     "shoes",
@@ -141,8 +148,8 @@ pub(crate) const CATEGORIES: &[&str] = &[
     "travel",
 ];
 
-const LANGUAGES: &[&str] = &["en", "de", "fr", "ja", "pt-BR"];
-const CURRENCIES: &[&str] = &["EUR", "USD", "GBP", "JPY", "BRL"];
+pub(crate) const LANGUAGES: &[&str] = &["en", "de", "fr", "ja", "pt-BR"];
+pub(crate) const CURRENCIES: &[&str] = &["EUR", "USD", "GBP", "JPY", "BRL"];
 
 /// Odd strings for the edge profile (escaped by `serde_json` when written).
 const EDGE_STRINGS: &[&str] = &[
@@ -283,8 +290,8 @@ pub(crate) fn render(out: &mut Vec<u8>, render: Render, user: &User, code: u32) 
         Render::EmployeeCount => {
             push_u64(out, u64::from(COMPANIES[code as usize % COMPANIES.len()].2));
         }
-        Render::Plan => push_table(out, PLANS, code),
-        Render::Logins | Render::Counter => {
+        Render::OneOf(table) => push_table(out, table, code),
+        Render::Integer => {
             if as_string {
                 out.push(b'"');
                 push_u64(out, u64::from(code));
@@ -311,9 +318,6 @@ pub(crate) fn render(out: &mut Vec<u8>, render: Render, user: &User, code: u32) 
             push_padded(out, u64::from(cents % 100), 2);
         }
         Render::Categories => push_list(out, code),
-        Render::Language => push_table(out, LANGUAGES, code),
-        Render::Currency => push_table(out, CURRENCIES, code),
-        Render::Category => push_table(out, CATEGORIES, code),
         Render::EdgeText => edge_string(out, code),
         Render::LongText => {
             out.push(b'"');

@@ -2,6 +2,7 @@
 
 mod determinism;
 mod engage;
+mod golden;
 mod ledger;
 mod memory;
 mod population;
