@@ -22,6 +22,27 @@ fn leaves(
     }
 }
 
+/// Every trait leaf the events send, with its schema entry; a leaf the
+/// schema does not list fails the test.
+fn sent_traits<'s>(
+    events: &[Value],
+    schema: &'s BTreeMap<Vec<String>, TraitSpec>,
+) -> Vec<(Vec<String>, Value, &'s TraitSpec)> {
+    let mut found = Vec::new();
+    for traits in events.iter().filter_map(|e| e["traits"].as_object()) {
+        leaves(&mut Vec::new(), traits, &mut found);
+    }
+    found
+        .into_iter()
+        .map(|(path, value)| {
+            let spec = schema
+                .get(&path)
+                .unwrap_or_else(|| panic!("{path:?} is not in the schema"));
+            (path, value, spec)
+        })
+        .collect()
+}
+
 fn is_time(s: &str) -> bool {
     s.len() == 24 && s.as_bytes()[10] == b'T' && s.ends_with('Z')
 }
@@ -52,27 +73,20 @@ fn every_realistic_trait_value_has_the_type_its_schema_entry_says() {
     let scenario = small(400, 30);
     let schema = schema_map(&scenario);
     let mut seen = std::collections::BTreeSet::new();
-    for event in run(scenario, 61).values() {
-        let Some(traits) = event["traits"].as_object() else {
-            continue;
-        };
-        let mut found = Vec::new();
-        leaves(&mut Vec::new(), traits, &mut found);
-        for (path, value) in found {
-            let spec = schema
-                .get(&path)
-                .unwrap_or_else(|| panic!("{path:?} is not in the schema"));
-            assert!(!spec.irregular);
-            assert!(
-                matches(spec.ty, &value),
-                "{path:?} = {value} is not {:?}",
-                spec.ty
-            );
-            seen.insert(path);
-        }
+    let events: Vec<Value> = run(scenario, 61).values().collect();
+    for event in &events {
         assert!(
             !event.to_string().contains("{}") || event["integrations"] == serde_json::json!({})
         );
+    }
+    for (path, value, spec) in sent_traits(&events, &schema) {
+        assert!(!spec.irregular);
+        assert!(
+            matches(spec.ty, &value),
+            "{path:?} = {value} is not {:?}",
+            spec.ty
+        );
+        seen.insert(path);
     }
     // The realistic profile uses its whole schema.
     let unused: Vec<_> = schema.keys().filter(|p| !seen.contains(*p)).collect();
@@ -84,20 +98,11 @@ fn every_edge_trait_path_is_in_the_schema() {
     let scenario = small_edge(300, 20);
     let schema = schema_map(&scenario);
     let mut deviations = 0;
-    for event in run(scenario, 62).values() {
-        let Some(traits) = event["traits"].as_object() else {
-            continue;
-        };
-        let mut found = Vec::new();
-        leaves(&mut Vec::new(), traits, &mut found);
-        for (path, value) in found {
-            let spec = schema
-                .get(&path)
-                .unwrap_or_else(|| panic!("{path:?} is not in the schema"));
-            if !matches(spec.ty, &value) {
-                assert!(spec.irregular, "{path:?} = {value}");
-                deviations += 1;
-            }
+    for (path, value, spec) in sent_traits(&run(scenario, 62).values().collect::<Vec<_>>(), &schema)
+    {
+        if !matches(spec.ty, &value) {
+            assert!(spec.irregular, "{path:?} = {value}");
+            deviations += 1;
         }
     }
     assert!(deviations > 50, "{deviations}");
