@@ -24,7 +24,7 @@ use talon_fake::fuzz::FuzzRequest;
 use talon_fake::rules::AttrType;
 use talon_fake::{Decided, Fake, FakeConfig, StateFile, router};
 use talon_harness::verify::{Reference, compare, profiles_of};
-use talon_mapper::{Outcome, is_valid_attribute_name, map_json};
+use talon_mapper::{is_valid_attribute_name, map_json};
 use tower::ServiceExt;
 
 /// The API key the scenario's settings send and its deployment accepts.
@@ -112,9 +112,9 @@ pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
         let json = serde_json::to_vec(event).map_err(|e| format!("event {i}: {e}"))?;
         let text = String::from_utf8_lossy(&json);
         let modelled = reference.apply(&json);
-        let accepted = match map_json(&json, &settings).outcome {
-            Outcome::Skip(_) => false,
-            Outcome::Send(request) => {
+        let accepted = match map_json(&json, &settings).requests.into_iter().next() {
+            None => false,
+            Some(request) => {
                 let http = FuzzRequest {
                     method: request.method.to_owned(),
                     uri: request.path().to_owned(),

@@ -1,10 +1,19 @@
 //! Delivering mapped requests to Talon.One: in order per profile, concurrent across profiles, with retries.
 //!
+//! Each event is mapped for its [`Destination`] into zero or more
+//! [`Request`]s, and the mapper's request is sent as it is: its method, path,
+//! headers and body (only the base URL is replaced by the target's).
 //! Events are routed to one of `concurrency` lanes by a hash of their
-//! integrationId. Each lane sends its requests one at a time, so events for
-//! one profile are delivered strictly in order and never concurrently (this
-//! also keeps clear of Talon.One's 409 for parallel updates of a profile),
-//! while different profiles proceed in parallel.
+//! request's key (the integrationId for the classic destination). Each lane
+//! sends its requests one at a time, so events for one profile are delivered
+//! strictly in order and never concurrently (this also keeps clear of
+//! Talon.One's 409 for parallel updates of a profile), while different
+//! profiles proceed in parallel.
+//!
+//! An event with several requests (none today: the classic destination sends
+//! at most one) goes through the lane of its first request's key, its
+//! requests in order; the first one not delivered ends the event with its
+//! outcome, and the rest are not sent (chosen here, for issue 15 to revisit).
 //!
 //! # Retries
 //!
@@ -50,7 +59,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
-use talon_mapper::{Mapped, Outcome as MapOutcome, Request, Settings, map_json};
+use talon_mapper::{Destination, Mapped, Request, map};
 use tokio::sync::mpsc;
 
 use crate::report::{EventReport, Outcome, Summary};
@@ -167,6 +176,15 @@ pub async fn send(
     rng: &mut ChaCha8Rng,
 ) -> Outcome {
     let url = format!("{}{}", config.target, request.path());
+    let Ok(method) = reqwest::Method::from_bytes(request.method.as_bytes()) else {
+        return Outcome::Skipped {
+            reason: REQUEST_NOT_BUILDABLE,
+            message: format!(
+                "the request cannot be built, so it was never sent: `{}` is no HTTP method",
+                request.method
+            ),
+        };
+    };
     let mut headers = HeaderMap::with_capacity(request.headers.len());
     for (name, value) in &request.headers {
         let header = HeaderName::from_bytes(name.as_bytes())
@@ -178,7 +196,7 @@ pub async fn send(
             });
         match header {
             Ok((name, value)) => {
-                headers.insert(name, value);
+                headers.append(name, value);
             }
             Err(e) => {
                 return Outcome::Skipped {
@@ -200,7 +218,7 @@ pub async fn send(
         attempt += 1;
         let mut asked_wait = None;
         let sent = client
-            .put(&url)
+            .request(method.clone(), &url)
             .headers(headers.clone())
             .timeout(config.timeout)
             .body(request.body.clone())
@@ -300,20 +318,66 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-/// The lane of an integrationId: a stable hash, so one profile always
+/// The lane of a request's key: a stable hash, so one profile always
 /// goes through one lane.
-fn lane(integration_id: &str, lanes: usize) -> usize {
+fn lane(key: &str, lanes: usize) -> usize {
     let mut hasher = DefaultHasher::new();
-    integration_id.hash(&mut hasher);
+    key.hash(&mut hasher);
     usize::try_from(hasher.finish() % lanes.max(1) as u64).unwrap_or(0)
 }
 
-/// One event on its way: what the report needs, and the request.
+/// One event on its way: what the report needs, and its requests (at least one).
 struct Job {
     index: u64,
     source: String,
     diagnostics: Vec<talon_mapper::Diagnostic>,
-    request: Request,
+    requests: Vec<Request>,
+}
+
+/// The outcome of an event so far (`before`, from its earlier requests, all
+/// delivered) and of its next request: the next request's outcome, with the
+/// attempts and unconfirmed attempts of the earlier ones added.
+fn combine(before: Option<Outcome>, next: Outcome) -> Outcome {
+    let Some(Outcome::Delivered {
+        attempts: earlier,
+        unconfirmed: earlier_unconfirmed,
+        ..
+    }) = before
+    else {
+        return next;
+    };
+    match next {
+        Outcome::Delivered {
+            status,
+            attempts,
+            unconfirmed,
+        } => Outcome::Delivered {
+            status,
+            attempts: attempts + earlier,
+            unconfirmed: unconfirmed + earlier_unconfirmed,
+        },
+        Outcome::Rejected {
+            status,
+            error,
+            attempts,
+        } => Outcome::Rejected {
+            status,
+            error,
+            attempts: attempts + earlier,
+        },
+        Outcome::Failed {
+            attempts,
+            status,
+            error,
+            unconfirmed,
+        } => Outcome::Failed {
+            attempts: attempts + earlier,
+            status,
+            error,
+            unconfirmed: unconfirmed + earlier_unconfirmed,
+        },
+        skipped @ Outcome::Skipped { .. } => skipped,
+    }
 }
 
 /// What the profiles with an unconfirmed attempt must hold, by what the client itself sent:
@@ -342,7 +406,7 @@ impl Watch {
                 })
                 .unwrap_or_default()
         };
-        let id = &request.integration_id;
+        let id = &request.key;
         match outcome {
             Outcome::Delivered { unconfirmed, .. } if *unconfirmed > 0 => {
                 let watched = self.profiles.entry(id.clone()).or_default();
@@ -409,7 +473,7 @@ impl Watch {
 /// in input order. Every input event yields exactly one report.
 pub async fn run<I>(
     events: I,
-    settings: &Settings,
+    destination: &Destination,
     client: &reqwest::Client,
     config: &DeliveryConfig,
     sink: impl FnMut(EventReport),
@@ -417,14 +481,16 @@ pub async fn run<I>(
 where
     I: IntoIterator<Item = (String, Vec<u8>)>,
 {
-    run_watched(events, settings, client, config, sink).await.0
+    run_watched(events, destination, client, config, sink)
+        .await
+        .0
 }
 
 /// [`run`], and the [`Watch`] of the profiles whose events had an unconfirmed attempt, to
 /// read back after the run.
 pub async fn run_watched<I>(
     events: I,
-    settings: &Settings,
+    destination: &Destination,
     client: &reqwest::Client,
     config: &DeliveryConfig,
     mut sink: impl FnMut(EventReport),
@@ -448,12 +514,21 @@ where
         tasks.spawn(async move {
             let mut watch = Watch::default();
             while let Some(job) = rx.recv().await {
-                let outcome = send(&client, &config, &job.request, &mut rng).await;
-                watch.note(&job.request, &outcome);
+                let mut outcome = None;
+                for request in &job.requests {
+                    let sent = send(&client, &config, request, &mut rng).await;
+                    watch.note(request, &sent);
+                    let delivered = matches!(sent, Outcome::Delivered { .. });
+                    outcome = Some(combine(outcome, sent));
+                    if !delivered {
+                        break;
+                    }
+                }
+                let Some(outcome) = outcome else { continue };
                 let report = EventReport {
                     index: job.index,
                     source: job.source,
-                    integration_id: Some(job.request.integration_id),
+                    integration_id: job.requests.into_iter().next().map(|r| r.key),
                     outcome,
                     diagnostics: job.diagnostics,
                 };
@@ -469,12 +544,16 @@ where
         let done = done_tx;
         for (index, (source, bytes)) in events.into_iter().enumerate() {
             let Mapped {
-                outcome,
+                requests,
+                skip,
                 diagnostics,
-            } = map_json(&bytes, settings);
+            } = map(destination, &bytes);
             let index = index as u64;
-            match outcome {
-                MapOutcome::Skip(skip) => {
+            match requests.first() {
+                None => {
+                    let skip = skip.unwrap_or(talon_mapper::Skip::InvalidEvent {
+                        error: "the destination gave no request and no reason".into(),
+                    });
                     let report = EventReport {
                         index,
                         source,
@@ -489,13 +568,13 @@ where
                         break;
                     }
                 }
-                MapOutcome::Send(request) => {
-                    let tx = &job_txs[lane(&request.integration_id, lanes)];
+                Some(first) => {
+                    let tx = &job_txs[lane(&first.key, lanes)];
                     let job = Job {
                         index,
                         source,
                         diagnostics,
-                        request,
+                        requests,
                     };
                     if tx.send(job).await.is_err() {
                         break;

@@ -49,7 +49,7 @@ use talon_mapper::flatten::{
     FlatTraits, FlatValue, Flattened, Leaf, MAX_DEPTH, SEPARATOR, Scalar, flatten,
 };
 use talon_mapper::request::PROFILE_PATH;
-use talon_mapper::{Kind, Mapped, Outcome, Request, Settings, map_event, map_json};
+use talon_mapper::{Kind, Mapped, Request, Settings, map_event, map_json};
 
 /// A broken property: which oracle, and what it saw.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -573,15 +573,15 @@ fn check_request(
     )?;
     let decoded = percent_decode_str(segment).decode_utf8();
     ensure(
-        decoded.as_deref().ok() == Some(request.integration_id.as_str()),
+        decoded.as_deref().ok() == Some(request.key.as_str()),
         "the integrationId in the URL decodes back to the integrationId",
-        || format!("{segment:?} vs {:?}", request.integration_id),
+        || format!("{segment:?} vs {:?}", request.key),
     )?;
     if let Some(facts) = facts {
         ensure(
-            request.integration_id == facts.user_id,
+            request.key == facts.user_id,
             "the integrationId is exactly the userId",
-            || format!("{:?} vs {:?}", request.integration_id, facts.user_id),
+            || format!("{:?} vs {:?}", request.key, facts.user_id),
         )?;
     }
     ensure(
@@ -671,7 +671,7 @@ pub fn check_map_event(event: &Event, settings: &Settings) -> Result<Mapped, Vio
         oracle: "events serialize",
         detail: e.to_string(),
     })?;
-    if let Outcome::Send(request) = &mapped.outcome {
+    if let Some(request) = mapped.request() {
         let value = serde_json::to_value(event).unwrap_or_default();
         let facts = value.as_object().and_then(|o| facts_of_value(o, true));
         ensure(
@@ -707,7 +707,7 @@ pub fn check_map_json(bytes: &[u8], settings: &Settings) -> Result<Mapped, Viola
     // serde_json stops at 128 levels, so this cannot overflow the stack.
     let value = serde_json::from_slice::<Value>(bytes).ok();
     let object = value.as_ref().and_then(Value::as_object);
-    if let Outcome::Send(request) = &mapped.outcome {
+    if let Some(request) = mapped.request() {
         let facts = object.and_then(|o| facts_of_value(o, false));
         check_request(request, &mapped, settings, facts.as_ref())?;
     }

@@ -95,19 +95,19 @@ async fn simulate(args: &Args, scenario: Scenario, plan: Option<FaultPlan>) -> R
     let mut outcomes = args.delivery.open_outcomes()?;
     let progress = progress_bar(total_events(&scenario, args.spec.seed));
     let mut write_error = None;
+    let destination = talon_mapper::Destination::Classic(world.settings.clone());
     let started = Instant::now();
     let events =
         (&mut generator).map(|e| (format!("gen:{}", e.meta.index + 1), e.json.into_bytes()));
-    let (summary, watch) =
-        deliver::run_watched(events, &world.settings, &client, &config, |report| {
-            progress.inc(1);
-            if let Some(out) = outcomes.as_mut()
-                && let Err(e) = writeln!(out, "{}", report.to_json())
-            {
-                write_error.get_or_insert(e);
-            }
-        })
-        .await;
+    let (summary, watch) = deliver::run_watched(events, &destination, &client, &config, |report| {
+        progress.inc(1);
+        if let Some(out) = outcomes.as_mut()
+            && let Err(e) = writeln!(out, "{}", report.to_json())
+        {
+            write_error.get_or_insert(e);
+        }
+    })
+    .await;
     let elapsed = started.elapsed();
     progress.finish_and_clear();
     // Late requests still held by a fault land now, as they would in the end: the final
