@@ -83,7 +83,7 @@ pub async fn stream_events(
     let mut config = DeliveryConfig::new(uri.clone());
     configure(&mut config);
     let client = deliver::client(&config);
-    let progress = crate::cmd::simulate::progress_bar(total);
+    let progress = crate::simulation::progress_bar(total);
     let mut sink_error = None;
     let lines = events.into_iter().map(|e| (e.source, e.bytes));
     let (summary, watch) = deliver::run_watched(lines, destination, &client, &config, |r| {
