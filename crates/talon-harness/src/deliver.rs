@@ -2,7 +2,13 @@
 //!
 //! Each event is mapped for its [`Destination`] into zero or more
 //! [`Request`]s, and the mapper's request is sent as it is: its method, path,
-//! headers and body (only the base URL is replaced by the target's).
+//! headers and body (only the base URL is replaced by the target's, and
+//! `Host` is added). The client is hyper's HTTP/1 client with one keep-alive
+//! connection per lane ([`Client::connection`]), reopened when the target
+//! closes it (a connection closed while idle is replaced without counting an
+//! attempt: nothing was written on it); HTTPS goes through rustls with the
+//! webpki roots. A lane sends one request at a time, so a connection pool
+//! would only add locking.
 //! Events are routed to one of `concurrency` lanes by a hash of their
 //! request's key (the integrationId for the classic destination). Each lane
 //! sends its requests one at a time, so events for one profile are delivered
@@ -57,10 +63,19 @@ use std::time::{Duration, SystemTime};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HOST, HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue, RETRY_AFTER};
+use hyper::{Method, Uri};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::Value;
 use talon_mapper::{Destination, Mapped, Request, map};
 use tokio::sync::mpsc;
+use tower::Service;
 
 use crate::report::{EventReport, Outcome, Summary};
 
@@ -110,14 +125,272 @@ impl DeliveryConfig {
     }
 }
 
-/// An HTTP client fit for delivery: keep-alive connections, no proxy.
-pub fn client(config: &DeliveryConfig) -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(config.concurrency.max(1))
-        .tcp_nodelay(true)
-        .no_proxy()
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+/// A delivery client: how to reach the target (plain HTTP/1, or HTTPS with the webpki roots),
+/// and the target's address. Each lane opens its own [`Connection`] from it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    connector: HttpsConnector<HttpConnector>,
+    target: std::result::Result<Target, String>,
+}
+
+/// The parts of the target URL every request reuses.
+#[derive(Debug, Clone)]
+struct Target {
+    /// Scheme and authority: what the connector dials.
+    origin: Uri,
+    /// The `Host` header.
+    host: HeaderValue,
+    /// The target's own path, put before each request's path (empty for a bare host).
+    prefix: String,
+}
+
+/// One keep-alive HTTP/1 connection to the target, opened when first needed and again after
+/// it closes; sends one request at a time.
+#[derive(Debug)]
+pub struct Connection {
+    client: Client,
+    sender: Option<SendRequest<Full<Bytes>>>,
+    /// Header values already converted, by the mapper's shared `Arc` (the classic
+    /// destination's `Authorization` and `Content-Type` are one `Arc` for every request).
+    converted: Vec<(Arc<str>, HeaderValue)>,
+}
+
+/// A delivery client for `config`'s target: keep-alive connections, no proxy, no redirects.
+pub fn client(config: &DeliveryConfig) -> Client {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client {
+        connector,
+        target: Target::parse(&config.target),
+    }
+}
+
+impl Target {
+    fn parse(target: &str) -> std::result::Result<Self, String> {
+        let uri: Uri = target
+            .parse()
+            .map_err(|e| format!("the target `{target}` is not a URL ({e})"))?;
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err(format!("the target `{target}` has no scheme and host"));
+        };
+        let origin = Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| format!("the target `{target}`: {e}"))?;
+        let host = HeaderValue::from_str(authority.as_str())
+            .map_err(|e| format!("the target `{target}`: {e}"))?;
+        Ok(Self {
+            origin,
+            host,
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+impl Client {
+    /// A new connection to the target (opened on its first request).
+    pub fn connection(&self) -> Connection {
+        Connection {
+            client: self.clone(),
+            sender: None,
+            converted: Vec::new(),
+        }
+    }
+}
+
+/// A request ready to go out, once per attempt.
+struct Prepared {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Prepared {
+    fn http(&self) -> hyper::Request<Full<Bytes>> {
+        let mut http = hyper::Request::new(Full::new(self.body.clone()));
+        *http.method_mut() = self.method.clone();
+        *http.uri_mut() = self.uri.clone();
+        *http.headers_mut() = self.headers.clone();
+        http
+    }
+}
+
+/// What one attempt got as far as it got.
+enum Attempt {
+    /// An answer: the status, the `Retry-After` value, and the body (or how it broke off).
+    Answered {
+        status: u16,
+        retry_after: Option<String>,
+        body: std::result::Result<Bytes, hyper::Error>,
+    },
+    /// No connection could be made.
+    NotConnected(String),
+    /// The connection broke after the request was written.
+    Broken(hyper::Error),
+}
+
+/// How far an attempt got: a timeout before the request was written applied nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stage {
+    Connecting,
+    Written,
+}
+
+impl Connection {
+    /// The request as HTTP: its method, the target's URL for its path, its headers plus
+    /// `Host`; or why it cannot be built.
+    fn build(&mut self, request: &Request) -> std::result::Result<Prepared, String> {
+        let target = self.client.target.as_ref().map_err(Clone::clone)?;
+        let method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| format!("`{}` is no HTTP method", request.method))?;
+        let mut path = String::with_capacity(target.prefix.len() + request.path().len());
+        path.push_str(&target.prefix);
+        path.push_str(request.path());
+        let uri = Uri::try_from(path).map_err(|e| format!("its URL is not valid in HTTP ({e})"))?;
+        let host = target.host.clone();
+        let mut headers = HeaderMap::with_capacity(request.headers.len() + 1);
+        for (name, value) in &request.headers {
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| e.to_string())
+                .and_then(|n| {
+                    self.value_of(value)
+                        .map(|v| (n, v))
+                        .map_err(|e| e.to_string())
+                });
+            match header {
+                Ok((name, value)) => {
+                    headers.append(name, value);
+                }
+                Err(e) => return Err(format!("header `{name}` is not valid in HTTP ({e})")),
+            }
+        }
+        // HTTP/1.1 needs `Host`; a request that sets its own keeps it.
+        headers.entry(HOST).or_insert(host);
+        Ok(Prepared {
+            method,
+            uri,
+            headers,
+            body: Bytes::from(request.body.clone()),
+        })
+    }
+
+    /// A header value, converted once per shared `Arc`.
+    fn value_of(
+        &mut self,
+        value: &Arc<str>,
+    ) -> std::result::Result<HeaderValue, InvalidHeaderValue> {
+        if let Some((_, converted)) = self.converted.iter().find(|(a, _)| Arc::ptr_eq(a, value)) {
+            return Ok(converted.clone());
+        }
+        let converted = HeaderValue::from_str(value)?;
+        if self.converted.len() >= 16 {
+            self.converted.clear();
+        }
+        self.converted.push((Arc::clone(value), converted.clone()));
+        Ok(converted)
+    }
+
+    /// Opens the connection.
+    async fn connect(&mut self) -> std::result::Result<&mut SendRequest<Full<Bytes>>, String> {
+        let origin = match &self.client.target {
+            Ok(target) => target.origin.clone(),
+            Err(e) => return Err(e.clone()),
+        };
+        let io = self
+            .client
+            .connector
+            .call(origin)
+            .await
+            .map_err(|e| chain(&*e))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|e| chain(&e))?;
+        tokio::spawn(async move {
+            // Its end (the peer closed, or the sender was dropped) shows on the sender.
+            let _ = connection.await;
+        });
+        Ok(self.sender.insert(sender))
+    }
+
+    /// One attempt: the request on the open connection (a new one if it closed while idle).
+    async fn attempt(
+        &mut self,
+        mut http: hyper::Request<Full<Bytes>>,
+        stage: &mut Stage,
+    ) -> Attempt {
+        // A connection the target closed while it was idle is replaced without counting an
+        // attempt: nothing was written on it. Twice at most.
+        for _ in 0..2 {
+            *stage = Stage::Connecting;
+            let reusable = self.sender.as_ref().is_some_and(|s| !s.is_closed());
+            let sender = if reusable {
+                self.sender.as_mut().expect("checked")
+            } else {
+                match self.connect().await {
+                    Ok(sender) => sender,
+                    Err(e) => return Attempt::NotConnected(e),
+                }
+            };
+            if sender.ready().await.is_err() {
+                self.sender = None;
+                continue;
+            }
+            *stage = Stage::Written;
+            match sender.try_send_request(http).await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let body = response.into_body().collect().await.map(|b| b.to_bytes());
+                    if body.is_err() {
+                        self.sender = None;
+                    }
+                    return Attempt::Answered {
+                        status,
+                        retry_after,
+                        body,
+                    };
+                }
+                Err(mut e) => {
+                    self.sender = None;
+                    match e.take_message() {
+                        Some(unsent) => http = unsent,
+                        None => return Attempt::Broken(e.into_error()),
+                    }
+                }
+            }
+        }
+        Attempt::NotConnected(
+            "the target closed every connection before a request could be written".into(),
+        )
+    }
+}
+
+/// An error and its causes, joined: "connection refused (os error 111)".
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Whether a status is worth another attempt.
@@ -160,54 +433,25 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Whether a failed attempt may have reached Talon.One and been applied: it timed out, or
-/// its connection broke, after the connection was made.
-fn may_have_been_applied(error: &reqwest::Error) -> bool {
-    !error.is_connect() && !error.is_builder()
-}
-
-/// Sends one request until it is delivered, rejected, or out of attempts or budget: the
-/// outcome is [`Outcome::Delivered`], [`Outcome::Rejected`], [`Outcome::Failed`], or
-/// [`Outcome::Skipped`] with [`REQUEST_NOT_BUILDABLE`] when no attempt could be sent.
+/// Sends one request on `connection` until it is delivered, rejected, or out of attempts or
+/// budget: the outcome is [`Outcome::Delivered`], [`Outcome::Rejected`], [`Outcome::Failed`],
+/// or [`Outcome::Skipped`] with [`REQUEST_NOT_BUILDABLE`] when no attempt could be sent. The
+/// request goes out as the mapper built it: its method, path, headers (plus `Host`) and body.
 pub async fn send(
-    client: &reqwest::Client,
+    connection: &mut Connection,
     config: &DeliveryConfig,
     request: &Request,
     rng: &mut ChaCha8Rng,
 ) -> Outcome {
-    let url = format!("{}{}", config.target, request.path());
-    let Ok(method) = reqwest::Method::from_bytes(request.method.as_bytes()) else {
-        return Outcome::Skipped {
-            reason: REQUEST_NOT_BUILDABLE,
-            message: format!(
-                "the request cannot be built, so it was never sent: `{}` is no HTTP method",
-                request.method
-            ),
-        };
-    };
-    let mut headers = HeaderMap::with_capacity(request.headers.len());
-    for (name, value) in &request.headers {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| e.to_string())
-            .and_then(|n| {
-                HeaderValue::from_str(value)
-                    .map(|v| (n, v))
-                    .map_err(|e| e.to_string())
-            });
-        match header {
-            Ok((name, value)) => {
-                headers.append(name, value);
-            }
-            Err(e) => {
-                return Outcome::Skipped {
-                    reason: REQUEST_NOT_BUILDABLE,
-                    message: format!(
-                        "the request cannot be built, so it was never sent: header `{name}` is not valid in HTTP ({e})"
-                    ),
-                };
-            }
+    let prepared = match connection.build(request) {
+        Ok(prepared) => prepared,
+        Err(why) => {
+            return Outcome::Skipped {
+                reason: REQUEST_NOT_BUILDABLE,
+                message: format!("the request cannot be built, so it was never sent: {why}"),
+            };
         }
-    }
+    };
     let max_attempts = config.max_attempts.max(1);
     let deadline = tokio::time::Instant::now() + config.retry_budget;
     let mut last_error: String;
@@ -217,25 +461,23 @@ pub async fn send(
     loop {
         attempt += 1;
         let mut asked_wait = None;
-        let sent = client
-            .request(method.clone(), &url)
-            .headers(headers.clone())
-            .timeout(config.timeout)
-            .body(request.body.clone())
-            .send()
-            .await;
-        match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
+        let mut stage = Stage::Connecting;
+        let answer = tokio::time::timeout(
+            config.timeout,
+            connection.attempt(prepared.http(), &mut stage),
+        )
+        .await;
+        match answer {
+            Ok(Attempt::Answered {
+                status,
+                retry_after: wait,
+                body,
+            }) => {
                 last_status = Some(status);
                 if status == 429 || status == 503 {
-                    asked_wait = response
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| retry_after(v, SystemTime::now()));
+                    asked_wait = wait.and_then(|v| retry_after(&v, SystemTime::now()));
                 }
-                match response.bytes().await {
+                match body {
                     Ok(_) if (200..300).contains(&status) => {
                         return Outcome::Delivered {
                             status,
@@ -260,24 +502,29 @@ pub async fn send(
                         if (200..300).contains(&status) {
                             unconfirmed += 1;
                         }
-                        last_error = format!("HTTP {status}, then the body broke off: {e}");
+                        last_error =
+                            format!("HTTP {status}, then the body broke off: {}", chain(&e));
                     }
                 }
             }
-            Err(e) if e.is_builder() => {
-                return Outcome::Skipped {
-                    reason: REQUEST_NOT_BUILDABLE,
-                    message: format!(
-                        "the request cannot be built, so it was never sent: {}",
-                        describe(&e)
-                    ),
-                };
+            Ok(Attempt::NotConnected(why)) => {
+                last_error = format!("could not connect: {why}");
             }
-            Err(e) => {
-                if may_have_been_applied(&e) {
+            Ok(Attempt::Broken(e)) => {
+                // Written, then the connection broke: Talon.One may have applied it.
+                unconfirmed += 1;
+                last_error = format!("connection failed: {}", chain(&e));
+            }
+            Err(_) => {
+                // The response may still come on this connection: it is not reused.
+                connection.sender = None;
+                if stage == Stage::Written {
                     unconfirmed += 1;
+                    last_error = format!("timed out after {:?}", config.timeout);
+                } else {
+                    last_error =
+                        format!("could not connect (timed out after {:?})", config.timeout);
                 }
-                last_error = describe(&e);
             }
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -293,29 +540,6 @@ pub async fn send(
         error: last_error,
         unconfirmed,
     }
-}
-
-fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() && error.is_connect() {
-        "could not connect (timed out)"
-    } else if error.is_timeout() {
-        "timed out"
-    } else if error.is_builder() {
-        "could not build the request"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "connection failed"
-    };
-    // reqwest's Display hides the cause; walk the chain for the reason.
-    let mut text = format!("{kind}: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The lane of a request's key: a stable hash, so one profile always
@@ -474,7 +698,7 @@ impl Watch {
 pub async fn run<I>(
     events: I,
     destination: &Destination,
-    client: &reqwest::Client,
+    client: &Client,
     config: &DeliveryConfig,
     sink: impl FnMut(EventReport),
 ) -> Summary
@@ -491,7 +715,7 @@ where
 pub async fn run_watched<I>(
     events: I,
     destination: &Destination,
-    client: &reqwest::Client,
+    client: &Client,
     config: &DeliveryConfig,
     mut sink: impl FnMut(EventReport),
 ) -> (Summary, Watch)
@@ -506,7 +730,7 @@ where
         let (tx, mut rx) = mpsc::channel::<Job>(64);
         job_txs.push(tx);
         let done = done_tx.clone();
-        let client = client.clone();
+        let mut connection = client.connection();
         let config = config.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(
             config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
@@ -516,7 +740,7 @@ where
             while let Some(job) = rx.recv().await {
                 let mut outcome = None;
                 for request in &job.requests {
-                    let sent = send(&client, &config, request, &mut rng).await;
+                    let sent = send(&mut connection, &config, request, &mut rng).await;
                     watch.note(request, &sent);
                     let delivered = matches!(sent, Outcome::Delivered { .. });
                     outcome = Some(combine(outcome, sent));

@@ -728,6 +728,7 @@ async fn the_client_sends_the_method_path_headers_and_body_the_mapper_set() {
     use rand::SeedableRng;
     use std::sync::Arc;
     let (uri, seen, task) = recording().await;
+    let authority = uri.trim_start_matches("http://").to_owned();
     let config = DeliveryConfig::new(uri);
     let client = deliver::client(&config);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
@@ -756,8 +757,9 @@ async fn the_client_sends_the_method_path_headers_and_body_the_mapper_set() {
         r#"{"audienceId":"a","audienceName":"A"}"#.into(),
         "a".into(),
     );
+    let mut connection = client.connection();
     for request in [&delete, &post] {
-        let outcome = deliver::send(&client, &config, request, &mut rng).await;
+        let outcome = deliver::send(&mut connection, &config, request, &mut rng).await;
         assert!(
             matches!(outcome, Outcome::Delivered { status: 204, .. }),
             "{outcome:?}"
@@ -774,6 +776,11 @@ async fn the_client_sends_the_method_path_headers_and_body_the_mapper_set() {
     };
     assert_eq!(seen.len(), 2, "{seen:#?}");
     assert_eq!(seen[0].method, "DELETE");
+    assert_eq!(
+        header(&seen[0], "host"),
+        [authority.clone()],
+        "HTTP/1.1's Host is added"
+    );
     assert_eq!(seen[0].path, "/segment/audiences/aud%201");
     assert_eq!(
         header(&seen[0], "destination-hostname"),
@@ -805,7 +812,7 @@ async fn a_method_http_does_not_allow_is_skipped_unsent() {
         "{}".into(),
         "u1".into(),
     );
-    let outcome = deliver::send(&client, &config, &request, &mut rng).await;
+    let outcome = deliver::send(&mut client.connection(), &config, &request, &mut rng).await;
     task.abort();
     let Outcome::Skipped { reason, message } = &outcome else {
         panic!("{outcome:?}")
