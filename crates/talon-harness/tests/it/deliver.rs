@@ -778,7 +778,7 @@ async fn the_client_sends_the_method_path_headers_and_body_the_mapper_set() {
     assert_eq!(seen[0].method, "DELETE");
     assert_eq!(
         header(&seen[0], "host"),
-        [authority.clone()],
+        [authority],
         "HTTP/1.1's Host is added"
     );
     assert_eq!(seen[0].path, "/segment/audiences/aud%201");
