@@ -57,7 +57,7 @@
 //! it finds a late copy that landed over newer updates. It cannot see a copy
 //! that lands after the read-back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, SystemTime};
 
@@ -811,18 +811,27 @@ where
 
     let collect = async {
         let mut summary = Summary::default();
-        let mut waiting: BTreeMap<u64, EventReport> = BTreeMap::new();
+        // The reorder buffer: slot `i` holds the report of event `next + i` once it is in.
+        // Lanes finish nearly in input order, so the window stays short; a ring of slots
+        // costs no allocation per event, as a map would.
+        let mut waiting: VecDeque<Option<EventReport>> = VecDeque::new();
         let mut next = 0u64;
         while let Some(report) = done_rx.recv().await {
-            waiting.insert(report.index, report);
-            while let Some(report) = waiting.remove(&next) {
-                summary.add(&report);
-                sink(report);
-                next += 1;
+            let slot = usize::try_from(report.index.saturating_sub(next)).unwrap_or(usize::MAX);
+            if slot >= waiting.len() {
+                waiting.resize_with(slot.saturating_add(1), || None);
+            }
+            waiting[slot] = Some(report);
+            while let Some(Some(_)) = waiting.front() {
+                if let Some(Some(report)) = waiting.pop_front() {
+                    summary.add(&report);
+                    sink(report);
+                    next += 1;
+                }
             }
         }
         // Only reachable if a lane died: report what is left, in order.
-        for (_, report) in std::mem::take(&mut waiting) {
+        for report in waiting.into_iter().flatten() {
             summary.add(&report);
             sink(report);
         }
