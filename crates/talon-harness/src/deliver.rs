@@ -877,6 +877,48 @@ mod tests {
     }
 
     #[test]
+    fn an_events_outcome_adds_the_attempts_of_its_earlier_delivered_requests() {
+        let delivered = |attempts, unconfirmed| Outcome::Delivered {
+            status: 204,
+            attempts,
+            unconfirmed,
+        };
+        assert_eq!(combine(None, delivered(2, 1)), delivered(2, 1));
+        assert_eq!(
+            combine(Some(delivered(2, 1)), delivered(3, 0)),
+            delivered(5, 1)
+        );
+        let rejected = Outcome::Rejected {
+            status: 400,
+            error: Value::Null,
+            attempts: 1,
+        };
+        assert_eq!(
+            combine(Some(delivered(2, 1)), rejected),
+            Outcome::Rejected {
+                status: 400,
+                error: Value::Null,
+                attempts: 3,
+            }
+        );
+        let failed = Outcome::Failed {
+            attempts: 4,
+            status: Some(503),
+            error: "HTTP 503".into(),
+            unconfirmed: 2,
+        };
+        assert_eq!(
+            combine(Some(delivered(1, 1)), failed),
+            Outcome::Failed {
+                attempts: 5,
+                status: Some(503),
+                error: "HTTP 503".into(),
+                unconfirmed: 3,
+            }
+        );
+    }
+
+    #[test]
     fn the_default_budget_outlasts_the_backoff_of_the_old_attempt_limit() {
         let config = DeliveryConfig::new("http://127.0.0.1:1");
         assert_eq!(config.retry_budget, DEFAULT_RETRY_BUDGET);

@@ -821,3 +821,94 @@ async fn a_method_http_does_not_allow_is_skipped_unsent() {
     assert!(message.contains("`PUT ME`"), "{message}");
     assert!(seen.lock().unwrap().is_empty());
 }
+
+/// A target that answers each connection's one request with 204 and
+/// `Connection: close`, then closes it; it counts the connections it accepted.
+async fn one_request_per_connection() -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicU32>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let accepted = Arc::new(AtomicU32::new(0));
+    let count = accepted.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut read = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The head, then as many body bytes as Content-Length says.
+            let complete = loop {
+                let Ok(n) = socket.read(&mut buf).await else {
+                    break false;
+                };
+                if n == 0 {
+                    break false;
+                }
+                read.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&read).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if read.len() >= end + 4 + length {
+                        break true;
+                    }
+                }
+            };
+            if complete {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+            let _ = socket.shutdown().await;
+        }
+    });
+    (uri, accepted, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_target_closes_is_reopened_without_counting_an_attempt() {
+    use std::sync::atomic::Ordering;
+    let (uri, accepted, task) = one_request_per_connection().await;
+    let mut config = DeliveryConfig::new(uri);
+    config.concurrency = 1;
+    let client = deliver::client(&config);
+    let mut reports = Vec::new();
+    let events = three_updates();
+    deliver::run(
+        events,
+        &Destination::Classic(settings()),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
+    task.abort();
+    assert_eq!(reports.len(), 3);
+    for report in &reports {
+        assert!(
+            matches!(
+                report.outcome,
+                Outcome::Delivered {
+                    status: 204,
+                    attempts: 1,
+                    unconfirmed: 0
+                }
+            ),
+            "{:?}",
+            report.outcome
+        );
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        3,
+        "one lane, one connection per request"
+    );
+}
