@@ -179,6 +179,11 @@ impl Target {
         let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return Err(format!("the target `{target}` has no scheme and host"));
         };
+        if !matches!(scheme.as_str(), "http" | "https") {
+            return Err(format!(
+                "the target `{target}` is not an http:// or https:// URL"
+            ));
+        }
         let origin = Uri::builder()
             .scheme(scheme.clone())
             .authority(authority.clone())

@@ -912,3 +912,27 @@ async fn a_connection_the_target_closes_is_reopened_without_counting_an_attempt(
         "one lane, one connection per request"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_is_no_http_url_makes_every_request_unbuildable() {
+    use rand::SeedableRng;
+    for target in ["ftp://127.0.0.1:1", "127.0.0.1:1", "not a url"] {
+        let config = DeliveryConfig::new(target);
+        let client = deliver::client(&config);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let request = talon_mapper::Request::new(
+            "PUT",
+            "https://demo.talon.one",
+            "/v2/customer_profiles/u1",
+            Vec::new(),
+            "{}".into(),
+            "u1".into(),
+        );
+        let outcome = deliver::send(&mut client.connection(), &config, &request, &mut rng).await;
+        let Outcome::Skipped { reason, message } = &outcome else {
+            panic!("{target}: {outcome:?}")
+        };
+        assert_eq!(*reason, "request_not_buildable", "{target}");
+        assert!(message.contains(target), "{message}");
+    }
+}
