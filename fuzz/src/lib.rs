@@ -13,7 +13,7 @@ use arbitrary::{Arbitrary, Result as ArbitraryResult, Unstructured};
 use segment_model::{Event, shapes};
 use talon_fake::fuzz::FuzzRequest;
 use talon_fake::{Decided, Fake, FakeConfig, StateFile, router};
-use talon_mapper::{Outcome, Settings};
+use talon_mapper::Settings;
 use tower::ServiceExt;
 
 /// An event and the settings it is mapped with.
@@ -71,7 +71,7 @@ pub fn check_map_event(input: &MapInput) -> Result<(), String> {
     let settings = input.settings();
     let mapped = talon_mapper_oracles::check_map_event(&input.event, &settings)
         .map_err(|v| v.to_string())?;
-    let Outcome::Send(request) = mapped.outcome else {
+    let Some(request) = mapped.requests.into_iter().next() else {
         return Ok(());
     };
     let http = FuzzRequest {

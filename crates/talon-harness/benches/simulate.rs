@@ -6,11 +6,15 @@
 //!    to an embedded fake (every rule, journal on), as talon-fake's own
 //!    throughput benchmark does;
 //! 2. `talon-harness simulate --users 10000 --events 100000` as a whole
-//!    process: generation, mapping, reqwest delivery over loopback, fake, and
-//!    verification excluded from the timed part (the command times delivery).
+//!    process: generation, mapping, delivery over loopback (hyper's HTTP/1
+//!    client, one connection per lane), fake, and verification excluded from
+//!    the timed part (the command times delivery).
 //!
 //! It prints both per round, the medians, and the ratio simulate/raw (the
-//! target is at least 0.5). `ROUNDS` (default 3) and `DURATION` (wrk, default 5s).
+//! target is at least 0.6). `ROUNDS` (default 3) and `DURATION` (wrk, default 5s).
+//!
+//! Take figures on a quiet machine: simulate runs the fake in its own process,
+//! so it shares the cores with it, and other load slows the two sides unequally.
 
 // A benchmark prints, reads the environment and runs processes.
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]

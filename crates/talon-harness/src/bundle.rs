@@ -15,6 +15,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use talon_fake::rules::AttrType;
+use talon_mapper::Destination;
 
 use crate::input::EventLine;
 use crate::report::{EventReport, Outcome};
@@ -144,10 +145,11 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
     let state = input::state(&dir.join("talon-state.json"))?;
     let catalog = crate::run::catalog_of(&state);
     let events = input::events(&dir.join("events.ndjson"))?;
-    let bodies = request_bodies(&events, &settings);
+    let destination = Destination::Classic(settings);
+    let bodies = request_bodies(&events, &destination);
     let initial = verify::profiles_of(&state);
     let run = crate::runtime()?.block_on(run_events(
-        &settings,
+        &destination,
         events,
         Target::Embedded(state),
         |config| {
@@ -208,12 +210,12 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
 /// mapping again gives the body that was sent).
 fn request_bodies(
     events: &[EventLine],
-    settings: &talon_mapper::Settings,
+    destination: &Destination,
 ) -> BTreeMap<String, Map<String, Value>> {
     events
         .iter()
         .filter_map(|event| {
-            let mapped = talon_mapper::map_json(&event.bytes, settings);
+            let mapped = talon_mapper::map(destination, &event.bytes);
             let body: Value = serde_json::from_str(&mapped.request()?.body).ok()?;
             let attributes = body.get("attributes")?.as_object()?.clone();
             Some((event.source.clone(), attributes))

@@ -1,10 +1,25 @@
 //! Delivering mapped requests to Talon.One: in order per profile, concurrent across profiles, with retries.
 //!
+//! Each event is mapped for its [`Destination`] into zero or more
+//! [`Request`]s, and the mapper's request is sent as it is: its method, path,
+//! headers and body (only the base URL is replaced by the target's, and
+//! `Host` is added). The client is hyper's HTTP/1 client with one keep-alive
+//! connection per lane ([`Client::connection`]), reopened when the target
+//! closes it (a connection closed while idle is replaced without counting an
+//! attempt: nothing was written on it); HTTPS goes through rustls with the
+//! webpki roots. A lane sends one request at a time, so a connection pool
+//! would only add locking.
 //! Events are routed to one of `concurrency` lanes by a hash of their
-//! integrationId. Each lane sends its requests one at a time, so events for
-//! one profile are delivered strictly in order and never concurrently (this
-//! also keeps clear of Talon.One's 409 for parallel updates of a profile),
-//! while different profiles proceed in parallel.
+//! request's key (the integrationId for the classic destination). Each lane
+//! sends its requests one at a time, so events for one profile are delivered
+//! strictly in order and never concurrently (this also keeps clear of
+//! Talon.One's 409 for parallel updates of a profile), while different
+//! profiles proceed in parallel.
+//!
+//! An event with several requests (none today: the classic destination sends
+//! at most one) goes through the lane of its first request's key, its
+//! requests in order; the first one not delivered ends the event with its
+//! outcome, and the rest are not sent (chosen here, for issue 15 to revisit).
 //!
 //! # Retries
 //!
@@ -42,16 +57,25 @@
 //! it finds a late copy that landed over newer updates. It cannot see a copy
 //! that lands after the read-back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, SystemTime};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HOST, HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue, RETRY_AFTER};
+use hyper::{Method, Uri};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::Value;
-use talon_mapper::{Mapped, Outcome as MapOutcome, Request, Settings, map_json};
+use talon_mapper::{Destination, Mapped, Request, map};
 use tokio::sync::mpsc;
+use tower::Service;
 
 use crate::report::{EventReport, Outcome, Summary};
 
@@ -101,14 +125,277 @@ impl DeliveryConfig {
     }
 }
 
-/// An HTTP client fit for delivery: keep-alive connections, no proxy.
-pub fn client(config: &DeliveryConfig) -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(config.concurrency.max(1))
-        .tcp_nodelay(true)
-        .no_proxy()
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+/// A delivery client: how to reach the target (plain HTTP/1, or HTTPS with the webpki roots),
+/// and the target's address. Each lane opens its own [`Connection`] from it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    connector: HttpsConnector<HttpConnector>,
+    target: std::result::Result<Target, String>,
+}
+
+/// The parts of the target URL every request reuses.
+#[derive(Debug, Clone)]
+struct Target {
+    /// Scheme and authority: what the connector dials.
+    origin: Uri,
+    /// The `Host` header.
+    host: HeaderValue,
+    /// The target's own path, put before each request's path (empty for a bare host).
+    prefix: String,
+}
+
+/// One keep-alive HTTP/1 connection to the target, opened when first needed and again after
+/// it closes; sends one request at a time.
+#[derive(Debug)]
+pub struct Connection {
+    client: Client,
+    sender: Option<SendRequest<Full<Bytes>>>,
+    /// Header values already converted, by the mapper's shared `Arc` (the classic
+    /// destination's `Authorization` and `Content-Type` are one `Arc` for every request).
+    converted: Vec<(Arc<str>, HeaderValue)>,
+}
+
+/// A delivery client for `config`'s target: keep-alive connections, no proxy, no redirects.
+pub fn client(config: &DeliveryConfig) -> Client {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client {
+        connector,
+        target: Target::parse(&config.target),
+    }
+}
+
+impl Target {
+    fn parse(target: &str) -> std::result::Result<Self, String> {
+        let uri: Uri = target
+            .parse()
+            .map_err(|e| format!("the target `{target}` is not a URL ({e})"))?;
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err(format!("the target `{target}` has no scheme and host"));
+        };
+        if !matches!(scheme.as_str(), "http" | "https") {
+            return Err(format!(
+                "the target `{target}` is not an http:// or https:// URL"
+            ));
+        }
+        let origin = Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| format!("the target `{target}`: {e}"))?;
+        let host = HeaderValue::from_str(authority.as_str())
+            .map_err(|e| format!("the target `{target}`: {e}"))?;
+        Ok(Self {
+            origin,
+            host,
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+impl Client {
+    /// A new connection to the target (opened on its first request).
+    pub fn connection(&self) -> Connection {
+        Connection {
+            client: self.clone(),
+            sender: None,
+            converted: Vec::new(),
+        }
+    }
+}
+
+/// A request ready to go out, once per attempt.
+struct Prepared {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Prepared {
+    fn http(&self) -> hyper::Request<Full<Bytes>> {
+        let mut http = hyper::Request::new(Full::new(self.body.clone()));
+        *http.method_mut() = self.method.clone();
+        *http.uri_mut() = self.uri.clone();
+        *http.headers_mut() = self.headers.clone();
+        http
+    }
+}
+
+/// What one attempt got as far as it got.
+enum Attempt {
+    /// An answer: the status, the `Retry-After` value, and the body (or how it broke off).
+    Answered {
+        status: u16,
+        retry_after: Option<String>,
+        body: std::result::Result<Bytes, hyper::Error>,
+    },
+    /// No connection could be made.
+    NotConnected(String),
+    /// The connection broke after the request was written.
+    Broken(hyper::Error),
+}
+
+/// How far an attempt got: a timeout before the request was written applied nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stage {
+    Connecting,
+    Written,
+}
+
+impl Connection {
+    /// The request as HTTP: its method, the target's URL for its path, its headers plus
+    /// `Host`; or why it cannot be built.
+    fn build(&mut self, request: &Request) -> std::result::Result<Prepared, String> {
+        let target = self.client.target.as_ref().map_err(Clone::clone)?;
+        let method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| format!("`{}` is no HTTP method", request.method))?;
+        let mut path = String::with_capacity(target.prefix.len() + request.path().len());
+        path.push_str(&target.prefix);
+        path.push_str(request.path());
+        let uri = Uri::try_from(path).map_err(|e| format!("its URL is not valid in HTTP ({e})"))?;
+        let host = target.host.clone();
+        let mut headers = HeaderMap::with_capacity(request.headers.len() + 1);
+        for (name, value) in &request.headers {
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| e.to_string())
+                .and_then(|n| {
+                    self.value_of(value)
+                        .map(|v| (n, v))
+                        .map_err(|e| e.to_string())
+                });
+            match header {
+                Ok((name, value)) => {
+                    headers.append(name, value);
+                }
+                Err(e) => return Err(format!("header `{name}` is not valid in HTTP ({e})")),
+            }
+        }
+        // HTTP/1.1 needs `Host`; a request that sets its own keeps it.
+        headers.entry(HOST).or_insert(host);
+        Ok(Prepared {
+            method,
+            uri,
+            headers,
+            body: Bytes::from(request.body.clone()),
+        })
+    }
+
+    /// A header value, converted once per shared `Arc`.
+    fn value_of(
+        &mut self,
+        value: &Arc<str>,
+    ) -> std::result::Result<HeaderValue, InvalidHeaderValue> {
+        if let Some((_, converted)) = self.converted.iter().find(|(a, _)| Arc::ptr_eq(a, value)) {
+            return Ok(converted.clone());
+        }
+        let converted = HeaderValue::from_str(value)?;
+        if self.converted.len() >= 16 {
+            self.converted.clear();
+        }
+        self.converted.push((Arc::clone(value), converted.clone()));
+        Ok(converted)
+    }
+
+    /// Opens the connection.
+    async fn connect(&mut self) -> std::result::Result<&mut SendRequest<Full<Bytes>>, String> {
+        let origin = match &self.client.target {
+            Ok(target) => target.origin.clone(),
+            Err(e) => return Err(e.clone()),
+        };
+        let io = self
+            .client
+            .connector
+            .call(origin)
+            .await
+            .map_err(|e| chain(&*e))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|e| chain(&e))?;
+        tokio::spawn(async move {
+            // Its end (the peer closed, or the sender was dropped) shows on the sender.
+            let _ = connection.await;
+        });
+        Ok(self.sender.insert(sender))
+    }
+
+    /// One attempt: the request on the open connection (a new one if it closed while idle).
+    async fn attempt(
+        &mut self,
+        mut http: hyper::Request<Full<Bytes>>,
+        stage: &mut Stage,
+    ) -> Attempt {
+        // A connection the target closed while it was idle is replaced without counting an
+        // attempt: nothing was written on it. Twice at most.
+        for _ in 0..2 {
+            *stage = Stage::Connecting;
+            let reusable = self.sender.as_ref().is_some_and(|s| !s.is_closed());
+            let sender = if reusable {
+                self.sender.as_mut().expect("checked")
+            } else {
+                match self.connect().await {
+                    Ok(sender) => sender,
+                    Err(e) => return Attempt::NotConnected(e),
+                }
+            };
+            if sender.ready().await.is_err() {
+                self.sender = None;
+                continue;
+            }
+            *stage = Stage::Written;
+            match sender.try_send_request(http).await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let body = response.into_body().collect().await.map(|b| b.to_bytes());
+                    if body.is_err() {
+                        self.sender = None;
+                    }
+                    return Attempt::Answered {
+                        status,
+                        retry_after,
+                        body,
+                    };
+                }
+                Err(mut e) => {
+                    self.sender = None;
+                    match e.take_message() {
+                        Some(unsent) => http = unsent,
+                        None => return Attempt::Broken(e.into_error()),
+                    }
+                }
+            }
+        }
+        Attempt::NotConnected(
+            "the target closed every connection before a request could be written".into(),
+        )
+    }
+}
+
+/// An error and its causes, joined: "connection refused (os error 111)".
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Whether a status is worth another attempt.
@@ -151,45 +438,25 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Whether a failed attempt may have reached Talon.One and been applied: it timed out, or
-/// its connection broke, after the connection was made.
-fn may_have_been_applied(error: &reqwest::Error) -> bool {
-    !error.is_connect() && !error.is_builder()
-}
-
-/// Sends one request until it is delivered, rejected, or out of attempts or budget: the
-/// outcome is [`Outcome::Delivered`], [`Outcome::Rejected`], [`Outcome::Failed`], or
-/// [`Outcome::Skipped`] with [`REQUEST_NOT_BUILDABLE`] when no attempt could be sent.
+/// Sends one request on `connection` until it is delivered, rejected, or out of attempts or
+/// budget: the outcome is [`Outcome::Delivered`], [`Outcome::Rejected`], [`Outcome::Failed`],
+/// or [`Outcome::Skipped`] with [`REQUEST_NOT_BUILDABLE`] when no attempt could be sent. The
+/// request goes out as the mapper built it: its method, path, headers (plus `Host`) and body.
 pub async fn send(
-    client: &reqwest::Client,
+    connection: &mut Connection,
     config: &DeliveryConfig,
     request: &Request,
     rng: &mut ChaCha8Rng,
 ) -> Outcome {
-    let url = format!("{}{}", config.target, request.path());
-    let mut headers = HeaderMap::with_capacity(request.headers.len());
-    for (name, value) in &request.headers {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| e.to_string())
-            .and_then(|n| {
-                HeaderValue::from_str(value)
-                    .map(|v| (n, v))
-                    .map_err(|e| e.to_string())
-            });
-        match header {
-            Ok((name, value)) => {
-                headers.insert(name, value);
-            }
-            Err(e) => {
-                return Outcome::Skipped {
-                    reason: REQUEST_NOT_BUILDABLE,
-                    message: format!(
-                        "the request cannot be built, so it was never sent: header `{name}` is not valid in HTTP ({e})"
-                    ),
-                };
-            }
+    let prepared = match connection.build(request) {
+        Ok(prepared) => prepared,
+        Err(why) => {
+            return Outcome::Skipped {
+                reason: REQUEST_NOT_BUILDABLE,
+                message: format!("the request cannot be built, so it was never sent: {why}"),
+            };
         }
-    }
+    };
     let max_attempts = config.max_attempts.max(1);
     let deadline = tokio::time::Instant::now() + config.retry_budget;
     let mut last_error: String;
@@ -199,25 +466,23 @@ pub async fn send(
     loop {
         attempt += 1;
         let mut asked_wait = None;
-        let sent = client
-            .put(&url)
-            .headers(headers.clone())
-            .timeout(config.timeout)
-            .body(request.body.clone())
-            .send()
-            .await;
-        match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
+        let mut stage = Stage::Connecting;
+        let answer = tokio::time::timeout(
+            config.timeout,
+            connection.attempt(prepared.http(), &mut stage),
+        )
+        .await;
+        match answer {
+            Ok(Attempt::Answered {
+                status,
+                retry_after: wait,
+                body,
+            }) => {
                 last_status = Some(status);
                 if status == 429 || status == 503 {
-                    asked_wait = response
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| retry_after(v, SystemTime::now()));
+                    asked_wait = wait.and_then(|v| retry_after(&v, SystemTime::now()));
                 }
-                match response.bytes().await {
+                match body {
                     Ok(_) if (200..300).contains(&status) => {
                         return Outcome::Delivered {
                             status,
@@ -242,24 +507,29 @@ pub async fn send(
                         if (200..300).contains(&status) {
                             unconfirmed += 1;
                         }
-                        last_error = format!("HTTP {status}, then the body broke off: {e}");
+                        last_error =
+                            format!("HTTP {status}, then the body broke off: {}", chain(&e));
                     }
                 }
             }
-            Err(e) if e.is_builder() => {
-                return Outcome::Skipped {
-                    reason: REQUEST_NOT_BUILDABLE,
-                    message: format!(
-                        "the request cannot be built, so it was never sent: {}",
-                        describe(&e)
-                    ),
-                };
+            Ok(Attempt::NotConnected(why)) => {
+                last_error = format!("could not connect: {why}");
             }
-            Err(e) => {
-                if may_have_been_applied(&e) {
+            Ok(Attempt::Broken(e)) => {
+                // Written, then the connection broke: Talon.One may have applied it.
+                unconfirmed += 1;
+                last_error = format!("connection failed: {}", chain(&e));
+            }
+            Err(_) => {
+                // The response may still come on this connection: it is not reused.
+                connection.sender = None;
+                if stage == Stage::Written {
                     unconfirmed += 1;
+                    last_error = format!("timed out after {:?}", config.timeout);
+                } else {
+                    last_error =
+                        format!("could not connect (timed out after {:?})", config.timeout);
                 }
-                last_error = describe(&e);
             }
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -277,43 +547,66 @@ pub async fn send(
     }
 }
 
-fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() && error.is_connect() {
-        "could not connect (timed out)"
-    } else if error.is_timeout() {
-        "timed out"
-    } else if error.is_builder() {
-        "could not build the request"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "connection failed"
-    };
-    // reqwest's Display hides the cause; walk the chain for the reason.
-    let mut text = format!("{kind}: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// The lane of an integrationId: a stable hash, so one profile always
+/// The lane of a request's key: a stable hash, so one profile always
 /// goes through one lane.
-fn lane(integration_id: &str, lanes: usize) -> usize {
+fn lane(key: &str, lanes: usize) -> usize {
     let mut hasher = DefaultHasher::new();
-    integration_id.hash(&mut hasher);
+    key.hash(&mut hasher);
     usize::try_from(hasher.finish() % lanes.max(1) as u64).unwrap_or(0)
 }
 
-/// One event on its way: what the report needs, and the request.
+/// One event on its way: what the report needs, and its requests (at least one).
 struct Job {
     index: u64,
     source: String,
     diagnostics: Vec<talon_mapper::Diagnostic>,
-    request: Request,
+    requests: Vec<Request>,
+}
+
+/// The outcome of an event so far (`before`, from its earlier requests, all
+/// delivered) and of its next request: the next request's outcome, with the
+/// attempts and unconfirmed attempts of the earlier ones added.
+fn combine(before: Option<Outcome>, next: Outcome) -> Outcome {
+    let Some(Outcome::Delivered {
+        attempts: earlier,
+        unconfirmed: earlier_unconfirmed,
+        ..
+    }) = before
+    else {
+        return next;
+    };
+    match next {
+        Outcome::Delivered {
+            status,
+            attempts,
+            unconfirmed,
+        } => Outcome::Delivered {
+            status,
+            attempts: attempts + earlier,
+            unconfirmed: unconfirmed + earlier_unconfirmed,
+        },
+        Outcome::Rejected {
+            status,
+            error,
+            attempts,
+        } => Outcome::Rejected {
+            status,
+            error,
+            attempts: attempts + earlier,
+        },
+        Outcome::Failed {
+            attempts,
+            status,
+            error,
+            unconfirmed,
+        } => Outcome::Failed {
+            attempts: attempts + earlier,
+            status,
+            error,
+            unconfirmed: unconfirmed + earlier_unconfirmed,
+        },
+        skipped @ Outcome::Skipped { .. } => skipped,
+    }
 }
 
 /// What the profiles with an unconfirmed attempt must hold, by what the client itself sent:
@@ -342,7 +635,7 @@ impl Watch {
                 })
                 .unwrap_or_default()
         };
-        let id = &request.integration_id;
+        let id = &request.key;
         match outcome {
             Outcome::Delivered { unconfirmed, .. } if *unconfirmed > 0 => {
                 let watched = self.profiles.entry(id.clone()).or_default();
@@ -409,23 +702,25 @@ impl Watch {
 /// in input order. Every input event yields exactly one report.
 pub async fn run<I>(
     events: I,
-    settings: &Settings,
-    client: &reqwest::Client,
+    destination: &Destination,
+    client: &Client,
     config: &DeliveryConfig,
     sink: impl FnMut(EventReport),
 ) -> Summary
 where
     I: IntoIterator<Item = (String, Vec<u8>)>,
 {
-    run_watched(events, settings, client, config, sink).await.0
+    run_watched(events, destination, client, config, sink)
+        .await
+        .0
 }
 
 /// [`run`], and the [`Watch`] of the profiles whose events had an unconfirmed attempt, to
 /// read back after the run.
 pub async fn run_watched<I>(
     events: I,
-    settings: &Settings,
-    client: &reqwest::Client,
+    destination: &Destination,
+    client: &Client,
     config: &DeliveryConfig,
     mut sink: impl FnMut(EventReport),
 ) -> (Summary, Watch)
@@ -440,7 +735,7 @@ where
         let (tx, mut rx) = mpsc::channel::<Job>(64);
         job_txs.push(tx);
         let done = done_tx.clone();
-        let client = client.clone();
+        let mut connection = client.connection();
         let config = config.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(
             config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
@@ -448,12 +743,21 @@ where
         tasks.spawn(async move {
             let mut watch = Watch::default();
             while let Some(job) = rx.recv().await {
-                let outcome = send(&client, &config, &job.request, &mut rng).await;
-                watch.note(&job.request, &outcome);
+                let mut outcome = None;
+                for request in &job.requests {
+                    let sent = send(&mut connection, &config, request, &mut rng).await;
+                    watch.note(request, &sent);
+                    let delivered = matches!(sent, Outcome::Delivered { .. });
+                    outcome = Some(combine(outcome, sent));
+                    if !delivered {
+                        break;
+                    }
+                }
+                let Some(outcome) = outcome else { continue };
                 let report = EventReport {
                     index: job.index,
                     source: job.source,
-                    integration_id: Some(job.request.integration_id),
+                    integration_id: job.requests.into_iter().next().map(|r| r.key),
                     outcome,
                     diagnostics: job.diagnostics,
                 };
@@ -469,12 +773,16 @@ where
         let done = done_tx;
         for (index, (source, bytes)) in events.into_iter().enumerate() {
             let Mapped {
-                outcome,
+                requests,
+                skip,
                 diagnostics,
-            } = map_json(&bytes, settings);
+            } = map(destination, &bytes);
             let index = index as u64;
-            match outcome {
-                MapOutcome::Skip(skip) => {
+            match requests.first() {
+                None => {
+                    let skip = skip.unwrap_or(talon_mapper::Skip::InvalidEvent {
+                        error: "the destination gave no request and no reason".into(),
+                    });
                     let report = EventReport {
                         index,
                         source,
@@ -489,13 +797,13 @@ where
                         break;
                     }
                 }
-                MapOutcome::Send(request) => {
-                    let tx = &job_txs[lane(&request.integration_id, lanes)];
+                Some(first) => {
+                    let tx = &job_txs[lane(&first.key, lanes)];
                     let job = Job {
                         index,
                         source,
                         diagnostics,
-                        request,
+                        requests,
                     };
                     if tx.send(job).await.is_err() {
                         break;
@@ -508,18 +816,27 @@ where
 
     let collect = async {
         let mut summary = Summary::default();
-        let mut waiting: BTreeMap<u64, EventReport> = BTreeMap::new();
+        // The reorder buffer: slot `i` holds the report of event `next + i` once it is in.
+        // Lanes finish nearly in input order, so the window stays short; a ring of slots
+        // costs no allocation per event, as a map would.
+        let mut waiting: VecDeque<Option<EventReport>> = VecDeque::new();
         let mut next = 0u64;
         while let Some(report) = done_rx.recv().await {
-            waiting.insert(report.index, report);
-            while let Some(report) = waiting.remove(&next) {
-                summary.add(&report);
-                sink(report);
-                next += 1;
+            let slot = usize::try_from(report.index.saturating_sub(next)).unwrap_or(usize::MAX);
+            if slot >= waiting.len() {
+                waiting.resize_with(slot.saturating_add(1), || None);
+            }
+            waiting[slot] = Some(report);
+            while let Some(Some(_)) = waiting.front() {
+                if let Some(Some(report)) = waiting.pop_front() {
+                    summary.add(&report);
+                    sink(report);
+                    next += 1;
+                }
             }
         }
         // Only reachable if a lane died: report what is left, in order.
-        for (_, report) in std::mem::take(&mut waiting) {
+        for report in waiting.into_iter().flatten() {
             summary.add(&report);
             sink(report);
         }
@@ -562,6 +879,48 @@ mod tests {
         for unreadable in ["-1", "1.5", "soon", "Sunday, 06-Nov-94 08:49:37 GMT", ""] {
             assert_eq!(retry_after(unreadable, now), None, "{unreadable:?}");
         }
+    }
+
+    #[test]
+    fn an_events_outcome_adds_the_attempts_of_its_earlier_delivered_requests() {
+        let delivered = |attempts, unconfirmed| Outcome::Delivered {
+            status: 204,
+            attempts,
+            unconfirmed,
+        };
+        assert_eq!(combine(None, delivered(2, 1)), delivered(2, 1));
+        assert_eq!(
+            combine(Some(delivered(2, 1)), delivered(3, 0)),
+            delivered(5, 1)
+        );
+        let rejected = Outcome::Rejected {
+            status: 400,
+            error: Value::Null,
+            attempts: 1,
+        };
+        assert_eq!(
+            combine(Some(delivered(2, 1)), rejected),
+            Outcome::Rejected {
+                status: 400,
+                error: Value::Null,
+                attempts: 3,
+            }
+        );
+        let failed = Outcome::Failed {
+            attempts: 4,
+            status: Some(503),
+            error: "HTTP 503".into(),
+            unconfirmed: 2,
+        };
+        assert_eq!(
+            combine(Some(delivered(1, 1)), failed),
+            Outcome::Failed {
+                attempts: 5,
+                status: Some(503),
+                error: "HTTP 503".into(),
+                unconfirmed: 3,
+            }
+        );
     }
 
     #[test]

@@ -386,7 +386,7 @@ fn event_checks(inputs: &Inputs<'_>, catalog: &BTreeMap<&str, AttrType>) -> Vec<
         let Some(request) = mapped.request() else {
             continue;
         };
-        if let Err(why) = rules::check_integration_id(&request.integration_id) {
+        if let Err(why) = rules::check_integration_id(&request.key) {
             bad_ids.push(format!(
                 "{}: {why}: the update is rejected (400)",
                 line.source
@@ -400,7 +400,7 @@ fn event_checks(inputs: &Inputs<'_>, catalog: &BTreeMap<&str, AttrType>) -> Vec<
             match catalog.get(name.as_str()) {
                 None => unknown.push(format!(
                     "{}: `{name}` is not a CustomerProfile attribute in Talon.One: the whole update for `{}` is rejected (400)",
-                    line.source, request.integration_id
+                    line.source, request.key
                 )),
                 Some(ty) => {
                     if let Err(problem) = rules::check_value(*ty, value) {
@@ -410,7 +410,7 @@ fn event_checks(inputs: &Inputs<'_>, catalog: &BTreeMap<&str, AttrType>) -> Vec<
                             article(rules::kind_name(value)),
                             shown_value(value),
                             ty.as_str(),
-                            request.integration_id
+                            request.key
                         ));
                     }
                 }

@@ -36,13 +36,13 @@ pub enum Target {
 /// Maps and delivers `events` to `target`, through a real socket, and
 /// keeps every event's report (for small inputs: bundles, tests).
 pub async fn run_events(
-    settings: &talon_mapper::Settings,
+    destination: &talon_mapper::Destination,
     events: impl IntoIterator<Item = EventLine>,
     target: Target,
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Result<Run, Error> {
     let mut reports = Vec::new();
-    let (summary, fake, _) = stream_events(settings, events, target, configure, None, |r| {
+    let (summary, fake, _) = stream_events(destination, events, target, configure, None, |r| {
         reports.push(r);
         Ok(())
     })
@@ -61,7 +61,7 @@ pub async fn run_events(
 /// `sink` is returned after the run (every event is still delivered and
 /// counted).
 pub async fn stream_events(
-    settings: &talon_mapper::Settings,
+    destination: &talon_mapper::Destination,
     events: impl IntoIterator<Item = EventLine>,
     target: Target,
     configure: impl FnOnce(&mut DeliveryConfig),
@@ -83,10 +83,10 @@ pub async fn stream_events(
     let mut config = DeliveryConfig::new(uri.clone());
     configure(&mut config);
     let client = deliver::client(&config);
-    let progress = crate::cmd::simulate::progress_bar(total);
+    let progress = crate::simulation::progress_bar(total);
     let mut sink_error = None;
     let lines = events.into_iter().map(|e| (e.source, e.bytes));
-    let (summary, watch) = deliver::run_watched(lines, settings, &client, &config, |r| {
+    let (summary, watch) = deliver::run_watched(lines, destination, &client, &config, |r| {
         progress.inc(1);
         if sink_error.is_none()
             && let Err(e) = sink(r)

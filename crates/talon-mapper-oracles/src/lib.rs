@@ -49,7 +49,7 @@ use serde_json::{Map, Value};
 
 use talon_mapper::flatten::{FlatTraits, FlatValue, Flattened, Leaf, Scalar, flatten};
 use talon_mapper::request::PROFILE_PATH;
-use talon_mapper::{Kind, Mapped, Outcome, Request, Settings, map_event, map_json};
+use talon_mapper::{Kind, Mapped, Request, Settings, map_event, map_json};
 // The rules' constants too are the model's, so a change of the mapper's is caught.
 use talon_reference::{MAX_DEPTH, SEPARATOR, rule5_path_order, rule5_value_order};
 
@@ -507,21 +507,24 @@ fn check_agrees_with_model(
 ) -> Result<(), Violation> {
     let configured: BTreeSet<String> = settings.custom_attributes().iter().cloned().collect();
     let model = talon_reference::destination(event, &configured);
-    let agree = match (&mapped.outcome, &model) {
-        (Outcome::Skip(skip), Err(expected)) => skip.code() == expected.code(),
-        (Outcome::Send(request), Ok(sent)) => {
+    let agree = match (mapped.skip(), mapped.requests.as_slice(), &model) {
+        (Some(skip), [], Err(expected)) => skip.code() == expected.code(),
+        (None, [request], Ok(sent)) => {
             let body: Option<Value> = serde_json::from_str(&request.body).ok();
-            request.integration_id == sent.integration_id
+            request.key == sent.integration_id
                 && body.as_ref().and_then(|b| b.get("attributes"))
                     == Some(&Value::Object(sent.attributes.clone()))
         }
         _ => false,
     };
     ensure(agree, "the mapper and the reference model agree", || {
-        let mapper = match &mapped.outcome {
-            Outcome::Skip(skip) => format!("skip {}", skip.code()),
-            Outcome::Send(request) => format!("{} {}", request.integration_id, request.body),
-        };
+        let mut mapper: Vec<String> = mapped
+            .requests
+            .iter()
+            .map(|request| format!("{} {}", request.key, request.body))
+            .collect();
+        mapper.extend(mapped.skip().map(|skip| format!("skip {}", skip.code())));
+        let mapper = mapper.join("; ");
         let model = match &model {
             Err(skip) => format!("skip {}", skip.code()),
             Ok(sent) => format!(
@@ -558,15 +561,15 @@ fn check_request(
     )?;
     let decoded = percent_decode_str(segment).decode_utf8();
     ensure(
-        decoded.as_deref().ok() == Some(request.integration_id.as_str()),
+        decoded.as_deref().ok() == Some(request.key.as_str()),
         "the integrationId in the URL decodes back to the integrationId",
-        || format!("{segment:?} vs {:?}", request.integration_id),
+        || format!("{segment:?} vs {:?}", request.key),
     )?;
     if let Some(facts) = facts {
         ensure(
-            request.integration_id == facts.user_id,
+            request.key == facts.user_id,
             "the integrationId is exactly the userId",
-            || format!("{:?} vs {:?}", request.integration_id, facts.user_id),
+            || format!("{:?} vs {:?}", request.key, facts.user_id),
         )?;
     }
     ensure(
@@ -658,7 +661,7 @@ pub fn check_map_event(event: &Event, settings: &Settings) -> Result<Mapped, Vio
     })?;
     let value = serde_json::to_value(event).unwrap_or_default();
     check_agrees_with_model(&value, &mapped, settings)?;
-    if let Outcome::Send(request) = &mapped.outcome {
+    if let Some(request) = mapped.request() {
         let facts = value.as_object().and_then(|o| facts_of_value(o, true));
         ensure(
             facts.is_some(),
@@ -705,7 +708,7 @@ pub fn check_map_json(bytes: &[u8], settings: &Settings) -> Result<Mapped, Viola
     // serde_json stops at 128 levels, so this cannot overflow the stack.
     let value = serde_json::from_slice::<Value>(bytes).ok();
     let object = value.as_ref().and_then(Value::as_object);
-    if let Outcome::Send(request) = &mapped.outcome {
+    if let Some(request) = mapped.request() {
         let facts = object.and_then(|o| facts_of_value(o, false));
         check_request(request, &mapped, settings, facts.as_ref())?;
     }
@@ -755,7 +758,7 @@ mod tests {
     fn the_differential_check_fails_when_the_mapper_sends_another_body() {
         let mut mapped = map_json(EVENT, &settings_with(&["email", "address_city"]));
         assert_eq!(agrees(&mapped), Ok(()));
-        if let Outcome::Send(request) = &mut mapped.outcome {
+        if let Some(request) = mapped.requests.first_mut() {
             request.body = r#"{"attributes":{"address_city":"Berlin","email":"e"}}"#.into();
         }
         let violation = agrees(&mapped).map_err(|v| v.oracle);
@@ -765,7 +768,8 @@ mod tests {
     #[test]
     fn the_differential_check_fails_when_the_mapper_skips_what_the_model_sends() {
         let mut mapped = map_json(EVENT, &settings_with(&["email", "address_city"]));
-        mapped.outcome = Outcome::Skip(talon_mapper::Skip::AnonymousUser);
+        mapped.requests.clear();
+        mapped.skip = Some(talon_mapper::Skip::AnonymousUser);
         let violation = agrees(&mapped).map_err(|v| v.oracle);
         assert_eq!(violation, Err("the mapper and the reference model agree"));
     }

@@ -1,25 +1,35 @@
-//! The classic Segment → Talon.One destination, as a pure function.
+//! Segment → Talon.One destinations, as pure functions.
 //!
-//! [`map_json`] (JSON text, the fast path) and [`map_event`] (a typed
-//! [`segment_model::Event`]) turn one Segment event into a [`Mapped`]: at
-//! most one Talon.One [`Request`], or a [`Skip`] with its reason, plus
-//! [`Diagnostic`]s that say what happened to each trait. Both give the same
-//! result for the same event. Nothing here does IO, reads a clock or draws
-//! random numbers, and no input makes it panic.
+//! [`map`] is the one entry point: it maps one Segment event (JSON text)
+//! *for a given [`Destination`]* into a [`Mapped`]: zero or more
+//! destination-neutral HTTP [`Request`]s (or a [`Skip`] with its reason when
+//! there are none), plus [`Diagnostic`]s that say what happened to each
+//! trait. Today the only destination is the classic one
+//! ([`Destination::Classic`], at most one request per event); the Actions
+//! destination (issue 15) will map one event into several requests to
+//! `https://integration.talon.one/segment/...` through the same seam.
+//!
+//! The classic destination's own functions, [`map_json`] (JSON text, the
+//! fast path) and [`map_event`] (a typed [`segment_model::Event`]), give the
+//! same result for the same event. Nothing here does IO, reads a clock or
+//! draws random numbers, and no input makes it panic.
 //!
 //! ```
-//! use talon_mapper::{Settings, map_json};
+//! use talon_mapper::{Destination, Settings, map};
 //!
 //! let settings = Settings::parse(r#"{
 //!     "apiKey": "key",
 //!     "applicationDomain": "https://demo.talon.one",
 //!     "customAttributes": ["email", "address_city"]
 //! }"#)?;
+//! let classic = Destination::Classic(settings);
 //! let event = br#"{"type":"identify","userId":"john.doe",
 //!     "traits":{"email":"john.doe@example.com","name":"John Doe","address":{"city":"Berlin"}}}"#;
-//! let mapped = map_json(event, &settings);
+//! let mapped = map(&classic, event);
 //! let request = mapped.request().expect("an identify with a userId is sent");
+//! assert_eq!(request.method, "PUT");
 //! assert_eq!(request.url, "https://demo.talon.one/v2/customer_profiles/john.doe");
+//! assert_eq!(request.key, "john.doe", "a profile's requests are delivered in order");
 //! assert_eq!(request.body, r#"{"attributes":{"address_city":"Berlin","email":"john.doe@example.com"}}"#);
 //! assert_eq!(mapped.diagnostics[0].to_string(),
 //!     "note[not_configured]: trait `name` was not sent: not in Custom Attributes");
@@ -53,6 +63,7 @@
 //! nested past [`flatten::MAX_DEPTH`] are skipped by the parser without
 //! recursion, so no nesting depth can overflow the stack.
 
+pub mod classic;
 pub mod diagnostics;
 pub mod flatten;
 mod lenient;
@@ -62,36 +73,65 @@ mod view;
 
 use std::fmt;
 
-use segment_model::{ComputationClass, Event};
 use serde::Serialize;
 
+pub use classic::{map_event, map_json};
 pub use diagnostics::{Diagnostic, Kind, Level};
 pub use flatten::{FlatValue, Flattened, Leaf, Scalar};
 pub use request::Request;
 pub use segment_model::engage::snake_case;
 pub use settings::{NearMiss, Settings, SettingsError, SettingsErrors, is_valid_attribute_name};
 
-use view::{Id, Personas, View};
+/// A destination to map for, with its settings.
+///
+/// Each variant is one Segment destination's rules. An event maps into zero
+/// or more [`Request`]s, so a destination that sends several requests per
+/// event (the Actions destination: one per matching action, to other paths,
+/// with other methods and headers) fits the same [`map`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Destination {
+    /// The classic Talon.One destination: an `identify` becomes at most one
+    /// `PUT /v2/customer_profiles/{integrationId}` (the rules table above).
+    Classic(Settings),
+}
+
+impl Destination {
+    /// The destination's stable name, for reports: `classic`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Classic(_) => "classic",
+        }
+    }
+}
+
+/// Maps one event, given as JSON text (UTF-8 bytes), for `destination`:
+/// the one entry point for callers that deliver, explain or check.
+pub fn map(destination: &Destination, event: &[u8]) -> Mapped {
+    match destination {
+        Destination::Classic(settings) => map_json(event, settings),
+    }
+}
 
 /// Talon.One's limit on an integrationId, in characters.
 pub const MAX_INTEGRATION_ID_CHARS: usize = 1000;
 
-/// What one event becomes.
+/// What one event becomes: the requests to send, in the order they must be
+/// sent, or why nothing is sent; and the diagnostics.
+///
+/// A destination's mapping gives either at least one request and no skip,
+/// or no request and a skip (the constructors keep that; the classic
+/// destination gives at most one request).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapped {
-    /// The request to send, or why nothing is sent.
-    pub outcome: Outcome,
-    /// What happened to each trait, sorted by trait then code.
+    /// What to send, in order; empty when the event is skipped.
+    pub requests: Vec<Request>,
+    /// Why nothing is sent, when nothing is.
+    pub skip: Option<Skip>,
+    /// What happened to each trait, sorted by trait then code. They are the
+    /// event's: a destination with several requests per event names the
+    /// request (its action) in the diagnostic's kind.
     pub diagnostics: Vec<Diagnostic>,
-}
-
-/// A request, or a skip.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Send this.
-    Send(Request),
-    /// Send nothing, for this reason.
-    Skip(Skip),
 }
 
 /// Why an event is not sent.
@@ -146,36 +186,46 @@ impl fmt::Display for Skip {
 }
 
 impl Mapped {
-    /// The request, when the event is sent.
+    /// The first request, when the event is sent (the only one for the
+    /// classic destination).
     pub fn request(&self) -> Option<&Request> {
-        match &self.outcome {
-            Outcome::Send(request) => Some(request),
-            Outcome::Skip(_) => None,
-        }
+        self.requests.first()
     }
 
     /// The skip, when it is not.
     pub fn skip(&self) -> Option<&Skip> {
-        match &self.outcome {
-            Outcome::Send(_) => None,
-            Outcome::Skip(skip) => Some(skip),
+        self.skip.as_ref()
+    }
+
+    pub(crate) fn skipped(skip: Skip) -> Self {
+        Self {
+            requests: Vec::new(),
+            skip: Some(skip),
+            diagnostics: Vec::new(),
         }
     }
 
-    fn skipped(skip: Skip) -> Self {
+    pub(crate) fn sent(requests: Vec<Request>, diagnostics: Vec<Diagnostic>) -> Self {
         Self {
-            outcome: Outcome::Skip(skip),
-            diagnostics: Vec::new(),
+            requests,
+            skip: None,
+            diagnostics,
         }
     }
 
     /// The result for people and snapshots: the request (API key
     /// redacted) or the skip reason, then one line per diagnostic.
     pub fn render(&self) -> String {
-        let mut out = match &self.outcome {
-            Outcome::Send(request) => request.render(),
-            Outcome::Skip(skip) => format!("SKIP {}: {skip}\n", skip.code()),
-        };
+        let mut out = String::new();
+        for (i, request) in self.requests.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&request.render());
+        }
+        if let Some(skip) = &self.skip {
+            out.push_str(&format!("SKIP {}: {skip}\n", skip.code()));
+        }
         if !self.diagnostics.is_empty() {
             out.push('\n');
             for diagnostic in &self.diagnostics {
@@ -189,18 +239,28 @@ impl Mapped {
     /// The result as JSON for machines (API key redacted unless `reveal_key`).
     pub fn to_json(&self, reveal_key: bool) -> serde_json::Value {
         let mut object = serde_json::Map::new();
-        match &self.outcome {
-            Outcome::Send(request) => {
+        // One request is `"request"`, as the classic destination always
+        // gave; several are `"requests"`, in order (chosen here).
+        match self.requests.as_slice() {
+            [] => {}
+            [request] => {
                 object.insert("outcome".into(), "send".into());
                 object.insert("request".into(), request.to_json(reveal_key));
             }
-            Outcome::Skip(skip) => {
-                object.insert("outcome".into(), "skip".into());
+            requests => {
+                object.insert("outcome".into(), "send".into());
                 object.insert(
-                    "skip".into(),
-                    serde_json::json!({"reason": skip.code(), "message": skip.to_string()}),
+                    "requests".into(),
+                    requests.iter().map(|r| r.to_json(reveal_key)).collect(),
                 );
             }
+        }
+        if let Some(skip) = &self.skip {
+            object.insert("outcome".into(), "skip".into());
+            object.insert(
+                "skip".into(),
+                serde_json::json!({"reason": skip.code(), "message": skip.to_string()}),
+            );
         }
         object.insert(
             "diagnostics".into(),
@@ -213,193 +273,5 @@ impl Mapped {
 impl Serialize for Mapped {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.to_json(false).serialize(serializer)
-    }
-}
-
-/// Maps one event given as JSON text (UTF-8 bytes). The fast path: it
-/// reads only the fields the rules need and flattens traits while parsing.
-///
-/// JSON text is UTF-8 (RFC 8259 §8.1): an event with any other byte
-/// sequence, even inside a field the rules never read, is not a readable
-/// Segment event.
-pub fn map_json(event: &[u8], settings: &Settings) -> Mapped {
-    if let Err(bad) = std::str::from_utf8(event) {
-        return Mapped::skipped(Skip::InvalidEvent {
-            error: format!("not valid UTF-8 (byte {})", bad.valid_up_to() + 1),
-        });
-    }
-    match View::from_json(event) {
-        Ok(view) => map_view(view, settings),
-        Err(e) => Mapped::skipped(Skip::InvalidEvent {
-            error: e.to_string(),
-        }),
-    }
-}
-
-/// Maps one typed event. Gives the same result as [`map_json`] on the
-/// event's JSON.
-pub fn map_event(event: &Event, settings: &Settings) -> Mapped {
-    map_view(View::from_event(event), settings)
-}
-
-fn map_view(view: View<'_>, settings: &Settings) -> Mapped {
-    // Rule 1.
-    match view.kind {
-        None => {
-            return Mapped::skipped(Skip::InvalidEvent {
-                error: "missing field `type`".into(),
-            });
-        }
-        Some(kind) if kind != "identify" => {
-            return Mapped::skipped(Skip::UnsupportedType {
-                event_type: kind.into_owned(),
-            });
-        }
-        Some(_) => {}
-    }
-    let mut diagnostics = Vec::new();
-    // Rules 2 and 3.
-    let integration_id = match view.user_id {
-        Id::Absent => return Mapped::skipped(Skip::AnonymousUser),
-        Id::Str(id) if id.is_empty() => return Mapped::skipped(Skip::AnonymousUser),
-        Id::Invalid(found) => {
-            return Mapped::skipped(Skip::InvalidUserId {
-                reason: format!("it is {found}, not a string"),
-            });
-        }
-        Id::Str(id) if id == "." || id == ".." => {
-            return Mapped::skipped(Skip::InvalidUserId {
-                reason: format!(
-                    "`{id}` cannot be a URL path segment (clients resolve it away), so no request can address this profile"
-                ),
-            });
-        }
-        Id::Str(id) => id.into_owned(),
-        Id::Number(id) => {
-            diagnostics.push(Diagnostic::note(Kind::NumericUserId {
-                integration_id: id.clone(),
-            }));
-            id
-        }
-    };
-    let chars = integration_id.chars().count();
-    if chars > MAX_INTEGRATION_ID_CHARS {
-        diagnostics.push(Diagnostic::warning(Kind::UserIdTooLong { chars }));
-    }
-
-    // Rule 7: which key Engage computed, if any.
-    let engage = match view.personas {
-        Personas::Absent => None,
-        Personas::Malformed(reason) => {
-            diagnostics.push(Diagnostic::warning(Kind::PersonasIgnored { reason }));
-            None
-        }
-        Personas::Present { class, key } => match (class, key) {
-            (None, _) => {
-                diagnostics.push(Diagnostic::warning(Kind::PersonasIgnored {
-                    reason: "no `computation_class`".into(),
-                }));
-                None
-            }
-            (Some(class), key) => match (ComputationClass::parse(&class), key) {
-                (None, _) => {
-                    diagnostics.push(Diagnostic::warning(Kind::PersonasIgnored {
-                        reason: format!(
-                            "unknown `computation_class` {class:?} (expected \"audience\" or \"trait\")"
-                        ),
-                    }));
-                    None
-                }
-                (Some(_), None) => {
-                    diagnostics.push(Diagnostic::warning(Kind::PersonasIgnored {
-                        reason: "no `computation_key`".into(),
-                    }));
-                    None
-                }
-                (Some(_), Some(key)) if key.is_empty() => {
-                    diagnostics.push(Diagnostic::warning(Kind::PersonasIgnored {
-                        reason: "empty `computation_key`".into(),
-                    }));
-                    None
-                }
-                (Some(class), Some(key)) => Some((class, key)),
-            },
-        },
-    };
-    if let Some((_, key)) = &engage
-        && !is_valid_attribute_name(key)
-    {
-        diagnostics.push(Diagnostic::warning(Kind::ComputationKeyInvalidName {
-            key: key.to_string(),
-        }));
-    }
-
-    // Rules 4 to 6.
-    let mut flattened = view.traits.unwrap_or_default();
-    diagnostics.append(&mut flattened.diagnostics);
-    let mut sent = Vec::with_capacity(flattened.leaves.len());
-    let mut engage_found = false;
-    for leaf in &flattened.leaves {
-        let key = leaf.key.as_ref();
-        if let Some((class, engage_key)) = &engage
-            && key == engage_key.as_ref()
-        {
-            engage_found = true;
-            if *class == ComputationClass::Audience
-                && !matches!(leaf.value, FlatValue::Scalar(Scalar::Bool(_)))
-            {
-                diagnostics.push(Diagnostic::warning(Kind::AudienceValueNotBoolean {
-                    key: key.to_owned(),
-                    found: leaf.value.json_type(),
-                }));
-            }
-            if !settings.is_configured(key) {
-                diagnostics.push(Diagnostic::note(Kind::EngageKeySent {
-                    key: key.to_owned(),
-                    class: class.as_str(),
-                }));
-            }
-            sent.push(leaf);
-        } else if settings.is_configured(key) {
-            sent.push(leaf);
-        } else {
-            diagnostics.push(match settings.near_miss(key) {
-                Some(NearMiss::Case(configured)) => Diagnostic::warning(Kind::CaseMismatch {
-                    key: key.to_owned(),
-                    configured: configured.to_owned(),
-                }),
-                Some(NearMiss::Dotted(configured)) => Diagnostic::warning(Kind::DottedConfigured {
-                    key: key.to_owned(),
-                    configured: configured.to_owned(),
-                }),
-                None => Diagnostic::note(Kind::NotConfigured {
-                    key: key.to_owned(),
-                }),
-            });
-        }
-    }
-    if let Some((_, key)) = &engage
-        && !engage_found
-    {
-        diagnostics.push(Diagnostic::warning(Kind::ComputationKeyMissing {
-            key: key.to_string(),
-        }));
-    }
-    if let Some(source) = view.client_side
-        && !sent.is_empty()
-    {
-        // Event-level diagnostics sort first: put them there, so the final
-        // sort finds the list nearly sorted.
-        diagnostics.insert(0, Diagnostic::note(Kind::ClientSideSource { source }));
-    }
-    // Rule 9.
-    if sent.is_empty() {
-        diagnostics.insert(0, Diagnostic::note(Kind::NoAttributes));
-    }
-    let request = Request::profile_update(settings, integration_id, &sent);
-    Diagnostic::sort(&mut diagnostics);
-    Mapped {
-        outcome: Outcome::Send(request),
-        diagnostics,
     }
 }

@@ -1,4 +1,5 @@
-//! The Talon.One HTTP request a mapped event becomes, and how it is rendered.
+//! The HTTP request a mapped event becomes, for any destination, and how it
+//! is rendered. The delivery client sends exactly this type.
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -22,24 +23,51 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// The path of the customer-profile endpoint, before the integrationId.
 pub const PROFILE_PATH: &str = "/v2/customer_profiles/";
 
-/// One HTTP request to Talon.One's Integration API.
+/// One HTTP request to Talon.One, for any destination: the method, URL,
+/// headers and body to send, plus the key that orders delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// Always `PUT`.
+    /// The HTTP method: `PUT` for the classic destination.
     pub method: &'static str,
-    /// `{applicationDomain}/v2/customer_profiles/{percent-encoded integrationId}`.
+    /// The full URL: the destination's base, then the path (for the classic
+    /// destination `{applicationDomain}/v2/customer_profiles/{percent-encoded integrationId}`).
     pub url: String,
-    /// The integrationId, exactly as the `userId` gave it.
-    pub integration_id: String,
-    /// `Authorization` and `Content-Type`, in that order.
+    /// The headers, sent in this order (classic: `Authorization` then `Content-Type`).
     pub headers: Vec<(&'static str, Arc<str>)>,
-    /// `{"attributes":{…}}`, keys sorted bytewise.
+    /// The body; empty means no body (classic: `{"attributes":{…}}`, keys sorted bytewise).
     pub body: String,
+    /// What orders delivery: requests with the same key are delivered one at
+    /// a time, in mapping order. For the classic destination the key is the
+    /// integrationId, exactly as the `userId` gave it.
+    pub key: String,
     /// Where the path starts in `url`.
     path_start: usize,
 }
 
 impl Request {
+    /// A request to `base` followed by `path` (which starts with `/`, and
+    /// may carry a query).
+    pub fn new(
+        method: &'static str,
+        base: &str,
+        path: &str,
+        headers: Vec<(&'static str, Arc<str>)>,
+        body: String,
+        key: String,
+    ) -> Self {
+        let mut url = String::with_capacity(base.len() + path.len());
+        url.push_str(base);
+        url.push_str(path);
+        Self {
+            method,
+            url,
+            headers,
+            body,
+            key,
+            path_start: base.len(),
+        }
+    }
+
     pub(crate) fn profile_update(
         settings: &Settings,
         integration_id: String,
@@ -58,7 +86,7 @@ impl Request {
         Self {
             method: "PUT",
             url,
-            integration_id,
+            key: integration_id,
             headers: vec![
                 ("Authorization", Arc::clone(settings.authorization())),
                 ("Content-Type", Arc::clone(settings.content_type())),
@@ -68,7 +96,7 @@ impl Request {
         }
     }
 
-    /// The path and nothing before it: `/v2/customer_profiles/…`.
+    /// The path (and query) and nothing before it: `/v2/customer_profiles/…`.
     pub fn path(&self) -> &str {
         &self.url[self.path_start..]
     }
@@ -119,10 +147,12 @@ impl Request {
                 ((*name).to_owned(), value.into())
             })
             .collect();
+        // The key is written under the classic destination's name for it,
+        // as `map --format ndjson` always wrote it.
         serde_json::json!({
             "method": self.method,
             "url": self.url,
-            "integrationId": self.integration_id,
+            "integrationId": self.key,
             "headers": headers,
             "body": serde_json::from_str::<serde_json::Value>(&self.body)
                 .unwrap_or_else(|_| self.body.clone().into()),

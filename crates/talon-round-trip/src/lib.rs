@@ -38,7 +38,7 @@ use serde::Deserialize;
 use serde_json::json;
 use talon_fake::fuzz::FuzzRequest;
 use talon_fake::{Decided, Fake, FakeConfig, StateFile, router};
-use talon_mapper::{Outcome, is_valid_attribute_name, map_json};
+use talon_mapper::{is_valid_attribute_name, map_json};
 use talon_reference::{AttrType, Catalog, Reference, compare};
 use tower::ServiceExt;
 
@@ -173,9 +173,9 @@ pub async fn check_round_trip(scenario: &Scenario) -> Result<(), String> {
         let json = serde_json::to_vec(event).map_err(|e| format!("event {i}: {e}"))?;
         let text = String::from_utf8_lossy(&json);
         let modelled = reference.apply(&json);
-        let accepted = match map_json(&json, &settings).outcome {
-            Outcome::Skip(_) => false,
-            Outcome::Send(request) => {
+        let accepted = match map_json(&json, &settings).requests.into_iter().next() {
+            None => false,
+            Some(request) => {
                 let http = FuzzRequest {
                     method: request.method.to_owned(),
                     uri: request.path().to_owned(),

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use talon_mapper::{Level, Outcome, map_json};
+use talon_mapper::{Destination, Level, map};
 
 use crate::report::UNREADABLE;
 
@@ -47,6 +47,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     for problem in &problems {
         eprintln!("warning: settings: {problem}");
     }
+    let destination = Destination::Classic(settings);
     let path = args
         .events
         .clone()
@@ -57,17 +58,17 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     let (mut sent, mut skipped, mut warned) = (0usize, 0usize, 0usize);
     let mut unreadable = Vec::new();
     for event in events.by_ref() {
-        let mapped = map_json(&event.bytes, &settings);
+        let mapped = map(&destination, &event.bytes);
         if mapped.diagnostics.iter().any(|d| d.level == Level::Warning) {
             warned += 1;
         }
-        match &mapped.outcome {
-            Outcome::Send(_) => sent += 1,
-            Outcome::Skip(skip) => {
-                skipped += 1;
-                if skip.code() == UNREADABLE {
-                    unreadable.push(format!("{}: {skip}", event.source));
-                }
+        if !mapped.requests.is_empty() {
+            sent += 1;
+        }
+        if let Some(skip) = &mapped.skip {
+            skipped += 1;
+            if skip.code() == UNREADABLE {
+                unreadable.push(format!("{}: {skip}", event.source));
             }
         }
         let written = match args.format {

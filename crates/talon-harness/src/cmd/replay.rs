@@ -65,7 +65,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     let mut outcomes = args.delivery.open_outcomes()?;
     let outcomes_name = args.delivery.outcomes_name();
     let (summary, fake, watch) = runtime.block_on(stream_events(
-        &settings,
+        &talon_mapper::Destination::Classic(settings),
         &mut events,
         target,
         |config| {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use talon_fake::{Fake, FakeConfig, FaultPlan, MockServer, StateFile};
 use talon_harness::deliver::{self, DeliveryConfig};
 use talon_harness::report::{EventReport, Outcome};
-use talon_mapper::Settings;
+use talon_mapper::{Destination, Settings};
 
 const KEY: &str = "segment-demo-integration-key";
 
@@ -94,7 +94,14 @@ async fn run_at(
     config.timeout = timeout;
     let client = deliver::client(&config);
     let mut reports = Vec::new();
-    let summary = deliver::run(events(), &settings(), &client, &config, |r| reports.push(r)).await;
+    let summary = deliver::run(
+        events(),
+        &Destination::Classic(settings()),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
     server.shutdown().await;
     (reports, summary, fake)
 }
@@ -304,8 +311,14 @@ async fn deliver_watched(
     configure(&mut config);
     let client = deliver::client(&config);
     let mut reports = Vec::new();
-    let (_, watch) =
-        deliver::run_watched(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    let (_, watch) = deliver::run_watched(
+        events,
+        &Destination::Classic(settings()),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
     drop(server);
     (reports, watch)
 }
@@ -441,7 +454,14 @@ async fn retries_stop_when_the_budget_is_spent() {
     let started = tokio::time::Instant::now();
     let mut reports = Vec::new();
     let events = three_updates().into_iter().take(1);
-    deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    deliver::run(
+        events,
+        &Destination::Classic(settings()),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
     let took = started.elapsed();
     let Outcome::Failed {
         attempts,
@@ -472,7 +492,14 @@ async fn events_sent_while_the_target_restarts_are_delivered_once_it_is_back() {
         let config = config.clone();
         tokio::spawn(async move {
             let mut reports = Vec::new();
-            deliver::run(batch, &settings(), &client, &config, |r| reports.push(r)).await;
+            deliver::run(
+                batch,
+                &Destination::Classic(settings()),
+                &client,
+                &config,
+                |r| reports.push(r),
+            )
+            .await;
             reports
         })
     };
@@ -537,7 +564,14 @@ async fn retry_after_replaces_the_backoff_on_429_and_503() {
         let started = tokio::time::Instant::now();
         let mut reports = Vec::new();
         let events = three_updates().into_iter().take(1);
-        deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+        deliver::run(
+            events,
+            &Destination::Classic(settings()),
+            &client,
+            &config,
+            |r| reports.push(r),
+        )
+        .await;
         let took = started.elapsed();
         task.abort();
         assert!(
@@ -563,7 +597,14 @@ async fn a_retry_after_beyond_the_budget_is_cut_to_it() {
     let mut reports = Vec::new();
     // The first attempt gets the 429; the second is made at the end of the budget (and gets 204).
     let events = three_updates().into_iter().take(1);
-    deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    deliver::run(
+        events,
+        &Destination::Classic(settings()),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
     let took = started.elapsed();
     task.abort();
     assert!(
@@ -585,7 +626,14 @@ async fn a_429_exhausted_event_keeps_its_status() {
     let client = deliver::client(&config);
     let mut reports = Vec::new();
     let events = three_updates().into_iter().take(1);
-    deliver::run(events, &settings(), &client, &config, |r| reports.push(r)).await;
+    deliver::run(
+        events,
+        &Destination::Classic(settings()),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
     task.abort();
     let json = reports[0].to_json();
     assert_eq!(json["outcome"], "failed");
@@ -608,7 +656,14 @@ async fn an_api_key_that_is_no_valid_header_value_is_skipped_unsent() {
     let client = deliver::client(&config);
     let mut reports = Vec::new();
     let events = three_updates().into_iter().take(1);
-    deliver::run(events, &settings, &client, &config, |r| reports.push(r)).await;
+    deliver::run(
+        events,
+        &Destination::Classic(settings),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
     server.shutdown().await;
     let Outcome::Skipped { reason, message } = &reports[0].outcome else {
         panic!("{:?}", reports[0].outcome)
@@ -619,4 +674,265 @@ async fn an_api_key_that_is_no_valid_header_value_is_skipped_unsent() {
         "{message}"
     );
     assert!(fake.journal().is_empty());
+}
+
+/// What a recording target saw of one request.
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// A target that records every request and answers 204.
+async fn recording() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let log = log.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let headers = parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("?").to_owned()))
+                .collect();
+            log.lock().unwrap().push(Seen {
+                method: parts.method.to_string(),
+                path: parts.uri.to_string(),
+                headers,
+                body: body.to_vec(),
+            });
+            axum::http::StatusCode::NO_CONTENT
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (uri, seen, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_sends_the_method_path_headers_and_body_the_mapper_set() {
+    use rand::SeedableRng;
+    use std::sync::Arc;
+    let (uri, seen, task) = recording().await;
+    let authority = uri.trim_start_matches("http://").to_owned();
+    let config = DeliveryConfig::new(uri);
+    let client = deliver::client(&config);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    // Requests as the Actions destination would build them: other methods, paths and headers.
+    let delete = talon_mapper::Request::new(
+        "DELETE",
+        "https://integration.talon.one",
+        "/segment/audiences/aud%201",
+        vec![
+            ("Authorization", Arc::from("ApiKey-v1 k")),
+            ("destination-hostname", Arc::from("https://demo.talon.one")),
+            ("user-agent", Arc::from("Segment (Actions)")),
+        ],
+        String::new(),
+        "aud 1".into(),
+    );
+    let post = talon_mapper::Request::new(
+        "POST",
+        "https://integration.talon.one",
+        "/segment/audiences?x=1",
+        vec![
+            ("Content-Type", Arc::from("application/json")),
+            ("X-Correlation-ID", Arc::from("c-1")),
+            ("X-Correlation-ID", Arc::from("c-2")),
+        ],
+        r#"{"audienceId":"a","audienceName":"A"}"#.into(),
+        "a".into(),
+    );
+    let mut connection = client.connection();
+    for request in [&delete, &post] {
+        let outcome = deliver::send(&mut connection, &config, request, &mut rng).await;
+        assert!(
+            matches!(outcome, Outcome::Delivered { status: 204, .. }),
+            "{outcome:?}"
+        );
+    }
+    task.abort();
+    let seen = seen.lock().unwrap().clone();
+    let header = |s: &Seen, name: &str| -> Vec<String> {
+        s.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    assert_eq!(seen.len(), 2, "{seen:#?}");
+    assert_eq!(seen[0].method, "DELETE");
+    assert_eq!(
+        header(&seen[0], "host"),
+        [authority],
+        "HTTP/1.1's Host is added"
+    );
+    assert_eq!(seen[0].path, "/segment/audiences/aud%201");
+    assert_eq!(
+        header(&seen[0], "destination-hostname"),
+        ["https://demo.talon.one"]
+    );
+    assert_eq!(header(&seen[0], "authorization"), ["ApiKey-v1 k"]);
+    assert_eq!(header(&seen[0], "user-agent"), ["Segment (Actions)"]);
+    assert!(header(&seen[0], "content-type").is_empty(), "{seen:#?}");
+    assert!(seen[0].body.is_empty());
+    assert_eq!(seen[1].method, "POST");
+    assert_eq!(seen[1].path, "/segment/audiences?x=1");
+    assert_eq!(header(&seen[1], "content-type"), ["application/json"]);
+    assert_eq!(header(&seen[1], "x-correlation-id"), ["c-1", "c-2"]);
+    assert_eq!(seen[1].body, br#"{"audienceId":"a","audienceName":"A"}"#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_method_http_does_not_allow_is_skipped_unsent() {
+    use rand::SeedableRng;
+    let (uri, seen, task) = recording().await;
+    let config = DeliveryConfig::new(uri);
+    let client = deliver::client(&config);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let request = talon_mapper::Request::new(
+        "PUT ME",
+        "https://demo.talon.one",
+        "/v2/customer_profiles/u1",
+        Vec::new(),
+        "{}".into(),
+        "u1".into(),
+    );
+    let outcome = deliver::send(&mut client.connection(), &config, &request, &mut rng).await;
+    task.abort();
+    let Outcome::Skipped { reason, message } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(*reason, "request_not_buildable");
+    assert!(message.contains("`PUT ME`"), "{message}");
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+/// A target that answers each connection's one request with 204 and
+/// `Connection: close`, then closes it; it counts the connections it accepted.
+async fn one_request_per_connection() -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicU32>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let accepted = Arc::new(AtomicU32::new(0));
+    let count = accepted.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut read = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The head, then as many body bytes as Content-Length says.
+            let complete = loop {
+                let Ok(n) = socket.read(&mut buf).await else {
+                    break false;
+                };
+                if n == 0 {
+                    break false;
+                }
+                read.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&read).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if read.len() >= end + 4 + length {
+                        break true;
+                    }
+                }
+            };
+            if complete {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+            let _ = socket.shutdown().await;
+        }
+    });
+    (uri, accepted, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_target_closes_is_reopened_without_counting_an_attempt() {
+    use std::sync::atomic::Ordering;
+    let (uri, accepted, task) = one_request_per_connection().await;
+    let mut config = DeliveryConfig::new(uri);
+    config.concurrency = 1;
+    let client = deliver::client(&config);
+    let mut reports = Vec::new();
+    let events = three_updates();
+    deliver::run(
+        events,
+        &Destination::Classic(settings()),
+        &client,
+        &config,
+        |r| reports.push(r),
+    )
+    .await;
+    task.abort();
+    assert_eq!(reports.len(), 3);
+    for report in &reports {
+        assert!(
+            matches!(
+                report.outcome,
+                Outcome::Delivered {
+                    status: 204,
+                    attempts: 1,
+                    unconfirmed: 0
+                }
+            ),
+            "{:?}",
+            report.outcome
+        );
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        3,
+        "one lane, one connection per request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_is_no_http_url_makes_every_request_unbuildable() {
+    use rand::SeedableRng;
+    for target in ["ftp://127.0.0.1:1", "127.0.0.1:1", "not a url"] {
+        let config = DeliveryConfig::new(target);
+        let client = deliver::client(&config);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let request = talon_mapper::Request::new(
+            "PUT",
+            "https://demo.talon.one",
+            "/v2/customer_profiles/u1",
+            Vec::new(),
+            "{}".into(),
+            "u1".into(),
+        );
+        let outcome = deliver::send(&mut client.connection(), &config, &request, &mut rng).await;
+        let Outcome::Skipped { reason, message } = &outcome else {
+            panic!("{target}: {outcome:?}")
+        };
+        assert_eq!(*reason, "request_not_buildable", "{target}");
+        assert!(message.contains(target), "{message}");
+    }
 }

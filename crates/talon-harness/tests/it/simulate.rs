@@ -107,3 +107,73 @@ fn simulate_fails_verification_when_events_are_lost() {
             .contains("<failure")
     );
 }
+
+#[test]
+fn the_simulation_runs_as_a_library_call_and_writes_its_outcomes() {
+    use std::sync::{Arc, Mutex};
+    use talon_harness::simulation::{self, Outcomes, Simulation};
+
+    /// A stream that keeps what is written to it.
+    #[derive(Clone, Default)]
+    struct Kept(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Kept {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let scenario = segment_gen::Scenario {
+        users: 30,
+        days: 3,
+        ..segment_gen::Scenario::default()
+    };
+    simulation::ensure_events(&scenario, 9).unwrap();
+    let kept = Kept::default();
+    let report = simulation::run(
+        Simulation {
+            scenario,
+            seed: 9,
+            faults: Some(simulation::fault_plan(0.1, 9)),
+            fail_on_reject: false,
+            outcomes: Some(Outcomes {
+                writer: Box::new(kept.clone()),
+                name: "kept".into(),
+            }),
+            dump_state: None,
+        },
+        |config| config.concurrency = 4,
+    )
+    .unwrap();
+    assert!(report.passed(), "{:#?}", report.checks);
+    let summary = report.summary.as_ref().unwrap();
+    let lines = kept
+        .0
+        .lock()
+        .unwrap()
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    assert_eq!(lines as u64, summary.events, "one outcome line per event");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("4 lanes, faults injected")),
+        "{:#?}",
+        report.notes
+    );
+    let empty = segment_gen::Scenario {
+        users: 0,
+        ..segment_gen::Scenario::default()
+    };
+    let refused = simulation::ensure_events(&empty, 9)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("there is nothing to simulate"),
+        "{refused}"
+    );
+}

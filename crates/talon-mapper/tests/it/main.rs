@@ -6,6 +6,7 @@
 mod dependencies;
 mod flatten;
 mod rules;
+mod seam;
 mod settings;
 mod snapshots;
 

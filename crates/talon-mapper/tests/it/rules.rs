@@ -31,7 +31,7 @@ fn the_integration_id_in_the_url_decodes_back_to_the_user_id() {
         let segment = request.path().strip_prefix(PROFILE_PATH).unwrap();
         assert!(!segment.contains(['/', '#', '?', ' ']), "{segment}");
         assert_eq!(percent_decode_str(segment).decode_utf8().unwrap(), id);
-        assert_eq!(request.integration_id, id);
+        assert_eq!(request.key, id);
     }
 }
 
@@ -56,7 +56,7 @@ fn numeric_user_ids_become_decimal_strings() {
         (json!(u64::MAX), "18446744073709551615"),
     ] {
         let mapped = map(&json!({"type": "identify", "userId": id}), &settings);
-        assert_eq!(mapped.request().unwrap().integration_id, expected);
+        assert_eq!(mapped.request().unwrap().key, expected);
         assert!(codes(&mapped).contains(&"numeric_user_id"));
     }
 }
@@ -68,7 +68,7 @@ fn over_long_user_ids_are_sent_with_a_warning() {
         &json!({"type": "identify", "userId": id}),
         &settings_with(&[]),
     );
-    assert_eq!(mapped.request().unwrap().integration_id.len(), 1001);
+    assert_eq!(mapped.request().unwrap().key.len(), 1001);
     assert!(codes(&mapped).contains(&"user_id_too_long"));
 }
 
