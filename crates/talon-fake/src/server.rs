@@ -19,9 +19,9 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, Sleep};
 
-use crate::fake::{Clock, Fake, FakeConfig};
+use crate::api::router;
 use crate::faults::{FaultPlan, FaultPlanError};
-use crate::http::router;
+use crate::state::{Clock, Fake, FakeConfig};
 use crate::state_file::{StateFile, StateFileError};
 
 /// Default time in-flight requests get to finish once a server is asked to stop: 5 s, chosen here.
@@ -463,9 +463,9 @@ impl Default for ServeConfig {
             faults: None,
             journal_cap: crate::journal::DEFAULT_JOURNAL_CAP,
             clock: Clock::System,
-            header_timeout: crate::fake::DEFAULT_HEADER_TIMEOUT,
-            idle_timeout: crate::fake::DEFAULT_IDLE_TIMEOUT,
-            body_timeout: crate::fake::DEFAULT_BODY_TIMEOUT,
+            header_timeout: crate::state::DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: crate::state::DEFAULT_IDLE_TIMEOUT,
+            body_timeout: crate::state::DEFAULT_BODY_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             admin_token: None,
             insecure_admin: false,

@@ -1,0 +1,454 @@
+//! What every handler shares: Talon-shaped extractors (path, query, JSON body, each refusing in
+//! Talon.One's envelope), the [`Answer`] a rule returns and how it becomes a response, and the
+//! small checks of request bodies and query strings that several resources use.
+
+use axum::body::Bytes;
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+use crate::journal::Decided;
+use crate::rule::Rule;
+use crate::rules;
+use crate::state::Fake;
+
+/// What a rule returns: an [`Answer`] or the [`ApiError`] that refused the request.
+pub(crate) type Res<T> = Result<T, ApiError>;
+
+/// The outcome of an accepted request: status, JSON body (empty for 204) and rule id.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) body: axum::body::Bytes,
+    pub(crate) rule: Rule,
+}
+
+impl Answer {
+    pub(crate) fn json(status: StatusCode, rule: Rule, v: &impl serde::Serialize) -> Self {
+        Self {
+            status,
+            body: serde_json::to_vec(v).unwrap_or_default().into(),
+            rule,
+        }
+    }
+    pub(crate) fn no_content(rule: Rule) -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: axum::body::Bytes::new(),
+            rule,
+        }
+    }
+}
+
+/// Escapes a key for a JSON pointer (`~` → `~0`, `/` → `~1`).
+pub(crate) fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+// ------------------------------------------------------------------ responses
+
+pub(crate) fn answer(r: Result<Answer, ApiError>) -> Response {
+    match r {
+        Ok(a) => {
+            let mut resp = if a.body.is_empty() {
+                a.status.into_response()
+            } else {
+                (
+                    a.status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    a.body,
+                )
+                    .into_response()
+            };
+            resp.extensions_mut().insert(Decided(a.rule));
+            resp
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, Rule::RouteNotFound, "Not found")
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Rule::RouteMethodNotAllowed,
+        "Method not allowed",
+    )
+}
+
+/// A path parameter with a Talon-shaped rejection.
+pub(crate) struct P<T>(pub(crate) T);
+
+impl<T> FromRequestParts<Fake> for P<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        // Every path parameter but the hot path's integration id is an integer: a malformed
+        // escape (which axum passes through) cannot parse as one, and invalid UTF-8 is refused
+        // by axum, so no two different paths reach the same id; the error names the parameter.
+        match Path::<T>::from_request_parts(parts, fake).await {
+            Ok(Path(v)) => Ok(Self(v)),
+            Err(e) => {
+                let key_at = |i: usize| async move {
+                    RawPathParams::from_request_parts(parts, fake)
+                        .await
+                        .ok()
+                        .and_then(|p| p.iter().nth(i).map(|(k, _)| k.to_owned()))
+                };
+                let name = match &e {
+                    PathRejection::FailedToDeserializePathParams(d) => match d.kind() {
+                        ErrorKind::ParseErrorAtKey { key, .. }
+                        | ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
+                        ErrorKind::ParseError { .. } => key_at(0).await,
+                        ErrorKind::ParseErrorAtIndex { index, .. } => key_at(*index).await,
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let name = name.unwrap_or_else(|| "path".to_owned());
+                Err(invalid_path_param(&name, e.body_text()))
+            }
+        }
+    }
+}
+
+/// Query pairs with a Talon-shaped rejection.
+pub(crate) struct Q(pub(crate) Vec<(String, String)>);
+
+impl FromRequestParts<Fake> for Q {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, ApiError> {
+        match Query::<Vec<(String, String)>>::from_request_parts(parts, fake).await {
+            Ok(Query(v)) => Ok(Self(v)),
+            Err(e) => Err(ApiError::bad_param(
+                Rule::QueryInvalid,
+                "query",
+                "Invalid query string",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+/// A JSON object body. Wrong content type, invalid UTF-8, malformed or too deeply
+/// nested JSON, and non-object bodies are all rejected in Talon.One's envelope.
+pub(crate) struct TalonJson(pub(crate) Map<String, Value>);
+
+impl FromRequest<Fake> for TalonJson {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, fake: &Fake) -> Result<Self, ApiError> {
+        check_json_content_type(req.headers())?;
+        let bytes = Bytes::from_request(req, fake).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Rule::BodyUnreadable,
+                "The request body could not be read",
+            )
+            .pointer("", "Unreadable body", e.body_text())
+        })?;
+        parse_object(&bytes).map(Self)
+    }
+}
+
+/// 415 unless the body is declared as JSON (`application/json` or `application/*+json`).
+pub(crate) fn check_json_content_type(h: &HeaderMap) -> Result<(), ApiError> {
+    let is_json = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim();
+            m.eq_ignore_ascii_case("application/json")
+                || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    if is_json {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Rule::BodyContentType,
+        "Content-Type must be application/json",
+    )
+    .parameter(
+        "Content-Type",
+        "Unsupported media type",
+        "send the body as JSON with Content-Type: application/json".to_owned(),
+    ))
+}
+
+/// Parses a JSON object body (the rules of [`TalonJson`], without the content type).
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        // serde_json validates UTF-8 inside strings, and outside strings only ASCII is JSON,
+        // so a successful parse implies valid UTF-8.
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(v) => Err(ApiError::bad_body(
+            Rule::BodyNotObject,
+            "",
+            "Invalid request body",
+            format!(
+                "the request body must be a JSON object, got {}",
+                crate::rules::kind_name(&v)
+            ),
+        )),
+        Err(_) if std::str::from_utf8(bytes).is_err() => Err(ApiError::bad_body(
+            Rule::BodyInvalidUtf8,
+            "",
+            "Invalid request body",
+            "the request body is not valid UTF-8".into(),
+        )),
+        Err(e) => {
+            let (rule, what) = if e.to_string().contains("recursion limit") {
+                (
+                    Rule::BodyTooDeep,
+                    "the request body is nested too deeply (limit 127 levels)".to_owned(),
+                )
+            } else {
+                (
+                    Rule::BodyMalformedJson,
+                    format!("the request body is not valid JSON: {e}"),
+                )
+            };
+            Err(ApiError::bad_body(rule, "", "Invalid request body", what))
+        }
+    }
+}
+
+pub(crate) fn bool_param(q: &[(String, String)], k: &str) -> Result<bool, ApiError> {
+    match query(q, k) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(s) => Err(ApiError::bad_param(
+            Rule::QueryInvalid,
+            k,
+            "Invalid query parameter",
+            format!("{k} must be true or false, got {s:?}"),
+        )),
+    }
+}
+
+/// Strict percent-decoding of one path segment: every `%` starts two hex digits, and the
+/// decoded bytes are UTF-8. Nothing is replaced or passed through, so two different
+/// segments never decode to the same id (`coll%FFx` and `coll%FEx` are both refused).
+pub(crate) fn decode_path_segment(s: &str) -> Result<String, String> {
+    if !s.contains('%') {
+        return Ok(s.to_owned());
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            match (b.get(i + 1).and_then(hex), b.get(i + 2).and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => {
+                    let escape: String = s[i..].chars().take(3).collect();
+                    return Err(format!(
+                        "malformed percent-escape {escape:?} at byte {i}: `%` must be followed by two hex digits"
+                    ));
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|e| {
+        format!(
+            "the percent-decoded bytes are not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// 400 for a path parameter that is not strictly percent-encoded UTF-8.
+pub(crate) fn invalid_path_param(name: &str, why: String) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        Rule::PathInvalid,
+        format!("Invalid path parameter {name}"),
+    )
+    .parameter(name, "Invalid path parameter", why)
+}
+
+fn hex(c: &u8) -> Option<u8> {
+    (*c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+pub(crate) fn internal() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Rule::Internal,
+        "internal error",
+    )
+}
+
+/// Rejects keys not in `allowed` (request bodies are strict here; chosen, see `CONTRACT.md`).
+pub(crate) fn check_keys(m: &Map<String, Value>, allowed: &[&str], base: &str) -> Res<()> {
+    for k in m.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(ApiError::bad_body(
+                Rule::BodyUnknownField,
+                &format!("{base}/{}", escape_pointer(k)),
+                "Unknown field",
+                format!(
+                    "{k:?} is not a field of this request; expected one of: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn missing(pointer: &str) -> ApiError {
+    ApiError::bad_body(
+        Rule::BodyMissingField,
+        pointer,
+        "Missing required field",
+        format!("{pointer} is required"),
+    )
+}
+
+pub(crate) fn wrong_field(pointer: &str, expected: &str, v: &Value) -> ApiError {
+    ApiError::bad_body(
+        Rule::BodyInvalidField,
+        pointer,
+        "Invalid field type",
+        format!("{pointer} must be {expected}, got {}", rules::kind_name(v)),
+    )
+}
+
+pub(crate) fn not_object(pointer: &str, v: &Value) -> ApiError {
+    wrong_field(pointer, "an object", v)
+}
+
+pub(crate) fn not_array(pointer: &str, v: &Value) -> ApiError {
+    wrong_field(pointer, "an array", v)
+}
+
+pub(crate) fn int_array(v: &Value, pointer: &str) -> Res<Vec<i64>> {
+    let Value::Array(items) = v else {
+        return Err(not_array(pointer, v));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_i64()
+                .ok_or_else(|| wrong_field(&format!("{pointer}/{i}"), "an integer", x))
+        })
+        .collect()
+}
+
+pub(crate) fn opt_string(body: &Map<String, Value>, k: &str) -> Res<Option<String>> {
+    match body.get(k) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(wrong_field(&format!("/{k}"), "a string", v)),
+    }
+}
+
+pub(crate) fn opt_bool(body: &Map<String, Value>, k: &str) -> Res<Option<bool>> {
+    match body.get(k) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(v) => Err(wrong_field(&format!("/{k}"), "a boolean", v)),
+    }
+}
+
+/// The first value of a query parameter.
+pub(crate) fn query<'a>(q: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+}
+
+/// `pageSize` (1..=1000, default 1000), `skip` (≥ 0), `withTotalResultSize`.
+pub(crate) struct Page {
+    pub(crate) size: usize,
+    pub(crate) skip: usize,
+    with_total: bool,
+}
+
+impl Page {
+    pub(crate) fn parse(q: &[(String, String)]) -> Res<Self> {
+        let num = |k: &str, default: usize, min: usize, max: usize| -> Res<usize> {
+            match query(q, k) {
+                None => Ok(default),
+                Some(s) => s
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad_param(
+                            Rule::QueryInvalid,
+                            k,
+                            "Invalid query parameter",
+                            format!("{k} must be an integer in {min}..={max}, got {s:?}"),
+                        )
+                    }),
+            }
+        };
+        let with_total = match query(q, "withTotalResultSize") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(s) => {
+                return Err(ApiError::bad_param(
+                    Rule::QueryInvalid,
+                    "withTotalResultSize",
+                    "Invalid query parameter",
+                    format!("withTotalResultSize must be true or false, got {s:?}"),
+                ));
+            }
+        };
+        Ok(Self {
+            size: num("pageSize", 1000, 1, 1000)?,
+            skip: num("skip", 0, 0, usize::MAX)?,
+            with_total,
+        })
+    }
+
+    pub(crate) fn wrap<T: serde::Serialize>(&self, all: &[T]) -> Value {
+        let data: Vec<&T> = all.iter().skip(self.skip).take(self.size).collect();
+        self.wrap_total(data, all.len())
+    }
+
+    pub(crate) fn wrap_total<T: serde::Serialize>(&self, data: Vec<T>, total: usize) -> Value {
+        if self.with_total {
+            json!({"totalResultSize": total, "data": data})
+        } else {
+            json!({"hasMore": self.skip.saturating_add(data.len()) < total, "data": data})
+        }
+    }
+}
+
+/// 400 when a batch holds more than `max` items (`title`, and the plural noun for the details).
+pub(crate) fn too_many(
+    len: usize,
+    max: usize,
+    rule: Rule,
+    pointer: &str,
+    (title, noun): (&str, &str),
+) -> Result<(), ApiError> {
+    if len <= max {
+        return Ok(());
+    }
+    Err(ApiError::bad_body(
+        rule,
+        pointer,
+        title,
+        format!("{len} {noun} sent; at most {max} are allowed per request"),
+    ))
+}
