@@ -1,20 +1,18 @@
-//! What every handler shares: Talon-shaped extractors (path, query, JSON body, each refusing in
-//! Talon.One's envelope), the [`Answer`] a rule returns and how it becomes a response, and the
-//! small checks of request bodies and query strings that several resources use.
+//! What every handler shares: Talon-shaped extractors of the path and query (bodies:
+//! [`crate::body`]), the content-type check, the [`Answer`] a rule returns and how it becomes a
+//! response, paging, and the small checks several resources use.
 
-use axum::body::Bytes;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::journal::Decided;
 use crate::rule::Rule;
-use crate::rules;
 use crate::state::Fake;
 
 /// What a rule returns: an [`Answer`] or the [`ApiError`] that refused the request.
@@ -140,26 +138,6 @@ impl FromRequestParts<Fake> for Q {
     }
 }
 
-/// A JSON object body. Wrong content type, invalid UTF-8, malformed or too deeply
-/// nested JSON, and non-object bodies are all rejected in Talon.One's envelope.
-pub(crate) struct TalonJson(pub(crate) Map<String, Value>);
-
-impl FromRequest<Fake> for TalonJson {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, fake: &Fake) -> Result<Self, ApiError> {
-        check_json_content_type(req.headers())?;
-        let bytes = Bytes::from_request(req, fake).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                Rule::BodyUnreadable,
-                "The request body could not be read",
-            )
-            .pointer("", "Unreadable body", e.body_text())
-        })?;
-        parse_object(&bytes).map(Self)
-    }
-}
-
 /// 415 unless the body is declared as JSON (`application/json` or `application/*+json`).
 pub(crate) fn check_json_content_type(h: &HeaderMap) -> Result<(), ApiError> {
     let is_json = h
@@ -184,44 +162,6 @@ pub(crate) fn check_json_content_type(h: &HeaderMap) -> Result<(), ApiError> {
         "Unsupported media type",
         "send the body as JSON with Content-Type: application/json".to_owned(),
     ))
-}
-
-/// Parses a JSON object body (the rules of [`TalonJson`], without the content type).
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(bytes) {
-        // serde_json validates UTF-8 inside strings, and outside strings only ASCII is JSON,
-        // so a successful parse implies valid UTF-8.
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(v) => Err(ApiError::bad_body(
-            Rule::BodyNotObject,
-            "",
-            "Invalid request body",
-            format!(
-                "the request body must be a JSON object, got {}",
-                crate::rules::kind_name(&v)
-            ),
-        )),
-        Err(_) if std::str::from_utf8(bytes).is_err() => Err(ApiError::bad_body(
-            Rule::BodyInvalidUtf8,
-            "",
-            "Invalid request body",
-            "the request body is not valid UTF-8".into(),
-        )),
-        Err(e) => {
-            let (rule, what) = if e.to_string().contains("recursion limit") {
-                (
-                    Rule::BodyTooDeep,
-                    "the request body is nested too deeply (limit 127 levels)".to_owned(),
-                )
-            } else {
-                (
-                    Rule::BodyMalformedJson,
-                    format!("the request body is not valid JSON: {e}"),
-                )
-            };
-            Err(ApiError::bad_body(rule, "", "Invalid request body", what))
-        }
-    }
 }
 
 pub(crate) fn bool_param(q: &[(String, String)], k: &str) -> Result<bool, ApiError> {
@@ -294,80 +234,6 @@ pub(crate) fn internal() -> ApiError {
         Rule::Internal,
         "internal error",
     )
-}
-
-/// Rejects keys not in `allowed` (request bodies are strict here; chosen, see `CONTRACT.md`).
-pub(crate) fn check_keys(m: &Map<String, Value>, allowed: &[&str], base: &str) -> Res<()> {
-    for k in m.keys() {
-        if !allowed.contains(&k.as_str()) {
-            return Err(ApiError::bad_body(
-                Rule::BodyUnknownField,
-                &format!("{base}/{}", escape_pointer(k)),
-                "Unknown field",
-                format!(
-                    "{k:?} is not a field of this request; expected one of: {}",
-                    allowed.join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn missing(pointer: &str) -> ApiError {
-    ApiError::bad_body(
-        Rule::BodyMissingField,
-        pointer,
-        "Missing required field",
-        format!("{pointer} is required"),
-    )
-}
-
-pub(crate) fn wrong_field(pointer: &str, expected: &str, v: &Value) -> ApiError {
-    ApiError::bad_body(
-        Rule::BodyInvalidField,
-        pointer,
-        "Invalid field type",
-        format!("{pointer} must be {expected}, got {}", rules::kind_name(v)),
-    )
-}
-
-pub(crate) fn not_object(pointer: &str, v: &Value) -> ApiError {
-    wrong_field(pointer, "an object", v)
-}
-
-pub(crate) fn not_array(pointer: &str, v: &Value) -> ApiError {
-    wrong_field(pointer, "an array", v)
-}
-
-pub(crate) fn int_array(v: &Value, pointer: &str) -> Res<Vec<i64>> {
-    let Value::Array(items) = v else {
-        return Err(not_array(pointer, v));
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, x)| {
-            x.as_i64()
-                .ok_or_else(|| wrong_field(&format!("{pointer}/{i}"), "an integer", x))
-        })
-        .collect()
-}
-
-pub(crate) fn opt_string(body: &Map<String, Value>, k: &str) -> Res<Option<String>> {
-    match body.get(k) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(wrong_field(&format!("/{k}"), "a string", v)),
-    }
-}
-
-pub(crate) fn opt_bool(body: &Map<String, Value>, k: &str) -> Res<Option<bool>> {
-    match body.get(k) {
-        None => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(v) => Err(wrong_field(&format!("/{k}"), "a boolean", v)),
-    }
 }
 
 /// The first value of a query parameter.

@@ -76,6 +76,7 @@
 //! * `cargo bench -p talon-fake --bench memory` — resident memory of 1,000,000 profiles × 8 attributes.
 
 mod api;
+mod body;
 mod error;
 mod extract;
 mod faults;

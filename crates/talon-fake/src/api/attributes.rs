@@ -6,14 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Value, json};
 
 use super::auth::ManagementAuth;
+use crate::body::{TalonJson, present};
 use crate::error::ApiError;
-use crate::extract::{
-    Answer, P, Page, Q, Res, TalonJson, answer, check_keys, int_array, missing, not_array,
-    opt_bool, opt_string, query, wrong_field,
-};
+use crate::extract::{Answer, P, Page, Q, Res, answer, query};
 use crate::rule::Rule;
 use crate::rules::{self, AttrType, Entity};
 use crate::state::{Fake, read, write};
@@ -88,8 +87,8 @@ impl Fake {
     }
 
     /// `POST /v1/attributes`.
-    pub(crate) fn create_attribute(&self, body: &Map<String, Value>) -> Res<Answer> {
-        let new = parse_new_attribute(body)?;
+    pub(crate) fn create_attribute(&self, body: NewAttribute) -> Res<Answer> {
+        let new = attribute_of(body)?;
         let created = self.now_string();
         let mut cat = write(&self.inner.catalog);
         let id = cat.next_attribute_id;
@@ -117,8 +116,8 @@ impl Fake {
     }
 
     /// `PUT /v1/attributes/{attributeId}`: only non-identifying fields may change.
-    pub(crate) fn update_attribute(&self, id: i64, body: &Map<String, Value>) -> Res<Answer> {
-        let new = parse_new_attribute(body)?;
+    pub(crate) fn update_attribute(&self, id: i64, body: NewAttribute) -> Res<Answer> {
+        let new = attribute_of(body)?;
         let mut cat = write(&self.inner.catalog);
         let a = cat
             .attributes
@@ -155,102 +154,98 @@ impl Fake {
     }
 }
 
-/// Validates a `NewAttribute` body (also the body of `PUT /v1/attributes/{id}`).
-fn parse_new_attribute(body: &Map<String, Value>) -> Res<Attribute> {
-    check_keys(
-        body,
-        &[
-            "entity",
-            "eventType",
-            "name",
-            "title",
-            "type",
-            "description",
-            "suggestions",
-            "hasAllowedList",
-            "restrictedBySuggestions",
-            "editable",
-            "subscribedApplicationsIds",
-            "subscribedCatalogsIds",
-            "allowedSubscriptions",
-        ],
-        "",
-    )?;
-    for k in [
-        "entity",
-        "name",
-        "title",
-        "type",
-        "description",
-        "suggestions",
-        "editable",
-    ] {
-        if !body.contains_key(k) {
-            return Err(missing(&format!("/{k}")));
-        }
-    }
-    let entity_v = &body["entity"];
-    let entity: Entity = serde_json::from_value(entity_v.clone()).map_err(|_| {
-        ApiError::bad_body(Rule::AttributeInvalidEntity, "/entity", "Invalid entity", format!("{entity_v} is not one of Application, Campaign, CustomerProfile, CustomerSession, CartItem, Coupon, Event, Giveaway, LoyaltyCard, Referral, Store"))
+/// The body of `POST /v1/attributes` and `PUT /v1/attributes/{attributeId}` (`NewAttribute`).
+///
+/// `entity`, `type` and `allowedSubscriptions` stay JSON values: their rules have their own
+/// ids and titles ([`attribute_of`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct NewAttribute {
+    entity: Value,
+    #[serde(default, deserialize_with = "present")]
+    event_type: Option<String>,
+    name: String,
+    title: String,
+    #[serde(rename = "type")]
+    ty: Value,
+    description: String,
+    suggestions: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
+    has_allowed_list: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    restricted_by_suggestions: Option<bool>,
+    editable: bool,
+    #[serde(default, deserialize_with = "present")]
+    subscribed_applications_ids: Option<Vec<i64>>,
+    /// Read for its type only: the fake has no catalogs.
+    #[serde(default, deserialize_with = "present")]
+    #[allow(dead_code)]
+    subscribed_catalogs_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    allowed_subscriptions: Option<Value>,
+}
+
+/// Checks a [`NewAttribute`]'s values and makes the attribute it describes (id, created and
+/// account left for the caller).
+pub(crate) fn attribute_of(body: NewAttribute) -> Res<Attribute> {
+    let entity: Entity = serde_json::from_value(body.entity.clone()).map_err(|_| {
+        ApiError::bad_body(
+            Rule::AttributeInvalidEntity,
+            "/entity",
+            "Invalid entity",
+            format!(
+                "{} is not one of Application, Campaign, CustomerProfile, CustomerSession, CartItem, Coupon, Event, Giveaway, LoyaltyCard, Referral, Store",
+                body.entity
+            ),
+        )
     })?;
-    let name = opt_string(body, "name")?.unwrap_or_default();
-    if !rules::is_valid_attribute_name(&name) {
+    if !rules::is_valid_attribute_name(&body.name) {
         return Err(ApiError::bad_body(
             Rule::AttributeInvalidName,
             "/name",
             "Invalid attribute name",
-            format!("{name:?} does not match ^[A-Za-z]\\w*$"),
+            format!("{:?} does not match ^[A-Za-z]\\w*$", body.name),
         ));
     }
-    let title = opt_string(body, "title")?.unwrap_or_default();
-    if !rules::is_valid_attribute_title(&title) {
+    if !rules::is_valid_attribute_title(&body.title) {
         return Err(ApiError::bad_body(
             Rule::AttributeInvalidTitle,
             "/title",
             "Invalid attribute title",
-            format!("{title:?} does not match ^[A-Za-z][A-Za-z0-9_.!~*'() -]*$"),
+            format!(
+                "{:?} does not match ^[A-Za-z][A-Za-z0-9_.!~*'() -]*$",
+                body.title
+            ),
         ));
     }
-    let ty_v = &body["type"];
-    let ty: AttrType = serde_json::from_value(ty_v.clone()).map_err(|_| {
-        ApiError::bad_body(Rule::AttributeInvalidType, "/type", "Invalid attribute type", format!("{ty_v} is not one of string, number, boolean, time, (list string), (list number), (list time), location, (list location)"))
+    let ty: AttrType = serde_json::from_value(body.ty.clone()).map_err(|_| {
+        ApiError::bad_body(
+            Rule::AttributeInvalidType,
+            "/type",
+            "Invalid attribute type",
+            format!(
+                "{} is not one of string, number, boolean, time, (list string), (list number), (list time), location, (list location)",
+                body.ty
+            ),
+        )
     })?;
-    let description = opt_string(body, "description")?.unwrap_or_default();
-    let suggestions = match &body["suggestions"] {
-        Value::Array(items) => {
-            if items.len() > rules::MAX_SUGGESTIONS {
-                return Err(ApiError::bad_body(
-                    Rule::AttributeInvalidSuggestions,
-                    "/suggestions",
-                    "Too many suggestions",
-                    format!("at most {} suggestions are allowed", rules::MAX_SUGGESTIONS),
-                ));
-            }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, s)| match s {
-                    Value::String(s) if !s.is_empty() => Ok(s.clone()),
-                    _ => Err(wrong_field(
-                        &format!("/suggestions/{i}"),
-                        "a non-empty string",
-                        s,
-                    )),
-                })
-                .collect::<Res<Vec<String>>>()?
-        }
-        v => return Err(not_array("/suggestions", v)),
-    };
-    let editable = opt_bool(body, "editable")?.unwrap_or(true);
-    let event_type = opt_string(body, "eventType")?;
-    let subs = match body.get("subscribedApplicationsIds") {
-        Some(v) => int_array(v, "/subscribedApplicationsIds")?,
-        None => Vec::new(),
-    };
-    if let Some(v) = body.get("subscribedCatalogsIds") {
-        int_array(v, "/subscribedCatalogsIds")?;
+    if body.suggestions.len() > rules::MAX_SUGGESTIONS {
+        return Err(ApiError::bad_body(
+            Rule::AttributeInvalidSuggestions,
+            "/suggestions",
+            "Too many suggestions",
+            format!("at most {} suggestions are allowed", rules::MAX_SUGGESTIONS),
+        ));
     }
-    if let Some(v) = body.get("allowedSubscriptions") {
+    if let Some(i) = body.suggestions.iter().position(String::is_empty) {
+        return Err(ApiError::bad_body(
+            Rule::BodyInvalidField,
+            &format!("/suggestions/{i}"),
+            "Invalid field type",
+            format!("/suggestions/{i} must be a non-empty string, got an empty string"),
+        ));
+    }
+    if let Some(v) = &body.allowed_subscriptions {
         let ok = v.as_array().is_some_and(|a| {
             a.len() <= 2
                 && a.iter().all(|x| {
@@ -259,10 +254,13 @@ fn parse_new_attribute(body: &Map<String, Value>) -> Res<Attribute> {
                 })
         });
         if !ok {
-            return Err(wrong_field(
+            return Err(ApiError::bad_body(
+                Rule::BodyInvalidField,
                 "/allowedSubscriptions",
-                "at most 2 of \"application\", \"catalog\"",
-                v,
+                "Invalid field type",
+                format!(
+                    "/allowedSubscriptions must be at most 2 of \"application\", \"catalog\", got {v}"
+                ),
             ));
         }
     }
@@ -271,16 +269,16 @@ fn parse_new_attribute(body: &Map<String, Value>) -> Res<Attribute> {
         created: String::new(),
         account_id: 0,
         entity,
-        event_type,
-        name,
-        title,
+        event_type: body.event_type,
+        name: body.name,
+        title: body.title,
         ty,
-        description,
-        suggestions,
-        has_allowed_list: opt_bool(body, "hasAllowedList")?.unwrap_or(false),
-        restricted_by_suggestions: opt_bool(body, "restrictedBySuggestions")?.unwrap_or(false),
-        editable,
-        subscribed_applications_ids: subs,
+        description: body.description,
+        suggestions: body.suggestions,
+        has_allowed_list: body.has_allowed_list.unwrap_or(false),
+        restricted_by_suggestions: body.restricted_by_suggestions.unwrap_or(false),
+        editable: body.editable,
+        subscribed_applications_ids: body.subscribed_applications_ids.unwrap_or_default(),
     })
 }
 
@@ -291,9 +289,9 @@ async fn list_attributes(State(fake): State<Fake>, _: ManagementAuth, Q(q): Q) -
 async fn create_attribute(
     State(fake): State<Fake>,
     _: ManagementAuth,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<NewAttribute>,
 ) -> Response {
-    answer(fake.create_attribute(&body))
+    answer(fake.create_attribute(body))
 }
 
 async fn get_attribute(State(fake): State<Fake>, _: ManagementAuth, P(id): P<i64>) -> Response {
@@ -304,7 +302,7 @@ async fn update_attribute(
     State(fake): State<Fake>,
     _: ManagementAuth,
     P(id): P<i64>,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<NewAttribute>,
 ) -> Response {
-    answer(fake.update_attribute(id, &body))
+    answer(fake.update_attribute(id, body))
 }

@@ -10,14 +10,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::{IntegrationAuth, ManagementAuth};
+use crate::body::{Obj, TalonJson, present};
 use crate::error::ApiError;
-use crate::extract::{
-    Answer, P, Page, Q, Res, TalonJson, answer, check_keys, int_array, missing, not_array,
-    not_object, opt_bool, opt_string, too_many, wrong_field,
-};
+use crate::extract::{Answer, P, Page, Q, Res, answer, too_many};
 use crate::rule::Rule;
 use crate::rules;
 use crate::state::{Fake, read, write};
@@ -45,13 +44,8 @@ pub(super) fn routes() -> Router<Fake> {
 
 impl Fake {
     /// `POST /v2/customer_audiences`.
-    pub(crate) fn update_customer_audiences(&self, body: &Map<String, Value>) -> Res<Answer> {
-        check_keys(body, &["data"], "")?;
-        let items: &[Value] = match body.get("data") {
-            Some(Value::Array(a)) => a,
-            Some(v) => return Err(not_array("/data", v)),
-            None => return Err(missing("/data")),
-        };
+    pub(crate) fn update_customer_audiences(&self, body: &CustomerAudiences) -> Res<Answer> {
+        let items = &body.data;
         too_many(
             items.len(),
             rules::MAX_AUDIENCE_ACTIONS,
@@ -63,14 +57,10 @@ impl Fake {
         let mut actions = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let base = format!("/data/{i}");
-            let Value::Object(m) = item else {
-                return Err(not_object(&base, item));
-            };
-            check_keys(m, &["action", "profileIntegrationId", "audienceId"], &base)?;
-            let add = match m.get("action") {
-                Some(Value::String(s)) if s == "add" => true,
-                Some(Value::String(s)) if s == "delete" => false,
-                Some(v) => {
+            let add = match &item.action {
+                Value::String(s) if s == "add" => true,
+                Value::String(s) if s == "delete" => false,
+                v => {
                     return Err(ApiError::bad_body(
                         Rule::BodyInvalidField,
                         &format!("{base}/action"),
@@ -78,19 +68,8 @@ impl Fake {
                         format!("expected \"add\" or \"delete\", got {v}"),
                     ));
                 }
-                None => return Err(missing(&format!("{base}/action"))),
             };
-            let iid = match m.get("profileIntegrationId") {
-                Some(Value::String(s)) => s.as_str(),
-                Some(v) => {
-                    return Err(wrong_field(
-                        &format!("{base}/profileIntegrationId"),
-                        "string",
-                        v,
-                    ));
-                }
-                None => return Err(missing(&format!("{base}/profileIntegrationId"))),
-            };
+            let iid = item.profile_integration_id.as_str();
             rules::check_integration_id(iid).map_err(|d| {
                 ApiError::bad_body(
                     Rule::IntegrationIdInvalid,
@@ -99,14 +78,7 @@ impl Fake {
                     d,
                 )
             })?;
-            let aid = match m.get("audienceId") {
-                Some(v @ Value::Number(n)) => match n.as_i64() {
-                    Some(x) => x,
-                    None => return Err(wrong_field(&format!("{base}/audienceId"), "integer", v)),
-                },
-                Some(v) => return Err(wrong_field(&format!("{base}/audienceId"), "integer", v)),
-                None => return Err(missing(&format!("{base}/audienceId"))),
-            };
+            let aid = item.audience_id;
             let Some(aid) = u32::try_from(aid)
                 .ok()
                 .filter(|a| cat.audiences.contains_key(a))
@@ -139,25 +111,18 @@ impl Fake {
     }
 
     /// `POST /v2/audiences`.
-    pub(crate) fn create_audience(&self, body: &Map<String, Value>) -> Res<Answer> {
-        check_keys(
-            body,
-            &[
-                "name",
-                "sandbox",
-                "description",
-                "subscribedApplicationsIds",
-                "integration",
-                "integrationId",
-                "createdIn3rdParty",
-                "lastUpdate",
-            ],
-            "",
-        )?;
-        let name = audience_name(body)?;
-        let description = opt_string(body, "description")?;
-        let integration = opt_string(body, "integration")?;
-        let integration_id = opt_string(body, "integrationId")?;
+    pub(crate) fn create_audience(&self, body: NewAudience) -> Res<Answer> {
+        let NewAudience {
+            name,
+            sandbox,
+            description,
+            subscribed_applications_ids: subs,
+            integration,
+            integration_id,
+            created_in3rd_party: created3,
+            last_update,
+        } = body;
+        check_audience_name(&name)?;
         if let Some(i) = &integration_id
             && (i.is_empty() || i.chars().count() > 1000)
         {
@@ -168,17 +133,16 @@ impl Fake {
                 "integrationId must have 1 to 1000 characters".into(),
             ));
         }
-        let sandbox = opt_bool(body, "sandbox")?;
-        let created3 = opt_bool(body, "createdIn3rdParty")?;
-        if let Some(v) = body.get("lastUpdate")
-            && !v.as_str().is_some_and(rules::is_rfc3339)
+        if let Some(t) = &last_update
+            && !rules::is_rfc3339(t)
         {
-            return Err(wrong_field("/lastUpdate", "RFC 3339 date-time string", v));
+            return Err(ApiError::bad_body(
+                Rule::BodyInvalidField,
+                "/lastUpdate",
+                "Invalid field type",
+                format!("/lastUpdate must be an RFC 3339 date-time string, got {t:?}"),
+            ));
         }
-        let subs = match body.get("subscribedApplicationsIds") {
-            Some(v) => Some(int_array(v, "/subscribedApplicationsIds")?),
-            None => None,
-        };
         let created = self.now_string();
         let mut cat = write(&self.inner.catalog);
         if let Some(subs) = &subs {
@@ -223,13 +187,12 @@ impl Fake {
     }
 
     /// `PUT /v2/audiences/{audienceId}`.
-    pub(crate) fn update_audience(&self, audience: i64, body: &Map<String, Value>) -> Res<Answer> {
-        check_keys(body, &["name", "subscribedApplicationsIds"], "")?;
-        let name = audience_name(body)?;
-        let subs = match body.get("subscribedApplicationsIds") {
-            Some(v) => Some(int_array(v, "/subscribedApplicationsIds")?),
-            None => None,
-        };
+    pub(crate) fn update_audience(&self, audience: i64, body: UpdateAudience) -> Res<Answer> {
+        let UpdateAudience {
+            name,
+            subscribed_applications_ids: subs,
+        } = body;
+        check_audience_name(&name)?;
         let mut cat = write(&self.inner.catalog);
         if u32::try_from(audience)
             .ok()
@@ -340,40 +303,84 @@ pub(crate) fn display_opt(a: Option<u32>) -> String {
 pub(crate) type AudienceIds = Vec<Option<u32>>;
 
 /// `audiencesChanges`: an object with both `adds` and `deletes`, arrays of integers.
-/// Ids that do not fit a `u32` are kept as `None` (reported as unknown audiences).
-pub(crate) fn parse_audience_changes(v: &Value) -> Res<(AudienceIds, AudienceIds)> {
-    let Value::Object(m) = v else {
-        return Err(not_object("/audiencesChanges", v));
-    };
-    check_keys(m, &["adds", "deletes"], "/audiencesChanges")?;
-    let get = |k: &str| -> Res<Vec<Option<u32>>> {
-        let p = format!("/audiencesChanges/{k}");
-        let v = m.get(k).ok_or_else(|| missing(&p))?;
-        Ok(int_array(v, &p)?
-            .into_iter()
-            .map(|x| u32::try_from(x).ok())
-            .collect())
-    };
-    Ok((get("adds")?, get("deletes")?))
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AudiencesChanges {
+    adds: Vec<i64>,
+    deletes: Vec<i64>,
 }
 
-fn audience_name(body: &Map<String, Value>) -> Res<String> {
-    match body.get("name") {
-        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 1000 => Ok(s.clone()),
-        Some(Value::String(_)) => Err(ApiError::bad_body(
-            Rule::BodyInvalidField,
-            "/name",
-            "Invalid name",
-            "name must have 1 to 1000 characters".into(),
-        )),
-        Some(v) => Err(wrong_field("/name", "a string", v)),
-        None => Err(missing("/name")),
+impl AudiencesChanges {
+    /// The ids; those that do not fit a `u32` are `None` (reported as unknown audiences).
+    pub(crate) fn ids(&self) -> (AudienceIds, AudienceIds) {
+        let ids = |v: &[i64]| v.iter().map(|x| u32::try_from(*x).ok()).collect();
+        (ids(&self.adds), ids(&self.deletes))
     }
 }
+
+/// An audience's `name`: 1 to 1000 characters.
+fn check_audience_name(name: &str) -> Res<()> {
+    if !name.is_empty() && name.chars().count() <= 1000 {
+        return Ok(());
+    }
+    Err(ApiError::bad_body(
+        Rule::BodyInvalidField,
+        "/name",
+        "Invalid name",
+        "name must have 1 to 1000 characters".into(),
+    ))
+}
+
+/// The body of `POST /v2/customer_audiences` (`CustomerProfileAudienceRequest`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomerAudiences {
+    data: Vec<Obj<AudienceAction>>,
+}
+
+/// One item of [`CustomerAudiences`]; `action` is checked by the rule (its own title).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AudienceAction {
+    action: Value,
+    profile_integration_id: String,
+    audience_id: i64,
+}
+
+/// The body of `POST /v2/audiences` (`NewAudience`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct NewAudience {
+    name: String,
+    #[serde(default, deserialize_with = "present")]
+    sandbox: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    subscribed_applications_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    integration: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    integration_id: Option<String>,
+    #[serde(default, deserialize_with = "present", rename = "createdIn3rdParty")]
+    created_in3rd_party: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    last_update: Option<String>,
+}
+
+/// The body of `PUT /v2/audiences/{audienceId}` (`UpdateAudience`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct UpdateAudience {
+    name: String,
+    #[serde(default, deserialize_with = "present")]
+    subscribed_applications_ids: Option<Vec<i64>>,
+}
+
 async fn post_customer_audiences(
     State(fake): State<Fake>,
     _: IntegrationAuth,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<CustomerAudiences>,
 ) -> Response {
     answer(fake.update_customer_audiences(&body))
 }
@@ -381,18 +388,18 @@ async fn post_customer_audiences(
 async fn post_audience(
     State(fake): State<Fake>,
     _: IntegrationAuth,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<NewAudience>,
 ) -> Response {
-    answer(fake.create_audience(&body))
+    answer(fake.create_audience(body))
 }
 
 async fn put_audience(
     State(fake): State<Fake>,
     _: IntegrationAuth,
     P(id): P<i64>,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<UpdateAudience>,
 ) -> Response {
-    answer(fake.update_audience(id, &body))
+    answer(fake.update_audience(id, body))
 }
 
 async fn delete_audience(State(fake): State<Fake>, _: IntegrationAuth, P(id): P<i64>) -> Response {
@@ -411,7 +418,7 @@ async fn put_audience_customers(
     State(fake): State<Fake>,
     _: IntegrationAuth,
     P(id): P<i64>,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<Map<String, Value>>,
 ) -> Response {
     answer(fake.update_audience_customers(id, &body))
 }

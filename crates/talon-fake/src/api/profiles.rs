@@ -10,14 +10,16 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::audiences::{display_opt, parse_audience_changes};
+use super::audiences::{AudiencesChanges, display_opt};
 use super::auth::IntegrationAuth;
+use crate::body::{Obj, TalonJson, present};
 use crate::error::ApiError;
 use crate::extract::{
-    Answer, Q, Res, TalonJson, answer, bool_param, check_keys, decode_path_segment, int_array,
-    internal, invalid_path_param, missing, not_array, not_object, query, too_many, wrong_field,
+    Answer, Q, Res, answer, bool_param, decode_path_segment, internal, invalid_path_param, query,
+    too_many,
 };
 use crate::faults::PROFILE_PREFIX;
 use crate::pipeline::{HoldLate, defer};
@@ -55,8 +57,10 @@ impl Fake {
             .ok_or_else(|| {
                 ApiError::not_found(Rule::ApplicationNotFound, "applicationId", "application")
             })?;
-        let mut body = Map::new();
-        body.insert("attributes".to_owned(), Value::Object(attributes.clone()));
+        let body = ProfileBody {
+            attributes: Some(attributes.clone()),
+            ..ProfileBody::default()
+        };
         self.update_profile(app, integration_id, &body, false, false)
             .map(|_| ())
     }
@@ -68,7 +72,7 @@ impl Fake {
         &self,
         app: usize,
         integration_id: &str,
-        body: &Map<String, Value>,
+        body: &ProfileBody,
         run_rule_engine: bool,
         dry: bool,
     ) -> Res<Answer> {
@@ -80,30 +84,10 @@ impl Fake {
                 d,
             )
         })?;
-        check_keys(
-            body,
-            &[
-                "attributes",
-                "evaluableCampaignIds",
-                "responseContent",
-                "audiencesChanges",
-            ],
-            "",
-        )?;
-        let attrs = match body.get("attributes") {
-            None => None,
-            Some(Value::Object(m)) => Some(m),
-            Some(v) => return Err(not_object("/attributes", v)),
-        };
-        if let Some(v) = body.get("evaluableCampaignIds") {
-            int_array(v, "/evaluableCampaignIds")?;
-        }
+        let attrs = body.attributes.as_ref();
         let mut want_profile = false;
         let mut want_lists: Vec<&'static str> = Vec::new();
-        if let Some(v) = body.get("responseContent") {
-            let Value::Array(items) = v else {
-                return Err(not_array("/responseContent", v));
-            };
+        if let Some(items) = &body.response_content {
             for (i, item) in items.iter().enumerate() {
                 let s = item.as_str().unwrap_or("");
                 match s {
@@ -133,10 +117,7 @@ impl Fake {
                 ));
             }
         }
-        let changes = match body.get("audiencesChanges") {
-            None => None,
-            Some(v) => Some(parse_audience_changes(v)?),
-        };
+        let changes = body.audiences_changes.as_ref().map(|c| c.ids());
         let cat = read(&self.inner.catalog);
         let mut pairs = match attrs {
             Some(m) => cat.validate_attributes(m, "/attributes")?,
@@ -224,15 +205,10 @@ impl Fake {
     pub(crate) fn update_profiles(
         &self,
         app: usize,
-        body: &Map<String, Value>,
+        body: &BatchBody,
         silent: bool,
     ) -> Res<Answer> {
-        check_keys(body, &["customerProfiles"], "")?;
-        let items: &[Value] = match body.get("customerProfiles") {
-            None => &[],
-            Some(Value::Array(a)) => a,
-            Some(v) => return Err(not_array("/customerProfiles", v)),
-        };
+        let items = body.customer_profiles.as_deref().unwrap_or_default();
         too_many(
             items.len(),
             rules::MAX_BATCH_PROFILES,
@@ -244,15 +220,7 @@ impl Fake {
         let mut parsed = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let base = format!("/customerProfiles/{i}");
-            let Value::Object(m) = item else {
-                return Err(not_object(&base, item));
-            };
-            check_keys(m, &["integrationId", "attributes"], &base)?;
-            let iid = match m.get("integrationId") {
-                Some(Value::String(s)) => s.as_str(),
-                Some(v) => return Err(wrong_field(&format!("{base}/integrationId"), "string", v)),
-                None => return Err(missing(&format!("{base}/integrationId"))),
-            };
+            let iid = item.integration_id.as_str();
             rules::check_integration_id(iid).map_err(|d| {
                 ApiError::bad_body(
                     Rule::IntegrationIdInvalid,
@@ -261,12 +229,9 @@ impl Fake {
                     d,
                 )
             })?;
-            let pairs = match m.get("attributes") {
+            let pairs = match &item.attributes {
                 None => Vec::new(),
-                Some(Value::Object(a)) => {
-                    cat.validate_attributes(a, &format!("{base}/attributes"))?
-                }
-                Some(v) => return Err(not_object(&format!("{base}/attributes"), v)),
+                Some(a) => cat.validate_attributes(a, &format!("{base}/attributes"))?,
             };
             parsed.push((iid, pairs));
         }
@@ -311,7 +276,7 @@ async fn put_profile(
     ProfilePath(integration_id): ProfilePath,
     Q(q): Q,
     hold: Option<Extension<HoldLate>>,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<ProfileBody>,
 ) -> Response {
     let (run, dry) = match (bool_param(&q, "runRuleEngine"), bool_param(&q, "dry")) {
         (Ok(run), Ok(dry)) => (run, dry),
@@ -366,12 +331,49 @@ pub(crate) fn profile_id_of(method: &Method, path: &str) -> Option<String> {
     decode_path_segment(raw).ok()
 }
 
+/// The body of `PUT /v2/customer_profiles/{integrationId}` (`CustomerProfileIntegrationRequestV2`).
+///
+/// `attributes` stays a map of JSON values: their names and types are the catalog's to check
+/// ([`crate::Catalog::validate_attributes`]), and every problem in it is reported at once.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ProfileBody {
+    #[serde(default, deserialize_with = "present")]
+    attributes: Option<Map<String, Value>>,
+    /// Read for its type only: the fake runs no campaigns.
+    #[serde(default, deserialize_with = "present")]
+    #[allow(dead_code)]
+    evaluable_campaign_ids: Option<Vec<i64>>,
+    /// Strings, checked by the rule (its own title and the item's pointer).
+    #[serde(default, deserialize_with = "present")]
+    response_content: Option<Vec<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    audiences_changes: Option<Obj<AudiencesChanges>>,
+}
+
+/// The body of `PUT /v2/customer_profiles` (`MultipleCustomerProfileIntegrationRequest`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct BatchBody {
+    #[serde(default, deserialize_with = "present")]
+    customer_profiles: Option<Vec<Obj<BatchProfile>>>,
+}
+
+/// One item of [`BatchBody`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct BatchProfile {
+    integration_id: String,
+    #[serde(default, deserialize_with = "present")]
+    attributes: Option<Map<String, Value>>,
+}
+
 /// A parsed, authorised profile update, ready for [`Fake::update_profile`].
 #[derive(Debug)]
 struct Update {
     app: usize,
     integration_id: String,
-    body: Map<String, Value>,
+    body: ProfileBody,
     run: bool,
     dry: bool,
 }
@@ -392,7 +394,7 @@ async fn put_profiles(
     State(fake): State<Fake>,
     IntegrationAuth(app): IntegrationAuth,
     Q(q): Q,
-    TalonJson(body): TalonJson,
+    TalonJson(body): TalonJson<BatchBody>,
 ) -> Response {
     answer((|| {
         let silent = match query(&q, "silent") {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::Request;
-use serde_json::json;
+use serde_json::{Value, json};
 use talon_fake::{Fake, FakeConfig, FaultPlan, StateFile};
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -236,5 +236,136 @@ async fn every_request_is_logged_once_with_its_status_and_rule_the_profile_updat
     assert!(
         admin.contains("path=/__admin/journal") && admin.contains("rule=admin"),
         "{admin}"
+    );
+}
+
+#[tokio::test]
+async fn every_typed_body_refuses_a_misfit_with_a_pointer_at_the_field() {
+    let fake = fake();
+    let cases: &[(&str, &str, &str, Value, &str, &str)] = &[
+        (
+            "PUT",
+            "/v2/customer_profiles/u1",
+            IKEY,
+            json!({"attributes": []}),
+            "body.invalid_field",
+            "/attributes",
+        ),
+        (
+            "PUT",
+            "/v2/customer_profiles/u1",
+            IKEY,
+            json!({"audiencesChanges": {"adds": []}}),
+            "body.missing_field",
+            "/audiencesChanges/deletes",
+        ),
+        (
+            "PUT",
+            "/v2/customer_profiles/u1",
+            IKEY,
+            json!({"audiencesChanges": {"adds": [1.5], "deletes": []}}),
+            "body.invalid_field",
+            "/audiencesChanges/adds/0",
+        ),
+        (
+            "PUT",
+            "/v2/customer_profiles/u1",
+            IKEY,
+            json!({"attributes": {}, "extra": 1}),
+            "body.unknown_field",
+            "/extra",
+        ),
+        (
+            "PUT",
+            "/v2/customer_profiles/u1",
+            IKEY,
+            json!({"attributes": null}),
+            "body.invalid_field",
+            "/attributes",
+        ),
+        (
+            "PUT",
+            "/v2/customer_profiles",
+            IKEY,
+            json!({"customerProfiles": [{"attributes": {}}]}),
+            "body.missing_field",
+            "/customerProfiles/0/integrationId",
+        ),
+        (
+            "PUT",
+            "/v2/customer_profiles",
+            IKEY,
+            json!({"customerProfiles": [["u1"]]}),
+            "body.invalid_field",
+            "/customerProfiles/0",
+        ),
+        (
+            "POST",
+            "/v2/customer_audiences",
+            IKEY,
+            json!({"data": [{"action": "add", "profileIntegrationId": "u1", "audienceId": "1"}]}),
+            "body.invalid_field",
+            "/data/0/audienceId",
+        ),
+        (
+            "POST",
+            "/v2/customer_audiences",
+            IKEY,
+            json!({}),
+            "body.missing_field",
+            "/data",
+        ),
+        (
+            "POST",
+            "/v2/audiences",
+            IKEY,
+            json!({"name": "a", "sandbox": "yes"}),
+            "body.invalid_field",
+            "/sandbox",
+        ),
+        (
+            "PUT",
+            "/v2/audiences/1",
+            IKEY,
+            json!({"name": "a", "subscribedApplicationsIds": [1, "2"]}),
+            "body.invalid_field",
+            "/subscribedApplicationsIds/1",
+        ),
+        (
+            "PUT",
+            "/v2/audience_customers/1/attributes",
+            IKEY,
+            json!([1]),
+            "body.not_object",
+            "",
+        ),
+        (
+            "POST",
+            "/v1/attributes",
+            MKEY,
+            json!({"entity": "CustomerProfile"}),
+            "body.missing_field",
+            "/name",
+        ),
+        (
+            "PUT",
+            "/v1/attributes/1",
+            MKEY,
+            json!({"entity": "CustomerProfile", "name": "a", "title": "a", "type": "string", "description": "", "suggestions": [3], "editable": true}),
+            "body.invalid_field",
+            "/suggestions/0",
+        ),
+    ];
+    for (method, path, key, body, rule, pointer) in cases {
+        let r = call(&fake, method, path, Some(key), Some(body.clone())).await;
+        assert_eq!(
+            (assert_error_shape(&r, 400), last_rule(&fake)),
+            (vec![(*pointer).to_owned()], (*rule).to_owned()),
+            "{method} {path} {body}"
+        );
+    }
+    assert!(
+        fake.state_dump().profiles.is_empty(),
+        "a refused body changes nothing"
     );
 }
