@@ -103,7 +103,8 @@ pub(crate) async fn pipeline(State(fake): State<Fake>, req: Request, next: Next)
 /// Logs one answered request at `debug` (target `talon_fake::request`): the journalled ones
 /// from [`Meta::record`], the admin ones from their gate.
 pub(crate) fn log_request(method: &Method, path: &str, status: u16, rule: &str) {
-    tracing::debug!(target: "talon_fake::request", %method, %path, status, %rule, "request");
+    // The fields as `talon-harness serve`'s log test reads them (`rule="ok.profile_updated"`).
+    tracing::debug!(target: "talon_fake::request", %method, %path, status, rule, "request");
 }
 
 // ------------------------------------------------------------------ late requests

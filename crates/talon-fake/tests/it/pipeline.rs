@@ -225,16 +225,24 @@ async fn every_request_is_logged_once_with_its_status_and_rule_the_profile_updat
             format!("method={}", e.method),
             format!("path={}", e.path),
             format!("status={}", e.status),
-            format!("rule={}", e.rule),
+            format!("rule={:?}", e.rule),
         ] {
             assert!(line.contains(&field), "{field} not in {line}");
         }
     }
-    assert!(lines[0].contains("rule=ok.profile_updated"), "{}", lines[0]);
-    assert!(lines[1].contains("rule=attribute.unknown"), "{}", lines[1]);
+    assert!(
+        lines[0].contains(r#"rule="ok.profile_updated""#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(r#"rule="attribute.unknown""#),
+        "{}",
+        lines[1]
+    );
     let admin = lines.last().expect("the admin request");
     assert!(
-        admin.contains("path=/__admin/journal") && admin.contains("rule=admin"),
+        admin.contains("path=/__admin/journal") && admin.contains(r#"rule="admin""#),
         "{admin}"
     );
 }
