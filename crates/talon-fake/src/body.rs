@@ -13,7 +13,6 @@
 //! * a field of the wrong type or out of range, `null` for an optional field included
 //!   ([`present`]), or given twice: 400 `body.invalid_field`, pointer at the field.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
@@ -32,16 +31,19 @@ pub(crate) struct TalonJson<T>(pub(crate) T);
 
 impl<T: DeserializeOwned> FromRequest<Fake> for TalonJson<T> {
     type Rejection = ApiError;
-    async fn from_request(req: Request, fake: &Fake) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _: &Fake) -> Result<Self, ApiError> {
         check_json_content_type(req.headers())?;
-        let bytes = Bytes::from_request(req, fake).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                Rule::BodyUnreadable,
-                "The request body could not be read",
-            )
-            .pointer("", "Unreadable body", e.body_text())
-        })?;
+        // The pipeline has read the body into one buffer (within the body limit).
+        let bytes = crate::pipeline::one_buffer(req.into_body())
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    Rule::BodyUnreadable,
+                    "The request body could not be read",
+                )
+                .pointer("", "Unreadable body", e.to_string())
+            })?;
         parse_body(&bytes).map(Self)
     }
 }

@@ -73,10 +73,7 @@ pub(crate) async fn pipeline(State(fake): State<Fake>, req: Request, next: Next)
         .get::<Decided>()
         .map_or(Rule::Undecided, |d| d.0);
     let (rparts, rbody) = resp.into_parts();
-    // Every handler's body is one buffer: collecting it copies nothing.
-    let rbytes = axum::body::to_bytes(rbody, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let rbytes = one_buffer(rbody).await.unwrap_or_default();
     // Copied, not sliced: a slice would pin hyper's whole read buffer while the entry lives.
     let journal_body = Bytes::copy_from_slice(&bytes);
     let status = rparts.status;
@@ -98,6 +95,25 @@ pub(crate) async fn pipeline(State(fake): State<Fake>, req: Request, next: Next)
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
     Response::from_parts(rparts, Body::from(rbytes))
+}
+
+/// A body's bytes. The pipeline's request bodies and every handler's answer are one buffer:
+/// its first frame is taken as it is, without the collecting (a queue of buffers) that
+/// `to_bytes` does; a body of more frames is collected.
+pub(crate) async fn one_buffer(mut body: Body) -> Result<Bytes, axum::Error> {
+    use http_body_util::BodyExt;
+    let first = match body.frame().await {
+        Some(frame) => frame?.into_data().unwrap_or_default(),
+        None => return Ok(Bytes::new()),
+    };
+    if body.is_end_stream() {
+        return Ok(first);
+    }
+    let rest = axum::body::to_bytes(body, usize::MAX).await?;
+    let mut all = Vec::with_capacity(first.len() + rest.len());
+    all.extend_from_slice(&first);
+    all.extend_from_slice(&rest);
+    Ok(all.into())
 }
 
 /// Logs one answered request at `debug` (target `talon_fake::request`): the journalled ones

@@ -278,25 +278,33 @@ impl Fake {
     /// Holds one in-flight slot for `integration_id` (as an update being processed would), or
     /// `None` if all slots are taken. Tests use it to make the 409 rule deterministic.
     pub fn hold_profile(&self, integration_id: &str) -> Option<InFlight> {
+        let max = self.inner.config.max_in_flight_per_profile;
+        let key: Box<str> = integration_id.into();
         let mut map = lock(&self.inner.inflight);
-        let n = map.entry(integration_id.into()).or_insert(0);
-        if *n >= self.inner.config.max_in_flight_per_profile {
-            if *n == 0 {
-                map.remove(integration_id);
+        // One allocation per slot (the guard's key); the map keeps its own only for a new id.
+        match map.get_mut(integration_id) {
+            Some(n) if *n >= max => return None,
+            Some(n) => *n += 1,
+            None if max == 0 => return None,
+            None => {
+                map.insert(key.clone(), 1);
             }
-            return None;
         }
-        *n += 1;
+        drop(map);
         Some(InFlight {
             fake: self.clone(),
-            key: integration_id.into(),
+            key,
         })
     }
 
     pub(crate) fn push_journal(&self, rec: impl FnOnce(u64) -> Record) {
-        let mut j = lock(&self.inner.journal);
-        let seq = j.next_seq();
-        j.push(rec(seq));
+        let evicted = {
+            let mut j = lock(&self.inner.journal);
+            let seq = j.next_seq();
+            j.push(rec(seq))
+        };
+        // Freed outside the lock.
+        drop(evicted);
     }
 
     pub(crate) fn now(&self) -> i64 {
