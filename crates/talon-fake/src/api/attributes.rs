@@ -306,3 +306,71 @@ async fn update_attribute(
 ) -> Response {
     answer(fake.update_attribute(id, body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_attribute(patch: Value) -> NewAttribute {
+        let mut v = json!({"entity": "CustomerProfile", "name": "plan", "title": "Plan",
+            "type": "string", "description": "", "suggestions": [], "editable": true});
+        if let (Some(v), Value::Object(p)) = (v.as_object_mut(), patch) {
+            v.extend(p);
+        }
+        serde_json::from_value(v).expect("a NewAttribute")
+    }
+
+    #[test]
+    fn a_valid_new_attribute_becomes_the_attribute_it_describes() {
+        let a =
+            attribute_of(new_attribute(json!({"subscribedApplicationsIds": [1]}))).expect("valid");
+        assert_eq!(
+            (
+                a.entity,
+                a.name.as_str(),
+                a.ty,
+                a.subscribed_applications_ids
+            ),
+            (Entity::CustomerProfile, "plan", AttrType::String, vec![1])
+        );
+    }
+
+    #[test]
+    fn each_bad_value_of_a_new_attribute_has_its_rule_and_pointer() {
+        let cases = [
+            (
+                json!({"entity": "Nope"}),
+                Rule::AttributeInvalidEntity,
+                "/entity",
+            ),
+            (
+                json!({"name": "1plan"}),
+                Rule::AttributeInvalidName,
+                "/name",
+            ),
+            (json!({"title": "-"}), Rule::AttributeInvalidTitle, "/title"),
+            (json!({"type": "list"}), Rule::AttributeInvalidType, "/type"),
+            (
+                json!({"suggestions": ["a", ""]}),
+                Rule::BodyInvalidField,
+                "/suggestions/1",
+            ),
+            (
+                json!({"allowedSubscriptions": ["x"]}),
+                Rule::BodyInvalidField,
+                "/allowedSubscriptions",
+            ),
+        ];
+        for (patch, rule, pointer) in cases {
+            let e = attribute_of(new_attribute(patch.clone())).expect_err("refused");
+            assert_eq!(
+                (e.rule, &e.errors[0].source),
+                (
+                    rule,
+                    &crate::error::ErrorSource::Pointer(pointer.to_owned())
+                ),
+                "{patch}"
+            );
+        }
+    }
+}

@@ -425,3 +425,28 @@ async fn put_audience_customers(
 async fn list_audiences(State(fake): State<Fake>, _: ManagementAuth, Q(q): Q) -> Response {
     answer(fake.list_audiences(&q))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audience_name_has_1_to_1000_characters() {
+        assert!(check_audience_name("a").is_ok());
+        assert!(check_audience_name(&"é".repeat(1000)).is_ok());
+        for bad in [String::new(), "a".repeat(1001)] {
+            let e = check_audience_name(&bad).expect_err("refused");
+            assert_eq!(
+                (e.rule, e.errors[0].title.as_str()),
+                (Rule::BodyInvalidField, "Invalid name")
+            );
+        }
+    }
+
+    #[test]
+    fn audience_ids_that_cannot_exist_are_kept_as_none() {
+        let c: AudiencesChanges =
+            crate::body::parse_body(br#"{"adds":[1,4294967296],"deletes":[-3]}"#).expect("fits");
+        assert_eq!(c.ids(), (vec![Some(1), None], vec![None]));
+    }
+}

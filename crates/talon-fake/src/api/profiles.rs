@@ -412,3 +412,44 @@ async fn put_profiles(
         fake.update_profiles(app, &body, silent)
     })())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_put_of_one_strictly_encoded_id_takes_a_profile_slot() {
+        let put = Method::PUT;
+        assert_eq!(
+            profile_id_of(&put, "/v2/customer_profiles/a%20b").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            profile_id_of(&Method::GET, "/v2/customer_profiles/u1"),
+            None
+        );
+        for path in [
+            "/v2/customer_profiles",
+            "/v2/customer_profiles/",
+            "/v2/customer_profiles/u1/x",
+            "/v2/customer_profiles/coll%FFx",
+            "/v2/customer_profiles/%G1",
+        ] {
+            assert_eq!(profile_id_of(&put, path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_profile_body_reads_its_fields_and_refuses_null_for_attributes() {
+        let body: ProfileBody = crate::body::parse_body(
+            br#"{"attributes":{"plan":"gold"},"audiencesChanges":{"adds":[1],"deletes":[-1]}}"#,
+        )
+        .expect("fits");
+        assert_eq!(body.attributes.map(|a| a.len()), Some(1));
+        let (adds, deletes) = body.audiences_changes.expect("changes").ids();
+        assert_eq!((adds, deletes), (vec![Some(1)], vec![None]));
+        let e = crate::body::parse_body::<ProfileBody>(br#"{"attributes":null}"#)
+            .expect_err("null is refused");
+        assert_eq!(e.rule, Rule::BodyInvalidField);
+    }
+}
