@@ -2,10 +2,13 @@
 //! and turns every failure into Talon.One's envelope, with `source.pointer` at the offending
 //! field (`serde_path_to_error` tracks the path).
 //!
+//! An accepted body is parsed once, by serde_json alone, straight into its struct; a refused
+//! one is read again with its path tracked, and as a `Value` (to tell "not JSON" from "not
+//! this shape"). The hot path pays for neither.
+//!
 //! The rules, in order:
 //! * a body that is not JSON at all is refused as such (invalid UTF-8, too deep, malformed),
-//!   whatever a typed read met first: the whole body is read as a `Value` only on that error
-//!   path, so an accepted body is parsed once;
+//!   whatever a typed read met first;
 //! * a body that is JSON but not an object: 400 `body.not_object` at `""`;
 //! * a field the struct does not have (`deny_unknown_fields`): 400 `body.unknown_field`,
 //!   pointer at the field;
@@ -50,25 +53,33 @@ impl<T: DeserializeOwned> FromRequest<Fake> for TalonJson<T> {
 
 /// Reads `bytes` into `T` by the rules of the module docs.
 pub(crate) fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Res<T> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let err = match serde_path_to_error::deserialize::<_, Obj<T>>(&mut de) {
-        Ok(Obj(v)) => {
-            return match de.end() {
-                Ok(()) => Ok(v),
-                Err(e) => Err(not_json(bytes, &e)),
-            };
-        }
-        Err(e) => e,
-    };
-    if err.inner().classify() != serde_json::error::Category::Data {
-        return Err(not_json(bytes, err.inner()));
+    // The accepted body is read by serde_json alone: tracking the path costs a copy of every
+    // key, so it is done only for a refused body, read again.
+    match serde_json::from_slice::<Obj<T>>(bytes) {
+        Ok(Obj(v)) => Ok(v),
+        Err(e) if e.classify() != serde_json::error::Category::Data => Err(not_json(bytes, &e)),
+        Err(_) => Err(refusal::<T>(bytes)),
     }
+}
+
+/// Why a body that is JSON does not fit `T`, read again with its path tracked.
+fn refusal<T: DeserializeOwned>(bytes: &[u8]) -> ApiError {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let Err(err) = serde_path_to_error::deserialize::<_, Obj<T>>(&mut de) else {
+        // Cannot happen (the same bytes failed above); refuse in the same words.
+        return ApiError::bad_body(
+            Rule::BodyInvalidField,
+            "",
+            "Invalid request body",
+            "the request body does not fit this request".to_owned(),
+        );
+    };
     // A body that is not JSON is refused as such, even where a typed read failed earlier: on
     // this error path only, the whole body is read as a `Value` (the depth limit and UTF-8
     // checks of every string included, which skipping a value would not do).
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(v) => Err(misfit(&v, &err)),
-        Err(e) => Err(not_json(bytes, &e)),
+        Ok(v) => misfit(&v, &err),
+        Err(e) => not_json(bytes, &e),
     }
 }
 

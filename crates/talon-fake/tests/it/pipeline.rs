@@ -2,14 +2,10 @@
 //! journal, log) applies to every Talon.One route, the hot `PUT /v2/customer_profiles/{id}`
 //! included.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::{Value, json};
 use talon_fake::{Fake, FakeConfig, FaultPlan, StateFile};
-use tracing_subscriber::fmt::MakeWriter;
 
 use crate::support::*;
 
@@ -155,96 +151,6 @@ async fn a_wrong_method_on_the_profile_route_is_journalled_like_on_every_other_r
         .map(|e| (e.status, e.rule))
         .collect();
     assert_eq!(rules, vec![(405, "route.method_not_allowed".to_owned()); 3]);
-}
-
-/// A `tracing` writer into a shared buffer, for one test's default subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    /// The `talon_fake::request` events written so far, one line each.
-    fn request_lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().expect("log buffer").clone();
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .filter(|l| l.contains("talon_fake::request"))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-#[tokio::test]
-async fn every_request_is_logged_once_with_its_status_and_rule_the_profile_update_included() {
-    let log = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .without_time()
-        .with_writer(log.clone())
-        .finish();
-    // The test runs on one thread (current-thread runtime), so a thread default sees it all.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let fake = fake();
-    let ok = put_profile(&fake, "u1", "", json!({"attributes": {"plan": "gold"}})).await;
-    assert_eq!(ok.status.as_u16(), 200);
-    let refused = put_profile(&fake, "u1", "", json!({"attributes": {"nope": 1}})).await;
-    assert_eq!(refused.status.as_u16(), 400);
-    for (method, path, key, _) in ROUTES.iter().skip(1) {
-        send(&fake, request(method, path, Some(key), "application/json")).await;
-    }
-    get(&fake, "/__admin/journal", None).await;
-
-    let lines = log.request_lines();
-    let journal = fake.journal();
-    assert_eq!(
-        lines.len(),
-        journal.len() + 1,
-        "one line per request:\n{}",
-        lines.join("\n")
-    );
-    for (line, e) in lines.iter().zip(&journal) {
-        for field in [
-            format!("method={}", e.method),
-            format!("path={}", e.path),
-            format!("status={}", e.status),
-            format!("rule={:?}", e.rule),
-        ] {
-            assert!(line.contains(&field), "{field} not in {line}");
-        }
-    }
-    assert!(
-        lines[0].contains(r#"rule="ok.profile_updated""#),
-        "{}",
-        lines[0]
-    );
-    assert!(
-        lines[1].contains(r#"rule="attribute.unknown""#),
-        "{}",
-        lines[1]
-    );
-    let admin = lines.last().expect("the admin request");
-    assert!(
-        admin.contains("path=/__admin/journal") && admin.contains(r#"rule="admin""#),
-        "{admin}"
-    );
 }
 
 #[tokio::test]
