@@ -116,6 +116,28 @@ pub(crate) async fn one_buffer(mut body: Body) -> Result<Bytes, axum::Error> {
     Ok(all.into())
 }
 
+/// A request body, at most `limit` bytes: its first frame as it is when it is the only one (a
+/// body that arrived with its headers), else every frame collected.
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, axum::Error> {
+    use http_body_util::BodyExt;
+    let mut body = http_body_util::Limited::new(body, limit);
+    let first = match body.frame().await {
+        Some(frame) => frame
+            .map_err(axum::Error::new)?
+            .into_data()
+            .unwrap_or_default(),
+        None => return Ok(Bytes::new()),
+    };
+    if body.is_end_stream() {
+        return Ok(first);
+    }
+    let rest = body.collect().await.map_err(axum::Error::new)?.to_bytes();
+    let mut all = Vec::with_capacity(first.len() + rest.len());
+    all.extend_from_slice(&first);
+    all.extend_from_slice(&rest);
+    Ok(all.into())
+}
+
 /// Logs one answered request at `debug` (target `talon_fake::request`): the journalled ones
 /// from [`Meta::record`], the admin ones from their gate.
 pub(crate) fn log_request(method: &Method, path: &str, status: u16, rule: &str) {
@@ -285,7 +307,7 @@ async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(meta.reject(fake, too_large(limit)));
     }
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let bytes = match read_limited(body, limit).await {
         Ok(b) => b,
         Err(e) => {
             let is_limit = std::error::Error::source(&e)
