@@ -72,7 +72,8 @@
 //! # Benchmarks
 //!
 //! * `cargo bench -p talon-fake --bench throughput` — fake vs a bare axum JSON handler under the
-//!   same `wrk -t1 -c32` load, in one run (needs `wrk` on `PATH`).
+//!   same `wrk -t1 -c32` load, in one run, as req/s and as requests per CPU second of the server
+//!   (needs `wrk` on `PATH`; take the figures on a quiet machine).
 //! * `cargo bench -p talon-fake --bench memory` — resident memory of 1,000,000 profiles × 8 attributes.
 
 mod api;
