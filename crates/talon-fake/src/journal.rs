@@ -17,7 +17,8 @@ use crate::rule::Rule;
 
 /// Default number of journal entries kept (oldest dropped beyond it).
 pub const DEFAULT_JOURNAL_CAP: usize = 10_000;
-/// Default total size of journal entries ([`Record::size`]), in bytes (oldest dropped beyond it).
+/// Default total size of journal entries (each entry's record, path, query, header values and
+/// bodies), in bytes (oldest dropped beyond it).
 pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Response extension naming the rule that decided a response (see `CONTRACT.md`).

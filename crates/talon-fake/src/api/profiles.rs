@@ -334,7 +334,7 @@ pub(crate) fn profile_id_of(method: &Method, path: &str) -> Option<String> {
 /// The body of `PUT /v2/customer_profiles/{integrationId}` (`CustomerProfileIntegrationRequestV2`).
 ///
 /// `attributes` stays a map of JSON values: their names and types are the catalog's to check
-/// ([`crate::Catalog::validate_attributes`]), and every problem in it is reported at once.
+/// ([`crate::state::Catalog::validate_attributes`]), and every problem in it is reported at once.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ProfileBody {
