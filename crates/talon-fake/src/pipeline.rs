@@ -1,5 +1,5 @@
 //! The one request pipeline in front of every Talon.One route, the hot
-//! `PUT /v2/customer_profiles/{id}` included.
+//! `PUT /v2/customer_profiles/{id}` included: [`Pipelined`] wraps their router.
 //!
 //! In order, for every request:
 //!
@@ -24,11 +24,16 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::Router;
+use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower::{Service, ServiceExt};
 
 use crate::api::profiles::profile_id_of;
 use crate::error::ApiError;
@@ -39,9 +44,32 @@ use crate::rule::Rule;
 use crate::state::{Fake, InFlight};
 use crate::store::lock;
 
-/// The middleware in front of every API route: [`admit`], the handler, the journal and the log,
-/// the late faults.
-pub(crate) async fn pipeline(State(fake): State<Fake>, req: Request, next: Next) -> Response {
+/// The service in front of the whole API router: every request the router would answer goes
+/// through [`pipeline`] first. One service around the router rather than a layer on each route:
+/// a `Router` clone is a reference count, where a route layer clones (allocates) the route.
+#[derive(Clone)]
+pub(crate) struct Pipelined {
+    pub(crate) fake: Fake,
+    pub(crate) api: Router,
+}
+
+impl Service<Request> for Pipelined {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let (fake, api) = (self.fake.clone(), self.api.clone());
+        Box::pin(async move { Ok(pipeline(fake, api, req).await) })
+    }
+}
+
+/// [`admit`], the router's handler, the journal and the log, the late faults.
+async fn pipeline(fake: Fake, api: Router, req: Request) -> Response {
     let Admitted {
         meta,
         parts,
@@ -62,7 +90,10 @@ pub(crate) async fn pipeline(State(fake): State<Fake>, req: Request, next: Next)
         }
         _ => None,
     };
-    let resp = next.run(req).await;
+    let resp = match api.oneshot(req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    };
     if let (Some(late), Some(id)) = (late, &profile_id)
         && let Some(work) = resp.extensions().get::<Deferred>().and_then(Deferred::take)
     {

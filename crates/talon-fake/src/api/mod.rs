@@ -2,7 +2,8 @@
 //! its handlers and its rules.
 //!
 //! [`router`] merges them: every Talon.One route (Integration API `/v2/…`, Management API
-//! `/v1/…`) sits behind the one request [`pipeline`](crate::pipeline); `/__admin/*` sits behind
+//! `/v1/…`), and every path the fake does not know, sits behind the one request
+//! [`pipeline`](crate::pipeline), which wraps their router as a whole; `/__admin/*` sits behind
 //! its own gate and is never journalled or faulted.
 //!
 //! Room to grow: a further API is a further module with its own `routes()` merged below (the
@@ -17,9 +18,9 @@ pub(crate) mod auth;
 pub(crate) mod profiles;
 
 use axum::Router;
-use axum::middleware;
 
 use crate::extract::{method_not_allowed, not_found};
+use crate::pipeline::Pipelined;
 use crate::state::Fake;
 
 /// Reserved prefix of the control endpoints; never journalled, never faulted.
@@ -38,9 +39,8 @@ pub fn router(fake: Fake) -> Router {
         .merge(applications::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            fake.clone(),
-            crate::pipeline::pipeline,
-        ));
-    api.merge(admin::routes(fake.clone())).with_state(fake)
+        .with_state(fake.clone());
+    admin::routes(fake.clone())
+        .with_state(fake.clone())
+        .fallback_service(Pipelined { fake, api })
 }
