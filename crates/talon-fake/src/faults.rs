@@ -354,7 +354,7 @@ pub(crate) struct FaultEngine {
     faulted: FxHashMap<RequestKey, u32>,
     tokens: f64,
     last: Option<tokio::time::Instant>,
-    pub(crate) late: LateRequests<crate::http::LatePut>,
+    pub(crate) late: LateRequests<crate::pipeline::LatePut>,
 }
 
 impl FaultEngine {

@@ -23,7 +23,7 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use serde_json::Value;
 
-use crate::fake::Fake;
+use crate::state::Fake;
 use crate::state_file::StateFile;
 
 /// The Integration API key of the default state.

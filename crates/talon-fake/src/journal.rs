@@ -17,7 +17,8 @@ use crate::rule::Rule;
 
 /// Default number of journal entries kept (oldest dropped beyond it).
 pub const DEFAULT_JOURNAL_CAP: usize = 10_000;
-/// Default total size of journal entries ([`Record::size`]), in bytes (oldest dropped beyond it).
+/// Default total size of journal entries (each entry's record, path, query, header values and
+/// bodies), in bytes (oldest dropped beyond it).
 pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Response extension naming the rule that decided a response (see `CONTRACT.md`).
@@ -151,17 +152,25 @@ impl Journal {
         s
     }
 
-    pub(crate) fn push(&mut self, rec: Record) {
+    /// Appends `rec`, dropping the oldest entries beyond the caps; returns the first one it
+    /// dropped, so that the caller can free it after releasing the journal's lock (the usual
+    /// case once the journal is full: one in, one out).
+    pub(crate) fn push(&mut self, rec: Record) -> Option<Record> {
         self.bytes += rec.size();
         self.entries.push_back(rec);
+        let mut evicted = None;
         while self.entries.len() > self.cap
             || (self.bytes > self.max_bytes && !self.entries.is_empty())
         {
             if let Some(old) = self.entries.pop_front() {
                 self.bytes -= old.size();
                 self.dropped += 1;
+                if evicted.is_none() {
+                    evicted = Some(old);
+                }
             }
         }
+        evicted
     }
 
     pub(crate) fn entries(&self) -> Vec<JournalEntry> {
@@ -223,13 +232,16 @@ mod tests {
     #[test]
     fn the_journal_drops_and_counts_the_oldest_entries_beyond_its_cap() {
         let mut j = Journal::new(3, usize::MAX);
+        let mut evicted = Vec::new();
         for _ in 0..5 {
             let r = rec(&mut j, b"");
-            j.push(r);
+            evicted.push(j.push(r).map(|old| old.seq));
         }
         let seqs: Vec<u64> = j.entries().iter().map(|e| e.seq).collect();
         assert_eq!(seqs, vec![3, 4, 5]);
         assert_eq!(j.dropped(), 2);
+        // What it dropped is handed back, to be freed outside the journal's lock.
+        assert_eq!(evicted, vec![None, None, None, Some(1), Some(2)]);
     }
 
     #[test]

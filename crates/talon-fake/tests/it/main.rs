@@ -9,6 +9,7 @@ mod fuzz;
 mod hygiene;
 mod limits;
 mod management;
+mod pipeline;
 mod profiles;
 mod schema;
 mod socket;

@@ -3,25 +3,27 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
-use crate::fake::{Clock, Fake, FakeConfig};
+mod deadlines;
+
+pub(crate) use deadlines::is_body_timeout;
+use deadlines::{HeadTimed, IDLE, IN_REQUEST, TimeoutBody};
+
+use crate::api::router;
 use crate::faults::{FaultPlan, FaultPlanError};
-use crate::http::router;
+use crate::state::{Clock, Fake, FakeConfig};
 use crate::state_file::{StateFile, StateFileError};
 
 /// Default time in-flight requests get to finish once a server is asked to stop: 5 s, chosen here.
@@ -248,186 +250,6 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     )
 }
 
-/// [`HeadTimed`] phases: waiting for a request, reading its headers, serving it.
-const IDLE: u8 = 0;
-const HEAD: u8 = 1;
-const IN_REQUEST: u8 = 2;
-
-/// A connection's socket that fails its reads once a request's headers have taken longer than
-/// `header_timeout` since their first byte. The service marks when the headers are in
-/// ([`IN_REQUEST`]) and when the answer is ready ([`IDLE`]); the first byte read while idle
-/// starts the header timer. The timer is only created when a read has to wait in that phase,
-/// so headers that arrive in one packet (the usual case) cost no timer.
-pub(crate) struct HeadTimed {
-    inner: TcpStream,
-    phase: Arc<AtomicU8>,
-    header_timeout: Duration,
-    deadline: Option<Instant>,
-    sleep: Option<Pin<Box<Sleep>>>,
-}
-
-impl HeadTimed {
-    fn new(inner: TcpStream, phase: Arc<AtomicU8>, header_timeout: Duration) -> Self {
-        Self {
-            inner,
-            phase,
-            header_timeout,
-            deadline: None,
-            sleep: None,
-        }
-    }
-}
-
-impl AsyncRead for HeadTimed {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before
-                    && this
-                        .phase
-                        .compare_exchange(IDLE, HEAD, Ordering::Relaxed, Ordering::Relaxed)
-                        .is_ok()
-                {
-                    this.deadline = Some(Instant::now() + this.header_timeout);
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => {
-                if this.phase.load(Ordering::Relaxed) == HEAD
-                    && let Some(deadline) = this.deadline
-                {
-                    let sleep = match &mut this.sleep {
-                        Some(s) => {
-                            if s.deadline() != deadline {
-                                s.as_mut().reset(deadline);
-                            }
-                            s
-                        }
-                        None => this
-                            .sleep
-                            .insert(Box::pin(tokio::time::sleep_until(deadline))),
-                    };
-                    if sleep.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(Err(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "the request headers were not complete before the header timeout",
-                        )));
-                    }
-                }
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl AsyncWrite for HeadTimed {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-/// The error a [`TimeoutBody`] yields at its deadline.
-#[derive(Debug, thiserror::Error)]
-#[error("the request body was not complete before its deadline")]
-pub(crate) struct BodyTimedOut;
-
-/// Whether `e` (or one of its sources) is a [`BodyTimedOut`].
-pub(crate) fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        if err.is::<BodyTimedOut>() {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
-}
-
-/// A request body that fails with [`BodyTimedOut`] if it is not complete by `deadline`.
-/// The timer is only created when the body first has to wait, so a body that is already
-/// buffered (the usual case) costs no timer.
-pub(crate) struct TimeoutBody<B> {
-    inner: B,
-    deadline: Instant,
-    sleep: Option<Pin<Box<Sleep>>>,
-}
-
-impl<B> TimeoutBody<B> {
-    pub(crate) fn new(inner: B, deadline: Instant) -> Self {
-        Self {
-            inner,
-            deadline,
-            sleep: None,
-        }
-    }
-}
-
-impl<B> HttpBody for TimeoutBody<B>
-where
-    B: HttpBody<Data = Bytes> + Unpin,
-    B::Error: Into<axum::BoxError>,
-{
-    type Data = Bytes;
-    type Error = axum::BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        let this = &mut *self;
-        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
-            return Poll::Ready(frame.map(|r| r.map_err(Into::into)));
-        }
-        let deadline = this.deadline;
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 /// Configuration of the standalone server.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -463,9 +285,9 @@ impl Default for ServeConfig {
             faults: None,
             journal_cap: crate::journal::DEFAULT_JOURNAL_CAP,
             clock: Clock::System,
-            header_timeout: crate::fake::DEFAULT_HEADER_TIMEOUT,
-            idle_timeout: crate::fake::DEFAULT_IDLE_TIMEOUT,
-            body_timeout: crate::fake::DEFAULT_BODY_TIMEOUT,
+            header_timeout: crate::state::DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: crate::state::DEFAULT_IDLE_TIMEOUT,
+            body_timeout: crate::state::DEFAULT_BODY_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             admin_token: None,
             insecure_admin: false,

@@ -1,0 +1,353 @@
+//! The deployment's shared state: [`Fake`], a cheap `Clone` handle around [`Shared`], its
+//! configuration, the [`Catalog`] (everything but the profiles) and the profile store.
+//!
+//! The resources in [`crate::api`] hold the business rules, as synchronous methods on [`Fake`]
+//! and plain functions; this module only holds the state they share. Lock order is catalog →
+//! one profile shard; no lock is held across an `.await`. Every mutating method validates the
+//! whole request before it touches state, so a rejected request changes nothing.
+
+mod catalog;
+mod load;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::faults::{FaultEngine, FaultPlan};
+use crate::journal::{
+    DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Journal, JournalEntry, Record,
+};
+use crate::rules::{self, AttrType};
+use crate::state_file::{Application, Attribute, Audience, StateFile, StateFileError};
+use crate::store::{AttrIdx, FxHashMap, Profiles, lock};
+
+/// Where `created` and `lastActivity` timestamps come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Always this instant (unix seconds).
+    Fixed {
+        /// Unix seconds.
+        unix_secs: i64,
+    },
+    /// `start`, then `start + step`, … one step per timestamp taken: deterministic for a given request order.
+    Step {
+        /// Unix seconds of the first timestamp.
+        start_unix_secs: i64,
+        /// Milliseconds between consecutive timestamps.
+        step_ms: u64,
+    },
+    /// The system clock (serve mode only; never in tests).
+    System,
+}
+
+/// 2024-01-01T00:00:00Z, the default start of the deterministic clock.
+pub const DEFAULT_EPOCH: i64 = 1_704_067_200;
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::Step {
+            start_unix_secs: DEFAULT_EPOCH,
+            step_ms: 1000,
+        }
+    }
+}
+
+/// Default request body limit in bytes (larger bodies get 413): 1 MiB, chosen here.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Talon.One processes one update of a profile and queues two; more concurrent ones get 409.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_PROFILE: u32 = 3;
+
+/// Default limit on the time from a request's first byte to the end of its headers: 10 s,
+/// chosen here.
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Default limit on how long a connection may wait, sending nothing, for its next request
+/// (after the accept, or after its last response): 60 s, chosen here (the idle timeout of
+/// common load balancers).
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Default limit on the time from a request's headers to the end of its body: 30 s, chosen here.
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Default cap on a request's start line and headers together: 64 KiB (431 beyond), chosen here
+/// (common load balancers in front of APIs allow about as much).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Profiles read per catalog lock by [`Fake::write_state`].
+const STATE_BATCH: usize = 1024;
+
+/// Configuration of a [`Fake`].
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// Timestamp source.
+    pub clock: Clock,
+    /// Most journal entries kept.
+    pub journal_cap: usize,
+    /// Most journal bytes kept: each entry counts its record, path, query, header values and
+    /// both bodies; the oldest entries are dropped beyond it.
+    pub journal_max_bytes: usize,
+    /// Request body limit (413 beyond).
+    pub body_limit: usize,
+    /// Concurrent updates of one profile allowed (processing + queued); the next gets 409.
+    pub max_in_flight_per_profile: u32,
+    /// Initial fault plan.
+    pub faults: FaultPlan,
+    /// On a socket ([`crate::MockServer`], [`crate::serve_on`]): a connection whose request's
+    /// headers are not complete this long after their first byte is closed (no answer: there
+    /// is no request to answer yet).
+    pub header_timeout: std::time::Duration,
+    /// On a socket: a connection that sends nothing for this long while waiting for its next
+    /// request (after the accept, or after its last response) is closed. It also bounds the
+    /// whole wait for a request's headers, so the effective header limit is the smaller of
+    /// `header_timeout` from the first byte and `idle_timeout` from the start of the wait.
+    pub idle_timeout: std::time::Duration,
+    /// On a socket: a request body not complete this long after its headers gets 408
+    /// `body.timeout`, and its per-profile slot is released.
+    pub body_timeout: std::time::Duration,
+    /// On a socket: most bytes of a request's start line and headers; beyond it hyper answers 431
+    /// and closes the connection (the request never reaches the router or the journal).
+    pub max_header_bytes: usize,
+    /// When set, every `/__admin/*` request needs `Authorization: Bearer <token>` (401
+    /// `admin.unauthorized` otherwise). `None`: open, for tests on loopback.
+    pub admin_token: Option<String>,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        Self {
+            clock: Clock::default(),
+            journal_cap: DEFAULT_JOURNAL_CAP,
+            journal_max_bytes: DEFAULT_JOURNAL_MAX_BYTES,
+            body_limit: DEFAULT_BODY_LIMIT,
+            max_in_flight_per_profile: DEFAULT_MAX_IN_FLIGHT_PER_PROFILE,
+            faults: FaultPlan::default(),
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            admin_token: None,
+        }
+    }
+}
+
+/// The fake deployment: a cheap `Clone` handle shared by the router, the server and tests.
+#[derive(Debug, Clone)]
+pub struct Fake {
+    pub(crate) inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: FakeConfig,
+    tick: AtomicU64,
+    initial: Mutex<StateFile>,
+    pub(crate) catalog: RwLock<Catalog>,
+    pub(crate) profiles: Profiles,
+    pub(crate) next_profile_id: AtomicU32,
+    inflight: Mutex<FxHashMap<Box<str>, u32>>,
+    pub(crate) journal: Mutex<Journal>,
+    pub(crate) faults: Mutex<FaultEngine>,
+    /// False while the plan has no rules and no rate limit: the pipeline then skips the fault lock.
+    pub(crate) faults_active: std::sync::atomic::AtomicBool,
+}
+
+/// Everything but the profiles: small, read on every request.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    pub(crate) account_id: i64,
+    pub(crate) applications: Vec<Application>,
+    pub(crate) integration_keys: FxHashMap<String, usize>,
+    pub(crate) management_keys: HashSet<String>,
+    /// Indexed by [`AttrIdx`]; never reordered, never shrunk.
+    pub(crate) attributes: Vec<Attribute>,
+    pub(crate) profile_attrs: FxHashMap<Box<str>, (AttrIdx, AttrType)>,
+    pub(crate) audiences: BTreeMap<u32, Audience>,
+    pub(crate) next_attribute_id: i64,
+    pub(crate) next_audience_id: u32,
+}
+
+/// Guard for one in-flight update of a profile; releases the slot on drop.
+#[derive(Debug)]
+pub struct InFlight {
+    fake: Fake,
+    key: Box<str>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut map = lock(&self.fake.inner.inflight);
+        if let Some(n) = map.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+pub(crate) fn read(c: &RwLock<Catalog>) -> RwLockReadGuard<'_, Catalog> {
+    c.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+pub(crate) fn write(c: &RwLock<Catalog>) -> RwLockWriteGuard<'_, Catalog> {
+    c.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Fake {
+    /// A fake holding `state`. Fails if the state is inconsistent (duplicate ids, unknown references, invalid values).
+    pub fn new(state: StateFile, config: FakeConfig) -> Result<Self, StateFileError> {
+        let faults = FaultEngine::new(config.faults.clone());
+        let active = faults.is_active();
+        let journal = Journal::new(config.journal_cap, config.journal_max_bytes);
+        let fake = Self {
+            inner: Arc::new(Shared {
+                tick: AtomicU64::new(0),
+                initial: Mutex::new(StateFile::empty()),
+                catalog: RwLock::new(Catalog::default()),
+                profiles: Profiles::new(),
+                next_profile_id: AtomicU32::new(1),
+                inflight: Mutex::new(FxHashMap::default()),
+                journal: Mutex::new(journal),
+                faults: Mutex::new(faults),
+                faults_active: std::sync::atomic::AtomicBool::new(active),
+                config,
+            }),
+        };
+        fake.load(state)?;
+        Ok(fake)
+    }
+
+    /// A fake with the built-in default state and default configuration.
+    pub fn with_default_state() -> Self {
+        Self::new(StateFile::default_state(), FakeConfig::default())
+            .or_else(|_| Self::new(StateFile::empty(), FakeConfig::default()))
+            .unwrap_or_else(|_| unreachable_empty())
+    }
+
+    /// Replaces the whole state (catalog and profiles) and clears the journal and fault counters.
+    /// With `None`, returns to the state the fake was created with.
+    pub fn reset(&self, state: Option<StateFile>) -> Result<(), StateFileError> {
+        let state = match state {
+            Some(s) => s,
+            None => lock(&self.inner.initial).clone(),
+        };
+        self.load(state)?;
+        lock(&self.inner.journal).clear();
+        let plan = lock(&self.inner.faults).plan().clone();
+        self.set_faults(plan);
+        Ok(())
+    }
+
+    /// Replaces the fault plan (counters and coin restart).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        let engine = FaultEngine::new(plan);
+        let mut guard = lock(&self.inner.faults);
+        self.inner
+            .faults_active
+            .store(engine.is_active(), Ordering::SeqCst);
+        *guard = engine;
+    }
+
+    /// The current fault plan.
+    pub fn faults(&self) -> FaultPlan {
+        lock(&self.inner.faults).plan().clone()
+    }
+
+    /// The journal, oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        lock(&self.inner.journal).entries()
+    }
+
+    /// How many journal entries were dropped because of the cap.
+    pub fn journal_dropped(&self) -> u64 {
+        lock(&self.inner.journal).dropped()
+    }
+
+    /// The memory the kept journal entries hold, as the byte budget
+    /// ([`FakeConfig::journal_max_bytes`]) counts it: each entry's record, path, query, header
+    /// values and both bodies.
+    pub fn journal_bytes(&self) -> usize {
+        lock(&self.inner.journal).bytes()
+    }
+
+    /// Number of stored customer profiles.
+    pub fn profile_count(&self) -> usize {
+        self.inner.profiles.len()
+    }
+
+    /// Holds one in-flight slot for `integration_id` (as an update being processed would), or
+    /// `None` if all slots are taken. Tests use it to make the 409 rule deterministic.
+    pub fn hold_profile(&self, integration_id: &str) -> Option<InFlight> {
+        let max = self.inner.config.max_in_flight_per_profile;
+        let key: Box<str> = integration_id.into();
+        let mut map = lock(&self.inner.inflight);
+        // One allocation per slot (the guard's key); the map keeps its own only for a new id.
+        match map.get_mut(integration_id) {
+            Some(n) if *n >= max => return None,
+            Some(n) => *n += 1,
+            None if max == 0 => return None,
+            None => {
+                map.insert(key.clone(), 1);
+            }
+        }
+        drop(map);
+        Some(InFlight {
+            fake: self.clone(),
+            key,
+        })
+    }
+
+    pub(crate) fn push_journal(&self, rec: impl FnOnce(u64) -> Record) {
+        let evicted = {
+            let mut j = lock(&self.inner.journal);
+            let seq = j.next_seq();
+            j.push(rec(seq))
+        };
+        // Freed outside the lock.
+        drop(evicted);
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        match self.inner.config.clock {
+            Clock::Fixed { unix_secs } => unix_secs.saturating_mul(1_000_000_000),
+            Clock::Step {
+                start_unix_secs,
+                step_ms,
+            } => {
+                let n = self.inner.tick.fetch_add(1, Ordering::Relaxed);
+                let offset = i64::try_from(n.saturating_mul(step_ms).saturating_mul(1_000_000))
+                    .unwrap_or(i64::MAX);
+                start_unix_secs
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(offset)
+            }
+            Clock::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_nanos()).ok())
+                .unwrap_or(0),
+        }
+    }
+
+    pub(crate) fn now_string(&self) -> String {
+        rules::format_time(self.now())
+    }
+}
+
+fn unreachable_empty() -> Fake {
+    // `Fake::new` cannot fail for an empty state; this keeps `with_default_state` total.
+    Fake {
+        inner: Arc::new(Shared {
+            config: FakeConfig::default(),
+            tick: AtomicU64::new(0),
+            initial: Mutex::new(StateFile::empty()),
+            catalog: RwLock::new(Catalog::default()),
+            profiles: Profiles::new(),
+            next_profile_id: AtomicU32::new(1),
+            inflight: Mutex::new(FxHashMap::default()),
+            journal: Mutex::new(Journal::new(DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES)),
+            faults: Mutex::new(FaultEngine::new(FaultPlan::default())),
+            faults_active: std::sync::atomic::AtomicBool::new(false),
+        }),
+    }
+}
