@@ -1,10 +1,10 @@
-//! The socket-side deadlines of the fake's accept loop: [`HeadTimed`] (a request's headers
+//! The socket-side deadlines of the fake's accept loop: [`HeadTimed`] (the idle timeout, and a request's headers
 //! within `header_timeout` of their first byte) and [`TimeoutBody`] (its body within
 //! `body_timeout` of its headers, else [`BodyTimedOut`], which the pipeline answers with 408).
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,31 +14,94 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 /// [`HeadTimed`] phases: waiting for a request, reading its headers, serving it.
-pub(super) const IDLE: u8 = 0;
+const IDLE: u8 = 0;
 const HEAD: u8 = 1;
-pub(super) const IN_REQUEST: u8 = 2;
+const IN_REQUEST: u8 = 2;
 
-/// A connection's socket that fails its reads once a request's headers have taken longer than
-/// `header_timeout` since their first byte. The service marks when the headers are in
-/// ([`IN_REQUEST`]) and when the answer is ready ([`IDLE`]); the first byte read while idle
-/// starts the header timer. The timer is only created when a read has to wait in that phase,
-/// so headers that arrive in one packet (the usual case) cost no timer.
+/// Where a connection is, shared by its socket ([`HeadTimed`]) and its service: the phase,
+/// and when the current idle wait began.
+pub(super) struct Phase {
+    state: AtomicU8,
+    base: Instant,
+    /// Nanoseconds from `base` to the start of the current idle wait.
+    idle_since: AtomicU64,
+}
+
+impl Phase {
+    /// A connection just accepted: idle since now.
+    pub(super) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            state: AtomicU8::new(IDLE),
+            base: Instant::now(),
+            idle_since: AtomicU64::new(0),
+        })
+    }
+
+    /// The headers are in: the header timer stops.
+    pub(super) fn in_request(&self) {
+        self.state.store(IN_REQUEST, Ordering::Relaxed);
+    }
+
+    /// The answer is ready: the connection waits for its next request from now on.
+    pub(super) fn idle(&self) {
+        let since = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.idle_since.store(since, Ordering::Relaxed);
+        self.state.store(IDLE, Ordering::Relaxed);
+    }
+
+    fn idle_since(&self) -> Instant {
+        self.base + Duration::from_nanos(self.idle_since.load(Ordering::Relaxed))
+    }
+}
+
+/// A connection's socket that enforces the two waits before a request: `idle_timeout` while
+/// it waits for a request to start, and `header_timeout` from a request's first byte until its
+/// headers are in. The service marks when the headers are in ([`IN_REQUEST`]) and when the
+/// answer is ready ([`IDLE`]); the first byte read while idle starts the header timer.
+///
+/// One timer per connection serves both, and it is not re-armed per request: a wait only
+/// notes when it began (a clock read), and when the timer fires early (its deadline was an
+/// earlier wait's) it is moved to the current wait's deadline. So a keep-alive connection
+/// whose requests come quicker than `idle_timeout` touches the timer wheel about once per
+/// `idle_timeout`, not once per request, which is what hyper's own header timer (a boxed
+/// sleep per request) would cost on the hot path.
 pub(crate) struct HeadTimed {
     inner: TcpStream,
-    phase: Arc<AtomicU8>,
+    phase: Arc<Phase>,
     header_timeout: Duration,
-    deadline: Option<Instant>,
+    idle_timeout: Duration,
+    /// When the current request's headers must be in.
+    head_deadline: Option<Instant>,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
+const IDLE_EXPIRED: &str = "the connection was idle past the idle timeout";
+const HEAD_EXPIRED: &str = "the request headers were not complete before the header timeout";
+
 impl HeadTimed {
-    pub(super) fn new(inner: TcpStream, phase: Arc<AtomicU8>, header_timeout: Duration) -> Self {
+    pub(super) fn new(
+        inner: TcpStream,
+        phase: Arc<Phase>,
+        header_timeout: Duration,
+        idle_timeout: Duration,
+    ) -> Self {
         Self {
             inner,
             phase,
             header_timeout,
-            deadline: None,
+            idle_timeout,
+            head_deadline: None,
             sleep: None,
+        }
+    }
+
+    /// The deadline of the wait a pending read is in: `None` while a request is served (its
+    /// body has its own deadline).
+    fn deadline(&self) -> Option<(Instant, &'static str)> {
+        match self.phase.state.load(Ordering::Relaxed) {
+            IDLE => Some((self.phase.idle_since() + self.idle_timeout, IDLE_EXPIRED)),
+            HEAD => self.head_deadline.map(|d| (d, HEAD_EXPIRED)),
+            _ => None,
         }
     }
 }
@@ -56,34 +119,42 @@ impl AsyncRead for HeadTimed {
                 if buf.filled().len() > before
                     && this
                         .phase
+                        .state
                         .compare_exchange(IDLE, HEAD, Ordering::Relaxed, Ordering::Relaxed)
                         .is_ok()
                 {
-                    this.deadline = Some(Instant::now() + this.header_timeout);
+                    this.head_deadline = Some(Instant::now() + this.header_timeout);
                 }
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => {
-                if this.phase.load(Ordering::Relaxed) == HEAD
-                    && let Some(deadline) = this.deadline
+                // While a request is served the timer stays armed too, at a bound no later
+                // than the idle deadline to come: once the answer is out hyper may not read
+                // again until something wakes it, and then the timer does.
+                let target = this.deadline();
+                let idle_timeout = this.idle_timeout;
+                let sleep = this.sleep.get_or_insert_with(|| {
+                    let at = target.map_or_else(|| Instant::now() + idle_timeout, |(d, _)| d);
+                    Box::pin(tokio::time::sleep_until(at))
+                });
+                // A later deadline waits for the timer to fire early; an earlier one moves it.
+                if let Some((deadline, _)) = target
+                    && sleep.deadline() > deadline
                 {
-                    let sleep = match &mut this.sleep {
-                        Some(s) => {
-                            if s.deadline() != deadline {
-                                s.as_mut().reset(deadline);
-                            }
-                            s
+                    sleep.as_mut().reset(deadline);
+                }
+                while sleep.as_mut().poll(cx).is_ready() {
+                    let now = Instant::now();
+                    match target {
+                        Some((deadline, why)) if now >= deadline => {
+                            return Poll::Ready(Err(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                why,
+                            )));
                         }
-                        None => this
-                            .sleep
-                            .insert(Box::pin(tokio::time::sleep_until(deadline))),
-                    };
-                    if sleep.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(Err(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "the request headers were not complete before the header timeout",
-                        )));
+                        Some((deadline, _)) => sleep.as_mut().reset(deadline),
+                        None => sleep.as_mut().reset(now + idle_timeout),
                     }
                 }
                 Poll::Pending

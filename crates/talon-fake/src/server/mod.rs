@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use std::sync::atomic::{AtomicU8, Ordering};
+use hyper_util::rt::TokioIo;
 
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -19,7 +18,7 @@ use tokio::time::Instant;
 mod deadlines;
 
 pub(crate) use deadlines::is_body_timeout;
-use deadlines::{HeadTimed, IDLE, IN_REQUEST, TimeoutBody};
+use deadlines::{HeadTimed, Phase, TimeoutBody};
 
 use crate::api::router;
 use crate::faults::{FaultPlan, FaultPlanError};
@@ -139,9 +138,8 @@ impl Drop for MockServer {
 /// Serves `fake` on `listener` until `stop` completes; then stops accepting, lets open
 /// connections finish their request for up to `grace`, and closes the rest.
 ///
-/// Each connection is hyper's HTTP/1 with [`FakeConfig::idle_timeout`] as hyper's header
-/// timer (hyper starts it when the connection starts waiting for a request, so it closes idle
-/// connections) and [`FakeConfig::max_header_bytes`]; its socket is a [`HeadTimed`], which
+/// Each connection is hyper's HTTP/1 with [`FakeConfig::max_header_bytes`]; its socket is a
+/// [`HeadTimed`], which closes a connection idle for [`FakeConfig::idle_timeout`] and
 /// enforces [`FakeConfig::header_timeout`] from a request's first byte; each request body is
 /// wrapped in [`TimeoutBody`] with [`FakeConfig::body_timeout`]. `axum::serve` offers none of
 /// these, hence this loop (it follows `axum::serve`'s own).
@@ -154,9 +152,11 @@ async fn run(
 ) -> Stopped {
     let cfg = &fake.inner.config;
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(cfg.idle_timeout)
+    // The idle and header timeouts are the socket's ([`HeadTimed`]): hyper's own header
+    // timer would box and register a sleep for every request.
+    http.header_read_timeout(None)
         .max_header_size(cfg.max_header_bytes);
+    let idle_timeout = cfg.idle_timeout;
     let http = Arc::new(http);
     let body_timeout = cfg.body_timeout;
     let header_timeout = cfg.header_timeout;
@@ -184,11 +184,11 @@ async fn run(
                 let app = app.clone();
                 let mut stop_rx = stop_rx.clone();
                 conns.spawn(async move {
-                    let phase = Arc::new(AtomicU8::new(IDLE));
-                    let io = HeadTimed::new(stream, Arc::clone(&phase), header_timeout);
+                    let phase = Phase::new();
+                    let io = HeadTimed::new(stream, Arc::clone(&phase), header_timeout, idle_timeout);
                     let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                         // The headers are in: the header timer stops, the body deadline starts.
-                        phase.store(IN_REQUEST, Ordering::Relaxed);
+                        phase.in_request();
                         let deadline = Instant::now() + body_timeout;
                         let req = req.map(|b| Body::new(TimeoutBody::new(b, deadline)));
                         let answer = tower::Service::call(&mut app.clone(), req);
@@ -196,7 +196,7 @@ async fn run(
                         async move {
                             let r = answer.await;
                             // Bytes read from now on are the next request's.
-                            phase.store(IDLE, Ordering::Relaxed);
+                            phase.idle();
                             r
                         }
                     });
