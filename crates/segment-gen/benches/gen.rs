@@ -1,7 +1,9 @@
 //! Throughput benchmark: events per second serialized to NDJSON on one core.
 //!
 //! Run: `cargo bench -p segment-gen --bench gen`. Prints one line per
-//! profile with events, bytes and events/s (best of three runs).
+//! profile with events, bytes and events/s (best of three runs). An absolute
+//! figure: take it on a quiet machine, and compare two versions of the code
+//! side by side in one session (the host's speed varies from day to day).
 // A benchmark measures wall time and prints its result; the purity bans of
 // the library do not apply here.
 #![allow(clippy::disallowed_methods, clippy::print_stdout)]

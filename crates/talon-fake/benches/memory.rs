@@ -1,7 +1,9 @@
 //! Memory benchmark: resident memory of 1,000,000 customer profiles × 8 attributes.
 //!
 //! Run: `cargo bench -p talon-fake --bench memory` (set `PROFILES=n` to change the count).
-//! Prints VmRSS (from /proc/self/status) before and after loading.
+//! Prints VmRSS (from /proc/self/status) before and after loading. Take figures on a quiet
+//! machine (nothing else allocating heavily: the page cache and other processes do not count
+//! in VmRSS, but a loaded machine makes the timings of the `MODE=state-*` runs meaningless).
 //!
 //! `MODE=journal cargo bench -p talon-fake --bench memory`: 1,500 requests over a socket,
 //! each with a 300 KB header (the header cap raised to let them in), then VmRSS and what the
