@@ -196,10 +196,17 @@ pub(crate) fn write(c: &RwLock<Catalog>) -> RwLockWriteGuard<'_, Catalog> {
 impl Fake {
     /// A fake holding `state`. Fails if the state is inconsistent (duplicate ids, unknown references, invalid values).
     pub fn new(state: StateFile, config: FakeConfig) -> Result<Self, StateFileError> {
+        let fake = Self::empty(config);
+        fake.load(state)?;
+        Ok(fake)
+    }
+
+    /// A fake holding nothing yet, with `config`.
+    fn empty(config: FakeConfig) -> Self {
         let faults = FaultEngine::new(config.faults.clone());
         let active = faults.is_active();
         let journal = Journal::new(config.journal_cap, config.journal_max_bytes);
-        let fake = Self {
+        Self {
             inner: Arc::new(Shared {
                 tick: AtomicU64::new(0),
                 initial: Mutex::new(StateFile::empty()),
@@ -212,16 +219,14 @@ impl Fake {
                 faults_active: std::sync::atomic::AtomicBool::new(active),
                 config,
             }),
-        };
-        fake.load(state)?;
-        Ok(fake)
+        }
     }
 
     /// A fake with the built-in default state and default configuration.
     pub fn with_default_state() -> Self {
         Self::new(StateFile::default_state(), FakeConfig::default())
             .or_else(|_| Self::new(StateFile::empty(), FakeConfig::default()))
-            .unwrap_or_else(|_| unreachable_empty())
+            .unwrap_or_else(|_| Self::empty(FakeConfig::default()))
     }
 
     /// Replaces the whole state (catalog and profiles) and clears the journal and fault counters.
@@ -334,20 +339,3 @@ impl Fake {
     }
 }
 
-fn unreachable_empty() -> Fake {
-    // `Fake::new` cannot fail for an empty state; this keeps `with_default_state` total.
-    Fake {
-        inner: Arc::new(Shared {
-            config: FakeConfig::default(),
-            tick: AtomicU64::new(0),
-            initial: Mutex::new(StateFile::empty()),
-            catalog: RwLock::new(Catalog::default()),
-            profiles: Profiles::new(),
-            next_profile_id: AtomicU32::new(1),
-            inflight: Mutex::new(FxHashMap::default()),
-            journal: Mutex::new(Journal::new(DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES)),
-            faults: Mutex::new(FaultEngine::new(FaultPlan::default())),
-            faults_active: std::sync::atomic::AtomicBool::new(false),
-        }),
-    }
-}

@@ -436,6 +436,24 @@ fn free_port() -> std::net::SocketAddr {
     listener.local_addr().unwrap()
 }
 
+/// Delivers the first of [`three_updates`] with `config`; its reports, and how long
+/// delivery took (on the test's clock, paused or not).
+async fn deliver_one(config: &DeliveryConfig) -> (Vec<EventReport>, Duration) {
+    let client = deliver::client(config);
+    let started = tokio::time::Instant::now();
+    let mut reports = Vec::new();
+    let events = three_updates().into_iter().take(1);
+    deliver::run(
+        events,
+        &Destination::Classic(settings()),
+        &client,
+        config,
+        |r| reports.push(r),
+    )
+    .await;
+    (reports, started.elapsed())
+}
+
 fn paused_config(target: String) -> DeliveryConfig {
     let mut config = DeliveryConfig::new(target);
     config.concurrency = 4;
@@ -450,19 +468,7 @@ async fn retries_stop_when_the_budget_is_spent() {
     let addr = free_port();
     let mut config = paused_config(format!("http://{addr}"));
     config.retry_budget = Duration::from_secs(5);
-    let client = deliver::client(&config);
-    let started = tokio::time::Instant::now();
-    let mut reports = Vec::new();
-    let events = three_updates().into_iter().take(1);
-    deliver::run(
-        events,
-        &Destination::Classic(settings()),
-        &client,
-        &config,
-        |r| reports.push(r),
-    )
-    .await;
-    let took = started.elapsed();
+    let (reports, took) = deliver_one(&config).await;
     let Outcome::Failed {
         attempts,
         status,
@@ -560,19 +566,7 @@ async fn retry_after_replaces_the_backoff_on_429_and_503() {
         let (uri, task) = answers_once(status, "7").await;
         let mut config = paused_config(uri);
         config.backoff_max = Duration::from_millis(10);
-        let client = deliver::client(&config);
-        let started = tokio::time::Instant::now();
-        let mut reports = Vec::new();
-        let events = three_updates().into_iter().take(1);
-        deliver::run(
-            events,
-            &Destination::Classic(settings()),
-            &client,
-            &config,
-            |r| reports.push(r),
-        )
-        .await;
-        let took = started.elapsed();
+        let (reports, took) = deliver_one(&config).await;
         task.abort();
         assert!(
             matches!(reports[0].outcome, Outcome::Delivered { attempts: 2, .. }),
@@ -623,17 +617,7 @@ async fn a_429_exhausted_event_keeps_its_status() {
     let (uri, task) = answers_once(429, "1").await;
     let mut config = paused_config(uri);
     config.max_attempts = 1;
-    let client = deliver::client(&config);
-    let mut reports = Vec::new();
-    let events = three_updates().into_iter().take(1);
-    deliver::run(
-        events,
-        &Destination::Classic(settings()),
-        &client,
-        &config,
-        |r| reports.push(r),
-    )
-    .await;
+    let (reports, _) = deliver_one(&config).await;
     task.abort();
     let json = reports[0].to_json();
     assert_eq!(json["outcome"], "failed");
