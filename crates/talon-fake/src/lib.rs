@@ -91,7 +91,7 @@ mod state;
 mod state_file;
 mod store;
 
-pub use api::{ADMIN_PREFIX, router};
+pub use api::{ADMIN_PREFIX, FakeRouter, router};
 pub use error::{ApiError, ErrorItem, ErrorSource};
 pub use faults::{
     FaultPlan, FaultPlanError, FaultResponse, FaultRule, LateRequest, MAX_LATE_MS, RequestKey, coin,

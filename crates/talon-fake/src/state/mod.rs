@@ -338,4 +338,3 @@ impl Fake {
         rules::format_time(self.now())
     }
 }
-

@@ -70,6 +70,22 @@ async fn the_admin_endpoints_show_the_journal_and_state_and_are_not_journalled()
 }
 
 #[tokio::test]
+async fn only_paths_under_the_admin_prefix_reach_the_control_endpoints() {
+    let fake = fake();
+    // The control endpoints: answered, never journalled.
+    assert_eq!(get(&fake, "/__admin/journal", None).await.status, 200);
+    assert!(fake.journal().is_empty());
+    // An unknown control path, and a path that only starts with the prefix's letters, are
+    // Talon.One paths the fake does not know: a journalled 404 from the pipeline.
+    for path in ["/__admin/nope", "/__administrator", "/__adminjournal"] {
+        let r = get(&fake, path, None).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(last_rule(&fake), "route.not_found", "{path}");
+    }
+    assert_eq!(fake.journal().len(), 3);
+}
+
+#[tokio::test]
 async fn reset_returns_to_the_initial_state_and_clears_the_journal() {
     let fake = fake();
     put_profile(&fake, "u1", "", json!({})).await;
