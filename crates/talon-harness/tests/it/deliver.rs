@@ -781,22 +781,27 @@ async fn the_client_sends_the_method_path_headers_and_body_the_mapper_set() {
     assert_eq!(seen[1].body, br#"{"audienceId":"a","audienceName":"A"}"#);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_method_http_does_not_allow_is_skipped_unsent() {
+/// Sends one `{method} /v2/customer_profiles/u1` with body `{}` to `target`, once.
+async fn send_one_profile_update(target: &str, method: &'static str) -> Outcome {
     use rand::SeedableRng;
-    let (uri, seen, task) = recording().await;
-    let config = DeliveryConfig::new(uri);
+    let config = DeliveryConfig::new(target);
     let client = deliver::client(&config);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let request = talon_mapper::Request::new(
-        "PUT ME",
+        method,
         "https://demo.talon.one",
         "/v2/customer_profiles/u1",
         Vec::new(),
         "{}".into(),
         "u1".into(),
     );
-    let outcome = deliver::send(&mut client.connection(), &config, &request, &mut rng).await;
+    deliver::send(&mut client.connection(), &config, &request, &mut rng).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_method_http_does_not_allow_is_skipped_unsent() {
+    let (uri, seen, task) = recording().await;
+    let outcome = send_one_profile_update(&uri, "PUT ME").await;
     task.abort();
     let Outcome::Skipped { reason, message } = &outcome else {
         panic!("{outcome:?}")
@@ -899,20 +904,8 @@ async fn a_connection_the_target_closes_is_reopened_without_counting_an_attempt(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_is_no_http_url_makes_every_request_unbuildable() {
-    use rand::SeedableRng;
     for target in ["ftp://127.0.0.1:1", "127.0.0.1:1", "not a url"] {
-        let config = DeliveryConfig::new(target);
-        let client = deliver::client(&config);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-        let request = talon_mapper::Request::new(
-            "PUT",
-            "https://demo.talon.one",
-            "/v2/customer_profiles/u1",
-            Vec::new(),
-            "{}".into(),
-            "u1".into(),
-        );
-        let outcome = deliver::send(&mut client.connection(), &config, &request, &mut rng).await;
+        let outcome = send_one_profile_update(target, "PUT").await;
         let Outcome::Skipped { reason, message } = &outcome else {
             panic!("{target}: {outcome:?}")
         };
