@@ -32,8 +32,15 @@ for target in "${targets[@]}"; do
   grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec))' "$log" || true
   if [ "$status" -ne 0 ]; then
     tail -n 80 "$log"
-    echo "fuzz target $target failed (exit $status); the input is in fuzz/artifacts/$target/, reproduce with:"
-    echo "  cd fuzz && ./cargo-fuzz.sh run $target artifacts/$target/<file>"
+    # libFuzzer names the input it wrote; without one, the target failed before fuzzing
+    # (a build error, say), and there is no input to reproduce.
+    artifact=$(sed -n 's/.*Test unit written to \(\S*\).*/\1/p' "$log" | tail -n 1)
+    if [ -n "$artifact" ]; then
+      echo "fuzz target $target failed (exit $status) on the input $artifact; reproduce with:"
+      echo "  cd fuzz && ./cargo-fuzz.sh run $target ${artifact#./}"
+    else
+      echo "fuzz target $target failed (exit $status) before fuzzing, with no input written: see its log above ($log)"
+    fi
     exit "$status"
   fi
 done
