@@ -441,17 +441,26 @@ fn free_port() -> std::net::SocketAddr {
 async fn deliver_one(config: &DeliveryConfig) -> (Vec<EventReport>, Duration) {
     let client = deliver::client(config);
     let started = tokio::time::Instant::now();
+    let reports = deliver_all(&client, config, three_updates().into_iter().take(1)).await;
+    (reports, started.elapsed())
+}
+
+/// Delivers `events` with the classic default settings; every event's report, in order.
+async fn deliver_all(
+    client: &deliver::Client,
+    config: &DeliveryConfig,
+    events: impl IntoIterator<Item = (String, Vec<u8>)>,
+) -> Vec<EventReport> {
     let mut reports = Vec::new();
-    let events = three_updates().into_iter().take(1);
     deliver::run(
         events,
         &Destination::Classic(settings()),
-        &client,
+        client,
         config,
         |r| reports.push(r),
     )
     .await;
-    (reports, started.elapsed())
+    reports
 }
 
 fn paused_config(target: String) -> DeliveryConfig {
@@ -496,18 +505,7 @@ async fn events_sent_while_the_target_restarts_are_delivered_once_it_is_back() {
     let batch = events();
     let delivery = {
         let config = config.clone();
-        tokio::spawn(async move {
-            let mut reports = Vec::new();
-            deliver::run(
-                batch,
-                &Destination::Classic(settings()),
-                &client,
-                &config,
-                |r| reports.push(r),
-            )
-            .await;
-            reports
-        })
+        tokio::spawn(async move { deliver_all(&client, &config, batch).await })
     };
     // The target is down for 3 s (of the paused clock), then comes back on the same port.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -586,20 +584,8 @@ async fn a_retry_after_beyond_the_budget_is_cut_to_it() {
     let mut config = paused_config(uri);
     config.retry_budget = Duration::from_secs(2);
     config.max_attempts = 2;
-    let client = deliver::client(&config);
-    let started = tokio::time::Instant::now();
-    let mut reports = Vec::new();
     // The first attempt gets the 429; the second is made at the end of the budget (and gets 204).
-    let events = three_updates().into_iter().take(1);
-    deliver::run(
-        events,
-        &Destination::Classic(settings()),
-        &client,
-        &config,
-        |r| reports.push(r),
-    )
-    .await;
-    let took = started.elapsed();
+    let (reports, took) = deliver_one(&config).await;
     task.abort();
     assert!(
         matches!(reports[0].outcome, Outcome::Delivered { attempts: 2, .. }),
@@ -869,16 +855,7 @@ async fn a_connection_the_target_closes_is_reopened_without_counting_an_attempt(
     let mut config = DeliveryConfig::new(uri);
     config.concurrency = 1;
     let client = deliver::client(&config);
-    let mut reports = Vec::new();
-    let events = three_updates();
-    deliver::run(
-        events,
-        &Destination::Classic(settings()),
-        &client,
-        &config,
-        |r| reports.push(r),
-    )
-    .await;
+    let reports = deliver_all(&client, &config, three_updates()).await;
     task.abort();
     assert_eq!(reports.len(), 3);
     for report in &reports {
