@@ -53,10 +53,14 @@ pub(crate) struct Pipelined {
     pub(crate) api: Router,
 }
 
+/// The future of the fake's services ([`Pipelined`], [`crate::FakeRouter`]): an answer, never
+/// an error.
+pub(crate) type Answering = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
 impl Service<Request> for Pipelined {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Answering;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))

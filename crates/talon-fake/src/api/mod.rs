@@ -18,8 +18,6 @@ pub(crate) mod auth;
 pub(crate) mod profiles;
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::Router;
@@ -28,7 +26,7 @@ use axum::response::Response;
 use tower::{Service, ServiceExt};
 
 use crate::extract::{method_not_allowed, not_found};
-use crate::pipeline::Pipelined;
+use crate::pipeline::{Answering, Pipelined};
 use crate::state::Fake;
 
 /// Reserved prefix of the control endpoints; never journalled, never faulted.
@@ -78,7 +76,7 @@ impl std::fmt::Debug for FakeRouter {
 impl Service<Request> for FakeRouter {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Answering;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
