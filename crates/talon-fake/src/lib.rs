@@ -90,6 +90,7 @@ mod server;
 mod state;
 mod state_file;
 mod store;
+pub mod view;
 
 pub use api::{ADMIN_PREFIX, FakeRouter, router};
 pub use error::{ApiError, ErrorItem, ErrorSource};
