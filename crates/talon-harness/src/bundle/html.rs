@@ -15,7 +15,7 @@
 //! file) is shown as its text followed by its address.
 
 use maud::{Markup, PreEscaped, html};
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use talon_fake::view::{AttributeRow, attributes_table, page};
 
 use super::{BundleEvent, BundleRun, Exchange};
@@ -153,8 +153,10 @@ fn exchange_section(exchange: &Exchange, attempt: usize, attempts: usize) -> Mar
     } else {
         entry.status.to_string()
     };
+    // A refused request is what the report is about: open; an accepted one folded.
+    let open = !(200..=299).contains(&entry.status);
     html! {
-        details.exchange open {
+        details.exchange open[open] {
             summary {
                 @if attempts > 1 { "attempt " (attempt) " of " (attempts) ": " }
                 code { (entry.method) " " (exchange.url) } " → "
@@ -297,6 +299,19 @@ pub fn markdown(text: &str) -> String {
     let mut links: Vec<Option<CowStr<'_>>> = Vec::new();
     let mut images: Vec<CowStr<'_>> = Vec::new();
     let events = Parser::new_ext(text, options).filter_map(|event| match event {
+        // The README sits under the page's own `h2`: its headings go two levels down.
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Some(Event::Start(Tag::Heading {
+            level: demoted(level),
+            id,
+            classes,
+            attrs,
+        })),
+        Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(demoted(level)))),
         // A block of raw HTML is shown as a code block of its text; inline HTML as text.
         Event::Start(Tag::HtmlBlock) => Some(Event::Start(Tag::CodeBlock(CodeBlockKind::Indented))),
         Event::End(TagEnd::HtmlBlock) => Some(Event::End(TagEnd::CodeBlock)),
@@ -326,6 +341,16 @@ pub fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     pulldown_cmark::html::push_html(&mut out, events);
     out
+}
+
+/// A README heading's level on the page: two below, `h6` at most.
+fn demoted(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
 }
 
 /// Whether a README link may stay a link: the web, mail, or a place on this page.
@@ -459,6 +484,16 @@ mod tests {
         assert!(out.contains("<span class=\"bad\">400</span>"), "{out}");
         assert!(out.contains("<details class=\"event-json\">"), "{out}");
         assert!(out.contains("<table class=\"attributes\">"), "{out}");
+        // A refused request is shown open, an accepted one folded.
+        assert!(out.contains("<details class=\"exchange\" open>"), "{out}");
+        let mut accepted = bundle;
+        accepted.events[0].exchanges[0].entry.status = 200;
+        let out = render(&accepted, &[], Mode::Compared);
+        assert!(
+            out.contains("<details class=\"exchange\"><summary>"),
+            "{out}"
+        );
+        assert!(out.contains("<span class=\"ok\">200</span>"), "{out}");
     }
 
     #[test]
@@ -505,13 +540,17 @@ mod tests {
     #[test]
     fn readme_raw_html_is_text_images_are_not_loaded_and_only_safe_links_stay_links() {
         let out = markdown(concat!(
-            "# Report\n\n",
+            "# Report\n\n## Steps\n\n#### Deep\n\n",
             "<script>alert(1)</script>\n\n",
             "Inline <b onmouseover=\"x()\">bold</b> and `code <i>`.\n\n",
             "![logo](https://cdn.example/logo.png) [docs](https://docs.talon.one/x) ",
             "[bad](javascript:alert(1)) [file](other.md) [here](#events) <https://auto.example>\n",
         ));
-        assert!(out.contains("<h1>Report</h1>"), "{out}");
+        // Under the page's own `h2`, two levels down.
+        assert!(
+            out.contains("<h3>Report</h3>\n<h4>Steps</h4>\n<h6>Deep</h6>"),
+            "{out}"
+        );
         assert!(
             out.contains("<pre><code>&lt;script&gt;alert(1)&lt;/script&gt;\n</code></pre>"),
             "{out}"
