@@ -157,6 +157,13 @@ fn every_bundle_s_report_is_one_self_contained_page_with_every_explanation_line_
         let (_, html) = report_of(&dir, &name, &[], 0);
         assert_one_document(&html);
         assert_eq!(external_references(&html), Vec::<String>::new(), "{name}");
+        // The page is attached to tickets: the customer's API key is never on it.
+        let settings: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("settings.json")).unwrap())
+                .unwrap();
+        if let Some(key) = settings["apiKey"].as_str().filter(|k| !k.is_empty()) {
+            assert!(!html.contains(key), "{name}: the API key is on the page");
+        }
         let text = text_content(&html);
         let events_at = text
             .find("Events, in input order")
