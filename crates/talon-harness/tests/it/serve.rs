@@ -310,17 +310,26 @@ fn with_an_admin_token_the_admin_surface_needs_it() {
 }
 
 #[test]
-fn simulate_serve_shows_the_run_in_the_view_then_serves_until_a_signal_with_the_run_s_exit_code()
-{
+fn simulate_serve_shows_the_run_in_the_view_then_serves_until_a_signal_with_the_run_s_exit_code() {
     let mut sim = spawn_listening(
         "simulate",
         &[
-            "--serve", "127.0.0.1:0", "--users", "20", "--days", "2", "--seed", "3",
+            "--serve",
+            "127.0.0.1:0",
+            "--users",
+            "20",
+            "--days",
+            "2",
+            "--seed",
+            "3",
         ],
         "info",
     );
     let view = sim.wait_for("/__admin/view/");
-    assert!(view.contains(&format!("http://{}/__admin/view/", sim.addr)), "{view}");
+    assert!(
+        view.contains(&format!("http://{}/__admin/view/", sim.addr)),
+        "{view}"
+    );
     sim.wait_for("the run is over");
     // After the run the fake still answers: its view shows the simulated customers.
     let page = request(
@@ -334,7 +343,10 @@ fn simulate_serve_shows_the_run_in_the_view_then_serves_until_a_signal_with_the_
         .and_then(|cell| cell.split('<').next())
         .and_then(|n| n.parse::<u32>().ok())
         .unwrap_or(0);
-    assert!(customers > 0, "no customers in the view after the run: {page}");
+    assert!(
+        customers > 0,
+        "no customers in the view after the run: {page}"
+    );
     sim.signal("INT");
     let (status, lines) = sim.exit();
     assert!(status.success(), "{lines:#?}");
@@ -344,12 +356,24 @@ fn simulate_serve_shows_the_run_in_the_view_then_serves_until_a_signal_with_the_
 #[test]
 fn simulate_serve_takes_a_loopback_address_only() {
     let out = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
-        .args(["simulate", "--serve", "0.0.0.0:0", "--users", "2", "--days", "1"])
+        .args([
+            "simulate",
+            "--serve",
+            "0.0.0.0:0",
+            "--users",
+            "2",
+            "--days",
+            "1",
+        ])
         .output()
         .unwrap();
     let printed = crate::exits(&out, 2);
     assert_says(
         &printed.stderr,
-        &["--serve 0.0.0.0:0", "loopback address only", "serve --admin-token"],
+        &[
+            "--serve 0.0.0.0:0",
+            "loopback address only",
+            "serve --admin-token",
+        ],
     );
 }
