@@ -39,31 +39,39 @@ export function errorMessage(err) {
   return String(err)
 }
 
-// One compiled schema per distinct `fields` text. Action.execute compiles its schema once (under
-// "<destination>:<action title>") and reuses it for every event; the same here, per field set.
-const schemas = new Map()
-function schemaFor(fields) {
-  const key = JSON.stringify(fields)
-  let entry = schemas.get(key)
-  if (!entry) {
-    // Action's constructor: a schema only when the action has at least one field.
-    const schema = Object.keys(fields ?? {}).length ? fieldsToJsonSchema(fields) : undefined
-    entry = { schema, schemaKey: `oracle:${schemas.size}` }
-    schemas.set(key, entry)
-  }
-  return entry
+/**
+ * An action with these field definitions, as destination-kit's `Action` constructor builds it: a
+ * schema only when there is at least one field, compiled once under its own key (Segment uses
+ * "<destination>:<action title>") and reused for every event.
+ */
+export function makeAction(fields, schemaKey) {
+  const schema = Object.keys(fields ?? {}).length ? fieldsToJsonSchema(fields) : undefined
+  return { schema, schemaKey }
 }
 
-/** The steps of `Action.execute` (destination-kit/action.js) up to `perform`. */
-export function runAction(mapping, data, fields) {
+/** The steps of `Action.execute` (destination-kit/action.js) before `perform`. */
+export function execute(action, mapping, data) {
   let payload = transform(mapping, data)
-  if (fields === undefined) return payload
-  const { schema, schemaKey } = schemaFor(fields)
-  payload = removeEmptyValues(payload, schema, true)
-  if (schema) {
-    validateSchema(payload, schema, { schemaKey, exempt: ['dynamicAuthSettings'] })
+  payload = removeEmptyValues(payload, action.schema, true)
+  if (action.schema) {
+    validateSchema(payload, action.schema, { schemaKey: action.schemaKey, exempt: ['dynamicAuthSettings'] })
   }
   return payload
+}
+
+// One action per distinct `fields` text of the input.
+const actions = new Map()
+
+/** A line's pipeline: `transform` alone, or with `fields` the whole of `Action.execute`. */
+export function runAction(mapping, data, fields) {
+  if (fields === undefined) return transform(mapping, data)
+  const key = JSON.stringify(fields)
+  let action = actions.get(key)
+  if (!action) {
+    action = makeAction(fields, `oracle:${actions.size}`)
+    actions.set(key, action)
+  }
+  return execute(action, mapping, data)
 }
 
 function parseInput(line) {
