@@ -44,6 +44,25 @@ pub enum Entity {
     Store,
 }
 
+impl Entity {
+    /// The name Talon.One uses, e.g. `CustomerProfile`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Application => "Application",
+            Self::Campaign => "Campaign",
+            Self::CustomerProfile => "CustomerProfile",
+            Self::CustomerSession => "CustomerSession",
+            Self::CartItem => "CartItem",
+            Self::Coupon => "Coupon",
+            Self::Event => "Event",
+            Self::Giveaway => "Giveaway",
+            Self::LoyaltyCard => "LoyaltyCard",
+            Self::Referral => "Referral",
+            Self::Store => "Store",
+        }
+    }
+}
+
 /// An attribute type (`NewAttribute.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum AttrType {
@@ -264,6 +283,26 @@ pub fn parse_time(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_entity_is_named_as_talon_one_and_the_state_file_name_it() {
+        use Entity::*;
+        for e in [
+            Application,
+            Campaign,
+            CustomerProfile,
+            CustomerSession,
+            CartItem,
+            Coupon,
+            Event,
+            Giveaway,
+            LoyaltyCard,
+            Referral,
+            Store,
+        ] {
+            assert_eq!(serde_json::to_value(e).ok(), Some(e.as_str().into()));
+        }
+    }
     use serde_json::json;
 
     #[test]

@@ -28,6 +28,7 @@ pub(super) fn routes(fake: Fake) -> Router<Fake> {
             "/__admin/faults",
             get(admin_get_faults).put(admin_put_faults),
         )
+        .merge(crate::view::routes())
         .route_layer(middleware::from_fn_with_state(fake, admin_gate))
 }
 
@@ -40,13 +41,23 @@ async fn admin_gate(State(fake): State<Fake>, req: Request, next: Next) -> Respo
     resp
 }
 
+/// The cookie the view sets once a browser has shown the token (`?token=`): a browser cannot
+/// send `Authorization: Bearer`, so this is how it opens the view behind a token.
+pub(crate) const VIEW_COOKIE: &str = "talon_fake_admin";
+
 async fn gate(fake: &Fake, req: Request, next: Next) -> Response {
     if let Some(token) = &fake.inner.config.admin_token {
-        let sent = req
+        if let Some(resp) = view_login(&req, token) {
+            return resp;
+        }
+        let bearer = req
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
-        if !sent.is_some_and(|s| constant_time_eq(s, token.as_bytes())) {
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .is_some_and(|s| constant_time_eq(s, token.as_bytes()));
+        let cookie = req.uri().path().starts_with(crate::view::VIEW_PREFIX)
+            && view_cookie(req.headers()).is_some_and(|s| constant_time_eq(&s, token.as_bytes()));
+        if !bearer && !cookie {
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 Rule::AdminUnauthorized,
@@ -62,6 +73,47 @@ async fn gate(fake: &Fake, req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// `GET /__admin/view…?token=<token>` with the right token: `303 See Other` to the same path
+/// without the query, setting [`VIEW_COOKIE`] (`HttpOnly`, `SameSite=Strict`, path
+/// `/__admin/view`), so the token leaves the address bar and every link of the view works.
+fn view_login(req: &Request, token: &str) -> Option<Response> {
+    let path = req.uri().path();
+    if !path.starts_with(crate::view::VIEW_PREFIX) {
+        return None;
+    }
+    let sent = req
+        .uri()
+        .query()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))?;
+    let sent = percent_encoding::percent_decode_str(sent)
+        .decode_utf8()
+        .ok()?;
+    if !constant_time_eq(sent.as_bytes(), token.as_bytes()) {
+        return None;
+    }
+    let cookie = format!(
+        "{VIEW_COOKIE}={}; Path={}; HttpOnly; SameSite=Strict",
+        percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC),
+        crate::view::VIEW_PREFIX
+    );
+    let mut resp = axum::response::Redirect::to(path).into_response();
+    let value = axum::http::HeaderValue::from_str(&cookie).ok()?;
+    resp.headers_mut().insert(header::SET_COOKIE, value);
+    Some(resp)
+}
+
+/// The decoded value of [`VIEW_COOKIE`] in the request's `Cookie` headers, if any.
+fn view_cookie(headers: &axum::http::HeaderMap) -> Option<Vec<u8>> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(VIEW_COOKIE)?.strip_prefix('='))
+        .map(|v| percent_encoding::percent_decode_str(v).collect())
 }
 
 /// Compares without an early exit on the first differing byte.

@@ -409,6 +409,17 @@ pub fn banner(addr: SocketAddr, admin_token: bool) -> Vec<String> {
         format!(
             "  admin{admin_auth}  {base}/__admin/journal  {base}/__admin/state  {base}/__admin/reset  {base}/__admin/faults"
         ),
+        if admin_token {
+            format!(
+                "  view             {base}{}/?token=<admin token>   (open once in a browser; a cookie keeps you in)",
+                crate::view::VIEW_PREFIX
+            )
+        } else {
+            format!(
+                "  view             {base}{}/   (the Campaign Manager view: customers, attributes, journal)",
+                crate::view::VIEW_PREFIX
+            )
+        },
     ]
 }
 

@@ -15,3 +15,4 @@ mod schema;
 mod socket;
 mod state;
 mod support;
+mod view;

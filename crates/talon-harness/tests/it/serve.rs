@@ -166,10 +166,10 @@ fn serve_answers_authping_and_stops_gracefully_on_sigint() {
 }
 
 #[test]
-fn the_startup_banner_names_the_real_port_the_auth_schemes_and_the_admin_urls() {
+fn the_startup_banner_names_the_real_port_the_auth_schemes_the_admin_urls_and_the_view() {
     let mut serve = spawn_serve(&["--addr", "127.0.0.1:0"], "info");
     assert!(!serve.addr.ends_with(":0"), "{}", serve.addr);
-    serve.wait_for("/__admin/faults");
+    serve.wait_for("/__admin/view/");
     let banner = serve.seen.join("\n");
     let base = format!("http://{}", serve.addr);
     for part in [
@@ -179,9 +179,16 @@ fn the_startup_banner_names_the_real_port_the_auth_schemes_and_the_admin_urls() 
         format!("{base}/v1/"),
         format!("{base}/__admin/journal"),
         format!("{base}/__admin/state"),
+        format!("{base}/__admin/view/"),
     ] {
         assert!(banner.contains(&part), "{part} missing from {banner}");
     }
+    let view = request(
+        &serve.addr,
+        b"GET /__admin/view/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(view.starts_with("HTTP/1.1 200"), "{view}");
+    assert!(view.contains("<h1>Applications</h1>"), "{view}");
     serve.signal("INT");
     assert!(serve.exit().0.success());
 }
