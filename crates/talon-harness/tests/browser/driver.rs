@@ -306,6 +306,14 @@ impl Browser {
         }
     }
 
+    /// Every element matching `css` (none if there is none once the implicit wait is over).
+    pub(crate) async fn find_all(&self, css: &str) -> Vec<fantoccini::elements::Element> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("find_all answers")
+    }
+
     /// The rendered text of the element matching `css`.
     pub(crate) async fn text(&self, css: &str) -> String {
         self.find(css)
@@ -313,6 +321,52 @@ impl Browser {
             .text()
             .await
             .expect("the element's text")
+    }
+
+    /// Clicks the element matching `css`, then waits for `then` (an element of the page the
+    /// click leads to) and takes the step's screenshot.
+    pub(crate) async fn click(&mut self, css: &str, then: &str, step: &str) {
+        self.find(css).await.click().await.expect("the click");
+        self.find(then).await;
+        self.shot(step).await;
+    }
+
+    /// Clicks the link whose text is exactly `text` inside `within`, then as [`Self::click`].
+    pub(crate) async fn click_link(&mut self, within: &str, text: &str, then: &str, step: &str) {
+        let links = self.find_all(&format!("{within} a")).await;
+        let mut found = None;
+        for link in links {
+            if link.text().await.expect("a link's text") == text {
+                found = Some(link);
+                break;
+            }
+        }
+        let Some(link) = found else {
+            panic!("no link `{text}` in `{within}` on {}", self.here().await);
+        };
+        link.click().await.expect("the click");
+        self.find(then).await;
+        self.shot(step).await;
+    }
+
+    /// The rendered text of every cell (`th` or `td`) of every row matching `css`, row by row,
+    /// read in one round trip (a table of the journal has hundreds of cells).
+    pub(crate) async fn rows(&self, css: &str) -> Vec<Vec<String>> {
+        const READ: &str = "return Array.from(document.querySelectorAll(arguments[0])).map(\
+            (row) => Array.from(row.querySelectorAll('th, td')).map((cell) => cell.innerText.trim()));";
+        let rows = self
+            .client
+            .execute(READ, vec![css.into()])
+            .await
+            .expect("the rows are read");
+        serde_json::from_value(rows).expect("rows of cell texts")
+    }
+
+    /// Types `text` into the field matching `css` (after clearing it).
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.expect("the field clears");
+        field.send_keys(text).await.expect("the text is typed");
     }
 
     /// The current URL and page text, for failure messages.

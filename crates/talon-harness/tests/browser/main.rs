@@ -5,5 +5,8 @@
 //! Run just these with `cargo test -p talon-harness --test browser`. Without chromium and
 //! chromedriver every test here fails and says what to install (`.ci/test` installs them).
 
+mod customers;
 mod driver;
+mod journal;
 mod setup;
+mod traffic;

@@ -1,0 +1,149 @@
+//! The Customers tab and a customer's page, reached from the start page by clicking: the
+//! near-miss hint, the Attributes tab, the History tab's rejection, an exact search.
+
+use crate::driver::Browser;
+use crate::traffic::{self, NAME, USER};
+
+#[tokio::test]
+async fn a_near_miss_search_leads_to_user1_whose_attributes_and_rejection_read_as_sent() {
+    let filled = traffic::filled().await;
+    let mut browser = Browser::open("near_miss_search").await;
+
+    browser.open_url(&filled.start_page(), "start-page").await;
+    assert_eq!(browser.text("h1").await, "Applications");
+    browser
+        .click_link(
+            "table#applications",
+            "Segment demo",
+            "form#customer-search",
+            "customers",
+        )
+        .await;
+    assert_eq!(browser.text("h1").await, "Customers");
+
+    // Search is exact and case-sensitive: `User1` does not exist, `user1` does.
+    browser.type_into("input#integration-id", "User1").await;
+    browser
+        .click(
+            "form#customer-search button[type=submit]",
+            "p#search-hint",
+            "search-User1",
+        )
+        .await;
+    let hint = browser.text("p#search-hint").await;
+    assert!(
+        hint.starts_with("No customer User1."),
+        "the hint says `User1` does not exist: {hint}"
+    );
+    assert!(
+        hint.contains("user1 exists"),
+        "the hint names the near miss: {hint}"
+    );
+    browser
+        .click_link("p#search-hint", USER, "dl.facts", "customer-user1")
+        .await;
+    assert_eq!(browser.text("h1").await, USER);
+
+    // Attributes: `name` holds what was sent, as JSON, with its catalog type.
+    browser
+        .click_link(
+            "nav.tabs",
+            "Attributes",
+            "section#attributes-tab",
+            "attributes-tab",
+        )
+        .await;
+    let attributes = browser
+        .rows("section#attributes-tab table.attributes tr")
+        .await;
+    let name = attributes
+        .iter()
+        .find(|cells| cells.first().map(String::as_str) == Some("name"))
+        .unwrap_or_else(|| panic!("no `name` row in {attributes:?}"));
+    assert_eq!(
+        name[1..],
+        [format!("\"{NAME}\""), "string".to_owned()],
+        "name's value and type"
+    );
+
+    // History: the accepted creation, then the rejected update with its rule, pointer and reason.
+    browser
+        .click_link("nav.tabs", "History", "section#history-tab", "history-tab")
+        .await;
+    let accepted = browser.rows("table#history tr.accepted").await;
+    assert_eq!(accepted.len(), 1, "one accepted request: {accepted:?}");
+    assert!(
+        accepted[0]
+            .iter()
+            .any(|c| c == "PUT /v2/customer_profiles/user1"),
+        "{accepted:?}"
+    );
+    let rejected = browser.rows("table#history tr.rejected").await;
+    assert_eq!(rejected.len(), 1, "one rejected request: {rejected:?}");
+    assert_eq!(
+        browser.text("table#history tr.rejected code.rule").await,
+        "attribute.unknown"
+    );
+    assert_eq!(
+        browser.text("table#history tr.rejected code.pointer").await,
+        "/attributes/Email"
+    );
+    let reason = browser.text("table#history tr.rejected span.reason").await;
+    assert!(
+        reason.contains("Unknown attribute")
+            && reason.contains("\"Email\" is not defined for entity CustomerProfile"),
+        "the reason in plain words: {reason}"
+    );
+    let changes = browser.text("table#history tr.rejected ul.changes").await;
+    assert!(
+        changes.contains("would have set") && changes.contains("\"ada@example.com\""),
+        "what the rejected update would have changed: {changes}"
+    );
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_exact_search_for_a_generated_id_lands_on_its_row_and_its_page() {
+    let filled = traffic::filled().await;
+    // A mixed-case id shows the search is exact, not folded.
+    let id = filled
+        .delivered
+        .iter()
+        .find(|id| id.chars().any(|c| c.is_ascii_uppercase()))
+        .unwrap_or(&filled.delivered[0])
+        .clone();
+    let mut browser = Browser::open("exact_search").await;
+
+    browser.open_url(&filled.start_page(), "start-page").await;
+    browser
+        .click_link(
+            "table#applications",
+            "Segment demo",
+            "form#customer-search",
+            "customers",
+        )
+        .await;
+    // Without a search the list pages through every customer, so the id's row is not alone.
+    let listed = browser.rows("table#customers tbody tr").await;
+    assert!(listed.len() > 1, "the unsearched list: {listed:?}");
+
+    browser.type_into("input#integration-id", &id).await;
+    browser
+        .click(
+            "form#customer-search button[type=submit]",
+            "table#customers",
+            "search-exact",
+        )
+        .await;
+    let rows = browser.rows("table#customers tbody tr").await;
+    assert_eq!(rows.len(), 1, "just the customer searched for: {rows:?}");
+    assert_eq!(rows[0][0], id, "its Integration ID cell");
+
+    browser
+        .click_link("table#customers tbody", &id, "dl.facts", "customer")
+        .await;
+    assert_eq!(browser.text("h1").await, id);
+
+    browser.close().await;
+}
