@@ -362,11 +362,31 @@ impl Browser {
         serde_json::from_value(rows).expect("rows of cell texts")
     }
 
+    /// How many elements match `css` now, without waiting for one to appear.
+    pub(crate) async fn count(&self, css: &str) -> usize {
+        const COUNT: &str = "return document.querySelectorAll(arguments[0]).length;";
+        let count = self
+            .client
+            .execute(COUNT, vec![css.into()])
+            .await
+            .expect("the elements are counted");
+        serde_json::from_value(count).expect("a count")
+    }
+
     /// Types `text` into the field matching `css` (after clearing it).
     pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let field = self.find(css).await;
         field.clear().await.expect("the field clears");
         field.send_keys(text).await.expect("the text is typed");
+    }
+
+    /// The current URL.
+    pub(crate) async fn url(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("the current URL")
+            .to_string()
     }
 
     /// The current URL and page text, for failure messages.

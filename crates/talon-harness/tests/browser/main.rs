@@ -5,6 +5,7 @@
 //! Run just these with `cargo test -p talon-harness --test browser`. Without chromium and
 //! chromedriver every test here fails and says what to install (`.ci/test` installs them).
 
+mod access;
 mod customers;
 mod driver;
 mod journal;

@@ -38,12 +38,18 @@ impl Filled {
 
 /// Starts the fake with the default state and fills it.
 pub(crate) async fn filled() -> Filled {
-    let fake = Fake::new(StateFile::default_state(), FakeConfig::default()).expect("default state");
+    filled_with(FakeConfig::default()).await
+}
+
+/// [`filled`], with `config` (an admin token, say).
+pub(crate) async fn filled_with(config: FakeConfig) -> Filled {
+    let fake = Fake::new(StateFile::default_state(), config).expect("default state");
     let server = MockServer::start(fake).await.expect("the fake starts");
 
-    // A small seeded run with no look-alike ids, so `User1`/`user1` come only from below.
+    // A small seeded run with no look-alike ids, so `User1`/`user1` come only from below; more
+    // customers than a page of the Customers tab holds.
     let scenario = Scenario {
-        users: 30,
+        users: 70,
         days: 3,
         look_alike_share: 0.0,
         ..Scenario::default()
