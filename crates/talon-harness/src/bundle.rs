@@ -7,15 +7,18 @@
 //! writes: `expected.json` (the outcomes and final profiles that count as
 //! correct) and `explanation.txt` (the explanation `repro` prints). CI
 //! holds a bundle to both ([`verify_bundle`]), so one command completes a
-//! bundle.
+//! bundle. [`html`] renders a run as one self-contained page (`repro --html`).
+
+pub mod html;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use talon_fake::JournalEntry;
 use talon_fake::rules::AttrType;
-use talon_mapper::Destination;
+use talon_mapper::{Destination, Request};
 
 use crate::input::EventLine;
 use crate::report::{EventReport, Outcome};
@@ -80,7 +83,15 @@ impl ExpectedOutcome {
 pub struct BundleRun {
     /// The README's first line.
     pub title: String,
-    /// Each event explained, and the settings' problems, in plain words.
+    /// The whole README (the customer's report), as read.
+    pub readme: String,
+    /// The settings' problems, in plain words (each printed as `settings: …`).
+    pub problems: Vec<String>,
+    /// Each event as explained and as sent: one per report of `run.reports`, in the same
+    /// (input) order.
+    pub events: Vec<BundleEvent>,
+    /// Each event explained, and the settings' problems, in plain words: what `repro`
+    /// prints, made from `problems`, `events` and the final profiles.
     pub explanation: String,
     /// This run's outcomes and profiles.
     pub actual: Expected,
@@ -88,6 +99,35 @@ pub struct BundleRun {
     pub run: Run,
     /// `CustomerProfile` attribute types of the bundle's deployment.
     pub catalog: BTreeMap<String, AttrType>,
+}
+
+/// One event of a bundle: the line read, how `repro` explains it, and what went over the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundleEvent {
+    /// `events.ndjson:N`.
+    pub source: String,
+    /// The line as read (lossy UTF-8).
+    pub text: String,
+    /// The lines `repro` prints for it: first the outcome, then one fact a line
+    /// ([`EventReport::explain`], what a rejected update would have changed, the fixes).
+    pub explanation: Vec<String>,
+    /// The requests the embedded fake received for it and its answers, retries included,
+    /// in order, as its journal recorded them.
+    pub exchanges: Vec<Exchange>,
+    /// Attempts the outcome counts that the journal does not hold (0 unless the journal
+    /// dropped entries or a request never reached the fake).
+    pub unrecorded: u32,
+}
+
+/// One request and its answer, as the embedded fake's journal recorded them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// The URL the destination addresses: the customer's `applicationDomain`, then the path
+    /// and query the fake received (the run sends them to the embedded fake instead).
+    pub url: String,
+    /// The journal entry: method, path, headers (keys redacted), both bodies, the status
+    /// and the rule that decided it.
+    pub entry: JournalEntry,
 }
 
 /// The files a bundle is made of (the customer's three and the README).
@@ -146,7 +186,20 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
     let catalog = crate::run::catalog_of(&state);
     let events = input::events(&dir.join("events.ndjson"))?;
     let destination = Destination::Classic(settings);
-    let bodies = request_bodies(&events, &destination);
+    let requests = mapped_requests(&events, &destination);
+    let bodies: BTreeMap<&str, Map<String, Value>> = requests
+        .iter()
+        .filter_map(|(source, request)| Some((source.as_str(), attributes_of(request)?)))
+        .collect();
+    let texts: BTreeMap<String, String> = events
+        .iter()
+        .map(|e| {
+            (
+                e.source.clone(),
+                String::from_utf8_lossy(&e.bytes).into_owned(),
+            )
+        })
+        .collect();
     let initial = verify::profiles_of(&state);
     let run = crate::runtime()?.block_on(run_events(
         &destination,
@@ -157,14 +210,17 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
             config.concurrency = 1;
         },
     ))?;
+    let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
     let mut explanation = format!("# {title}\n");
     for problem in &problems {
         explanation.push_str(&format!("settings: {problem}\n"));
     }
     let mut held = initial;
+    let mut journal = run.journal.iter();
+    let mut bundle_events = Vec::with_capacity(run.reports.len());
     for report in &run.reports {
         let mut lines = report.explain();
-        let body = bodies.get(&report.source);
+        let body = bodies.get(report.source.as_str());
         match (&report.outcome, &report.integration_id, body) {
             (Outcome::Rejected { .. }, Some(id), Some(body)) => {
                 lines.extend(lost_values(body, held.get(id), &catalog));
@@ -187,6 +243,15 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
         for line in &lines[1..] {
             explanation.push_str(&format!("    {line}\n"));
         }
+        let (exchanges, unrecorded) =
+            exchanges_of(report, requests.get(&report.source), &mut journal);
+        bundle_events.push(BundleEvent {
+            source: report.source.clone(),
+            text: texts.get(&report.source).cloned().unwrap_or_default(),
+            explanation: lines,
+            exchanges,
+            unrecorded,
+        });
     }
     let actual = Expected {
         outcomes: run.reports.iter().map(ExpectedOutcome::of).collect(),
@@ -199,6 +264,9 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
     explanation.push_str(&customers_tab(&actual.profiles, &catalog));
     Ok(BundleRun {
         title,
+        readme,
+        problems,
+        events: bundle_events,
         explanation,
         actual,
         run,
@@ -206,21 +274,75 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
     })
 }
 
-/// The `attributes` of each event's request, by source (the mapper is pure:
-/// mapping again gives the body that was sent).
-fn request_bodies(
-    events: &[EventLine],
-    destination: &Destination,
-) -> BTreeMap<String, Map<String, Value>> {
+/// Each event's request, by source (the mapper is pure: mapping again gives
+/// the request that was sent).
+fn mapped_requests(events: &[EventLine], destination: &Destination) -> BTreeMap<String, Request> {
     events
         .iter()
         .filter_map(|event| {
             let mapped = talon_mapper::map(destination, &event.bytes);
-            let body: Value = serde_json::from_str(&mapped.request()?.body).ok()?;
-            let attributes = body.get("attributes")?.as_object()?.clone();
-            Some((event.source.clone(), attributes))
+            Some((event.source.clone(), mapped.request()?.clone()))
         })
         .collect()
+}
+
+/// The `attributes` of a request's body.
+fn attributes_of(request: &Request) -> Option<Map<String, Value>> {
+    let body: Value = serde_json::from_str(&request.body).ok()?;
+    body.get("attributes")?.as_object().cloned()
+}
+
+/// The journal entries of one event's attempts: the next entries that carry its request
+/// (method, path and query, body), as many as the outcome counts attempts, and how many of
+/// those attempts the journal does not hold. `journal` moves past what is taken; entries
+/// that carry another request are passed over (a bundle's run sends nothing else, in file
+/// order, one lane).
+fn exchanges_of<'j>(
+    report: &EventReport,
+    request: Option<&Request>,
+    journal: &mut std::slice::Iter<'j, JournalEntry>,
+) -> (Vec<Exchange>, u32) {
+    let attempts = match &report.outcome {
+        Outcome::Delivered { attempts, .. }
+        | Outcome::Rejected { attempts, .. }
+        | Outcome::Failed { attempts, .. } => *attempts,
+        Outcome::Skipped { .. } => 0,
+    };
+    let Some(request) = request else {
+        return (Vec::new(), attempts);
+    };
+    let path = request.path();
+    let base = &request.url[..request.url.len() - path.len()];
+    let mut exchanges = Vec::new();
+    while exchanges.len() < attempts as usize {
+        let mut ahead = journal.clone();
+        let Some(entry) = ahead.find(|e| carries(e, request)) else {
+            break;
+        };
+        *journal = ahead;
+        let query = entry
+            .query
+            .as_deref()
+            .map_or(String::new(), |q| format!("?{q}"));
+        exchanges.push(Exchange {
+            url: format!("{base}{}{query}", entry.path),
+            entry: entry.clone(),
+        });
+    }
+    let unrecorded = attempts - u32::try_from(exchanges.len()).unwrap_or(attempts);
+    (exchanges, unrecorded)
+}
+
+/// Whether a journal entry is `request` as the fake received it.
+fn carries(entry: &JournalEntry, request: &Request) -> bool {
+    let (path, query) = match request.path().split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (request.path(), None),
+    };
+    entry.method == request.method
+        && entry.path == path
+        && entry.query.as_deref() == query
+        && entry.body == request.body
 }
 
 /// For a near-miss diagnostic, the fix the bundle's catalog decides: which
@@ -401,4 +523,132 @@ pub fn differences(run: &BundleRun, expected: &Expected) -> Vec<String> {
             .map(ToString::to_string),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(id: &str, body: &str) -> Request {
+        Request::new(
+            "PUT",
+            "https://shop.example",
+            &format!("/v2/customer_profiles/{id}"),
+            Vec::new(),
+            body.into(),
+            id.into(),
+        )
+    }
+
+    fn entry(seq: u64, id: &str, body: &str, status: u16) -> JournalEntry {
+        JournalEntry {
+            seq,
+            method: "PUT".into(),
+            path: format!("/v2/customer_profiles/{id}"),
+            query: None,
+            headers: Vec::new(),
+            body: body.into(),
+            status,
+            response_body: String::new(),
+            rule: "ok.profile_updated".into(),
+        }
+    }
+
+    fn delivered(attempts: u32) -> EventReport {
+        EventReport {
+            index: 0,
+            source: "events.ndjson:1".into(),
+            integration_id: Some("u1".into()),
+            outcome: Outcome::Delivered {
+                status: 200,
+                attempts,
+                unconfirmed: 0,
+            },
+            diagnostics: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_event_takes_as_many_journal_entries_as_attempts_carrying_its_request_in_order() {
+        let journal = [
+            entry(1, "u0", "{}", 200),
+            entry(2, "u1", "{\"a\":1}", 503),
+            entry(3, "u1", "{\"a\":2}", 200),
+            entry(4, "u1", "{\"a\":1}", 200),
+            entry(5, "u2", "{}", 200),
+        ];
+        let mut cursor = journal.iter();
+        let (exchanges, unrecorded) = exchanges_of(
+            &delivered(2),
+            Some(&request("u1", "{\"a\":1}")),
+            &mut cursor,
+        );
+        assert_eq!(unrecorded, 0);
+        let seqs: Vec<u64> = exchanges.iter().map(|e| e.entry.seq).collect();
+        assert_eq!(seqs, [2, 4], "another request's entries are passed over");
+        assert_eq!(
+            exchanges[0].url,
+            "https://shop.example/v2/customer_profiles/u1"
+        );
+        assert_eq!(
+            cursor.next().map(|e| e.seq),
+            Some(5),
+            "the cursor moved past"
+        );
+    }
+
+    #[test]
+    fn attempts_the_journal_does_not_hold_are_counted_and_the_cursor_stays() {
+        let journal = [entry(1, "u1", "{}", 200), entry(2, "u2", "{}", 200)];
+        let mut cursor = journal.iter();
+        let (exchanges, unrecorded) =
+            exchanges_of(&delivered(3), Some(&request("u1", "{}")), &mut cursor);
+        assert_eq!((exchanges.len(), unrecorded), (1, 2));
+        assert_eq!(cursor.next().map(|e| e.seq), Some(2));
+        // An event with no request (not buildable again) holds none of the journal.
+        let mut cursor = journal.iter();
+        assert_eq!(
+            exchanges_of(&delivered(1), None, &mut cursor),
+            (Vec::new(), 1)
+        );
+        assert_eq!(cursor.next().map(|e| e.seq), Some(1));
+    }
+
+    #[test]
+    fn a_skipped_event_takes_no_journal_entry() {
+        let journal = [entry(1, "u1", "{}", 200)];
+        let mut cursor = journal.iter();
+        let mut report = delivered(1);
+        report.outcome = Outcome::Skipped {
+            reason: "no_user_id",
+            message: "no userId".into(),
+        };
+        assert_eq!(
+            exchanges_of(&report, Some(&request("u1", "{}")), &mut cursor),
+            (Vec::new(), 0)
+        );
+        assert_eq!(cursor.next().map(|e| e.seq), Some(1));
+    }
+
+    #[test]
+    fn a_query_is_matched_and_kept_in_the_url() {
+        let mut with_query = entry(1, "u1", "{}", 200);
+        with_query.query = Some("runRuleEngine=false".into());
+        let journal = [entry(0, "u1", "{}", 200), with_query];
+        let mut cursor = journal.iter();
+        let (exchanges, _) = exchanges_of(
+            &delivered(1),
+            Some(&request("u1?runRuleEngine=false", "{}")),
+            &mut cursor,
+        );
+        assert_eq!(exchanges.len(), 1);
+        assert_eq!(
+            exchanges[0].entry.seq, 1,
+            "the entry without the query is not it"
+        );
+        assert_eq!(
+            exchanges[0].url,
+            "https://shop.example/v2/customer_profiles/u1?runRuleEngine=false"
+        );
+    }
 }

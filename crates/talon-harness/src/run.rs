@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use talon_fake::rules::{AttrType, Entity};
-use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
+use talon_fake::{Fake, FakeConfig, JournalEntry, MockServer, StateFile};
 
 use crate::Error;
 use crate::deliver::{self, DeliveryConfig, Watch};
@@ -22,6 +22,9 @@ pub struct Run {
     pub summary: Summary,
     /// The final state, when the target can give it.
     pub state: Option<StateFile>,
+    /// The embedded fake's journal: every request it received and its answer, in arrival
+    /// order (empty for a remote target).
+    pub journal: Vec<JournalEntry>,
 }
 
 /// Where events go.
@@ -47,11 +50,15 @@ pub async fn run_events(
         Ok(())
     })
     .await?;
-    let state = fake.map(|fake| fake.state_dump());
+    let (state, journal) = match fake {
+        Some(fake) => (Some(fake.state_dump()), fake.journal()),
+        None => (None, Vec::new()),
+    };
     Ok(Run {
         reports,
         summary,
         state,
+        journal,
     })
 }
 

@@ -66,8 +66,12 @@ async fn gate(fake: &Fake, req: Request, next: Next) -> Response {
             .parameter(
                 "Authorization",
                 "Invalid admin token",
-                "send the token given to serve --admin-token as Authorization: Bearer <token>"
-                    .to_owned(),
+                if req.uri().path().starts_with(crate::view::VIEW_PREFIX) {
+                    "open /__admin/view/?token=<token> once, with the token given to serve --admin-token (a cookie then keeps the view open), or send it as Authorization: Bearer <token>"
+                } else {
+                    "send the token given to serve --admin-token as Authorization: Bearer <token>"
+                }
+                .to_owned(),
             )
             .into_response();
         }

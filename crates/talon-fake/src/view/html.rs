@@ -29,7 +29,9 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: var(--panel); font-weight: 600; }
+thead th { background: var(--panel); font-weight: 600; }
+tbody th { font-weight: 500; }
+caption { text-align: left; padding: .25rem 0; }
 td.value, td.mono { word-break: break-all; }
 .muted { color: var(--muted); }
 .ok { color: var(--ok); font-weight: 600; }
@@ -70,6 +72,9 @@ pub fn page(title: &str, nav: Markup, head_extra: Markup, body: Markup) -> Marku
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
+                // An empty icon: the browser asks for no /favicon.ico, which would land in the
+                // journal as a 404 among the destination's requests.
+                link rel="icon" href="data:,";
                 style { (PreEscaped(STYLESHEET)) }
                 (head_extra)
             }
@@ -169,8 +174,11 @@ mod tests {
     fn a_page_loads_nothing_from_elsewhere() {
         let out = page("t", html! {}, html! {}, html! { p { "x" } }).into_string();
         assert!(out.starts_with("<!DOCTYPE html>"), "{out}");
-        for external in ["http://", "https://", "<script", "<link", "@import", "url("] {
+        for external in ["http://", "https://", "<script", "@import", "url("] {
             assert!(!out.contains(external), "{external} in {out}");
         }
+        // The one link is the empty icon, so that browsers ask for no /favicon.ico.
+        assert_eq!(out.matches("<link").count(), 1, "{out}");
+        assert!(out.contains(r#"<link rel="icon" href="data:,">"#), "{out}");
     }
 }

@@ -28,7 +28,7 @@ pub use html::{AttributeRow, STYLESHEET, attributes_table, page, value_text};
 
 use crate::state::Fake;
 use data::{JournalFilter, customers_named, near_misses};
-use pages::{CustomersQuery, JournalQuery, Tab};
+use pages::{CustomersQuery, JournalQuery, Named, Tab};
 
 /// Where the view is served: under the control prefix, so it is never journalled or faulted
 /// and sits behind the admin token when one is set.
@@ -130,11 +130,15 @@ async fn customers(State(fake): State<Fake>, Path(app): Path<String>, q: Pairs) 
         ),
         _ => Vec::new(),
     };
+    let named = match searched {
+        Some(id) if !rows.iter().any(|r| &*r.integration_id == id) => requests_naming(&fake, id),
+        _ => Named::default(),
+    };
     let query = CustomersQuery {
         integration_id: searched.map(str::to_owned),
         page: page_param(&q),
     };
-    ok(pages::customers(&app, &rows, &query, &near))
+    ok(pages::customers(&app, &rows, &query, &near, named))
 }
 
 async fn customer(
@@ -149,10 +153,19 @@ async fn customer(
         return not_found("A customer's page has the tabs attributes, audiences and history.");
     };
     let Some(c) = fake.view_customer(app.id, &integration_id) else {
-        return not_found(&format!(
+        let named = requests_naming(&fake, &integration_id);
+        let mut what = format!(
             "Application {} has no customer with integration ID {integration_id:?} (the search is exact and case-sensitive).",
             app.id
-        ));
+        );
+        if named.total > 0 {
+            what.push_str(&format!(
+                " {} in the journal name it ({} accepted): see the journal filtered by this integration ID.",
+                pages::requests(named.total),
+                named.accepted
+            ));
+        }
+        return not_found(&what);
     };
     let history: Vec<_> = if tab == Tab::History {
         fake.journal()
@@ -169,6 +182,19 @@ async fn customer(
         &fake.view_profile_types(),
         &history,
     ))
+}
+
+/// How many journal entries name `integration_id`, and how many of those were accepted: a
+/// customer that only ever got rejected updates has no profile, but its requests are there.
+fn requests_naming(fake: &Fake, integration_id: &str) -> Named {
+    let mut named = Named::default();
+    for e in fake.journal() {
+        if customers_named(&e).iter().any(|c| c == integration_id) {
+            named.total += 1;
+            named.accepted += usize::from((200..300).contains(&e.status));
+        }
+    }
+    named
 }
 
 async fn catalog(State(fake): State<Fake>) -> Response {

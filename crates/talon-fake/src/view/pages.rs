@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use maud::{Markup, html};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::VIEW_PREFIX;
 use super::data::{
@@ -21,8 +21,16 @@ pub(crate) const CUSTOMERS_PER_PAGE: usize = 50;
 /// Entries per page of the journal.
 pub(crate) const JOURNAL_PER_PAGE: usize = 100;
 
+/// Everything but RFC 3986's unreserved characters is percent-encoded in the view's links, so
+/// an id holding `/`, `#`, `?` or `%` stays one path segment or one query value.
+const LINK: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn enc(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(s, LINK).to_string()
 }
 
 /// The link to a customer's page (the id percent-encoded, so `/`, `#` and `?` survive).
@@ -105,12 +113,29 @@ pub(crate) struct CustomersQuery {
     pub(crate) page: usize,
 }
 
+/// How many journal entries name a searched id that has no profile.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Named {
+    pub(crate) total: usize,
+    pub(crate) accepted: usize,
+}
+
+/// `1 request`, `3 requests`.
+pub(crate) fn requests(n: usize) -> String {
+    if n == 1 {
+        "1 request".to_owned()
+    } else {
+        format!("{n} requests")
+    }
+}
+
 /// `P/applications/{id}/customers`: exact, case-sensitive search, near-miss hint, paged list.
 pub(crate) fn customers(
     app: &Application,
     rows: &[CustomerRow],
     query: &CustomersQuery,
     near: &[String],
+    named: Named,
 ) -> Markup {
     let searched = query.integration_id.as_deref();
     let (shown, pages): (Vec<&CustomerRow>, usize) = match searched {
@@ -152,6 +177,12 @@ pub(crate) fn customers(
                         a href=(customer_href(app.id, other, None)) { code { (other) } }
                     }
                     @if near.len() == 1 { " exists." } @else if near.len() > 1 { " exist." }
+                    @if named.total > 0 {
+                        " " a href={ (VIEW_PREFIX) "/journal?integration_id=" (enc(id)) } {
+                            (requests(named.total)) " in the journal"
+                        }
+                        " name " code { (id) } " (" (named.accepted) " accepted): a customer whose every update was rejected has no profile."
+                    }
                 }
             }
             @if shown.is_empty() && searched.is_none() {
@@ -531,12 +562,13 @@ pub(crate) fn journal(entries: &[JournalEntry], dropped: u64, query: &JournalQue
     page("Journal · talon-fake", top("Journal"), head, body)
 }
 
+/// The customers an entry names, each a link to the journal filtered by that customer.
 fn customer_cell(ids: &[String]) -> Markup {
     const SHOWN: usize = 3;
     html! {
         @for (i, id) in ids.iter().take(SHOWN).enumerate() {
             @if i > 0 { ", " }
-            code { (id) }
+            a href={ (VIEW_PREFIX) "/journal?integration_id=" (enc(id)) } { code { (id) } }
         }
         @if ids.len() > SHOWN { " and " (ids.len() - SHOWN) " more" }
     }

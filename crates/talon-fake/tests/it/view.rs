@@ -162,6 +162,38 @@ async fn searching_is_exact_and_case_sensitive_with_a_hint_for_the_near_miss() {
 }
 
 #[tokio::test]
+async fn an_id_whose_every_update_was_rejected_has_no_profile_but_its_requests_are_named() {
+    let fake = traffic().await;
+    let bad = update(
+        &fake,
+        "/v2/customer_profiles/ghost",
+        json!({"attributes": {"Email": "g@example.com"}}),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let (_, html) = view(
+        &fake,
+        "/__admin/view/applications/1/customers?integration_id=ghost",
+    )
+    .await;
+    let text = text_content(&html);
+    assert!(
+        text.contains("No customer ghost. 1 request in the journal name ghost (0 accepted): a customer whose every update was rejected has no profile."),
+        "{text}"
+    );
+    assert!(
+        html.contains(r#"href="/__admin/view/journal?integration_id=ghost""#),
+        "{html}"
+    );
+    let (status, page) = view(&fake, "/__admin/view/applications/1/customers/ghost").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        text_content(&page).contains("1 request in the journal name it (0 accepted)"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn the_hint_links_to_the_near_miss_with_its_id_percent_encoded() {
     let fake = traffic().await;
     let (_, html) = view(
@@ -170,10 +202,10 @@ async fn the_hint_links_to_the_near_miss_with_its_id_percent_encoded() {
     )
     .await;
     assert!(
-        html.contains(r#"href="/__admin/view/applications/1/customers/u%2D2%2Fb""#),
+        html.contains(r#"href="/__admin/view/applications/1/customers/u-2%2Fb""#),
         "{html}"
     );
-    let page = page_text(&fake, "/__admin/view/applications/1/customers/u%2D2%2Fb").await;
+    let page = page_text(&fake, "/__admin/view/applications/1/customers/u-2%2Fb").await;
     assert!(page.contains("Profile ID"), "{page}");
 }
 
@@ -371,9 +403,14 @@ async fn pages_are_html_that_loads_nothing_and_runs_nothing() {
         "/__admin/view/journal?live=on",
     ] {
         let (_, html) = view(&fake, path).await;
-        for banned in ["<script", "<link", "http://", "https://", "@import", "url("] {
+        for banned in ["<script", "http://", "https://", "@import", "url("] {
             assert!(!html.contains(banned), "{banned} in {path}");
         }
+        assert_eq!(
+            html.matches("<link").count(),
+            1,
+            "only the empty icon: {path}"
+        );
         assert!(html.contains(r#"<html lang="en">"#), "{path}");
         assert_eq!(html.matches("<h1>").count(), 1, "{path}");
     }
@@ -472,6 +509,11 @@ async fn behind_an_admin_token_the_view_opens_with_the_token_once_then_a_cookie(
     let fake = Fake::new(StateFile::default_state(), config).expect("state loads");
     let denied = call(&fake, "GET", "/__admin/view/", None, None).await;
     assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+    let how = denied.json["errors"][0]["details"].as_str().unwrap_or("");
+    assert!(
+        how.starts_with("open /__admin/view/?token=<token> once"),
+        "{how}"
+    );
     let wrong = call(&fake, "GET", "/__admin/view/?token=nope", None, None).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 

@@ -1,15 +1,17 @@
 //! `talon-harness repro`: run a customer's bug-report bundle, explain each event, compare with what is correct.
 //!
-//! Parsing and printing only: bundles themselves are [`crate::bundle`].
+//! Parsing and printing only: bundles themselves are [`crate::bundle`], the `--html` page
+//! [`crate::bundle::html`].
 
 use std::path::PathBuf;
 
+use crate::bundle::html::{self, Mode};
 use crate::bundle::{
     EXPECTED_FILES, INPUT_FILES, differences, explanation_differences, read_expected,
     require_files, run_bundle, unreadable_lines, write_expected,
 };
 use crate::output::{Check, ReportArgs, ReportFormat, RunReport};
-use crate::{Error, Exit};
+use crate::{Error, Exit, input};
 
 /// Arguments of `repro`.
 #[derive(Debug, clap::Args)]
@@ -20,6 +22,11 @@ pub struct Args {
     /// Write this run's outcomes and final profiles to `expected.json` instead of comparing.
     #[arg(long)]
     pub update_expected: bool,
+    /// Also write the run as one self-contained HTML page to FILE, whatever the check's
+    /// outcome: the README, each event explained with the requests sent and Talon.One's
+    /// answers, the final profiles and the check (a file, not `-`).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
@@ -27,6 +34,11 @@ pub struct Args {
 
 /// Runs the bundle and compares; exit 1 when it differs from `expected.json`.
 pub fn run(args: &Args) -> Result<Exit, Error> {
+    if args.html.as_deref() == Some(std::path::Path::new("-")) {
+        return Err(Error::Input(
+            "--html needs a file: `-` is refused because standard output already carries the explanation (or --report json); write the page to a file and attach it, e.g. --html report.html".into(),
+        ));
+    }
     require_files(&args.bundle, INPUT_FILES)?;
     if !args.update_expected {
         require_files(&args.bundle, EXPECTED_FILES)?;
@@ -55,6 +67,15 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             ),
             details,
         ));
+    }
+    if let Some(path) = &args.html {
+        let mode = if args.update_expected {
+            Mode::Recorded
+        } else {
+            Mode::Compared
+        };
+        input::write(path, html::render(&bundle, &report.checks, mode).as_bytes())?;
+        report.notes.push(format!("wrote {}", path.display()));
     }
     if args.output.report == ReportFormat::Text {
         print!("{}", bundle.explanation);

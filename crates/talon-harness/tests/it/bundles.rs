@@ -6,7 +6,8 @@ use talon_harness::bundle::{EXPECTED_FILES, INPUT_FILES, differences, run_bundle
 
 use crate::{assert_says, exits, harness, repo};
 
-fn bundles() -> Vec<PathBuf> {
+/// Every bundle folder in `fixtures/bugs/`, sorted.
+pub(crate) fn bundles() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo("fixtures/bugs"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -218,15 +219,16 @@ fn a_bundle_that_no_longer_behaves_as_expected_is_reported_with_a_readable_diff(
 }
 
 #[test]
-fn every_harness_snapshot_belongs_to_a_help_text() {
+fn every_harness_snapshot_belongs_to_a_help_text_or_a_report_page() {
     for entry in std::fs::read_dir(repo("snapshots/talon-harness")).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
         assert!(
             crate::cli::HELP_SNAPSHOTS
                 .iter()
+                .chain(crate::repro_html::REPORT_SNAPSHOTS)
                 .any(|h| format!("{h}.snap") == name),
-            "snapshots/talon-harness/{name} belongs to no help text (a bundle's explanation is its explanation.txt): delete it"
+            "snapshots/talon-harness/{name} belongs to no help text nor report page (a bundle's explanation is its explanation.txt): delete it"
         );
     }
 }

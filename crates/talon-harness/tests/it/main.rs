@@ -14,6 +14,7 @@ mod generate;
 mod map;
 mod pull;
 mod replay;
+mod repro_html;
 mod round_trip;
 mod serve;
 mod simulate;
