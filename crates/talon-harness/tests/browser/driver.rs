@@ -362,6 +362,25 @@ impl Browser {
         serde_json::from_value(rows).expect("rows of cell texts")
     }
 
+    /// Waits, up to a generous `limit`, for an element matching `xpath` to appear by itself
+    /// (a page that reloads), then takes the step's screenshot.
+    pub(crate) async fn wait_for_xpath(&mut self, xpath: &str, limit: Duration, step: &str) {
+        if let Err(e) = self
+            .client
+            .wait()
+            .at_most(limit)
+            .for_element(Locator::XPath(xpath))
+            .await
+        {
+            panic!(
+                "no `{xpath}` within {} s on {}: {e}",
+                limit.as_secs(),
+                self.here().await
+            );
+        }
+        self.shot(step).await;
+    }
+
     /// How many elements match `css` now, without waiting for one to appear.
     pub(crate) async fn count(&self, css: &str) -> usize {
         const COUNT: &str = "return document.querySelectorAll(arguments[0]).length;";

@@ -69,3 +69,72 @@ async fn the_journal_filtered_by_4xx_shows_only_rejected_rows() {
 
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_live_journal_shows_a_request_made_after_it_was_opened_by_refreshing_itself() {
+    let filled = traffic::filled().await;
+    let mut browser = Browser::open("journal_live").await;
+
+    browser.open_url(&filled.start_page(), "start-page").await;
+    browser
+        .click_link("header.top", "Journal", "form#journal-filters", "journal")
+        .await;
+    let select = browser
+        .find("form#journal-filters select[name=status]")
+        .await;
+    select
+        .select_by_value("4xx")
+        .await
+        .expect("4xx is an option");
+    browser
+        .find("form#journal-filters input[type=checkbox][name=live]")
+        .await
+        .click()
+        .await
+        .expect("the checkbox is ticked");
+    browser
+        .click(
+            "form#journal-filters button[type=submit]",
+            r#"meta[http-equiv="refresh"][content="2"]"#,
+            "journal-live",
+        )
+        .await;
+    let late = "/v2/customer_profiles/late-customer";
+    let before = browser.text("table#journal").await;
+    assert!(!before.contains(late), "not there yet: {before}");
+
+    // A request made now, while nobody touches the page, shows up when it reloads itself.
+    let status = traffic::put_profile(
+        &filled.server,
+        "late-customer",
+        serde_json::json!({ "Email": "late@example.com" }),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let row = format!("//table[@id='journal']//tr[td[normalize-space()='{late}']]");
+    browser
+        .wait_for_xpath(
+            &row,
+            std::time::Duration::from_secs(30),
+            "journal-refreshed",
+        )
+        .await;
+
+    // The reload keeps the filter and stays live.
+    let status_column = column(&browser, "table#journal", "Status").await;
+    for row in browser.rows("table#journal tbody tr").await {
+        assert!(
+            row[status_column].starts_with('4'),
+            "only 4xx rows: {row:?}"
+        );
+    }
+    let live = browser
+        .find("form#journal-filters input[name=live]")
+        .await
+        .prop("checked")
+        .await
+        .expect("the checkbox's state");
+    assert_eq!(live.as_deref(), Some("true"), "still refreshing");
+
+    browser.close().await;
+}

@@ -99,26 +99,11 @@ pub(crate) async fn filled_with(config: FakeConfig) -> Filled {
     );
 
     // The crafted requests, as Talon.One's API has them.
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("an HTTP client");
-    let put = |attributes: Value| {
-        http.put(format!("{}/v2/customer_profiles/{USER}", server.uri()))
-            .header("Authorization", format!("ApiKey-v1 {KEY}"))
-            .json(&json!({ "attributes": attributes }))
-            .send()
-    };
-    let created = put(json!({ "name": NAME }))
-        .await
-        .expect("the fake answers");
-    assert_eq!(created.status(), 200, "user1 is created");
-    let refused = put(json!({ "Email": "ada@example.com" }))
-        .await
-        .expect("the fake answers");
+    let created = put_profile(&server, USER, json!({ "name": NAME })).await;
+    assert_eq!(created, 200, "user1 is created");
+    let refused = put_profile(&server, USER, json!({ "Email": "ada@example.com" })).await;
     assert_eq!(
-        refused.status(),
-        400,
+        refused, 400,
         "an update naming the unknown `Email` is refused"
     );
 
@@ -127,4 +112,20 @@ pub(crate) async fn filled_with(config: FakeConfig) -> Filled {
         delivered,
         rejected,
     }
+}
+
+/// `PUT /v2/customer_profiles/{id}` with `attributes`, as Talon.One's API has it; the status.
+pub(crate) async fn put_profile(server: &MockServer, id: &str, attributes: Value) -> u16 {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client");
+    http.put(format!("{}/v2/customer_profiles/{id}", server.uri()))
+        .header("Authorization", format!("ApiKey-v1 {KEY}"))
+        .json(&json!({ "attributes": attributes }))
+        .send()
+        .await
+        .expect("the fake answers")
+        .status()
+        .as_u16()
 }
