@@ -85,6 +85,8 @@ fn external_references(html: &str) -> Vec<String> {
             "source", "base", "portal", "picture",
         ]
         .contains(&name)
+            // An inline `data:` icon (the shared page shell's) loads nothing from elsewhere.
+            && !(name == "link" && lower.contains(r#" href="data:"#))
         {
             found.push(format!("<{tag}>"));
         }
@@ -436,4 +438,6 @@ fn the_test_s_asset_finder_finds_what_would_load() {
         external_references("<a href=\"https://docs.talon.one\">docs</a> &lt;img src=x&gt;")
             .is_empty()
     );
+    assert!(external_references(r#"<link rel="icon" href="data:,">"#).is_empty());
+    assert!(!external_references(r#"<link rel="icon" href="/favicon.ico">"#).is_empty());
 }
