@@ -24,6 +24,13 @@ async fn the_journal_filtered_by_4xx_shows_only_rejected_rows() {
     assert_eq!(browser.text("h1").await, "Journal");
     let status = column(&browser, "table#journal", "Status").await;
     let unfiltered = browser.rows("table#journal tbody tr").await;
+    // Browsing the view leaves no trace: its pages sit under the control prefix, and the browser
+    // asks for no `/favicon.ico` of its own.
+    let path = column(&browser, "table#journal", "Path").await;
+    assert!(
+        unfiltered.iter().all(|row| row[path].starts_with("/v2/")),
+        "only the API's requests are journalled: {unfiltered:?}"
+    );
     assert!(
         unfiltered.iter().any(|row| row[status].starts_with('2')),
         "accepted rows before filtering: {unfiltered:?}"
@@ -50,7 +57,6 @@ async fn the_journal_filtered_by_4xx_shows_only_rejected_rows() {
     }
     // The crafted rejection of `user1`, and every generated one (fewer than a page of them).
     let rule = column(&browser, "table#journal", "Rule").await;
-    let path = column(&browser, "table#journal", "Path").await;
     assert!(
         rows.iter()
             .any(|row| row[path] == "/v2/customer_profiles/user1"
