@@ -25,7 +25,7 @@ pub(crate) const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
 /// How long chromedriver may take to print its port: generous, for a loaded 2-core machine.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a WebDriver `find` waits for an element to appear (the browser's implicit wait).
-const IMPLICIT_WAIT_MS: u64 = 10_000;
+const IMPLICIT_WAIT_MS: u64 = 20_000;
 /// The fixed window size, so screenshots and layout are the same on every run.
 const WINDOW: (u32, u32) = (1280, 1000);
 
@@ -379,6 +379,18 @@ impl Browser {
             );
         }
         self.shot(step).await;
+    }
+
+    /// The rendered text of every element matching `css`, in document order.
+    pub(crate) async fn texts(&self, css: &str) -> Vec<String> {
+        const READ: &str = "return Array.from(document.querySelectorAll(arguments[0]))\
+            .map((e) => e.innerText.trim());";
+        let texts = self
+            .client
+            .execute(READ, vec![css.into()])
+            .await
+            .expect("the texts are read");
+        serde_json::from_value(texts).expect("texts")
     }
 
     /// How many elements match `css` now, without waiting for one to appear.

@@ -6,6 +6,7 @@
 //! chromedriver every test here fails and says what to install (`.ci/test` installs them).
 
 mod access;
+mod catalog;
 mod customers;
 mod driver;
 mod journal;

@@ -10,6 +10,8 @@ use talon_mapper::{Destination, Settings};
 
 /// The default state's Integration API key (`fixtures/talon/default-state.json`).
 const KEY: &str = "segment-demo-integration-key";
+/// The default state's Management API key.
+const MANAGEMENT_KEY: &str = "segment-demo-management-key";
 /// The generator's seed.
 const SEED: u64 = 13;
 
@@ -123,6 +125,30 @@ pub(crate) async fn put_profile(server: &MockServer, id: &str, attributes: Value
     http.put(format!("{}/v2/customer_profiles/{id}", server.uri()))
         .header("Authorization", format!("ApiKey-v1 {KEY}"))
         .json(&json!({ "attributes": attributes }))
+        .send()
+        .await
+        .expect("the fake answers")
+        .status()
+        .as_u16()
+}
+
+/// `POST /v1/attributes`: a `CustomerProfile` string attribute `name`, as the Management API has
+/// it; the status.
+pub(crate) async fn create_attribute(server: &MockServer, name: &str, title: &str) -> u16 {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client");
+    let body = json!({
+        "entity": "CustomerProfile", "name": name, "title": title, "type": "string",
+        "description": "", "suggestions": [], "editable": true,
+    });
+    http.post(format!("{}/v1/attributes", server.uri()))
+        .header(
+            "Authorization",
+            format!("ManagementKey-v1 {MANAGEMENT_KEY}"),
+        )
+        .json(&body)
         .send()
         .await
         .expect("the fake answers")
