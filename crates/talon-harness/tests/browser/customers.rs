@@ -1,6 +1,8 @@
 //! The Customers tab and a customer's page, reached from the start page by clicking: the
 //! near-miss hint, the Attributes tab, the History tab's rejection, an exact search.
 
+use serde_json::json;
+
 use crate::driver::Browser;
 use crate::traffic::{self, NAME, USER};
 
@@ -65,6 +67,21 @@ async fn a_near_miss_search_leads_to_user1_whose_attributes_and_rejection_read_a
         [format!("\"{NAME}\""), "string".to_owned()],
         "name's value and type"
     );
+
+    // Audiences: none.
+    browser
+        .click_link(
+            "nav.tabs",
+            "Audiences",
+            "section#audiences-tab",
+            "audiences-tab",
+        )
+        .await;
+    assert_eq!(
+        browser.text("section#audiences-tab p").await,
+        "Not in any audience."
+    );
+    assert_eq!(browser.count("table#memberships").await, 0);
 
     // History: the accepted creation, then the rejected update with its rule, pointer and reason.
     browser
@@ -199,6 +216,62 @@ async fn the_customers_list_pages_through_every_customer_sorted_by_integration_i
         "every customer once, in integration-ID order"
     );
     assert_eq!(pages, every.len().div_ceil(50));
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_customer_s_audiences_tab_lists_the_audience_a_request_added_them_to() {
+    let filled = traffic::filled().await;
+    let member = "member-1";
+    let body = json!({ "attributes": { "name": "Grace" }, "audiencesChanges": { "adds": [1], "deletes": [] } });
+    // Talon.One applies audience changes only when the Rule Engine runs.
+    let status =
+        traffic::put_profile_body(&filled.server, member, "?runRuleEngine=true", body).await;
+    assert_eq!(status, 200, "the membership is added");
+    let mut browser = Browser::open("audiences_tab").await;
+
+    browser.open_url(&filled.start_page(), "start-page").await;
+    browser
+        .click_link(
+            "table#applications",
+            "Segment demo",
+            "form#customer-search",
+            "customers",
+        )
+        .await;
+    browser.type_into("input#integration-id", member).await;
+    browser
+        .click(
+            "form#customer-search button[type=submit]",
+            "table#customers",
+            "search",
+        )
+        .await;
+    browser
+        .click_link("table#customers tbody", member, "dl.facts", "customer")
+        .await;
+    // The tab is "current" once chosen.
+    browser
+        .click_link(
+            "nav.tabs",
+            "Audiences",
+            "section#audiences-tab",
+            "audiences-tab",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .text(r#"nav.tabs[aria-label="Customer"] a[aria-current="page"]"#)
+            .await,
+        "Audiences"
+    );
+    let memberships = browser.rows("table#memberships tbody tr").await;
+    assert_eq!(
+        memberships,
+        [["Segment demo audience", "1"]],
+        "the audience and its ID"
+    );
 
     browser.close().await;
 }

@@ -118,13 +118,23 @@ pub(crate) async fn filled_with(config: FakeConfig) -> Filled {
 
 /// `PUT /v2/customer_profiles/{id}` with `attributes`, as Talon.One's API has it; the status.
 pub(crate) async fn put_profile(server: &MockServer, id: &str, attributes: Value) -> u16 {
+    put_profile_body(server, id, "", json!({ "attributes": attributes })).await
+}
+
+/// `PUT /v2/customer_profiles/{id}{query}` with a whole request `body`; the status.
+pub(crate) async fn put_profile_body(
+    server: &MockServer,
+    id: &str,
+    query: &str,
+    body: Value,
+) -> u16 {
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
         .expect("an HTTP client");
-    http.put(format!("{}/v2/customer_profiles/{id}", server.uri()))
+    http.put(format!("{}/v2/customer_profiles/{id}{query}", server.uri()))
         .header("Authorization", format!("ApiKey-v1 {KEY}"))
-        .json(&json!({ "attributes": attributes }))
+        .json(&body)
         .send()
         .await
         .expect("the fake answers")
