@@ -167,21 +167,35 @@ async fn an_exact_search_for_a_generated_id_that_needs_encoding_lands_on_its_row
 }
 
 #[tokio::test]
-async fn the_customers_list_pages_through_every_customer_sorted_by_integration_id() {
+async fn the_customers_list_pages_through_every_customer_in_integration_id_order_with_its_attribute_count()
+ {
     let filled = traffic::filled().await;
-    let mut every: Vec<String> = filled
+    // Every customer with how many attributes it holds, in integration-ID order.
+    let mut every: Vec<(String, String)> = filled
         .server
         .fake()
         .state_dump()
         .profiles
         .into_iter()
-        .map(|p| p.integration_id)
+        .map(|p| (p.integration_id, p.attributes.len().to_string()))
         .collect();
     every.sort();
     assert!(every.len() > 50, "more than a page: {}", every.len());
     let mut browser = Browser::open("customers_paging").await;
 
     browser.open_url(&filled.start_page(), "start-page").await;
+    assert_eq!(
+        browser.rows("table#applications tr").await,
+        [
+            ["Name", "ID", "Customers"].map(String::from),
+            [
+                "Segment demo".to_owned(),
+                "1".to_owned(),
+                every.len().to_string()
+            ],
+        ],
+        "the one application, with its count of customers"
+    );
     browser
         .click_link(
             "table#applications",
@@ -190,12 +204,19 @@ async fn the_customers_list_pages_through_every_customer_sorted_by_integration_i
             "page-1",
         )
         .await;
+    assert_eq!(
+        browser.rows("table#customers thead tr").await,
+        [["Integration ID", "Created", "Last activity", "Attributes"]],
+    );
     let mut listed = Vec::new();
     let mut pages = 1;
     loop {
         let rows = browser.rows("table#customers tbody tr").await;
         assert!(rows.len() <= 50, "50 per page: {}", rows.len());
-        listed.extend(rows.into_iter().map(|cells| cells[0].clone()));
+        listed.extend(
+            rows.into_iter()
+                .map(|cells| (cells[0].clone(), cells[3].clone())),
+        );
         if browser.count("nav.pages a[rel=next]").await == 0 {
             break;
         }
@@ -213,7 +234,7 @@ async fn the_customers_list_pages_through_every_customer_sorted_by_integration_i
     }
     assert_eq!(
         listed, every,
-        "every customer once, in integration-ID order"
+        "every customer once, in integration-ID order, with its count of attributes"
     );
     assert_eq!(pages, every.len().div_ceil(50));
 
