@@ -420,8 +420,12 @@ impl Browser {
             .to_string()
     }
 
-    /// The current URL and page text, for failure messages.
+    /// The current URL and page text, for failure messages; also saves the page as it is
+    /// then as `failed.png` next to the steps' screenshots.
     pub(crate) async fn here(&self) -> String {
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(self.shots.join("failed.png"), png);
+        }
         let url = self
             .client
             .current_url()

@@ -93,7 +93,7 @@ fn a_driver_that_ends_without_naming_its_port_fails_with_what_it_printed() {
 }
 
 #[tokio::test]
-async fn the_browser_reads_a_page_of_the_fake_and_saves_a_screenshot_of_it() {
+async fn the_browser_reads_a_page_of_the_fake_and_saves_a_screenshot_of_it_and_of_a_failure() {
     let fake = talon_fake::Fake::new(
         talon_fake::StateFile::default_state(),
         talon_fake::FakeConfig::default(),
@@ -109,9 +109,19 @@ async fn the_browser_reads_a_page_of_the_fake_and_saves_a_screenshot_of_it() {
         .await;
     let body = browser.text("body").await;
     assert!(body.contains("\"Segment demo\""), "{body}");
+    // What a failure message says: where the browser is and what the page reads, with the
+    // page saved as it is.
+    let here = browser.here().await;
+    assert!(
+        here.starts_with(&format!("{}/__admin/state, which reads:", server.uri())),
+        "{here}"
+    );
     browser.close().await;
 
     let png = std::fs::read(crate::driver::screenshot_dir("smoke").join("01-state.png"))
         .expect("the step's screenshot is saved");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
+    let failed = std::fs::read(crate::driver::screenshot_dir("smoke").join("failed.png"))
+        .expect("the page at the failure is saved");
+    assert!(failed.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
 }
