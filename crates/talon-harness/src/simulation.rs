@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -32,6 +33,10 @@ pub struct Simulation {
     pub outcomes: Option<Outcomes>,
     /// Where the fake's final state is written, if anywhere.
     pub dump_state: Option<PathBuf>,
+    /// Serve the embedded fake on this (loopback) address instead of a private port, so its
+    /// view can be watched during the run, and keep serving after it until Ctrl-C or SIGTERM
+    /// ([`run_and_serve`]).
+    pub serve: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -43,6 +48,7 @@ impl std::fmt::Debug for Simulation {
             .field("fail_on_reject", &self.fail_on_reject)
             .field("outcomes", &self.outcomes.as_ref().map(|o| &o.name))
             .field("dump_state", &self.dump_state)
+            .field("serve", &self.serve)
             .finish()
     }
 }
@@ -83,10 +89,17 @@ pub fn ensure_events(scenario: &Scenario, seed: u64) -> Result<(), Error> {
 /// Runs `simulation` on a new runtime (its delivery set up by `configure`, the target and
 /// the seed then set) and returns its report: the delivery checks, the read-back of
 /// unconfirmed attempts under faults, the verification, and the notes.
+///
+/// With [`Simulation::serve`] set, use [`run_and_serve`] instead (this refuses it).
 pub fn run(
     simulation: Simulation,
     configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
 ) -> Result<RunReport, Error> {
+    if let Some(addr) = simulation.serve {
+        return Err(Error::Input(format!(
+            "serving the simulation on {addr} needs simulation::run_and_serve"
+        )));
+    }
     let runtime = crate::runtime()?;
     // On a worker thread, not the main one: the producer and collector then
     // share the runtime's threads with the lanes and the fake instead of
@@ -94,12 +107,79 @@ pub fn run(
     runtime
         .block_on(async move { tokio::spawn(simulate(simulation, configure)).await })
         .map_err(|e| Error::Input(format!("the simulation task failed: {e}")))?
+        .map(|(report, _)| report)
 }
+
+/// [`run`], with the embedded fake served on `simulation.serve` (a loopback address: the
+/// fake's control endpoints and view are open) from before the first event: `announce` gets
+/// the fake's base URL once it listens (and the stop signals are installed), `finish` gets
+/// the report and gives the exit code; then the fake keeps serving, for its view, until Ctrl-C
+/// or SIGTERM, and `stopped` gets the stop line.
+pub fn run_and_serve(
+    simulation: Simulation,
+    configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
+    announce: impl FnOnce(&str) + Send + 'static,
+    finish: impl FnOnce(&RunReport) -> Result<crate::Exit, Error> + Send + 'static,
+    stopped: impl FnOnce(&str) + Send + 'static,
+) -> Result<crate::Exit, Error> {
+    let Some(addr) = simulation.serve else {
+        return Err(Error::Input(
+            "run_and_serve needs an address to serve on".into(),
+        ));
+    };
+    if !addr.ip().is_loopback() {
+        return Err(Error::Input(format!(
+            "--serve {addr}: the simulation's fake has no admin token, so it is served on a loopback address only (127.0.0.1:PORT); to share a fake, run `talon-harness serve --admin-token` and `replay --target`"
+        )));
+    }
+    let runtime = crate::runtime()?;
+    runtime
+        .block_on(async move {
+            tokio::spawn(async move {
+                let listener = talon_fake::bind(addr)
+                    .await
+                    .map_err(|e| Error::Input(format!("--serve {addr}: {e}")))?;
+                let (report, server) =
+                    simulate_on(simulation, configure, Target::Serve(listener), announce).await?;
+                let exit = finish(&report)?;
+                if let Some(server) = server {
+                    let line = server
+                        .await
+                        .map_err(|e| Error::Input(format!("the fake's server failed: {e}")))?
+                        .map_err(|e| Error::Input(e.to_string()))?;
+                    stopped(&line.to_string());
+                }
+                Ok(exit)
+            })
+            .await
+        })
+        .map_err(|e| Error::Input(format!("the simulation task failed: {e}")))?
+}
+
+/// Where the embedded fake listens.
+enum Target {
+    /// A private port, shut down once delivery ends.
+    Private,
+    /// This listener, served until a stop signal (`simulate --serve`).
+    Serve(tokio::net::TcpListener),
+}
+
+/// The fake's server task in `--serve` mode, ending with its stop line.
+type Serving = tokio::task::JoinHandle<Result<talon_fake::Stopped, talon_fake::ServeError>>;
 
 async fn simulate(
     simulation: Simulation,
     configure: impl FnOnce(&mut DeliveryConfig),
-) -> Result<RunReport, Error> {
+) -> Result<(RunReport, Option<Serving>), Error> {
+    simulate_on(simulation, configure, Target::Private, |_| {}).await
+}
+
+async fn simulate_on(
+    simulation: Simulation,
+    configure: impl FnOnce(&mut DeliveryConfig),
+    target: Target,
+    announce: impl FnOnce(&str),
+) -> Result<(RunReport, Option<Serving>), Error> {
     let Simulation {
         scenario,
         seed,
@@ -107,6 +187,7 @@ async fn simulate(
         fail_on_reject,
         outcomes,
         dump_state,
+        serve: _,
     } = simulation;
     let world = World::for_scenario(&scenario);
     let fake = Fake::new(world.state.clone(), FakeConfig::default())
@@ -114,13 +195,36 @@ async fn simulate(
     if let Some(plan) = &plan {
         fake.set_faults(plan.clone());
     }
-    let server = MockServer::start(fake.clone())
-        .await
-        .map_err(|source| Error::Io {
-            path: "127.0.0.1:0".into(),
-            source,
-        })?;
-    let mut config = DeliveryConfig::new(server.uri());
+    let (uri, private, serving) = match target {
+        Target::Private => {
+            let server = MockServer::start(fake.clone())
+                .await
+                .map_err(|source| Error::Io {
+                    path: "127.0.0.1:0".into(),
+                    source,
+                })?;
+            (server.uri(), Some(server), None)
+        }
+        Target::Serve(listener) => {
+            let addr = listener.local_addr().map_err(|source| Error::Io {
+                path: "--serve".into(),
+                source,
+            })?;
+            // Installed before the address is announced: a signal sent the moment it
+            // appears stops the server gracefully.
+            let signals = talon_fake::StopSignals::install();
+            let uri = format!("http://{addr}");
+            let task = tokio::spawn(talon_fake::serve_on_signals(
+                listener,
+                fake.clone(),
+                talon_fake::DEFAULT_SHUTDOWN_TIMEOUT,
+                signals,
+            ));
+            (uri, None, Some(task))
+        }
+    };
+    announce(&uri);
+    let mut config = DeliveryConfig::new(uri);
     configure(&mut config);
     config.seed = seed;
     let client = deliver::client(&config);
@@ -151,7 +255,9 @@ async fn simulate(
     // Late requests still held by a fault land now, as they would in the end: the final
     // state then shows what they did to the profiles.
     let late_landed = fake.release_late_requests();
-    server.shutdown().await;
+    if let Some(server) = private {
+        server.shutdown().await;
+    }
     if let Some(source) = write_error {
         return Err(Error::Io {
             path: outcomes_name,
@@ -253,7 +359,7 @@ async fn simulate(
         serde_json::to_value(&scenario).unwrap_or_default(),
     );
     report.summary = Some(summary);
-    Ok(report)
+    Ok((report, serving))
 }
 
 /// The journal's cap in words: what it dropped is gone from the journal,

@@ -24,6 +24,11 @@ pub struct Args {
     /// A fault plan file for the embedded fake (see talon-fake's FaultPlan).
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
+    /// Serve the embedded fake on this loopback address (port 0: any free port) so its
+    /// Campaign Manager view can be watched during the run; after the run it keeps serving
+    /// until Ctrl-C or SIGTERM, and the exit code is the run's.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
@@ -48,17 +53,36 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         name: args.delivery.outcomes_name(),
     });
     let delivery = args.delivery.clone();
-    let report = simulation::run(
-        Simulation {
-            scenario,
-            seed: args.spec.seed,
-            faults,
-            fail_on_reject: args.delivery.fail_on_reject,
-            outcomes,
-            dump_state: args.delivery.dump_state.clone(),
-        },
+    let simulation = Simulation {
+        scenario,
+        seed: args.spec.seed,
+        faults,
+        fail_on_reject: args.delivery.fail_on_reject,
+        outcomes,
+        dump_state: args.delivery.dump_state.clone(),
+        serve: args.serve,
+    };
+    let stdout_busy = args.delivery.outcomes_on_stdout();
+    if args.serve.is_none() {
+        let report = simulation::run(simulation, move |config| delivery.apply(config))?;
+        return args.output.finish_beside(&report, stdout_busy);
+    }
+    let output = args.output.clone();
+    simulation::run_and_serve(
+        simulation,
         move |config| delivery.apply(config),
-    )?;
-    args.output
-        .finish_beside(&report, args.delivery.outcomes_on_stdout())
+        |base| {
+            eprintln!("talon-fake listening on {base}");
+            eprintln!(
+                "  view  {base}{}/   (watch the run; it stays open after the run until Ctrl-C)",
+                talon_fake::view::VIEW_PREFIX
+            );
+        },
+        move |report| {
+            let exit = output.finish_beside(report, stdout_busy);
+            eprintln!("the run is over; the fake keeps serving its view until Ctrl-C or SIGTERM");
+            exit
+        },
+        |line| eprintln!("{line}"),
+    )
 }

@@ -25,11 +25,18 @@ struct Serve {
 }
 
 fn spawn_serve(args: &[&str], rust_log: &str) -> Serve {
+    spawn_listening("serve", args, rust_log)
+}
+
+/// `talon-harness <command> <args>` (one that prints `listening on http://ADDR` on stderr),
+/// once it listens; its stdout is dropped.
+fn spawn_listening(command: &str, args: &[&str], rust_log: &str) -> Serve {
     let mut child = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
-        .arg("serve")
+        .arg(command)
         .args(args)
         .env("RUST_LOG", rust_log)
         .env_remove("NO_COLOR")
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -300,4 +307,73 @@ fn with_an_admin_token_the_admin_surface_needs_it() {
     assert!(with.starts_with("HTTP/1.1 200"), "{with}");
     serve.signal("INT");
     assert!(serve.exit().0.success());
+}
+
+#[test]
+fn simulate_serve_shows_the_run_in_the_view_then_serves_until_a_signal_with_the_run_s_exit_code() {
+    let mut sim = spawn_listening(
+        "simulate",
+        &[
+            "--serve",
+            "127.0.0.1:0",
+            "--users",
+            "20",
+            "--days",
+            "2",
+            "--seed",
+            "3",
+        ],
+        "info",
+    );
+    let view = sim.wait_for("/__admin/view/");
+    assert!(
+        view.contains(&format!("http://{}/__admin/view/", sim.addr)),
+        "{view}"
+    );
+    sim.wait_for("the run is over");
+    // After the run the fake still answers: its view shows the simulated customers.
+    let page = request(
+        &sim.addr,
+        b"GET /__admin/view/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let customers = page
+        .split("<td>")
+        .nth(2)
+        .and_then(|cell| cell.split('<').next())
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(0);
+    assert!(
+        customers > 0,
+        "no customers in the view after the run: {page}"
+    );
+    sim.signal("INT");
+    let (status, lines) = sim.exit();
+    assert!(status.success(), "{lines:#?}");
+    assert_eq!(lines.last().map(String::as_str), Some("talon-fake stopped"));
+}
+
+#[test]
+fn simulate_serve_takes_a_loopback_address_only() {
+    let out = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
+        .args([
+            "simulate",
+            "--serve",
+            "0.0.0.0:0",
+            "--users",
+            "2",
+            "--days",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let printed = crate::exits(&out, 2);
+    assert_says(
+        &printed.stderr,
+        &[
+            "--serve 0.0.0.0:0",
+            "loopback address only",
+            "serve --admin-token",
+        ],
+    );
 }

@@ -143,6 +143,7 @@ fn the_simulation_runs_as_a_library_call_and_writes_its_outcomes() {
                 name: "kept".into(),
             }),
             dump_state: None,
+            serve: None,
         },
         |config| config.concurrency = 4,
     )
