@@ -125,3 +125,35 @@ async fn the_browser_reads_a_page_of_the_fake_and_saves_a_screenshot_of_it_and_o
         .expect("the page at the failure is saved");
     assert!(failed.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
 }
+
+#[test]
+fn a_browser_test_run_without_chromedriver_fails_and_says_what_to_install() {
+    // This very test binary, running one browser test with the driver pointed nowhere.
+    let me = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(me)
+        .args([
+            "--exact",
+            "setup::the_browser_reads_a_page_of_the_fake_and_saves_a_screenshot_of_it_and_of_a_failure",
+            "--test-threads=1",
+        ])
+        .env("CHROMEDRIVER", "/nonexistent/chromedriver")
+        .output()
+        .expect("the test binary runs");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "it must fail:\n{printed}");
+    for needle in [
+        "1 failed",
+        "/nonexistent/chromedriver",
+        "apt-get install chromium chromium-driver",
+        ".ci/test",
+    ] {
+        assert!(
+            printed.contains(needle),
+            "`{needle}` missing from:\n{printed}"
+        );
+    }
+}
