@@ -34,7 +34,7 @@ async fn a_near_miss_search_leads_to_user1_whose_attributes_and_rejection_read_a
         .await;
     let hint = browser.text("p#search-hint").await;
     assert!(
-        hint.starts_with("No customer User1."),
+        hint.starts_with("No customer User1; user1 exists."),
         "the hint says `User1` does not exist: {hint}"
     );
     assert!(
