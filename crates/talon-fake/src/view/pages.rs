@@ -171,9 +171,10 @@ pub(crate) fn customers(
             p.muted { "Search is exact and case-sensitive, as in Talon.One: " code { "User1" } " does not find " code { "user1" } "." }
             @if let (Some(id), true) = (searched, shown.is_empty()) {
                 p.hint #search-hint role="status" {
-                    "No customer " code { (id) } "."
+                    "No customer " code { (id) }
+                    @if near.is_empty() { "." } @else { "; " }
                     @for (i, other) in near.iter().enumerate() {
-                        @if i == 0 { " " } @else { ", " }
+                        @if i > 0 { ", " }
                         a href=(customer_href(app.id, other, None)) { code { (other) } }
                     }
                     @if near.len() == 1 { " exists." } @else if near.len() > 1 { " exist." }

@@ -143,7 +143,7 @@ async fn searching_is_exact_and_case_sensitive_with_a_hint_for_the_near_miss() {
         "/__admin/view/applications/1/customers?integration_id=User1",
     )
     .await;
-    assert!(miss.contains("No customer User1. user1 exists."), "{miss}");
+    assert!(miss.contains("No customer User1; user1 exists."), "{miss}");
     assert!(!miss.contains("1 customer"), "{miss}");
     let hit = page_text(
         &fake,
