@@ -43,6 +43,7 @@ pub(crate) const FAMILIES: &[(&str, u32)] = &[
     ("unicode", 2),
     ("talon", 10),
     ("fields", 10),
+    ("deep", 1),
 ];
 
 /// The family called `name`, as a `'static` name.
@@ -991,6 +992,7 @@ impl Gen {
             "numbers" => self.numbers(),
             "unicode" => self.unicode(),
             "talon" => self.talon(),
+            "deep" => self.deep(),
             _ => self.fields(),
         }
     }
@@ -1135,6 +1137,27 @@ impl Gen {
         }
     }
 
+    /// Deep nesting (up to 100 levels of the line, under serde_json's limit of 128 that
+    /// `Value::parse` keeps): directives inside directives, a payload as deep, paths down it.
+    fn deep(&mut self) -> Triple {
+        let depth = 20 + self.below(75);
+        let mut payload = self.leaf();
+        for _ in 0..depth {
+            payload = obj([("d", payload)]);
+        }
+        let down = format!("$.{}", vec!["d"; depth.min(60)].join("."));
+        let mut mapping = path(&down);
+        for level in 0..depth / 2 {
+            mapping = match (level + self.below(4)) % 4 {
+                0 => dir("@literal", mapping),
+                1 => obj([("x", mapping)]),
+                2 => dir("@if", obj([("exists", path("$.d")), ("then", mapping)])),
+                _ => dir("@excludeWhenNull", mapping),
+            };
+        }
+        (obj([("out", mapping)]), payload, None)
+    }
+
     /// Index-like keys next to others, through every directive that builds objects (§1).
     fn keyorder(&mut self) -> Triple {
         let keys = [
@@ -1174,7 +1197,7 @@ impl Gen {
                 "f",
                 dir(
                     "@flatten",
-                    obj([("value", path("$")), ("separator", s("."))]),
+                    obj([("value", path("$.")), ("separator", s("."))]),
                 ),
             )]),
             3 => obj([(
