@@ -1137,22 +1137,41 @@ impl Gen {
         }
     }
 
-    /// Deep nesting (up to 100 levels of the line, under serde_json's limit of 128 that
-    /// `Value::parse` keeps): directives inside directives, a payload as deep, paths down it.
+    /// Deep nesting: a payload up to 120 levels deep (under the 128 levels of the whole line that
+    /// `Value::parse` reads) and a mapping up to 64 levels deep (`MAX_MAPPING_DEPTH`, the crate's
+    /// documented limit; one mapping beyond it is in divergences.ndjson), directives inside
+    /// directives, a path down the payload.
     fn deep(&mut self) -> Triple {
-        let depth = 20 + self.below(75);
+        let depth = 20 + self.below(100);
         let mut payload = self.leaf();
         for _ in 0..depth {
             payload = obj([("d", payload)]);
         }
         let down = format!("$.{}", vec!["d"; depth.min(60)].join("."));
+        // Levels of arrays and objects, a scalar counting one: `{"@path": "…"}` is two.
+        let target = 10 + self.below(55);
         let mut mapping = path(&down);
-        for level in 0..depth / 2 {
-            mapping = match (level + self.below(4)) % 4 {
-                0 => dir("@literal", mapping),
-                1 => obj([("x", mapping)]),
-                2 => dir("@if", obj([("exists", path("$.d")), ("then", mapping)])),
-                _ => dir("@excludeWhenNull", mapping),
+        let mut levels = 2;
+        // One level is kept for the `{"out": …}` around it all.
+        while levels + 1 < target {
+            let room = target - 1 - levels;
+            mapping = match self.below(4) {
+                0 if room >= 2 => {
+                    levels += 2;
+                    dir("@if", obj([("exists", path("$.d")), ("then", mapping)]))
+                }
+                0 | 1 => {
+                    levels += 1;
+                    dir("@literal", mapping)
+                }
+                2 => {
+                    levels += 1;
+                    obj([("x", mapping)])
+                }
+                _ => {
+                    levels += 1;
+                    dir("@excludeWhenNull", mapping)
+                }
             };
         }
         (obj([("out", mapping)]), payload, None)
