@@ -1,0 +1,806 @@
+//! The string formats Ajv checks for Segment (ajv-formats 3.0.1 "full" mode, plus Segment's
+//! own `text` and `date-like`), written by hand from their definitions
+//! (`ajv-formats/src/formats.ts`, `packages/core/src/schema-validation.ts`).
+//!
+//! ajv-formats' regular expressions are ASCII and case-insensitive (`/i`); the checks below
+//! compare ASCII only, so no Unicode case folding creeps in (JavaScript's non-Unicode `/i`
+//! does not match `K` (U+212A) with `k`, and neither do these).
+
+use super::number::{is_js_space, js_to_number};
+use crate::value::number_to_string;
+
+/// A format a field can name: the ones Ajv knows in Segment's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Segment's `datetime` fields: what dayjs can read.
+    DateLike,
+    /// Segment's `text` fields: always valid.
+    Text,
+    /// ajv-formats' `password`: always valid.
+    Password,
+    /// ajv-formats' `binary`: always valid.
+    Binary,
+    /// RFC 3339 full-date with real month lengths.
+    Date,
+    /// RFC 3339 time, time zone required.
+    Time,
+    /// RFC 3339 date-time, time zone required.
+    DateTime,
+    /// Time with an optional time zone.
+    IsoTime,
+    /// Date-time with an optional time zone.
+    IsoDateTime,
+    /// ISO 8601 duration.
+    Duration,
+    /// ajv-formats' full email pattern.
+    Email,
+    /// RFC 1034 host name.
+    Hostname,
+    /// Dotted-quad IPv4.
+    Ipv4,
+    /// RFC 4122 UUID, optional `urn:uuid:`.
+    Uuid,
+    /// RFC 6901 JSON pointer.
+    JsonPointer,
+    /// Relative JSON pointer.
+    RelativeJsonPointer,
+    /// Base64.
+    Byte,
+    /// Number formats (they apply to numbers only).
+    Int32,
+    /// Any integer.
+    Int64,
+    /// Any number.
+    Float,
+    /// Any number.
+    Double,
+}
+
+/// ajv-formats' formats this port does not check (a field naming one is refused, rather than
+/// checked wrongly): their patterns are large regular expressions (`uri`, `uri-reference`,
+/// `uri-template`, `url`, `ipv6`, `json-pointer-uri-fragment`) or need JavaScript's own
+/// `RegExp` parser (`regex`).
+pub(crate) const UNSUPPORTED: [&str; 7] = [
+    "uri",
+    "uri-reference",
+    "uri-template",
+    "url",
+    "ipv6",
+    "regex",
+    "json-pointer-uri-fragment",
+];
+
+impl Format {
+    /// The format named `name`, if Ajv knows it and this port checks it.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "date-like" => Self::DateLike,
+            "text" => Self::Text,
+            "password" => Self::Password,
+            "binary" => Self::Binary,
+            "date" => Self::Date,
+            "time" => Self::Time,
+            "date-time" => Self::DateTime,
+            "iso-time" => Self::IsoTime,
+            "iso-date-time" => Self::IsoDateTime,
+            "duration" => Self::Duration,
+            "email" => Self::Email,
+            "hostname" => Self::Hostname,
+            "ipv4" => Self::Ipv4,
+            "uuid" => Self::Uuid,
+            "json-pointer" => Self::JsonPointer,
+            "relative-json-pointer" => Self::RelativeJsonPointer,
+            "byte" => Self::Byte,
+            "int32" => Self::Int32,
+            "int64" => Self::Int64,
+            "float" => Self::Float,
+            "double" => Self::Double,
+            _ => return None,
+        })
+    }
+
+    /// The name as written in the schema.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::DateLike => "date-like",
+            Self::Text => "text",
+            Self::Password => "password",
+            Self::Binary => "binary",
+            Self::Date => "date",
+            Self::Time => "time",
+            Self::DateTime => "date-time",
+            Self::IsoTime => "iso-time",
+            Self::IsoDateTime => "iso-date-time",
+            Self::Duration => "duration",
+            Self::Email => "email",
+            Self::Hostname => "hostname",
+            Self::Ipv4 => "ipv4",
+            Self::Uuid => "uuid",
+            Self::JsonPointer => "json-pointer",
+            Self::RelativeJsonPointer => "relative-json-pointer",
+            Self::Byte => "byte",
+            Self::Int32 => "int32",
+            Self::Int64 => "int64",
+            Self::Float => "float",
+            Self::Double => "double",
+        }
+    }
+
+    /// ajv-human-errors' label for the format (`formatLabels`), else its name.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::DateTime => "date and time",
+            Self::Email => "email address",
+            Self::Ipv4 => "IPv4 address",
+            other => other.name(),
+        }
+    }
+
+    /// Whether the format applies to numbers (else to strings only).
+    pub(crate) fn for_numbers(self) -> bool {
+        matches!(self, Self::Int32 | Self::Int64 | Self::Float | Self::Double)
+    }
+
+    /// Whether the number `n` passes (number formats only).
+    pub(crate) fn check_number(self, n: f64) -> bool {
+        let integer = n.is_finite() && n.fract() == 0.0;
+        match self {
+            Self::Int32 => integer && (-2_147_483_648.0..=2_147_483_647.0).contains(&n),
+            Self::Int64 => integer,
+            _ => true,
+        }
+    }
+
+    /// Whether the string `s` passes (string formats only).
+    pub(crate) fn check_string(self, s: &str) -> bool {
+        match self {
+            Self::Text | Self::Password | Self::Binary => true,
+            Self::Int32 | Self::Int64 | Self::Float | Self::Double => true,
+            Self::DateLike => date_like(s),
+            Self::Date => full_date(s),
+            Self::Time => time(s, true),
+            Self::IsoTime => time(s, false),
+            Self::DateTime => date_time(s, true),
+            Self::IsoDateTime => date_time(s, false),
+            Self::Duration => duration(s),
+            Self::Email => email(s),
+            Self::Hostname => hostname(s),
+            Self::Ipv4 => ipv4(s),
+            Self::Uuid => uuid(s),
+            Self::JsonPointer => json_pointer(s),
+            Self::RelativeJsonPointer => relative_json_pointer(s),
+            Self::Byte => byte(s),
+        }
+    }
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn num(s: &str) -> u32 {
+    s.bytes().fold(0u32, |n, b| {
+        n.saturating_mul(10).saturating_add(u32::from(b - b'0'))
+    })
+}
+
+/// `date`: `^(\d\d\d\d)-(\d\d)-(\d\d)$` and a real day of a real month (leap years counted).
+fn full_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let (y, m, d) = (&s[0..4], &s[5..7], &s[8..10]);
+    if !(digits(y) && digits(m) && digits(d)) {
+        return false;
+    }
+    let (year, month, day) = (num(y), num(m), num(d));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = [
+        0,
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    (1..=12).contains(&month) && day >= 1 && day <= days[month as usize]
+}
+
+/// `time`: `^(\d\d):(\d\d):(\d\d(?:\.\d+)?)(z|([+-])(\d\d)(?::?(\d\d))?)?$/i`, hour ≤ 23,
+/// minute ≤ 59, second < 60, or a leap second at 23:59 UTC; the zone is required when
+/// `strict_zone`.
+fn time(s: &str, strict_zone: bool) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+        return false;
+    }
+    let (h, m) = (&s[0..2], &s[3..5]);
+    if !digits(h) || !digits(m) || !s.is_char_boundary(8) {
+        return false;
+    }
+    // Seconds: two digits, then an optional fraction.
+    let rest = &s[6..];
+    let sec_end = rest
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (c == '.' && i == 2)))
+        .map_or(rest.len(), |(i, _)| i);
+    let sec_text = &rest[..sec_end];
+    let sec_ok = sec_text.len() >= 2
+        && digits(&sec_text[..2])
+        && (sec_text.len() == 2 || (sec_text.as_bytes()[2] == b'.' && digits(&sec_text[3..])));
+    if !sec_ok {
+        return false;
+    }
+    let sec: f64 = sec_text.parse().unwrap_or(f64::NAN);
+    let zone = &rest[sec_end..];
+    let (has_zone, sign, tz_h, tz_m) = match zone.as_bytes() {
+        [] => (false, 1i64, 0i64, 0i64),
+        [b'z' | b'Z'] => (true, 1, 0, 0),
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let sign = if *sign == b'-' { -1 } else { 1 };
+            let text = std::str::from_utf8(rest).unwrap_or("");
+            let (hh, mm) = match text.len() {
+                2 => (text, "0"),
+                4 => (&text[..2], &text[2..]),
+                5 if text.as_bytes()[2] == b':' => (&text[..2], &text[3..]),
+                _ => return false,
+            };
+            if !digits(hh) || !digits(mm) {
+                return false;
+            }
+            (true, sign, i64::from(num(hh)), i64::from(num(mm)))
+        }
+        _ => return false,
+    };
+    if tz_h > 23 || tz_m > 59 || (strict_zone && !has_zone) {
+        return false;
+    }
+    let (hr, min) = (i64::from(num(h)), i64::from(num(m)));
+    if hr <= 23 && min <= 59 && sec < 60.0 {
+        return true;
+    }
+    let utc_min = min - tz_m * sign;
+    let utc_hr = hr - tz_h * sign - i64::from(utc_min < 0);
+    (utc_hr == 23 || utc_hr == -1) && (utc_min == 59 || utc_min == -1) && sec < 61.0
+}
+
+/// `date-time`: split at `t`, `T` or a JavaScript white-space character into exactly two
+/// parts, a `date` and a `time`.
+fn date_time(s: &str, strict_zone: bool) -> bool {
+    let mut parts = s.split(|c: char| c == 't' || c == 'T' || is_js_space(c));
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(d), Some(t), None) => full_date(d) && time(t, strict_zone),
+        _ => false,
+    }
+}
+
+/// `duration`: `^P(?!$)((\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?|(\d+W)?)$`.
+fn duration(s: &str) -> bool {
+    let Some(body) = s.strip_prefix('P') else {
+        return false;
+    };
+    if body.is_empty() {
+        return false;
+    }
+    if let Some(weeks) = body.strip_suffix('W') {
+        return digits(weeks);
+    }
+    let (date, time) = match body.find('T') {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let units_in_order = |text: &str, units: &[u8]| -> bool {
+        let mut next_unit = 0;
+        let mut rest = text;
+        while !rest.is_empty() {
+            let end = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if end == 0 || end == rest.len() {
+                return false;
+            }
+            let unit = rest.as_bytes()[end];
+            match units[next_unit..].iter().position(|&u| u == unit) {
+                Some(p) => next_unit += p + 1,
+                None => return false,
+            }
+            rest = &rest[end + 1..];
+        }
+        true
+    };
+    if !units_in_order(date, b"YMD") {
+        return false;
+    }
+    match time {
+        None => true,
+        Some(t) => t.starts_with(|c: char| c.is_ascii_digit()) && units_in_order(t, b"HMS"),
+    }
+}
+
+fn is_email_local(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b)
+}
+
+/// `email` (full): dot-separated atoms of letters, digits and ``!#$%&'*+/=?^_`{|}~-``, `@`,
+/// then at least two labels of letters, digits and inner hyphens.
+fn email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = local
+        .split('.')
+        .all(|atom| !atom.is_empty() && atom.bytes().all(is_email_local));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        let b = l.as_bytes();
+        !b.is_empty()
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+    };
+    local_ok && labels.len() >= 2 && labels.iter().all(label_ok)
+}
+
+/// `hostname`: at most 253 characters (plus an optional final dot), labels of 1 to 63 letters,
+/// digits and inner hyphens.
+fn hostname(s: &str) -> bool {
+    let body = s.strip_suffix('.').unwrap_or(s);
+    // `(?=.{1,253}\.?$)`: `.` does not match line terminators.
+    let length_ok = (1..=253).contains(&body.chars().count())
+        && !body.contains(['\n', '\r', '\u{2028}', '\u{2029}']);
+    length_ok
+        && body.split('.').all(|l| {
+            let b = l.as_bytes();
+            (1..=63).contains(&b.len())
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        })
+}
+
+/// `ipv4`: four decimal octets 0–255 without leading zeros.
+fn ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            digits(p) && p.len() <= 3 && (p.len() == 1 || !p.starts_with('0')) && num(p) <= 255
+        })
+}
+
+/// `uuid`: `^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i`.
+fn uuid(s: &str) -> bool {
+    let body = match s.get(..9) {
+        Some(p) if p.eq_ignore_ascii_case("urn:uuid:") => &s[9..],
+        _ => s,
+    };
+    let groups: Vec<&str> = body.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The reference tokens of a JSON pointer: `~` only as `~0` or `~1`.
+fn pointer_tokens(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter()
+        .enumerate()
+        .all(|(i, &c)| c != b'~' || matches!(b.get(i + 1), Some(b'0' | b'1')))
+}
+
+/// `json-pointer`: empty, or `/`-prefixed tokens.
+fn json_pointer(s: &str) -> bool {
+    (s.is_empty() || s.starts_with('/')) && pointer_tokens(s)
+}
+
+/// `relative-json-pointer`: a non-negative integer without leading zeros, then `#` or a JSON
+/// pointer.
+fn relative_json_pointer(s: &str) -> bool {
+    let end = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (n, rest) = s.split_at(end);
+    !n.is_empty() && (n == "0" || !n.starts_with('0')) && (rest == "#" || json_pointer(rest))
+}
+
+/// `byte`: `^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/gm`. The `m`
+/// flag makes `^` and `$` match at line breaks, so any one line (between line terminators,
+/// the empty ones included) that is valid base64 makes the whole string pass.
+fn byte(s: &str) -> bool {
+    s.split(['\n', '\r', '\u{2028}', '\u{2029}']).any(|line| {
+        let b = line.as_bytes();
+        let alphabet = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
+        if b.len() % 4 != 0 {
+            return false;
+        }
+        let pad = b.iter().rev().take_while(|c| **c == b'=').count();
+        pad <= 2 && b[..b.len() - pad].iter().all(alphabet)
+    })
+}
+
+/// Segment's `date-like`: a string that `String(Number(s)) === s` is read as Unix seconds
+/// (`dayjs.unix`), valid when the milliseconds are a valid JavaScript time value; anything
+/// else is valid when `dayjs(s)` is.
+pub(crate) fn date_like(s: &str) -> bool {
+    let n = js_to_number(s);
+    if number_to_string(n) == s && !(n == 0.0 && s.starts_with('-')) {
+        return time_value_valid(n * 1000.0);
+    }
+    dayjs_valid(s)
+}
+
+/// `new Date(ms)` is valid: finite and within ±8.64e15 ms.
+fn time_value_valid(ms: f64) -> bool {
+    ms.is_finite() && ms.abs() <= 8.64e15
+}
+
+/// `dayjs(s).isValid()` for a string: dayjs's own pattern (when the string does not end in
+/// `Z`) gives a valid date, else `new Date(s)` decides.
+fn dayjs_valid(s: &str) -> bool {
+    if !s.ends_with(['z', 'Z']) && dayjs_pattern(s) {
+        return true;
+    }
+    js_date_valid(s)
+}
+
+/// dayjs's `REGEX_PARSE`:
+/// `^(\d{4})[-/]?(\d{1,2})?[-/]?(\d{0,2})[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?$`.
+/// Every piece is one character class repeated, so a set of reachable positions decides it.
+fn dayjs_pattern(s: &str) -> bool {
+    #[derive(Clone, Copy)]
+    enum Class {
+        Digit,
+        DashSlash,
+        Sep,
+        Colon,
+        DotColon,
+    }
+    let matches = |class: Class, c: char| match class {
+        Class::Digit => c.is_ascii_digit(),
+        Class::DashSlash => c == '-' || c == '/',
+        Class::Sep => c == 'T' || c == 't' || is_js_space(c),
+        Class::Colon => c == ':',
+        Class::DotColon => c == '.' || c == ':',
+    };
+    let pieces: [(Class, usize, usize); 13] = [
+        (Class::Digit, 4, 4),
+        (Class::DashSlash, 0, 1),
+        (Class::Digit, 0, 2),
+        (Class::DashSlash, 0, 1),
+        (Class::Digit, 0, 2),
+        (Class::Sep, 0, usize::MAX),
+        (Class::Digit, 0, 2),
+        (Class::Colon, 0, 1),
+        (Class::Digit, 0, 2),
+        (Class::Colon, 0, 1),
+        (Class::Digit, 0, 2),
+        (Class::DotColon, 0, 1),
+        (Class::Digit, 0, usize::MAX),
+    ];
+    let chars: Vec<char> = s.chars().collect();
+    let mut reachable = vec![false; chars.len() + 1];
+    reachable[0] = true;
+    for (class, min, max) in pieces {
+        let mut next = vec![false; chars.len() + 1];
+        for start in 0..=chars.len() {
+            if !reachable[start] {
+                continue;
+            }
+            let mut count = 0;
+            let mut at = start;
+            loop {
+                if count >= min {
+                    next[at] = true;
+                }
+                if count == max || at == chars.len() || !matches(class, chars[at]) {
+                    break;
+                }
+                count += 1;
+                at += 1;
+            }
+        }
+        reachable = next;
+    }
+    reachable[chars.len()]
+}
+
+/// Whether `new Date(s)` is a valid date in V8: the ECMAScript date-time string format, else
+/// an approximation of V8's legacy parser (see [`legacy_date_valid`]).
+pub(crate) fn js_date_valid(s: &str) -> bool {
+    match es_date(s) {
+        Some(valid) => valid,
+        None => legacy_date_valid(s),
+    }
+}
+
+/// The ECMAScript date-time string format (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `±YYYYYY…`, then
+/// optionally `THH:mm`, `:ss`, `.sss…`, and `Z` or `±HH:mm`). `None` when the string is not in
+/// that shape (the legacy parser then decides), `Some(valid)` when it is.
+fn es_date(s: &str) -> Option<bool> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let year_len = if matches!(b.first(), Some(b'+' | b'-')) {
+        i = 1;
+        6
+    } else {
+        4
+    };
+    let year = s.get(i..i + year_len)?;
+    if !digits(year) {
+        return None;
+    }
+    if year_len == 6 && year == "000000" && b[0] == b'-' {
+        return Some(false);
+    }
+    i += year_len;
+    let mut month = 1;
+    let mut day = 1;
+    let field = |at: usize| -> Option<u32> {
+        let t = s.get(at..at + 2)?;
+        digits(t).then(|| num(t))
+    };
+    if b.get(i) == Some(&b'-') {
+        month = field(i + 1)?;
+        i += 3;
+        if b.get(i) == Some(&b'-') {
+            day = field(i + 1)?;
+            i += 3;
+        }
+    }
+    let mut valid = (1..=12).contains(&month) && (1..=31).contains(&day);
+    if i < b.len() {
+        if !matches!(b[i], b'T' | b't') {
+            return None;
+        }
+        let hour = field(i + 1)?;
+        if b.get(i + 3) != Some(&b':') {
+            return None;
+        }
+        let minute = field(i + 4)?;
+        i += 6;
+        let mut second = 0;
+        if b.get(i) == Some(&b':') {
+            second = field(i + 1)?;
+            i += 3;
+            if b.get(i) == Some(&b'.') {
+                let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if n == 0 {
+                    return None;
+                }
+                i += 1 + n;
+            }
+        }
+        match b.get(i) {
+            None => {}
+            Some(b'Z' | b'z') if i + 1 == b.len() => {}
+            Some(b'+' | b'-') => {
+                let zh = field(i + 1)?;
+                if b.get(i + 3) != Some(&b':') {
+                    return None;
+                }
+                let zm = field(i + 4)?;
+                if i + 6 != b.len() {
+                    return None;
+                }
+                valid &= zh <= 23 && zm <= 59;
+            }
+            _ => return None,
+        }
+        valid &=
+            (hour < 24 && minute < 60 && second < 60) || (hour == 24 && minute == 0 && second == 0);
+    }
+    Some(valid)
+}
+
+/// An approximation of V8's legacy date parser (`dateparser-inl.h`), chosen here: words before
+/// the first number are ignored, parenthesised text is ignored, month names (their first three
+/// letters) and `am`/`pm`, `ut`/`utc`/`gmt`/`z` and the US zone abbreviations are read, numbers
+/// followed by `:` are a time, a signed number after a time or a zone word is a zone offset, and
+/// up to three other numbers are the date (month, day, year unless a month name was given).
+/// The date is valid when it has at least one date number, the month is 1–12, the day 1–31
+/// and the time in range. Any other word after a number makes it invalid.
+fn legacy_date_valid(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    let mut date_numbers: Vec<u64> = Vec::new();
+    let mut time_numbers: Vec<u64> = Vec::new();
+    let mut month_name: Option<u64> = None;
+    let mut seen_number = false;
+    let mut after_time_or_zone = false;
+    let mut pm: Option<bool> = None;
+    let mut paren_depth = 0usize;
+    while i < chars.len() {
+        let c = chars[i];
+        if paren_depth > 0 {
+            match c {
+                '(' => paren_depth += 1,
+                ')' => paren_depth -= 1,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if c == '(' {
+            paren_depth = 1;
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            let n: u64 = text.parse().unwrap_or(u64::MAX);
+            seen_number = true;
+            if i < chars.len() && (chars[i] == ':' || (chars[i] == '.' && !time_numbers.is_empty()))
+            {
+                time_numbers.push(n);
+                i += 1;
+            } else if !time_numbers.is_empty()
+                && time_numbers.len() < 3
+                && date_numbers.len() < 3
+                && start > 0
+                && matches!(chars[start - 1], ':' | '.')
+            {
+                time_numbers.push(n);
+                after_time_or_zone = true;
+            } else {
+                date_numbers.push(n);
+            }
+            continue;
+        }
+        if (c == '+' || c == '-') && after_time_or_zone {
+            // A zone offset: the digits after the sign.
+            i += 1;
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == ':') {
+                i += 1;
+            }
+            if i == start {
+                return false;
+            }
+            continue;
+        }
+        if c.is_alphabetic() {
+            let start = i;
+            while i < chars.len() && chars[i].is_alphabetic() {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect::<String>().to_lowercase();
+            let prefix: String = word.chars().take(3).collect();
+            let months = [
+                "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+            ];
+            if let Some(m) = months.iter().position(|m| *m == prefix) {
+                month_name = Some(m as u64 + 1);
+            } else if word == "am" || word == "pm" {
+                pm = Some(word == "pm");
+            } else if matches!(
+                word.as_str(),
+                "ut" | "utc"
+                    | "gmt"
+                    | "z"
+                    | "est"
+                    | "edt"
+                    | "cst"
+                    | "cdt"
+                    | "mst"
+                    | "mdt"
+                    | "pst"
+                    | "pdt"
+            ) {
+                after_time_or_zone = true;
+            } else if word == "t" && seen_number {
+                // The date/time separator.
+            } else if seen_number {
+                return false;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    if date_numbers.is_empty() && month_name.is_none() {
+        return false;
+    }
+    let (month, day) = match month_name {
+        Some(m) => (m, date_numbers.first().copied().unwrap_or(1)),
+        None => match date_numbers.as_slice() {
+            [_] => (1, 1),
+            [m, d, ..] => (*m, *d),
+            [] => return false,
+        },
+    };
+    if date_numbers.len() > 3 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return false;
+    }
+    let hour = time_numbers.first().copied().unwrap_or(0);
+    let minute = time_numbers.get(1).copied().unwrap_or(0);
+    let second = time_numbers.get(2).copied().unwrap_or(0);
+    let hour_limit = if pm.is_some() { 12 } else { 24 };
+    hour <= hour_limit && minute < 60 && second < 60
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_like_reads_decimal_strings_as_unix_seconds_and_dates_as_dayjs_does() {
+        for ok in [
+            "2024-03-01",
+            "2024-03-01T10:20:30Z",
+            "2024-03-01T10:20:30.123+02:00",
+            "20240301",
+            "2024/3/1 10:20",
+            "1700000000",
+            "1700000000000",
+            "-1",
+            "1.5",
+            "8640000000000",
+            "Tue, 01 Dec 2026 13:33:51 GMT",
+            "December 1, 2026",
+            "12/01/2026",
+        ] {
+            assert!(date_like(ok), "{ok:?}");
+        }
+        for bad in [
+            "not a date",
+            "",
+            "1e+21",
+            "8640000000001",
+            "Infinity",
+            "NaN",
+            "2024-13-01T00:00:00Z",
+            "13/45/2026",
+        ] {
+            assert!(!date_like(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_formats_check_ranges() {
+        assert!(Format::DateTime.check_string("2024-02-29T23:59:60Z"));
+        assert!(Format::DateTime.check_string("2024-02-29t10:00:00.5+01:00"));
+        assert!(Format::DateTime.check_string("2024-02-29 10:00:00z"));
+        assert!(!Format::DateTime.check_string("2023-02-29T10:00:00Z"));
+        assert!(!Format::DateTime.check_string("2024-02-01T10:00:00"));
+        assert!(Format::IsoDateTime.check_string("2024-02-01T10:00:00"));
+        assert!(!Format::DateTime.check_string("2024-02-01T24:00:00Z"));
+        assert!(Format::Time.check_string("10:00:00+0130"));
+        assert!(!Format::Time.check_string("10:00:00+24:00"));
+        assert!(Format::Date.check_string("2000-02-29"));
+        assert!(!Format::Date.check_string("1900-02-29"));
+    }
+
+    #[test]
+    fn pattern_formats_follow_ajv_formats() {
+        assert!(Format::Email.check_string("a.b+c@example.co"));
+        assert!(!Format::Email.check_string("a..b@example.co"));
+        assert!(!Format::Email.check_string("ab@localhost"));
+        assert!(!Format::Email.check_string("ab@-x.com"));
+        assert!(Format::Hostname.check_string("talon.one."));
+        assert!(!Format::Hostname.check_string("-talon.one"));
+        assert!(Format::Ipv4.check_string("192.168.0.1"));
+        assert!(!Format::Ipv4.check_string("192.168.0.01"));
+        assert!(Format::Uuid.check_string("URN:UUID:123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!Format::Uuid.check_string("123e4567e89b12d3a456426614174000"));
+        assert!(Format::Duration.check_string("P1Y2M3DT4H5M6S"));
+        assert!(Format::Duration.check_string("P2W"));
+        assert!(!Format::Duration.check_string("P"));
+        assert!(!Format::Duration.check_string("P1DT"));
+        assert!(Format::JsonPointer.check_string("/a~1b/~0"));
+        assert!(!Format::JsonPointer.check_string("/a~2"));
+        assert!(Format::RelativeJsonPointer.check_string("0#"));
+        assert!(!Format::RelativeJsonPointer.check_string("01/a"));
+        assert!(Format::Byte.check_string("aGk="));
+        assert!(!Format::Byte.check_string("aGk"));
+        assert!(Format::Int32.check_number(2_147_483_647.0));
+        assert!(!Format::Int32.check_number(2_147_483_648.0));
+    }
+}
