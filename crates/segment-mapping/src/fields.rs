@@ -22,9 +22,9 @@
 //!      property's schema (a key without one is kept as is) and dropped when it becomes
 //!      `undefined`; **at the root, when `isRoot`, every `""` value is dropped**, even for string
 //!      fields and undeclared keys (`execute` passes `true`, `executeBatch` does not);
-//!    - `null` is dropped unless the type admits `null`, `""` unless it admits `string`.
-//!    A root `null` or `undefined` becomes `undefined`, which then fails the root's type check
-//!    (`The root value must be an object but it was undefined.`).
+//!    - `null` is dropped unless the type admits `null`, `""` unless it admits `string`;
+//!    - a root `null` or `undefined` becomes `undefined`, which then fails the root's type
+//!      check (`The root value must be an object but it was undefined.`).
 //! 3. `arrifyFields`: each top-level value of a `multiple` field (`type: "array"`) that is not
 //!    an array, `null` or `undefined` is wrapped in an array (objects included).
 //! 4. Ajv (`coerceTypes: "array"`, `allErrors`, `removeAdditional: true`, `verbose`), which
@@ -370,10 +370,10 @@ impl Fields {
         arrify_fields(&mut payload, root);
         let mut errors = Vec::new();
         validate(root, &mut payload, "", &mut errors);
-        if let (Some(saved), Value::Object(o)) = (exempt, &mut payload) {
-            if !saved.is_undefined() {
-                restore_exempt(o, saved);
-            }
+        if let (Some(saved), Value::Object(o)) = (exempt, &mut payload)
+            && !saved.is_undefined()
+        {
+            restore_exempt(o, saved);
         }
         if errors.is_empty() {
             Ok(payload)
@@ -588,42 +588,42 @@ fn build_field(
         node.types = vec![Type::Array];
     }
     let mut lifted = Vec::new();
-    if base == [Type::Object] {
-        if let Some(props) = truthy(def, "properties") {
-            let Value::Object(props) = props else {
-                return Err(FieldsError::NotAnObject {
-                    path: format!("{path}.properties"),
-                    got: props.type_name(),
-                });
-            };
-            let additional = match truthy(def, "additionalProperties") {
-                None => false,
-                Some(Value::Bool(true)) => true,
-                Some(_) => return Err(invalid("additionalProperties", "a boolean")),
-            };
-            let conditional = props.iter().any(|(_, p)| {
-                p.as_object()
-                    .and_then(|p| p.get("required"))
-                    .is_some_and(is_object_like)
+    if base == [Type::Object]
+        && let Some(props) = truthy(def, "properties")
+    {
+        let Value::Object(props) = props else {
+            return Err(FieldsError::NotAnObject {
+                path: format!("{path}.properties"),
+                got: props.type_name(),
             });
-            let nested = build_object(props, additional, conditional, path, depth + 1)?;
-            let object_node = Node {
-                types: vec![Type::Object],
-                object: Some(Box::new(nested)),
-                ..Node::default()
-            };
-            if multiple {
-                node.items = Some(Box::new(object_node));
-            } else {
-                node.types = object_node.types;
-                node.object = object_node.object;
-            }
-            for (prop_key, prop) in props.iter() {
-                if let Some(req) = prop.as_object().and_then(|p| p.get("required")) {
-                    if is_object_like(req) {
-                        lifted.push((format!("{key}.{prop_key}"), req.clone()));
-                    }
-                }
+        };
+        let additional = match truthy(def, "additionalProperties") {
+            None => false,
+            Some(Value::Bool(true)) => true,
+            Some(_) => return Err(invalid("additionalProperties", "a boolean")),
+        };
+        let conditional = props.iter().any(|(_, p)| {
+            p.as_object()
+                .and_then(|p| p.get("required"))
+                .is_some_and(is_object_like)
+        });
+        let nested = build_object(props, additional, conditional, path, depth + 1)?;
+        let object_node = Node {
+            types: vec![Type::Object],
+            object: Some(Box::new(nested)),
+            ..Node::default()
+        };
+        if multiple {
+            node.items = Some(Box::new(object_node));
+        } else {
+            node.types = object_node.types;
+            node.object = object_node.object;
+        }
+        for (prop_key, prop) in props.iter() {
+            if let Some(req) = prop.as_object().and_then(|p| p.get("required"))
+                && is_object_like(req)
+            {
+                lifted.push((format!("{key}.{prop_key}"), req.clone()));
             }
         }
     }
@@ -1092,15 +1092,15 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
 /// `Err(data)` with the (possibly unwrapped) value the type error is about.
 fn coerce(types: &[Type], slot: &mut Value) -> Result<(), Value> {
     let mut unwrapped = None;
-    if let Value::Array(items) = slot {
-        if items.len() == 1 {
-            let element = items[0].clone();
-            if types.iter().any(|t| t.matches(&element)) {
-                *slot = element;
-                return Ok(());
-            }
-            unwrapped = Some(element);
+    if let Value::Array(items) = slot
+        && items.len() == 1
+    {
+        let element = items[0].clone();
+        if types.iter().any(|t| t.matches(&element)) {
+            *slot = element;
+            return Ok(());
         }
+        unwrapped = Some(element);
     }
     let data = unwrapped.as_ref().unwrap_or(slot);
     for t in types.iter().filter(|t| t.coercible()) {
@@ -1175,45 +1175,45 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
     match slot {
         Value::Number(n) if n.is_finite() => {
             let n = *n;
-            if let Some(max) = node.maximum {
-                if n > max {
-                    errors.push(error(Kind::Maximum(max)));
-                }
+            if let Some(max) = node.maximum
+                && n > max
+            {
+                errors.push(error(Kind::Maximum(max)));
             }
-            if let Some(min) = node.minimum {
-                if n < min {
-                    errors.push(error(Kind::Minimum(min)));
-                }
+            if let Some(min) = node.minimum
+                && n < min
+            {
+                errors.push(error(Kind::Minimum(min)));
             }
-            if let Some(f) = node.format.filter(|f| f.for_numbers()) {
-                if !f.check_number(n) {
-                    errors.push(error(Kind::Format(f.label())));
-                }
+            if let Some(f) = node.format.filter(|f| f.for_numbers())
+                && !f.check_number(n)
+            {
+                errors.push(error(Kind::Format(f.label())));
             }
         }
         Value::String(s) => {
             #[allow(clippy::cast_precision_loss)]
             let code_points = s.chars().count() as f64;
-            if let Some(max) = node.max_length {
-                if code_points > max {
-                    errors.push(error(Kind::MaxLength {
-                        limit: max,
-                        actual: js_length(s),
-                    }));
-                }
+            if let Some(max) = node.max_length
+                && code_points > max
+            {
+                errors.push(error(Kind::MaxLength {
+                    limit: max,
+                    actual: js_length(s),
+                }));
             }
-            if let Some(min) = node.min_length {
-                if code_points < min {
-                    errors.push(error(Kind::MinLength {
-                        limit: min,
-                        actual: js_length(s),
-                    }));
-                }
+            if let Some(min) = node.min_length
+                && code_points < min
+            {
+                errors.push(error(Kind::MinLength {
+                    limit: min,
+                    actual: js_length(s),
+                }));
             }
-            if let Some(f) = node.format.filter(|f| !f.for_numbers()) {
-                if !f.check_string(s) {
-                    errors.push(error(Kind::Format(f.label())));
-                }
+            if let Some(f) = node.format.filter(|f| !f.for_numbers())
+                && !f.check_string(s)
+            {
+                errors.push(error(Kind::Format(f.label())));
             }
         }
         Value::Array(items) => {
@@ -1276,20 +1276,20 @@ fn eval_sub(
     if sub.null_type && !matches!(slot, Value::Null) && coerce(&[Type::Null], slot).is_err() {
         failed!();
     }
-    if let Some(c) = &sub.constant {
-        if !deep_equal(c, slot) {
-            failed!();
-        }
+    if let Some(c) = &sub.constant
+        && !deep_equal(c, slot)
+    {
+        failed!();
     }
-    if let Some(not) = &sub.not {
-        if eval_sub(not, slot, path, None) {
-            failed!();
-        }
+    if let Some(not) = &sub.not
+        && eval_sub(not, slot, path, None)
+    {
+        failed!();
     }
-    if let Some(any) = &sub.any_of {
-        if !any.iter().any(|s| eval_sub(s, slot, path, None)) {
-            failed!();
-        }
+    if let Some(any) = &sub.any_of
+        && !any.iter().any(|s| eval_sub(s, slot, path, None))
+    {
+        failed!();
     }
     if let Some(every) = &sub.all_of {
         for s in every {

@@ -487,10 +487,7 @@ fn dayjs_pattern(s: &str) -> bool {
     reachable[0] = true;
     for (class, min, max) in pieces {
         let mut next = vec![false; chars.len() + 1];
-        for start in 0..=chars.len() {
-            if !reachable[start] {
-                continue;
-            }
+        for (start, _) in reachable.iter().enumerate().filter(|(_, r)| **r) {
             let mut count = 0;
             let mut at = start;
             loop {
