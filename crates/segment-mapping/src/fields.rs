@@ -364,16 +364,22 @@ impl Fields {
         };
         let mut payload = remove_empty(payload, root, is_root);
         let exempt = match &payload {
-            Value::Object(o) => o.get("dynamicAuthSettings").cloned(),
+            Value::Object(o) => o.get(EXEMPT).cloned(),
             _ => None,
         };
+        let wrapped = matches!(&exempt, Some(v) if !matches!(v, Value::Undefined | Value::Null | Value::Array(_)))
+            && root
+                .object
+                .as_ref()
+                .and_then(|r| r.properties.get(EXEMPT))
+                .is_some_and(|p| p.types == [Type::Array]);
         arrify_fields(&mut payload, root);
         let mut errors = Vec::new();
         validate(root, &mut payload, "", &mut errors);
         if let (Some(saved), Value::Object(o)) = (exempt, &mut payload)
             && !saved.is_undefined()
         {
-            restore_exempt(o, saved);
+            restore_exempt(o, saved, wrapped);
         }
         if errors.is_empty() {
             Ok(payload)
@@ -385,15 +391,27 @@ impl Fields {
     }
 }
 
-/// `obj[prop] = exemptedFields[prop]`: the value saved before Ajv ran. A primitive is put back
-/// as it was; an object or array Ajv kept is left as Ajv changed it (in JavaScript it is the
-/// same object), one Ajv deleted is put back.
-fn restore_exempt(o: &mut Object, saved: Value) {
-    let key = "dynamicAuthSettings";
-    match (&saved, o.contains_key(key)) {
-        (Value::Object(_) | Value::Array(_), true) => {}
-        _ => o.insert(key.to_owned(), saved),
-    }
+/// The key `validateSchema`'s `exempt` option puts back after validation.
+const EXEMPT: &str = "dynamicAuthSettings";
+
+/// `obj[prop] = exemptedFields[prop]`: the value the payload had before `arrifyFields` and Ajv
+/// ran, which for an object or array is the same JavaScript object Ajv may have changed in
+/// place. So: a primitive is put back as it was (undoing any coercion); an object or array Ajv
+/// deleted (undeclared) is put back unchanged; one Ajv kept stays as Ajv left it; an object that
+/// `arrifyFields` wrapped is unwrapped again (as validated); an array that Ajv replaced (a
+/// one-element array unwrapped for a scalar field) is put back as it was.
+fn restore_exempt(o: &mut Object, saved: Value, wrapped: bool) {
+    let current = o.get(EXEMPT);
+    let restored = match (&saved, current) {
+        (Value::Object(_), Some(Value::Array(items))) if wrapped && !items.is_empty() => {
+            items[0].clone()
+        }
+        (Value::Object(_), Some(Value::Object(_))) | (Value::Array(_), Some(Value::Array(_))) => {
+            return;
+        }
+        _ => saved,
+    };
+    o.insert(EXEMPT.to_owned(), restored);
 }
 
 fn truthy<'a>(def: &'a Object, key: &str) -> Option<&'a Value> {
@@ -567,6 +585,10 @@ fn build_field(
                 _ => return Err(invalid("choices", "strings or objects with a value")),
             }
         }
+        if values.is_empty() {
+            // Ajv: "enum must have non-empty array".
+            return Err(invalid("choices", "a non-empty array"));
+        }
         node.enumeration = Some(values);
     }
     if truthy(def, "allowNull").is_some() {
@@ -669,6 +691,14 @@ fn parse_conditions(key: &str, dep: &Value) -> Result<(bool, Vec<Condition>), Fi
             expected: "an object with a `conditions` array",
         });
     };
+    if list.is_empty() {
+        // Segment builds `allOf: []` (or `anyOf: []`), which Ajv's meta-schema refuses.
+        return Err(FieldsError::Invalid {
+            path: key.to_owned(),
+            key: "required",
+            expected: "an object with a non-empty `conditions` array",
+        });
+    }
     let mut out = Vec::with_capacity(list.len());
     for c in list {
         let Value::Object(c) = c else {

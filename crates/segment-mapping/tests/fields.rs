@@ -693,3 +693,58 @@ fn cleaning_never_panics_on_odd_payloads() {
     assert!(f.clean(payload, true).is_err());
     let _ = f.clean(Value::Undefined, true);
 }
+
+// --- Rules that follow from where Segment puts each keyword ------------------------------------
+
+case!(
+    multiple_datetime_items_are_not_format_checked,
+    r#"{"d": {"label": "Dates", "type": "datetime", "multiple": true}}"#,
+    r#"{"d": ["not a date", 5]}"# => r#"{"d":["not a date",5]}"#
+);
+case!(
+    multiple_string_lengths_stay_on_the_array_and_check_nothing,
+    r#"{"s": {"label": "S", "type": "string", "multiple": true, "minimum": 3}}"#,
+    r#"{"s": ["a"]}"# => r#"{"s":["a"]}"#
+);
+case!(
+    multiple_objects_lose_the_enum_moved_to_their_items,
+    r#"{"o": {"label": "O", "type": "object", "multiple": true, "choices": ["x"], "properties": {"k": {"label": "K", "type": "string"}}}}"#,
+    r#"{"o": [{"k": 1}]}"# => r#"{"o":[{"k":"1"}]}"#
+);
+case!(
+    object_with_properties_keeps_its_enum,
+    r#"{"o": {"label": "O", "type": "object", "choices": [{"label": "x", "value": "x"}], "properties": {"k": {"label": "K", "type": "string"}}}}"#,
+    r#"{"o": {"k": 1}}"# => r#"error: O must be one of: "x"."#
+);
+case!(
+    dynamic_auth_settings_is_put_back_after_removal,
+    r#"{"a": {"label": "A", "type": "string"}}"#,
+    r#"{"dynamicAuthSettings": {"token": "t"}, "a": 1}"# => r#"{"a":"1","dynamicAuthSettings":{"token":"t"}}"#
+);
+case!(
+    dynamic_auth_settings_declared_primitive_is_put_back_uncoerced,
+    r#"{"dynamicAuthSettings": {"label": "D", "type": "string"}}"#,
+    r#"{"dynamicAuthSettings": 5}"# => r#"{"dynamicAuthSettings":5}"#
+);
+case!(
+    conditional_null_test_unwraps_a_one_element_array,
+    r#"{"a": {"label": "a"}, "b": {"label": "b", "type": "string", "required": {"conditions": [{"fieldKey": "a", "operator": "is"}]}}}"#,
+    r#"{"a": [0], "b": "x"}"# => r#"{"a":null,"b":"x"}"#
+);
+
+#[test]
+fn empty_choices_and_empty_conditions_are_refused_as_ajv_refuses_them() {
+    for (json, message) in [
+        (
+            r#"{"a": {"type": "string", "choices": []}}"#,
+            "fields: a.choices must be a non-empty array",
+        ),
+        (
+            r#"{"a": {"type": "string", "required": {"conditions": []}}}"#,
+            "fields: a.required must be an object with a non-empty `conditions` array",
+        ),
+    ] {
+        let err = Fields::parse(&value(json)).expect_err(json);
+        assert_eq!(err.to_string(), message, "{json}");
+    }
+}
