@@ -103,13 +103,15 @@
 //!
 //! # Formats
 //! Checked here: `date-like`, `text`, `password`, `binary`, `date`, `time`, `date-time`,
-//! `iso-time`, `iso-date-time`, `duration`, `email`, `hostname`, `ipv4`, `uuid`,
-//! `json-pointer`, `relative-json-pointer`, `byte`, and the number formats `int32`, `int64`,
-//! `float`, `double`. `date-like` reads a string that is a JavaScript number's own text as
+//! `iso-time`, `iso-date-time`, `duration`, `email`, `hostname`, `ipv4`, `ipv6`, `uri`,
+//! `uri-reference`, `uuid`, `json-pointer`, `relative-json-pointer`, `byte`, and the number
+//! formats `int32`, `int64`, `float`, `double` (every format a Segment destination's field
+//! names: `email`, `date-time`, `uri`, `text`, `uuid`, `password`, `date`, `uri-reference`,
+//! `hostname`). `date-like` reads a string that is a JavaScript number's own text as
 //! Unix seconds, else as dayjs does: its own pattern, else `new Date()`, whose ISO format is
 //! exact here and whose V8 legacy fallback is approximated (chosen here; see
-//! `formats::legacy_date_valid`). A field naming ajv-formats' `uri`, `uri-reference`,
-//! `uri-template`, `url`, `ipv6`, `regex` or `json-pointer-uri-fragment` is refused
+//! `formats::legacy_date_valid`). A field naming ajv-formats' `uri-template`, `url`, `regex`
+//! or `json-pointer-uri-fragment` is refused
 //! ([`FieldsError::UnsupportedFormat`]) rather than checked wrongly; an unknown format is refused
 //! as Ajv refuses it.
 //!

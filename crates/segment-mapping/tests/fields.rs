@@ -490,6 +490,16 @@ case!(
     r#"{"e": "2024-01-01"}"# => "error: At must be a valid date and time string but it was not."
 );
 case!(
+    uri_format_uses_the_uri_label,
+    r#"{"u": {"label": "Callback Destination URI", "type": "string", "format": "uri"}}"#,
+    r#"{"u": "mydomain.com/api/callback_here"}"# => "error: Callback Destination URI must be a valid URI string but it was not."
+);
+case!(
+    uri_format_accepts_absolute_uris,
+    r#"{"u": {"label": "U", "type": "string", "format": "uri"}}"#,
+    r#"{"u": "http://mydomain.com/api/callback_here"}"# => r#"{"u":"http://mydomain.com/api/callback_here"}"#
+);
+case!(
     formats_apply_to_strings_only,
     r#"{"e": {"label": "E", "type": "number", "format": "email"}}"#,
     r#"{"e": 5}"# => r#"{"e":5}"#
@@ -617,8 +627,8 @@ fn malformed_definitions_are_fields_errors() {
             r#"fields: unknown format "colour" in a"#,
         ),
         (
-            r#"{"a": {"type": "string", "format": "uri"}}"#,
-            r#"fields: format "uri" in a is not supported by this port"#,
+            r#"{"a": {"type": "string", "format": "url"}}"#,
+            r#"fields: format "url" in a is not supported by this port"#,
         ),
         (
             r#"{"a": {"type": "string", "choices": "a"}}"#,

@@ -38,6 +38,12 @@ pub(crate) enum Format {
     Hostname,
     /// Dotted-quad IPv4.
     Ipv4,
+    /// IPv6 (RFC 4291 text forms, embedded IPv4 without leading zeros).
+    Ipv6,
+    /// Full URI (ajv-formats' RFC 3986 pattern, scheme required).
+    Uri,
+    /// URI reference (scheme optional; ajv-formats' pattern also admits `"`).
+    UriReference,
     /// RFC 4122 UUID, optional `urn:uuid:`.
     Uuid,
     /// RFC 6901 JSON pointer.
@@ -57,18 +63,11 @@ pub(crate) enum Format {
 }
 
 /// ajv-formats' formats this port does not check (a field naming one is refused, rather than
-/// checked wrongly): their patterns are large regular expressions (`uri`, `uri-reference`,
-/// `uri-template`, `url`, `ipv6`, `json-pointer-uri-fragment`) or need JavaScript's own
-/// `RegExp` parser (`regex`).
-pub(crate) const UNSUPPORTED: [&str; 7] = [
-    "uri",
-    "uri-reference",
-    "uri-template",
-    "url",
-    "ipv6",
-    "regex",
-    "json-pointer-uri-fragment",
-];
+/// checked wrongly): `uri-template`, `url` (a regular expression with look-aheads and Unicode
+/// ranges), `json-pointer-uri-fragment`, and `regex` (it needs JavaScript's own `RegExp`
+/// parser). No Segment destination's field uses them.
+pub(crate) const UNSUPPORTED: [&str; 4] =
+    ["uri-template", "url", "regex", "json-pointer-uri-fragment"];
 
 impl Format {
     /// The format named `name`, if Ajv knows it and this port checks it.
@@ -87,6 +86,9 @@ impl Format {
             "email" => Self::Email,
             "hostname" => Self::Hostname,
             "ipv4" => Self::Ipv4,
+            "ipv6" => Self::Ipv6,
+            "uri" => Self::Uri,
+            "uri-reference" => Self::UriReference,
             "uuid" => Self::Uuid,
             "json-pointer" => Self::JsonPointer,
             "relative-json-pointer" => Self::RelativeJsonPointer,
@@ -115,6 +117,9 @@ impl Format {
             Self::Email => "email",
             Self::Hostname => "hostname",
             Self::Ipv4 => "ipv4",
+            Self::Ipv6 => "ipv6",
+            Self::Uri => "uri",
+            Self::UriReference => "uri-reference",
             Self::Uuid => "uuid",
             Self::JsonPointer => "json-pointer",
             Self::RelativeJsonPointer => "relative-json-pointer",
@@ -132,6 +137,9 @@ impl Format {
             Self::DateTime => "date and time",
             Self::Email => "email address",
             Self::Ipv4 => "IPv4 address",
+            Self::Ipv6 => "IPv6 address",
+            Self::Uri => "URI",
+            Self::UriReference => "URI Reference",
             other => other.name(),
         }
     }
@@ -166,6 +174,9 @@ impl Format {
             Self::Email => email(s),
             Self::Hostname => hostname(s),
             Self::Ipv4 => ipv4(s),
+            Self::Ipv6 => ipv6(s, false),
+            Self::Uri => uri(s),
+            Self::UriReference => uri_reference(s),
             Self::Uuid => uuid(s),
             Self::JsonPointer => json_pointer(s),
             Self::RelativeJsonPointer => relative_json_pointer(s),
@@ -371,6 +382,203 @@ fn ipv4(s: &str) -> bool {
         && parts.iter().all(|p| {
             digits(p) && p.len() <= 3 && (p.len() == 1 || !p.starts_with('0')) && num(p) <= 255
         })
+}
+
+/// An IPv6 address as both of ajv-formats' patterns accept it (RFC 4291's text forms): without
+/// `::`, eight groups of 1–4 hex digits, or six and an IPv4 address; with one `::`, at most
+/// seven groups in all (an IPv4 address counts two, and may only end the address). The IPv4
+/// octets have no leading zeros in the `ipv6` format, and may have them inside a URI
+/// (`[01]?\d\d?`).
+fn ipv6(s: &str, leading_zero_octets: bool) -> bool {
+    let h16 = |g: &str| (1..=4).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_hexdigit());
+    let v4 = |g: &str| {
+        if leading_zero_octets {
+            let parts: Vec<&str> = g.split('.').collect();
+            parts.len() == 4
+                && parts
+                    .iter()
+                    .all(|p| digits(p) && p.len() <= 3 && num(p) <= 255)
+        } else {
+            ipv4(g)
+        }
+    };
+    let units = |part: &str, v4_last: bool| -> Option<usize> {
+        if part.is_empty() {
+            return Some(0);
+        }
+        let groups: Vec<&str> = part.split(':').collect();
+        let mut n = 0;
+        for (i, g) in groups.iter().enumerate() {
+            if h16(g) {
+                n += 1;
+            } else if v4_last && i + 1 == groups.len() && v4(g) {
+                n += 2;
+            } else {
+                return None;
+            }
+        }
+        Some(n)
+    };
+    match s.find("::") {
+        None => units(s, true) == Some(8),
+        Some(at) => {
+            let (left, right) = (&s[..at], &s[at + 2..]);
+            if right.contains("::") {
+                return false;
+            }
+            matches!((units(left, false), units(right, true)), (Some(l), Some(r)) if l + r <= 7)
+        }
+    }
+}
+
+/// The character classes of ajv-formats' URI patterns; `uri-reference`'s also admit `"`
+/// (except in the user info).
+#[derive(Clone, Copy)]
+struct UriClasses {
+    quote: bool,
+}
+
+impl UriClasses {
+    /// unreserved and sub-delims: `[a-z0-9\-._~!$&'()*+,;=]`.
+    fn base(self, b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b)
+    }
+    fn userinfo(self, b: u8) -> bool {
+        self.base(b) || b == b':'
+    }
+    fn reg_name(self, b: u8) -> bool {
+        self.base(b) || (self.quote && b == b'"')
+    }
+    fn pchar(self, b: u8) -> bool {
+        self.reg_name(b) || b == b':' || b == b'@'
+    }
+    fn query(self, b: u8) -> bool {
+        self.pchar(b) || b == b'/' || b == b'?'
+    }
+}
+
+/// Whether every character of `s` is in `class` or a `%` and two hex digits.
+fn uri_chars(s: &str, class: impl Fn(u8) -> bool) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return false;
+            }
+            i += 3;
+        } else if class(b[i]) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// The authority: `(userinfo@)? (\[IP-literal\] | IPv4 | reg-name) (:port)?`.
+fn authority(auth: &str, c: UriClasses) -> bool {
+    let (userinfo, hostport) = match auth.find('@') {
+        Some(at) => (Some(&auth[..at]), &auth[at + 1..]),
+        None => (None, auth),
+    };
+    if userinfo.is_some_and(|u| !uri_chars(u, |b| c.userinfo(b))) {
+        return false;
+    }
+    let port_ok = |p: &str| {
+        p.is_empty()
+            || p.strip_prefix(':')
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if let Some(literal) = hostport.strip_prefix('[') {
+        let Some(end) = literal.find(']') else {
+            return false;
+        };
+        let inner = &literal[..end];
+        let future = |v: &str| {
+            let Some(rest) = v.strip_prefix(['v', 'V']) else {
+                return false;
+            };
+            let Some((hex, tail)) = rest.split_once('.') else {
+                return false;
+            };
+            !hex.is_empty()
+                && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                && !tail.is_empty()
+                && tail.bytes().all(|b| c.base(b) || b == b':')
+        };
+        return (ipv6(inner, true) || future(inner)) && port_ok(&literal[end + 1..]);
+    }
+    let (host, port) = match hostport.find(':') {
+        Some(at) => hostport.split_at(at),
+        None => (hostport, ""),
+    };
+    uri_chars(host, |b| c.reg_name(b)) && port_ok(port)
+}
+
+/// The part before `?` and `#`: `//authority path-abempty`, `/path-abempty` (also read with an
+/// empty authority), `path-absolute`, or `path-rootless`; empty only when `optional`.
+fn hier(h: &str, c: UriClasses, optional: bool) -> bool {
+    let path_chars = |p: &str| uri_chars(p, |b| c.pchar(b) || b == b'/');
+    if h.is_empty() {
+        return optional;
+    }
+    for prefix in ["//", "/"] {
+        if let Some(rest) = h.strip_prefix(prefix) {
+            let (auth, path) = match rest.find('/') {
+                Some(at) => rest.split_at(at),
+                None => (rest, ""),
+            };
+            if authority(auth, c) && path_chars(path) {
+                return true;
+            }
+        }
+    }
+    match h.strip_prefix('/') {
+        Some(rest) => rest.is_empty() || (!rest.starts_with('/') && path_chars(rest)),
+        None => path_chars(h),
+    }
+}
+
+/// Query and fragment: `(\?[pchar/?]*)?(#[pchar/?]*)?` after `hier`.
+fn hier_query_fragment(rest: &str, c: UriClasses, optional: bool) -> bool {
+    let (before, fragment) = match rest.find('#') {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+        None => (rest, None),
+    };
+    let (h, query) = match before.find('?') {
+        Some(at) => (&before[..at], Some(&before[at + 1..])),
+        None => (before, None),
+    };
+    hier(h, c, optional)
+        && query.is_none_or(|q| uri_chars(q, |b| c.query(b)))
+        && fragment.is_none_or(|f| uri_chars(f, |b| c.query(b)))
+}
+
+/// `scheme:` (`[a-z][a-z0-9+\-.]*:`), split off.
+fn scheme(s: &str) -> Option<&str> {
+    let (name, rest) = s.split_once(':')?;
+    let b = name.as_bytes();
+    (!b.is_empty()
+        && b[0].is_ascii_alphabetic()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c)))
+    .then_some(rest)
+}
+
+/// `uri`: a `/` or `:` somewhere, a scheme, then the rest of ajv-formats' `URI` pattern.
+fn uri(s: &str) -> bool {
+    let c = UriClasses { quote: false };
+    s.contains(['/', ':']) && scheme(s).is_some_and(|rest| hier_query_fragment(rest, c, false))
+}
+
+/// `uri-reference`: an optional scheme, then optional hier part, query and fragment.
+fn uri_reference(s: &str) -> bool {
+    let c = UriClasses { quote: true };
+    scheme(s).is_some_and(|rest| hier_query_fragment(rest, c, true))
+        || hier_query_fragment(s, c, true)
 }
 
 /// `uuid`: `^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i`.
@@ -798,6 +1006,69 @@ mod tests {
         assert!(Format::Byte.check_string("aGk="));
         assert!(!Format::Byte.check_string("aGk"));
         assert!(Format::Int32.check_number(2_147_483_647.0));
+        for ok in [
+            "https://talon.one/docs?x=1#top",
+            "mailto:a@b.c",
+            "urn:isbn:0451450523",
+            "http://user:pw@[::1]:8080/a%20b",
+            "http://[v1.fe]/",
+            "http://1.2.3.4",
+            "file:///etc/hosts",
+            "a:b:c",
+            "http:/x",
+            // `\/?\/` may take one slash, leaving an empty authority and the path `/x:80a`.
+            "http://x:80a",
+        ] {
+            assert!(Format::Uri.check_string(ok), "{ok:?}");
+        }
+        for bad in [
+            "talon.one",
+            "/relative",
+            "http://a b",
+            "http://x/%zz",
+            "1http://x",
+            "http:",
+            "http://[::1/",
+            "http://é.com",
+        ] {
+            assert!(!Format::Uri.check_string(bad), "{bad:?}");
+        }
+        for ok in [
+            "",
+            "/relative",
+            "../a?b#c",
+            "//host/x",
+            "#frag",
+            "a\"b",
+            "http://x",
+        ] {
+            assert!(Format::UriReference.check_string(ok), "{ok:?}");
+        }
+        for bad in ["a b", "http://x y", "%g0", "[x]"] {
+            assert!(!Format::UriReference.check_string(bad), "{bad:?}");
+        }
+        for ok in [
+            "::",
+            "::1",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::ffff:1.2.3.4",
+            "fe80::1:2",
+            "1:2:3:4:5:6:1.2.3.4",
+        ] {
+            assert!(Format::Ipv6.check_string(ok), "{ok:?}");
+        }
+        for bad in [
+            ":::",
+            "1::2::3",
+            "1:2:3:4:5:6:7:8:9",
+            "::ffff:1.2.3.04",
+            "12345::",
+            "1:2:3:4:5:6::1.2.3.4",
+            "1.2.3.4::",
+        ] {
+            assert!(!Format::Ipv6.check_string(bad), "{bad:?}");
+        }
         assert!(!Format::Int32.check_number(2_147_483_648.0));
     }
 }
