@@ -115,6 +115,24 @@
 //! ([`FieldsError::UnsupportedFormat`]) rather than checked wrongly; an unknown format is refused
 //! as Ajv refuses it.
 //!
+//! # Evidence, and what is not reproduced
+//! Everything above was read in the code named at the top ("documented" in the sense of the
+//! project's evidence levels), except:
+//! - **Error order across keywords** is inferred from Ajv's code (`lib/compile/rules.ts`: the
+//!   untyped group, holding `enum`, `allOf` and `if`, runs before the object group), not seen in
+//!   a run; the spec's §6.4 lists conditional errors last from a probe that had none. The
+//!   differential test is the judge.
+//! - **`new Date(string)`'s legacy fallback** (V8's parser, reached by `date-like` for strings
+//!   that are neither dayjs's pattern nor ISO) is approximated (chosen here).
+//! - **Putting `dynamicAuthSettings` back** follows JavaScript's object identity by cases
+//!   (see `restore_exempt`), chosen here.
+//! - **Field keys named after `Object.prototype` members** (`constructor`, `toString`…): Ajv
+//!   reads inherited members, so such a required field is never missing and an absent one is
+//!   validated as a function. Not reproduced: they are treated as absent.
+//! - **A malformed definition** fails [`Fields::parse`] with a message of ours where Segment's
+//!   code would throw a `TypeError` or Ajv refuse the schema; only the unsupported-operator
+//!   message is Segment's own.
+//!
 //! # Limits
 //! Field definitions may nest `properties` at most [`MAX_DEPTH`] levels deep (deeper is a
 //! [`FieldsError`]); validation and emptying recurse along the schema only, so a payload of
@@ -203,6 +221,21 @@ impl PayloadError {
 }
 
 /// An action's field definitions, parsed into the schema Segment validates payloads with.
+///
+/// ```
+/// use segment_mapping::{Fields, Value};
+///
+/// let fields = Fields::parse(&Value::parse(r#"{
+///     "customerProfileId": {"label": "Customer Profile ID", "type": "string", "required": true},
+///     "addAudienceIds": {"label": "Audience IDs", "type": "integer", "multiple": true}
+/// }"#)?)?;
+/// let cleaned = fields.clean(Value::parse(r#"{"customerProfileId": 42, "addAudienceIds": "7", "x": 1}"#)?, true)?;
+/// assert_eq!(cleaned.to_json().as_deref(), Some(r#"{"customerProfileId":"42","addAudienceIds":[7]}"#));
+///
+/// let err = fields.clean(Value::parse(r#"{"customerProfileId": ""}"#)?, true).unwrap_err();
+/// assert_eq!(err.to_string(), "The root value is missing the required field 'customerProfileId'.");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Fields {
     /// `None` when the action has no fields (no schema, no validation).
