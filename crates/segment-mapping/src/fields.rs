@@ -76,8 +76,11 @@
 //! before the object's `required` errors, which come before its properties' errors.
 //!
 //! Coercion (`coerceTypes: "array"`, `dataType.ts`), when the value has none of the types:
-//! first a one-element array is unwrapped to its element (kept if it has one of the types);
-//! then each coercible type of the list is tried **in the list's order**: to `string` a number
+//! first a one-element array is unwrapped to its element, which is kept as it is only when the
+//! schema has a single type and the element has it (Ajv's `checkDataTypes` ANDs several types
+//! there, so for `datetime` or `allowNull` fields the element is always coerced: `[5]` for a
+//! datetime becomes `"5"`, and `["2024-01-01"]` is a type error); then each coercible type of
+//! the list is tried **in the list's order**: to `string` a number
 //! (JavaScript's text) or boolean, `null` → `""`; to `number` a boolean (1/0), `null` (0) or a
 //! non-empty string that `Number()` reads (white space trimmed, `0x10`, `1e3`, `" "` → 0,
 //! `"Infinity"`); to `integer` the same when the result has no fraction (infinities pass, as
@@ -1161,7 +1164,11 @@ fn coerce(types: &[Type], slot: &mut Value) -> Result<(), Value> {
         && items.len() == 1
     {
         let element = items[0].clone();
-        if types.iter().any(|t| t.matches(&element)) {
+        // Ajv checks the element with `checkDataTypes(types, data)` in its default `Correct`
+        // mode, which for several types ANDs the checks: so with more than one type (datetime,
+        // allowNull) the element is never taken as it is, and goes through the coercions
+        // below (`["2024-01-01"]` for a datetime is a type error).
+        if types.iter().all(|t| t.matches(&element)) {
             *slot = element;
             return Ok(());
         }

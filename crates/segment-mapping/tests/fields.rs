@@ -758,3 +758,69 @@ fn empty_choices_and_empty_conditions_are_refused_as_ajv_refuses_them() {
         assert_eq!(err.to_string(), message, "{json}");
     }
 }
+
+#[test]
+fn talon_audience_items_are_not_emptied_so_a_null_name_becomes_an_empty_string() {
+    // removeEmptyValues keeps surviving array items unchanged; Ajv then coerces `null` to "".
+    let payload = r#"{"customerProfileId": "u1", "audiencesToAdd": [{"name": null, "integrationId": ""}, null]}"#;
+    assert_eq!(
+        run(&update_customer_profile_v2(), payload, true),
+        r#"{"customerProfileId":"u1","audiencesToAdd":[{"name":"","integrationId":""}]}"#
+    );
+}
+
+case!(
+    multiple_is_read_by_javascript_truthiness,
+    r#"{"ids": {"label": "ids", "type": "integer", "multiple": "false"}, "one": {"label": "one", "type": "integer", "multiple": 0}}"#,
+    r#"{"ids": "1", "one": ["2"]}"# => r#"{"ids":[1],"one":2}"#
+);
+case!(
+    allow_null_object_never_keeps_an_unwrapped_element,
+    r#"{"o": {"label": "O", "type": "object", "allowNull": true}, "p": {"label": "P", "type": "object"}}"#,
+    r#"{"o": [{"a": 1}], "p": [{"a": 1}]}"# => "error: O must be an object or null but it was an object. P must be an object but it was an array."
+);
+case!(
+    allow_null_free_form_object_coerces_empty_values_to_null,
+    r#"{"o": {"label": "O", "type": "object", "allowNull": true}}"#,
+    r#"{"o": 0}"# => r#"{"o":null}"#
+);
+case!(
+    number_choices_are_listed_as_json,
+    r#"{"n": {"label": "Size", "type": "number", "choices": [{"label": "S", "value": 1}, {"label": "M", "value": 2.5}]}}"#,
+    r#"{"n": "3"}"# => "error: Size must be one of: 1 or 2.5."
+);
+case!(
+    number_choices_compare_after_coercion,
+    r#"{"n": {"label": "Size", "type": "number", "choices": [{"label": "S", "value": 1}]}}"#,
+    r#"{"n": "1"}"# => r#"{"n":1}"#
+);
+case!(
+    enum_is_checked_on_the_unwrapped_element_after_a_failed_coercion,
+    r#"{"c": {"label": "C", "type": "string", "choices": ["a"]}}"#,
+    r#"{"c": [{"x": 1}]}"# => r#"error: C must be a string but it was an object. C must be one of: "a"."#
+);
+case!(
+    nested_objects_with_properties_are_emptied_and_cleaned,
+    r#"{"o": {"label": "O", "type": "object", "properties": {"p": {"label": "P", "type": "object", "properties": {"n": {"label": "N", "type": "number"}, "s": {"label": "S", "type": "string"}}}}}}"#,
+    r#"{"o": {"p": {"n": null, "s": null, "x": 1}, "y": 2}}"# => r#"{"o":{"p":{}}}"#
+);
+case!(
+    datetime_one_element_array_of_a_date_string_is_a_type_error,
+    r#"{"d": {"label": "When", "type": "datetime"}}"#,
+    r#"{"d": ["2024-01-01"]}"# => "error: When must be a string or number but it was a string."
+);
+case!(
+    datetime_one_element_array_of_a_number_becomes_its_string,
+    r#"{"d": {"label": "When", "type": "datetime"}}"#,
+    r#"{"d": [1700000000]}"# => r#"{"d":"1700000000"}"#
+);
+case!(
+    allow_null_string_one_element_array_of_a_string_is_a_type_error,
+    r#"{"s": {"label": "S", "type": "string", "allowNull": true}}"#,
+    r#"{"s": ["x"]}"# => "error: S must be a string or null but it was a string."
+);
+case!(
+    single_type_one_element_array_of_the_type_is_unwrapped,
+    r#"{"s": {"label": "S", "type": "string"}}"#,
+    r#"{"s": ["x"]}"# => r#"{"s":"x"}"#
+);
