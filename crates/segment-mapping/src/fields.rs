@@ -3,7 +3,7 @@
 //! configures it, with ajv-human-errors' messages.
 //!
 //! Sources (`segmentio/action-destinations` at 970a17ee, `@segment/actions-core` 3.177.0;
-//! Ajv 8.17/8.18; ajv-formats 3.0.1): `packages/core/src/destination-kit/fields-to-jsonschema.ts`,
+//! Ajv 8.18; ajv-formats 2.1.1): `packages/core/src/destination-kit/fields-to-jsonschema.ts`,
 //! `packages/core/src/remove-empty-values.ts`, `packages/core/src/arrify.ts`,
 //! `packages/core/src/schema-validation.ts`, `packages/ajv-human-errors/src/*`, Ajv's
 //! `lib/compile/validate/{index,dataType}.ts` and `lib/vocabularies/**`. The behaviour spec is
@@ -105,8 +105,9 @@
 //! `must match "then" schema` after the `then` errors of a conditional requirement.
 //!
 //! # Formats
-//! Checked here: `date-like`, `text`, `password`, `binary`, `date`, `time`, `date-time`,
-//! `iso-time`, `iso-date-time`, `duration`, `email`, `hostname`, `ipv4`, `ipv6`, `uri`,
+//! Ajv's formats are ajv-formats **2.1.1**'s (what `@segment/actions-core` resolves; see
+//! `fields/formats.rs` for how it differs from 3.x). Checked here: `date-like`, `text`,
+//! `password`, `binary`, `date`, `time`, `date-time`, `duration`, `email`, `hostname`, `ipv4`, `ipv6`, `uri`,
 //! `uri-reference`, `uuid`, `json-pointer`, `relative-json-pointer`, `byte`, and the number
 //! formats `int32`, `int64`, `float`, `double` (every format a Segment destination's field
 //! names: `email`, `date-time`, `uri`, `text`, `uuid`, `password`, `date`, `uri-reference`,
@@ -184,11 +185,12 @@ pub enum FieldsError {
         /// The name given.
         name: String,
     },
-    /// `format` names a format Ajv does not know.
-    #[error("fields: unknown format {name:?} in {path}")]
+    /// `format` names a format Ajv does not know: Ajv's own message, with the schema path
+    /// (`#/properties/<key>…`, keys escaped as Ajv escapes them).
+    #[error("unknown format \"{name}\" ignored in schema at path \"{schema_path}\"")]
     UnknownFormat {
-        /// The field.
-        path: String,
+        /// Where in the schema, as Ajv writes it.
+        schema_path: String,
         /// The name given.
         name: String,
     },
@@ -382,7 +384,13 @@ impl Fields {
         if fields.is_empty() {
             return Ok(Self { root: None });
         }
-        let rules = build_object(fields, false, false, "", 0)?;
+        let mut unknown_format = None;
+        let rules = build_object(fields, false, false, "", "#", 0, &mut unknown_format)?;
+        // Ajv checks the schema against its meta-schema before compiling it, so a malformed
+        // definition anywhere wins over an unknown format (found while compiling).
+        if let Some(err) = unknown_format {
+            return Err(err);
+        }
         Ok(Self {
             root: Some(Node {
                 types: vec![Type::Object],
@@ -467,7 +475,9 @@ fn build_object(
     additional: bool,
     omit_required: bool,
     parent: &str,
+    schema_path: &str,
     depth: usize,
+    unknown_format: &mut Option<FieldsError>,
 ) -> Result<ObjectRules, FieldsError> {
     if depth > MAX_DEPTH {
         return Err(FieldsError::TooDeep(parent.to_owned()));
@@ -490,7 +500,9 @@ fn build_object(
                 got: def.type_name(),
             });
         };
-        let (node, nested_conditions) = build_field(key, def, &path, depth)?;
+        let field_schema_path = format!("{schema_path}/properties/{}", escape_fragment(key));
+        let (node, nested_conditions) =
+            build_field(key, def, &path, &field_schema_path, depth, unknown_format)?;
         for (k, v) in nested_conditions {
             set_condition(&mut conditions, k, v);
         }
@@ -536,7 +548,9 @@ fn build_field(
     key: &str,
     def: &Object,
     path: &str,
+    schema_path: &str,
     depth: usize,
+    unknown_format: &mut Option<FieldsError>,
 ) -> Result<(Node, Vec<(String, Value)>), FieldsError> {
     let invalid = |key: &'static str, expected: &'static str| FieldsError::Invalid {
         path: path.to_owned(),
@@ -585,7 +599,14 @@ fn build_field(
         Some("text") => Some(Format::Text),
         _ => match def.get("format") {
             None | Some(Value::Undefined) => None,
-            Some(Value::String(name)) => Some(parse_format(name, path)?),
+            Some(Value::String(name)) => match parse_format(name, path, schema_path) {
+                Ok(f) => Some(f),
+                Err(e @ FieldsError::UnknownFormat { .. }) => {
+                    unknown_format.get_or_insert(e);
+                    None
+                }
+                Err(e) => return Err(e),
+            },
             Some(_) => return Err(invalid("format", "a string")),
         },
     };
@@ -629,16 +650,20 @@ fn build_field(
         }
         node.enumeration = Some(values);
     }
+    let multiple = truthy(def, "multiple").is_some();
     if truthy(def, "allowNull").is_some() {
-        if base.is_empty() {
+        // `[].concat(undefined, 'null')` is a type Ajv refuses, unless `multiple` then
+        // replaces it with `"array"`.
+        if base.is_empty() && !multiple {
             return Err(invalid("allowNull", "used with a type"));
         }
-        node.types.push(Type::Null);
+        if !base.is_empty() {
+            node.types.push(Type::Null);
+        }
         if let Some(e) = &mut node.enumeration {
             e.push(Value::Null);
         }
     }
-    let multiple = truthy(def, "multiple").is_some();
     if multiple {
         node.items = Some(Box::new(Node {
             types: base.clone(),
@@ -667,7 +692,20 @@ fn build_field(
                 .and_then(|p| p.get("required"))
                 .is_some_and(is_object_like)
         });
-        let nested = build_object(props, additional, conditional, path, depth + 1)?;
+        let nested_path = if multiple {
+            format!("{schema_path}/items")
+        } else {
+            schema_path.to_owned()
+        };
+        let nested = build_object(
+            props,
+            additional,
+            conditional,
+            path,
+            &nested_path,
+            depth + 1,
+            unknown_format,
+        )?;
         let object_node = Node {
             types: vec![Type::Object],
             object: Some(Box::new(nested)),
@@ -690,7 +728,20 @@ fn build_field(
     Ok((node, lifted))
 }
 
-fn parse_format(name: &str, path: &str) -> Result<Format, FieldsError> {
+/// Ajv's `escapeFragment`: `encodeURIComponent` of the JSON-pointer-escaped key.
+fn escape_fragment(key: &str) -> String {
+    let mut out = String::new();
+    for b in escape_pointer(key).bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn parse_format(name: &str, path: &str, schema_path: &str) -> Result<Format, FieldsError> {
     if let Some(f) = Format::from_name(name) {
         return Ok(f);
     }
@@ -701,7 +752,7 @@ fn parse_format(name: &str, path: &str) -> Result<Format, FieldsError> {
         });
     }
     Err(FieldsError::UnknownFormat {
-        path: path.to_owned(),
+        schema_path: schema_path.to_owned(),
         name: name.to_owned(),
     })
 }
@@ -1225,9 +1276,11 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
             errors.push(error(Kind::Enum(allowed.clone())));
         }
     }
-    if failed.is_some() {
-        // After a failed coercion no typed keyword of this node applies (the value has none
-        // of the node's types; see the module docs).
+    if let Some(local) = &failed {
+        // Ajv's keyword groups go by the data's type, not the schema's: a string that failed
+        // a number field's coercion still meets the field's `format`. The array and object
+        // groups cannot apply here (a node with `items` or `properties` never fails this way).
+        scalar_keywords(node, local, &error, errors);
         return;
     }
     if let Some(rules) = &node.object {
@@ -1245,6 +1298,52 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
         }
     }
     match slot {
+        Value::Number(_) | Value::String(_) => scalar_keywords(node, slot, &error, errors),
+        Value::Array(items) => {
+            if let Some(item) = &node.items {
+                for (i, element) in items.iter_mut().enumerate() {
+                    validate(item, element, &format!("{path}/{i}"), errors);
+                }
+            }
+        }
+        Value::Object(obj) => {
+            if let Some(rules) = &node.object {
+                for key in &rules.required {
+                    if obj.get(key).is_none_or(Value::is_undefined) {
+                        errors.push(error(Kind::Required(key.clone())));
+                    }
+                }
+                if !rules.additional {
+                    obj.retain(|k, _| rules.properties.contains_key(k));
+                }
+                for (key, prop) in &rules.properties {
+                    if let Some(value) = obj.get_mut(key).filter(|v| !v.is_undefined()) {
+                        validate(
+                            prop,
+                            value,
+                            &format!("{path}/{}", escape_pointer(key)),
+                            errors,
+                        );
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    if deferred_type_error && !matches!(slot, Value::Object(_)) {
+        errors.push(type_error(slot));
+    }
+}
+
+/// The number group (`maximum`, `minimum`, number formats) for a finite number, the string
+/// group (`maxLength`, `minLength`, `format`) for a string.
+fn scalar_keywords(
+    node: &Node,
+    data: &Value,
+    error: &dyn Fn(Kind) -> AjvError,
+    errors: &mut Vec<AjvError>,
+) {
+    match data {
         Value::Number(n) if n.is_finite() => {
             let n = *n;
             if let Some(max) = node.maximum
@@ -1288,39 +1387,7 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
                 errors.push(error(Kind::Format(f.label())));
             }
         }
-        Value::Array(items) => {
-            if let Some(item) = &node.items {
-                for (i, element) in items.iter_mut().enumerate() {
-                    validate(item, element, &format!("{path}/{i}"), errors);
-                }
-            }
-        }
-        Value::Object(obj) => {
-            if let Some(rules) = &node.object {
-                for key in &rules.required {
-                    if obj.get(key).is_none_or(Value::is_undefined) {
-                        errors.push(error(Kind::Required(key.clone())));
-                    }
-                }
-                if !rules.additional {
-                    obj.retain(|k, _| rules.properties.contains_key(k));
-                }
-                for (key, prop) in &rules.properties {
-                    if let Some(value) = obj.get_mut(key).filter(|v| !v.is_undefined()) {
-                        validate(
-                            prop,
-                            value,
-                            &format!("{path}/{}", escape_pointer(key)),
-                            errors,
-                        );
-                    }
-                }
-            }
-        }
         _ => {}
-    }
-    if deferred_type_error && !matches!(slot, Value::Object(_)) {
-        errors.push(type_error(slot));
     }
 }
 

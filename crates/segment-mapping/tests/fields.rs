@@ -624,7 +624,7 @@ fn malformed_definitions_are_fields_errors() {
         ),
         (
             r#"{"a": {"type": "string", "format": "colour"}}"#,
-            r#"fields: unknown format "colour" in a"#,
+            r##"unknown format "colour" ignored in schema at path "#/properties/a""##,
         ),
         (
             r#"{"a": {"type": "string", "format": "url"}}"#,
@@ -824,3 +824,19 @@ case!(
     r#"{"s": {"label": "S", "type": "string"}}"#,
     r#"{"s": ["x"]}"# => r#"{"s":"x"}"#
 );
+
+case!(
+    allow_null_without_a_type_is_valid_when_multiple,
+    r#"{"any": {"label": "Any", "multiple": true, "allowNull": true}}"#,
+    // The items schema is `{type: undefined}`: no type, so removeEmptyValues keeps the null.
+    r#"{"any": [null, 1, "x"]}"# => r#"{"any":[null,1,"x"]}"#
+);
+
+#[test]
+fn a_malformed_definition_wins_over_an_unknown_format() {
+    let f = value(
+        r#"{"a": {"type": "string", "format": "nope"}, "b": {"label": 5, "type": "string"}}"#,
+    );
+    let err = Fields::parse(&f).expect_err("malformed");
+    assert_eq!(err.to_string(), "fields: b.label must be a string");
+}

@@ -1,6 +1,9 @@
-//! The string formats Ajv checks for Segment (ajv-formats 3.0.1 "full" mode, plus Segment's
-//! own `text` and `date-like`), written by hand from their definitions
-//! (`ajv-formats/src/formats.ts`, `packages/core/src/schema-validation.ts`).
+//! The string formats Ajv checks for Segment (ajv-formats **2.1.1**, the version
+//! `@segment/actions-core` resolves, "full" mode; plus Segment's own `text` and `date-like`),
+//! written by hand from their definitions (`ajv-formats/dist/formats.js` 2.1.1,
+//! `packages/core/src/schema-validation.ts`). 2.1.1 differs from 3.x: no `iso-time` or
+//! `iso-date-time` (unknown formats), `ipv4` octets may have leading zeros, and `time` and
+//! `date-time` accept a missing time zone and do no time-zone range or leap-second arithmetic.
 //!
 //! ajv-formats' regular expressions are ASCII and case-insensitive (`/i`); the checks below
 //! compare ASCII only, so no Unicode case folding creeps in (JavaScript's non-Unicode `/i`
@@ -22,21 +25,17 @@ pub(crate) enum Format {
     Binary,
     /// RFC 3339 full-date with real month lengths.
     Date,
-    /// RFC 3339 time, time zone required.
+    /// `hh:mm:ss[.f][zone]` (the zone is optional in 2.1.1, see [`time`]).
     Time,
-    /// RFC 3339 date-time, time zone required.
+    /// A `date`, `T`/`t`/white space, a `time`.
     DateTime,
-    /// Time with an optional time zone.
-    IsoTime,
-    /// Date-time with an optional time zone.
-    IsoDateTime,
     /// ISO 8601 duration.
     Duration,
     /// ajv-formats' full email pattern.
     Email,
     /// RFC 1034 host name.
     Hostname,
-    /// Dotted-quad IPv4.
+    /// Dotted-quad IPv4 (leading zeros allowed in 2.1.1).
     Ipv4,
     /// IPv6 (RFC 4291 text forms, embedded IPv4 without leading zeros).
     Ipv6,
@@ -80,8 +79,6 @@ impl Format {
             "date" => Self::Date,
             "time" => Self::Time,
             "date-time" => Self::DateTime,
-            "iso-time" => Self::IsoTime,
-            "iso-date-time" => Self::IsoDateTime,
             "duration" => Self::Duration,
             "email" => Self::Email,
             "hostname" => Self::Hostname,
@@ -111,8 +108,6 @@ impl Format {
             Self::Date => "date",
             Self::Time => "time",
             Self::DateTime => "date-time",
-            Self::IsoTime => "iso-time",
-            Self::IsoDateTime => "iso-date-time",
             Self::Duration => "duration",
             Self::Email => "email",
             Self::Hostname => "hostname",
@@ -131,7 +126,9 @@ impl Format {
         }
     }
 
-    /// ajv-human-errors' label for the format (`formatLabels`), else its name.
+    /// ajv-human-errors' label for the format (`formatLabels`: `date-time`, `time`, `date`,
+    /// `email`, `hostname`, `ipv4`, `ipv6`, `uri`, `uri-reference`, `uri-template`,
+    /// `json-pointer`, `relative-json-pointer`, `regex`), else its name.
     pub(crate) fn label(self) -> &'static str {
         match self {
             Self::DateTime => "date and time",
@@ -140,6 +137,8 @@ impl Format {
             Self::Ipv6 => "IPv6 address",
             Self::Uri => "URI",
             Self::UriReference => "URI Reference",
+            Self::JsonPointer => "JSON Pointer",
+            Self::RelativeJsonPointer => "relative JSON Pointer",
             other => other.name(),
         }
     }
@@ -166,10 +165,8 @@ impl Format {
             Self::Int32 | Self::Int64 | Self::Float | Self::Double => true,
             Self::DateLike => date_like(s),
             Self::Date => full_date(s),
-            Self::Time => time(s, true),
-            Self::IsoTime => time(s, false),
-            Self::DateTime => date_time(s, true),
-            Self::IsoDateTime => date_time(s, false),
+            Self::Time => time(s),
+            Self::DateTime => date_time(s),
             Self::Duration => duration(s),
             Self::Email => email(s),
             Self::Hostname => hostname(s),
@@ -225,70 +222,49 @@ fn full_date(s: &str) -> bool {
     (1..=12).contains(&month) && day >= 1 && day <= days[month as usize]
 }
 
-/// `time`: `^(\d\d):(\d\d):(\d\d(?:\.\d+)?)(z|([+-])(\d\d)(?::?(\d\d))?)?$/i`, hour ≤ 23,
-/// minute ≤ 59, second < 60, or a leap second at 23:59 UTC; the zone is required when
-/// `strict_zone`.
-fn time(s: &str, strict_zone: bool) -> bool {
+/// `time` (2.1.1): `^(\d\d):(\d\d):(\d\d)(\.\d+)?(z|[+-]\d\d(?::?\d\d)?)?$/i`, then hour ≤ 23,
+/// minute ≤ 59 and second ≤ 59, or exactly `23:59:60`. Its `withTimeZone` check compares the
+/// zone group with `""`, and a missing group is `undefined`, so a missing zone passes even in
+/// `date-time`.
+fn time(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' || !s.is_char_boundary(8) {
         return false;
     }
-    let (h, m) = (&s[0..2], &s[3..5]);
-    if !digits(h) || !digits(m) || !s.is_char_boundary(8) {
+    let (h, m, sec) = (&s[0..2], &s[3..5], &s[6..8]);
+    if !digits(h) || !digits(m) || !digits(sec) {
         return false;
     }
-    // Seconds: two digits, then an optional fraction.
-    let rest = &s[6..];
-    let sec_end = rest
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || (c == '.' && i == 2)))
-        .map_or(rest.len(), |(i, _)| i);
-    let sec_text = &rest[..sec_end];
-    let sec_ok = sec_text.len() >= 2
-        && digits(&sec_text[..2])
-        && (sec_text.len() == 2 || (sec_text.as_bytes()[2] == b'.' && digits(&sec_text[3..])));
-    if !sec_ok {
-        return false;
-    }
-    let sec: f64 = sec_text.parse().unwrap_or(f64::NAN);
-    let zone = &rest[sec_end..];
-    let (has_zone, sign, tz_h, tz_m) = match zone.as_bytes() {
-        [] => (false, 1i64, 0i64, 0i64),
-        [b'z' | b'Z'] => (true, 1, 0, 0),
-        [sign @ (b'+' | b'-'), rest @ ..] => {
-            let sign = if *sign == b'-' { -1 } else { 1 };
-            let text = std::str::from_utf8(rest).unwrap_or("");
-            let (hh, mm) = match text.len() {
-                2 => (text, "0"),
-                4 => (&text[..2], &text[2..]),
-                5 if text.as_bytes()[2] == b':' => (&text[..2], &text[3..]),
-                _ => return false,
-            };
-            if !digits(hh) || !digits(mm) {
-                return false;
-            }
-            (true, sign, i64::from(num(hh)), i64::from(num(mm)))
+    let mut rest = &s[8..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
         }
-        _ => return false,
+        rest = &frac[n..];
+    }
+    let zone_ok = match rest.as_bytes() {
+        [] | [b'z' | b'Z'] => true,
+        [b'+' | b'-', zone @ ..] => match zone {
+            [h1, h2] => h1.is_ascii_digit() && h2.is_ascii_digit(),
+            [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => {
+                [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+            }
+            _ => false,
+        },
+        _ => false,
     };
-    if tz_h > 23 || tz_m > 59 || (strict_zone && !has_zone) {
-        return false;
-    }
-    let (hr, min) = (i64::from(num(h)), i64::from(num(m)));
-    if hr <= 23 && min <= 59 && sec < 60.0 {
-        return true;
-    }
-    let utc_min = min - tz_m * sign;
-    let utc_hr = hr - tz_h * sign - i64::from(utc_min < 0);
-    (utc_hr == 23 || utc_hr == -1) && (utc_min == 59 || utc_min == -1) && sec < 61.0
+    let (hour, minute, second) = (num(h), num(m), num(sec));
+    zone_ok
+        && ((hour <= 23 && minute <= 59 && second <= 59) || (hour, minute, second) == (23, 59, 60))
 }
 
 /// `date-time`: split at `t`, `T` or a JavaScript white-space character into exactly two
 /// parts, a `date` and a `time`.
-fn date_time(s: &str, strict_zone: bool) -> bool {
+fn date_time(s: &str) -> bool {
     let mut parts = s.split(|c: char| c == 't' || c == 'T' || is_js_space(c));
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(d), Some(t), None) => full_date(d) && time(t, strict_zone),
+        (Some(d), Some(t), None) => full_date(d) && time(t),
         _ => false,
     }
 }
@@ -375,12 +351,22 @@ fn hostname(s: &str) -> bool {
         })
 }
 
-/// `ipv4`: four decimal octets 0–255 without leading zeros.
+/// `ipv4` (2.1.1): `^(?:(?:25[0-5]|2[0-4]\d|[01]?\d\d?)\.){3}(?:25[0-5]|2[0-4]\d|[01]?\d\d?)$`:
+/// four octets of one to three digits up to 255, leading zeros allowed.
 fn ipv4(s: &str) -> bool {
+    octets(s, true)
+}
+
+/// Four dot-separated decimal octets up to 255; with `leading_zeros` false, written without
+/// leading zeros (`25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d`).
+fn octets(s: &str, leading_zeros: bool) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
     parts.len() == 4
         && parts.iter().all(|p| {
-            digits(p) && p.len() <= 3 && (p.len() == 1 || !p.starts_with('0')) && num(p) <= 255
+            digits(p)
+                && p.len() <= 3
+                && (leading_zeros || p.len() == 1 || !p.starts_with('0'))
+                && num(p) <= 255
         })
 }
 
@@ -391,17 +377,7 @@ fn ipv4(s: &str) -> bool {
 /// (`[01]?\d\d?`).
 fn ipv6(s: &str, leading_zero_octets: bool) -> bool {
     let h16 = |g: &str| (1..=4).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_hexdigit());
-    let v4 = |g: &str| {
-        if leading_zero_octets {
-            let parts: Vec<&str> = g.split('.').collect();
-            parts.len() == 4
-                && parts
-                    .iter()
-                    .all(|p| digits(p) && p.len() <= 3 && num(p) <= 255)
-        } else {
-            ipv4(g)
-        }
-    };
+    let v4 = |g: &str| octets(g, leading_zero_octets);
     let units = |part: &str, v4_last: bool| -> Option<usize> {
         if part.is_empty() {
             return Some(0);
@@ -969,16 +945,19 @@ mod tests {
     }
 
     #[test]
-    fn rfc3339_formats_check_ranges() {
+    fn rfc3339_formats_check_ranges_as_ajv_formats_2_1_1_does() {
         assert!(Format::DateTime.check_string("2024-02-29T23:59:60Z"));
         assert!(Format::DateTime.check_string("2024-02-29t10:00:00.5+01:00"));
         assert!(Format::DateTime.check_string("2024-02-29 10:00:00z"));
         assert!(!Format::DateTime.check_string("2023-02-29T10:00:00Z"));
-        assert!(!Format::DateTime.check_string("2024-02-01T10:00:00"));
-        assert!(Format::IsoDateTime.check_string("2024-02-01T10:00:00"));
+        // The zone is not required, and not range-checked, in 2.1.1.
+        assert!(Format::DateTime.check_string("2024-02-01T10:00:00"));
+        assert!(Format::Time.check_string("10:00:00+99:99"));
         assert!(!Format::DateTime.check_string("2024-02-01T24:00:00Z"));
+        assert!(!Format::Time.check_string("22:59:60Z"));
         assert!(Format::Time.check_string("10:00:00+0130"));
-        assert!(!Format::Time.check_string("10:00:00+24:00"));
+        assert!(!Format::Time.check_string("10:00:00+1"));
+        assert!(!Format::Time.check_string("10:00:00."));
         assert!(Format::Date.check_string("2000-02-29"));
         assert!(!Format::Date.check_string("1900-02-29"));
     }
@@ -992,7 +971,8 @@ mod tests {
         assert!(Format::Hostname.check_string("talon.one."));
         assert!(!Format::Hostname.check_string("-talon.one"));
         assert!(Format::Ipv4.check_string("192.168.0.1"));
-        assert!(!Format::Ipv4.check_string("192.168.0.01"));
+        assert!(Format::Ipv4.check_string("192.168.0.01"));
+        assert!(!Format::Ipv4.check_string("192.168.0.256"));
         assert!(Format::Uuid.check_string("URN:UUID:123e4567-e89b-12d3-a456-426614174000"));
         assert!(!Format::Uuid.check_string("123e4567e89b12d3a456426614174000"));
         assert!(Format::Duration.check_string("P1Y2M3DT4H5M6S"));
