@@ -690,221 +690,607 @@ fn dayjs_pattern(s: &str) -> bool {
     reachable[chars.len()]
 }
 
-/// Whether `new Date(s)` is a valid date in V8: the ECMAScript date-time string format, else
-/// an approximation of V8's legacy parser (see [`legacy_date_valid`]).
+/// Whether `new Date(s)` is a valid date in V8 (`src/date/dateparser-inl.h`): the ES5 date-time
+/// format first, and whatever it leaves to V8's legacy parser, then the date's time value within
+/// ±8.64e15 ms. A date without a time zone is read as UTC (Node's zone where Segment runs is
+/// not known; only dates at the very edge of the range could differ).
 pub(crate) fn js_date_valid(s: &str) -> bool {
-    match es_date(s) {
-        Some(valid) => valid,
-        None => legacy_date_valid(s),
-    }
+    v8_date::parse(s).is_some_and(|ms| ms.abs() <= 8.64e15)
 }
 
-/// The ECMAScript date-time string format (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `±YYYYYY…`, then
-/// optionally `THH:mm`, `:ss`, `.sss…`, and `Z` or `±HH:mm`). `None` when the string is not in
-/// that shape (the legacy parser then decides), `Some(valid)` when it is.
-fn es_date(s: &str) -> Option<bool> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let year_len = if matches!(b.first(), Some(b'+' | b'-')) {
-        i = 1;
-        6
-    } else {
-        4
-    };
-    let year = s.get(i..i + year_len)?;
-    if !digits(year) {
-        return None;
-    }
-    if year_len == 6 && year == "000000" && b[0] == b'-' {
-        return Some(false);
-    }
-    i += year_len;
-    let mut month = 1;
-    let mut day = 1;
-    let field = |at: usize| -> Option<u32> {
-        let t = s.get(at..at + 2)?;
-        digits(t).then(|| num(t))
-    };
-    if b.get(i) == Some(&b'-') {
-        month = field(i + 1)?;
-        i += 3;
-        if b.get(i) == Some(&b'-') {
-            day = field(i + 1)?;
-            i += 3;
-        }
-    }
-    let mut valid = (1..=12).contains(&month) && (1..=31).contains(&day);
-    if i < b.len() {
-        if !matches!(b[i], b'T' | b't') {
-            return None;
-        }
-        let hour = field(i + 1)?;
-        if b.get(i + 3) != Some(&b':') {
-            return None;
-        }
-        let minute = field(i + 4)?;
-        i += 6;
-        let mut second = 0;
-        if b.get(i) == Some(&b':') {
-            second = field(i + 1)?;
-            i += 3;
-            if b.get(i) == Some(&b'.') {
-                let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                if n == 0 {
-                    return None;
-                }
-                i += 1 + n;
-            }
-        }
-        match b.get(i) {
-            None => {}
-            Some(b'Z' | b'z') if i + 1 == b.len() => {}
-            Some(b'+' | b'-') => {
-                let zh = field(i + 1)?;
-                if b.get(i + 3) != Some(&b':') {
-                    return None;
-                }
-                let zm = field(i + 4)?;
-                if i + 6 != b.len() {
-                    return None;
-                }
-                valid &= zh <= 23 && zm <= 59;
-            }
-            _ => return None,
-        }
-        valid &=
-            (hour < 24 && minute < 60 && second < 60) || (hour == 24 && minute == 0 && second == 0);
-    }
-    Some(valid)
-}
+/// V8's date parser, as the token machine it is.
+mod v8_date {
+    use super::is_js_space;
 
-/// An approximation of V8's legacy date parser (`dateparser-inl.h`), chosen here: words before
-/// the first number are ignored, parenthesised text is ignored, month names (their first three
-/// letters) and `am`/`pm`, `ut`/`utc`/`gmt`/`z` and the US zone abbreviations are read, numbers
-/// followed by `:` are a time, a signed number after a time or a zone word is a zone offset, and
-/// up to three other numbers are the date (month, day, year unless a month name was given).
-/// The date is valid when it has at least one date number, the month is 1–12, the day 1–31
-/// and the time in range. Any other word after a number makes it invalid.
-fn legacy_date_valid(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    let mut date_numbers: Vec<u64> = Vec::new();
-    let mut time_numbers: Vec<u64> = Vec::new();
-    let mut month_name: Option<u64> = None;
-    let mut seen_number = false;
-    let mut after_time_or_zone = false;
-    let mut pm: Option<bool> = None;
-    let mut paren_depth = 0usize;
-    while i < chars.len() {
-        let c = chars[i];
-        if paren_depth > 0 {
-            match c {
-                '(' => paren_depth += 1,
-                ')' => paren_depth -= 1,
+    const NONE: i64 = i64::MIN;
+
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Token {
+        /// A run of digits: its value (the first nine significant digits) and its length.
+        Number(i64, usize),
+        /// `:`, `-`, `+`, `.` or `)`.
+        Symbol(char),
+        /// A word (letters and everything from `A` up): its keyword, and its length.
+        Keyword(Keyword, usize),
+        WhiteSpace,
+        /// Anything else (a parenthesised comment included).
+        Unknown,
+        End,
+    }
+
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Keyword {
+        Month(i64),
+        AmPm(i64),
+        Zone(i64),
+        TimeSeparator,
+        Invalid,
+    }
+
+    struct Scanner {
+        chars: Vec<char>,
+        at: usize,
+        next: Token,
+    }
+
+    impl Scanner {
+        fn new(s: &str) -> Self {
+            let mut scanner = Self {
+                chars: s.chars().collect(),
+                at: 0,
+                next: Token::End,
+            };
+            scanner.next = scanner.scan();
+            scanner
+        }
+
+        fn peek(&self) -> Token {
+            self.next
+        }
+
+        fn advance(&mut self) -> Token {
+            let t = self.next;
+            self.next = self.scan();
+            t
+        }
+
+        fn skip_symbol(&mut self, c: char) -> bool {
+            if self.next == Token::Symbol(c) {
+                self.advance();
+                return true;
+            }
+            false
+        }
+
+        fn ch(&self) -> Option<char> {
+            self.chars.get(self.at).copied()
+        }
+
+        fn scan(&mut self) -> Token {
+            let Some(c) = self.ch() else {
+                return Token::End;
+            };
+            if c.is_ascii_digit() {
+                let start = self.at;
+                while self.ch() == Some('0') {
+                    self.at += 1;
+                }
+                let (mut n, mut i) = (0i64, 0);
+                while let Some(d) = self.ch().and_then(|c| c.to_digit(10)) {
+                    if i < 9 {
+                        n = n * 10 + i64::from(d);
+                    }
+                    i += 1;
+                    self.at += 1;
+                }
+                return Token::Number(n, self.at - start);
+            }
+            if matches!(c, ':' | '-' | '+' | '.' | ')') {
+                self.at += 1;
+                return Token::Symbol(c);
+            }
+            if c >= 'A' && !is_js_space(c) {
+                let mut prefix = [0u32; 3];
+                let mut len = 0;
+                while let Some(c) = self.ch().filter(|c| *c >= 'A' && !is_js_space(*c)) {
+                    if len < 3 {
+                        prefix[len] = u32::from(c) | 0x20;
+                    }
+                    len += 1;
+                    self.at += 1;
+                }
+                return Token::Keyword(keyword(prefix, len), len);
+            }
+            if is_js_space(c) {
+                self.at += 1;
+                return Token::WhiteSpace;
+            }
+            if c == '(' {
+                let mut balance = 0;
+                loop {
+                    match self.ch() {
+                        Some(')') => balance -= 1,
+                        Some('(') => balance += 1,
+                        _ => {}
+                    }
+                    self.at += 1;
+                    if balance <= 0 || self.ch().is_none() {
+                        break;
+                    }
+                }
+                return Token::Unknown;
+            }
+            self.at += 1;
+            Token::Unknown
+        }
+    }
+
+    /// V8's `KeywordTable::Lookup`: the first three characters (lowercased by `| 0x20`); a
+    /// longer word matches only a month name.
+    fn keyword(prefix: [u32; 3], len: usize) -> Keyword {
+        const TABLE: [(&str, Keyword); 29] = [
+            ("jan", Keyword::Month(1)),
+            ("feb", Keyword::Month(2)),
+            ("mar", Keyword::Month(3)),
+            ("apr", Keyword::Month(4)),
+            ("may", Keyword::Month(5)),
+            ("jun", Keyword::Month(6)),
+            ("jul", Keyword::Month(7)),
+            ("aug", Keyword::Month(8)),
+            ("sep", Keyword::Month(9)),
+            ("oct", Keyword::Month(10)),
+            ("nov", Keyword::Month(11)),
+            ("dec", Keyword::Month(12)),
+            ("am", Keyword::AmPm(0)),
+            ("pm", Keyword::AmPm(12)),
+            ("ut", Keyword::Zone(0)),
+            ("utc", Keyword::Zone(0)),
+            ("z", Keyword::Zone(0)),
+            ("gmt", Keyword::Zone(0)),
+            ("cdt", Keyword::Zone(-5)),
+            ("cst", Keyword::Zone(-6)),
+            ("edt", Keyword::Zone(-4)),
+            ("est", Keyword::Zone(-5)),
+            ("mdt", Keyword::Zone(-6)),
+            ("mst", Keyword::Zone(-7)),
+            ("pdt", Keyword::Zone(-7)),
+            ("pst", Keyword::Zone(-8)),
+            ("t", Keyword::TimeSeparator),
+            ("", Keyword::Invalid),
+            ("", Keyword::Invalid),
+        ];
+        for (word, kw) in TABLE {
+            if word.is_empty() {
+                break;
+            }
+            let mut entry = [0u32; 3];
+            for (slot, c) in entry.iter_mut().zip(word.chars()) {
+                *slot = u32::from(c);
+            }
+            if entry == prefix && (len <= 3 || matches!(kw, Keyword::Month(_))) {
+                return kw;
+            }
+        }
+        Keyword::Invalid
+    }
+
+    fn between(x: i64, lo: i64, hi: i64) -> bool {
+        (lo..=hi).contains(&x)
+    }
+    fn is_month(x: i64) -> bool {
+        between(x, 1, 12)
+    }
+    fn is_day(x: i64) -> bool {
+        between(x, 1, 31)
+    }
+    fn is_hour(x: i64) -> bool {
+        between(x, 0, 23)
+    }
+    fn is_minute(x: i64) -> bool {
+        between(x, 0, 59)
+    }
+    fn is_second(x: i64) -> bool {
+        between(x, 0, 59)
+    }
+    fn is_millisecond(x: i64) -> bool {
+        between(x, 0, 999)
+    }
+
+    #[derive(Default)]
+    struct Day {
+        comp: [i64; 3],
+        index: usize,
+        named_month: Option<i64>,
+        iso: bool,
+    }
+
+    impl Day {
+        fn add(&mut self, n: i64) -> bool {
+            if self.index < 3 {
+                self.comp[self.index] = n;
+                self.index += 1;
+                return true;
+            }
+            false
+        }
+
+        /// `DayComposer::Write`: (year, month 1–12, day).
+        fn write(&mut self) -> Option<(i64, i64, i64)> {
+            if self.index < 1 {
+                return None;
+            }
+            while self.index < 3 {
+                self.comp[self.index] = 1;
+                self.index += 1;
+            }
+            let c = self.comp;
+            let (mut year, month, day) = match self.named_month {
+                None if self.iso || !is_day(c[0]) => (c[0], c[1], c[2]),
+                None => (c[2], c[0], c[1]),
+                Some(m) if !is_day(c[0]) => (c[0], m, c[1]),
+                Some(m) => (c[1], m, c[0]),
+            };
+            if !self.iso {
+                if between(year, 0, 49) {
+                    year += 2000;
+                } else if between(year, 50, 99) {
+                    year += 1900;
+                }
+            }
+            (is_month(month) && is_day(day)).then_some((year, month, day))
+        }
+    }
+
+    struct Time {
+        comp: [i64; 4],
+        index: usize,
+        hour_offset: Option<i64>,
+    }
+
+    impl Time {
+        fn is_empty(&self) -> bool {
+            self.index == 0
+        }
+        fn add(&mut self, n: i64) -> bool {
+            if self.index < 4 {
+                self.comp[self.index] = n;
+                self.index += 1;
+                return true;
+            }
+            false
+        }
+        fn add_final(&mut self, n: i64) -> bool {
+            if !self.add(n) {
+                return false;
+            }
+            self.index = 4;
+            true
+        }
+        fn is_expecting(&self, n: i64) -> bool {
+            (self.index == 1 && is_minute(n))
+                || (self.index == 2 && is_second(n))
+                || (self.index == 3 && is_millisecond(n))
+        }
+        /// `TimeComposer::Write`: milliseconds into the day.
+        fn write(&mut self) -> Option<i64> {
+            for slot in &mut self.comp[self.index..] {
+                *slot = 0;
+            }
+            let [mut hour, minute, second, ms] = self.comp;
+            if let Some(offset) = self.hour_offset {
+                if !between(hour, 0, 12) {
+                    return None;
+                }
+                hour = hour % 12 + offset;
+            }
+            let ok = is_hour(hour) && is_minute(minute) && is_second(second) && is_millisecond(ms);
+            if !(ok || (hour == 24 && minute == 0 && second == 0 && ms == 0)) {
+                return None;
+            }
+            Some(((hour * 60 + minute) * 60 + second) * 1000 + ms)
+        }
+    }
+
+    struct Zone {
+        sign: i64,
+        hour: i64,
+        minute: i64,
+    }
+
+    impl Zone {
+        fn set(&mut self, offset_hours: i64) {
+            self.sign = if offset_hours < 0 { -1 } else { 1 };
+            self.hour = offset_hours * self.sign;
+            self.minute = 0;
+        }
+        fn is_expecting(&self, n: i64) -> bool {
+            self.hour != NONE && self.minute == NONE && is_minute(n)
+        }
+        fn is_utc(&self) -> bool {
+            self.hour == 0 && self.minute == 0
+        }
+        fn is_empty(&self) -> bool {
+            self.sign == NONE
+        }
+        /// The offset in ms (UTC when absent), or `None` when too large.
+        fn write(&self) -> Option<i64> {
+            if self.sign == NONE {
+                return Some(0);
+            }
+            let hour = if self.hour == NONE { 0 } else { self.hour };
+            let minute = if self.minute == NONE { 0 } else { self.minute };
+            let seconds = hour
+                .checked_mul(3600)?
+                .checked_add(minute.checked_mul(60)?)?;
+            if seconds > i64::from(i32::MAX >> 1) {
+                return None;
+            }
+            Some(self.sign * seconds * 1000)
+        }
+    }
+
+    /// `ParseES5DateTime`: `Err(())` for an invalid date, else the first token it leaves.
+    fn es5(sc: &mut Scanner, day: &mut Day, time: &mut Time, tz: &mut Zone) -> Result<Token, ()> {
+        match sc.peek() {
+            Token::Symbol(sign @ ('+' | '-')) => {
+                let sign_token = sc.advance();
+                let Token::Number(year, 6) = sc.peek() else {
+                    return Ok(sign_token);
+                };
+                // The year is consumed even when `-000000` then gives up.
+                sc.advance();
+                if sign == '-' && year == 0 {
+                    return Ok(sign_token);
+                }
+                day.add(if sign == '-' { -year } else { year });
+            }
+            Token::Number(year, 4) => {
+                sc.advance();
+                day.add(year);
+            }
+            _ => return Ok(sc.advance()),
+        }
+        if sc.skip_symbol('-') {
+            match sc.peek() {
+                Token::Number(m, 2) if is_month(m) => {
+                    sc.advance();
+                    day.add(m);
+                }
+                _ => return Ok(sc.advance()),
+            }
+            if sc.skip_symbol('-') {
+                match sc.peek() {
+                    Token::Number(d, 2) if is_day(d) => {
+                        sc.advance();
+                        day.add(d);
+                    }
+                    _ => return Ok(sc.advance()),
+                }
+            }
+        }
+        if !matches!(sc.peek(), Token::Keyword(Keyword::TimeSeparator, _)) {
+            if sc.peek() != Token::End {
+                return Ok(sc.advance());
+            }
+        } else {
+            sc.advance();
+            let Token::Number(hour, 2) = sc.peek() else {
+                return Err(());
+            };
+            if !between(hour, 0, 24) {
+                return Err(());
+            }
+            let hour_is_24 = hour == 24;
+            sc.advance();
+            time.add(hour);
+            if !sc.skip_symbol(':') {
+                return Err(());
+            }
+            match sc.peek() {
+                Token::Number(m, 2) if is_minute(m) && !(hour_is_24 && m > 0) => {
+                    sc.advance();
+                    time.add(m);
+                }
+                _ => return Err(()),
+            }
+            if sc.skip_symbol(':') {
+                match sc.peek() {
+                    Token::Number(s, 2) if is_second(s) && !(hour_is_24 && s > 0) => {
+                        sc.advance();
+                        time.add(s);
+                    }
+                    _ => return Err(()),
+                }
+                if sc.skip_symbol('.') {
+                    match sc.peek() {
+                        Token::Number(n, len) if !(hour_is_24 && n > 0) => {
+                            sc.advance();
+                            time.add(milliseconds(n, len));
+                        }
+                        _ => return Err(()),
+                    }
+                }
+            }
+            match sc.peek() {
+                Token::Keyword(Keyword::Zone(0), 1) => {
+                    sc.advance();
+                    tz.set(0);
+                }
+                Token::Symbol(sign @ ('+' | '-')) => {
+                    sc.advance();
+                    tz.sign = if sign == '+' { 1 } else { -1 };
+                    match sc.peek() {
+                        Token::Number(hm, 4) => {
+                            sc.advance();
+                            if !is_hour(hm / 100) || !is_minute(hm % 100) {
+                                return Err(());
+                            }
+                            tz.hour = hm / 100;
+                            tz.minute = hm % 100;
+                        }
+                        Token::Number(h, 2) if is_hour(h) => {
+                            sc.advance();
+                            tz.hour = h;
+                            if !sc.skip_symbol(':') {
+                                return Err(());
+                            }
+                            match sc.peek() {
+                                Token::Number(m, 2) if is_minute(m) => {
+                                    sc.advance();
+                                    tz.minute = m;
+                                }
+                                _ => return Err(()),
+                            }
+                        }
+                        _ => return Err(()),
+                    }
+                }
                 _ => {}
             }
-            i += 1;
-            continue;
+            if sc.peek() != Token::End {
+                return Err(());
+            }
         }
-        if c == '(' {
-            paren_depth = 1;
-            i += 1;
-            continue;
+        if tz.is_empty() && time.is_empty() {
+            tz.set(0);
         }
-        if c.is_ascii_digit() {
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            let text: String = chars[start..i].iter().collect();
-            let n: u64 = text.parse().unwrap_or(u64::MAX);
-            seen_number = true;
-            if i < chars.len() && (chars[i] == ':' || (chars[i] == '.' && !time_numbers.is_empty()))
-            {
-                time_numbers.push(n);
-                i += 1;
-            } else if !time_numbers.is_empty()
-                && time_numbers.len() < 3
-                && date_numbers.len() < 3
-                && start > 0
-                && matches!(chars[start - 1], ':' | '.')
-            {
-                time_numbers.push(n);
-                after_time_or_zone = true;
-            } else {
-                date_numbers.push(n);
-            }
-            continue;
-        }
-        if (c == '+' || c == '-') && after_time_or_zone {
-            // A zone offset: the digits after the sign.
-            i += 1;
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == ':') {
-                i += 1;
-            }
-            if i == start {
-                return false;
-            }
-            continue;
-        }
-        if c.is_alphabetic() {
-            let start = i;
-            while i < chars.len() && chars[i].is_alphabetic() {
-                i += 1;
-            }
-            let word: String = chars[start..i].iter().collect::<String>().to_lowercase();
-            let prefix: String = word.chars().take(3).collect();
-            let months = [
-                "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-            ];
-            if let Some(m) = months.iter().position(|m| *m == prefix) {
-                month_name = Some(m as u64 + 1);
-            } else if word == "am" || word == "pm" {
-                pm = Some(word == "pm");
-            } else if matches!(
-                word.as_str(),
-                "ut" | "utc"
-                    | "gmt"
-                    | "z"
-                    | "est"
-                    | "edt"
-                    | "cst"
-                    | "cdt"
-                    | "mst"
-                    | "mdt"
-                    | "pst"
-                    | "pdt"
-            ) {
-                after_time_or_zone = true;
-            } else if word == "t" && seen_number {
-                // The date/time separator.
-            } else if seen_number {
-                return false;
-            }
-            continue;
-        }
-        i += 1;
+        day.iso = true;
+        Ok(Token::End)
     }
-    if date_numbers.is_empty() && month_name.is_none() {
-        return false;
+
+    /// `ReadMilliseconds`: the first three significant digits.
+    fn milliseconds(n: i64, len: usize) -> i64 {
+        match len {
+            1 => n * 100,
+            2 => n * 10,
+            3 => n,
+            _ => {
+                let len = len.min(9);
+                n / 10i64.pow(u32::try_from(len - 3).unwrap_or(0))
+            }
+        }
     }
-    let (month, day) = match month_name {
-        Some(m) => (m, date_numbers.first().copied().unwrap_or(1)),
-        None => match date_numbers.as_slice() {
-            [_] => (1, 1),
-            [m, d, ..] => (*m, *d),
-            [] => return false,
-        },
-    };
-    if date_numbers.len() > 3 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return false;
+
+    /// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
+    fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
     }
-    let hour = time_numbers.first().copied().unwrap_or(0);
-    let minute = time_numbers.get(1).copied().unwrap_or(0);
-    let second = time_numbers.get(2).copied().unwrap_or(0);
-    let hour_limit = if pm.is_some() { 12 } else { 24 };
-    hour <= hour_limit && minute < 60 && second < 60
+
+    /// The time value in ms, or `None` when V8 finds no date.
+    pub(super) fn parse(s: &str) -> Option<f64> {
+        let mut sc = Scanner::new(s);
+        let mut day = Day::default();
+        let mut time = Time {
+            comp: [0; 4],
+            index: 0,
+            hour_offset: None,
+        };
+        let mut tz = Zone {
+            sign: NONE,
+            hour: NONE,
+            minute: NONE,
+        };
+        let mut token = es5(&mut sc, &mut day, &mut time, &mut tz).ok()?;
+        let mut has_read_number = day.index > 0;
+        while token != Token::End {
+            match token {
+                Token::Number(n, _) => {
+                    has_read_number = true;
+                    if sc.skip_symbol(':') {
+                        if sc.skip_symbol(':') {
+                            if !time.is_empty() {
+                                return None;
+                            }
+                            time.add(n);
+                            time.add(0);
+                        } else {
+                            if !time.add(n) {
+                                return None;
+                            }
+                            if sc.peek() == Token::Symbol('.') {
+                                sc.advance();
+                            }
+                        }
+                    } else if sc.skip_symbol('.') && time.is_expecting(n) {
+                        time.add(n);
+                        let Token::Number(ms, len) = sc.peek() else {
+                            return None;
+                        };
+                        sc.advance();
+                        time.add_final(milliseconds(ms, len));
+                    } else if tz.is_expecting(n) {
+                        tz.minute = n;
+                    } else if time.is_expecting(n) {
+                        time.add_final(n);
+                        match sc.peek() {
+                            Token::End
+                            | Token::WhiteSpace
+                            | Token::Keyword(Keyword::Zone(0), 1)
+                            | Token::Symbol('+' | '-') => {}
+                            _ => return None,
+                        }
+                    } else {
+                        if !day.add(n) {
+                            return None;
+                        }
+                        sc.skip_symbol('-');
+                    }
+                }
+                Token::Keyword(kw, _) => match kw {
+                    Keyword::AmPm(offset) if !time.is_empty() => time.hour_offset = Some(offset),
+                    Keyword::Month(m) => {
+                        day.named_month = Some(m);
+                        sc.skip_symbol('-');
+                    }
+                    Keyword::Zone(offset) if has_read_number => tz.set(offset),
+                    _ => {
+                        if has_read_number || matches!(sc.peek(), Token::Number(..)) {
+                            return None;
+                        }
+                    }
+                },
+                Token::Symbol(sign @ ('+' | '-')) if tz.is_utc() || !time.is_empty() => {
+                    tz.sign = if sign == '+' { 1 } else { -1 };
+                    let (mut n, mut len) = (0, 0);
+                    if let Token::Number(v, l) = sc.peek() {
+                        sc.advance();
+                        n = v;
+                        len = l;
+                    }
+                    has_read_number = true;
+                    if sc.peek() == Token::Symbol(':') {
+                        tz.hour = n;
+                        tz.minute = NONE;
+                    } else if len == 1 || len == 2 {
+                        tz.hour = n;
+                        tz.minute = 0;
+                    } else if len == 3 || len == 4 {
+                        tz.hour = n / 100;
+                        tz.minute = n % 100;
+                    } else {
+                        return None;
+                    }
+                }
+                Token::Symbol('+' | '-' | ')') if has_read_number => return None,
+                _ => {}
+            }
+            token = sc.advance();
+        }
+        let (year, month, date) = day.write()?;
+        let ms_in_day = time.write()?;
+        let offset = tz.write()?;
+        // MakeDay / MakeDate; the month is in range, so no carry into the year.
+        let days = days_from_civil(year, month, 1) + date - 1;
+        #[allow(clippy::cast_precision_loss)]
+        let ms = days as f64 * 86_400_000.0 + ms_in_day as f64 - offset as f64;
+        Some(ms)
+    }
 }
 
 #[cfg(test)]
@@ -941,6 +1327,28 @@ mod tests {
             "13/45/2026",
         ] {
             assert!(!date_like(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn new_date_follows_v8s_parser_as_node_20_gives_it() {
+        // Each as `String(new Date(s))` gave it under Node 20 (valid: not "Invalid Date").
+        for (s, valid) in [
+            ("Dec 25, 2024", true),
+            ("a 1", true),
+            ("foo 2020", true),
+            ("x/1", true),
+            ("::1", true),
+            ("-0", true),
+            ("/a~1", false),
+            ("10:00:00Z", false),
+            ("1.2.3.4", false),
+            ("open", false),
+            ("P1D", false),
+            ("aGk=", false),
+            ("a@b.co", false),
+        ] {
+            assert_eq!(js_date_valid(s), valid, "{s:?}");
         }
     }
 
