@@ -137,7 +137,9 @@
 //!   (see `restore_exempt`), chosen here.
 //! - **Field keys named after `Object.prototype` members** (`constructor`, `toString`…): Ajv
 //!   reads inherited members, so such a required field is never missing and an absent one is
-//!   validated as a function. Not reproduced: they are treated as absent.
+//!   validated as the function it inherits (`…must be a string but it was a function.`); so
+//!   here too. Not reproduced: a field named `__proto__`, which `fieldsToJsonSchema`'s object
+//!   literal cannot even hold as a key.
 //! - **A malformed definition** fails [`Fields::parse`] with a message of ours where Segment's
 //!   code would throw a `TypeError` or Ajv refuse the schema; only the unsupported-operator
 //!   message is Segment's own.
@@ -1314,7 +1316,7 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
         Value::Object(obj) => {
             if let Some(rules) = &node.object {
                 for key in &rules.required {
-                    if obj.get(key).is_none_or(Value::is_undefined) {
+                    if missing(obj, key) {
                         errors.push(error(Kind::Required(key.clone())));
                     }
                 }
@@ -1322,13 +1324,11 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
                     obj.retain(|k, _| rules.properties.contains_key(k));
                 }
                 for (key, prop) in &rules.properties {
+                    let child = || format!("{path}/{}", escape_pointer(key));
                     if let Some(value) = obj.get_mut(key).filter(|v| !v.is_undefined()) {
-                        validate(
-                            prop,
-                            value,
-                            &format!("{path}/{}", escape_pointer(key)),
-                            errors,
-                        );
+                        validate(prop, value, &child(), errors);
+                    } else if inherited(key) == Some(Inherited::Function) {
+                        validate_function(prop, &child(), errors);
                     }
                 }
             }
@@ -1338,6 +1338,80 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
     if deferred_type_error && !matches!(slot, Value::Object(_)) {
         errors.push(type_error(slot));
     }
+}
+
+/// What a plain object inherits from `Object.prototype` under a key, which Ajv's
+/// `data[key] !== undefined` sees: a function, or for `__proto__` the prototype itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inherited {
+    Function,
+    Prototype,
+}
+
+fn inherited(key: &str) -> Option<Inherited> {
+    match key {
+        "constructor"
+        | "hasOwnProperty"
+        | "isPrototypeOf"
+        | "propertyIsEnumerable"
+        | "toString"
+        | "toLocaleString"
+        | "valueOf"
+        | "__defineGetter__"
+        | "__defineSetter__"
+        | "__lookupGetter__"
+        | "__lookupSetter__" => Some(Inherited::Function),
+        "__proto__" => Some(Inherited::Prototype),
+        _ => None,
+    }
+}
+
+/// Ajv's `data[key] === undefined` for `required`: an inherited member is never missing.
+fn missing(obj: &Object, key: &str) -> bool {
+    obj.get(key).is_none_or(Value::is_undefined) && inherited(key).is_none()
+}
+
+/// A property schema applied to an inherited function (an absent field named `toString`…):
+/// no coercion applies to a function and it equals nothing, so only the type and `enum` errors
+/// can come, in Ajv's order.
+fn validate_function(node: &Node, path: &str, errors: &mut Vec<AjvError>) {
+    let error = |kind: Kind| AjvError {
+        path: path.to_owned(),
+        title: node.title.clone(),
+        kind,
+    };
+    let type_error = || {
+        error(Kind::Type {
+            types: node.types.clone(),
+            got: "a function",
+        })
+    };
+    let deferred = node.types.len() == 1 && !node.types[0].coercible() && node.object.is_some();
+    if !node.types.is_empty() && !deferred {
+        errors.push(type_error());
+    }
+    if let Some(allowed) = &node.enumeration {
+        errors.push(error(Kind::Enum(allowed.clone())));
+    }
+    if deferred {
+        errors.push(type_error());
+    }
+}
+
+/// A conditional's small schema applied to an inherited function: it is not `null`, equals
+/// no constant, and is not an object (so `required` and `properties` pass).
+fn eval_sub_function(sub: &Sub) -> bool {
+    !sub.null_type
+        && sub.constant.is_none()
+        && sub.not.as_ref().is_none_or(|n| !eval_sub_function(n))
+        && sub
+            .any_of
+            .as_ref()
+            .is_none_or(|a| a.iter().any(eval_sub_function))
+        && sub
+            .all_of
+            .as_ref()
+            .is_none_or(|a| a.iter().all(eval_sub_function))
 }
 
 /// The number group (`maximum`, `minimum`, number formats) for a finite number, the string
@@ -1444,7 +1518,7 @@ fn eval_sub(
     }
     if let Value::Object(obj) = slot {
         for key in &sub.required {
-            if obj.get(key).is_none_or(Value::is_undefined) {
+            if missing(obj, key) {
                 if let Some(errors) = errors.as_deref_mut() {
                     errors.push(AjvError {
                         path: path.to_owned(),
@@ -1461,6 +1535,8 @@ fn eval_sub(
                 if !eval_sub(prop, value, &child, errors.as_deref_mut()) {
                     failed!();
                 }
+            } else if inherited(key) == Some(Inherited::Function) && !eval_sub_function(prop) {
+                failed!();
             }
         }
     }

@@ -840,3 +840,9 @@ fn a_malformed_definition_wins_over_an_unknown_format() {
     let err = Fields::parse(&f).expect_err("malformed");
     assert_eq!(err.to_string(), "fields: b.label must be a string");
 }
+
+case!(
+    a_field_named_after_an_object_prototype_member_sees_the_inherited_function,
+    r#"{"toString": {"label": "To String", "type": "string", "required": true}, "constructor": {"label": "C", "required": true}, "valueOf": {"label": "V", "type": "object", "properties": {}}}"#,
+    r#"{}"# => "error: To String must be a string but it was a function. V must be an object but it was a function."
+);
