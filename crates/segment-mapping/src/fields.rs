@@ -415,7 +415,10 @@ impl Fields {
         let Some(root) = &self.root else {
             return Ok(payload);
         };
-        let mut payload = remove_empty(payload, root, is_root);
+        let mut payload = payload;
+        if remove_empty(&mut payload, root, is_root) {
+            payload = Value::Undefined;
+        }
         let exempt = match &payload {
             Value::Object(o) => o.get(EXEMPT).cloned(),
             _ => None,
@@ -428,7 +431,7 @@ impl Fields {
                 .is_some_and(|p| p.types == [Type::Array]);
         arrify_fields(&mut payload, root);
         let mut errors = Vec::new();
-        validate(root, &mut payload, "", &mut errors);
+        validate(root, &mut payload, Path::Root, &mut errors);
         if let (Some(saved), Value::Object(o)) = (exempt, &mut payload)
             && !saved.is_undefined()
         {
@@ -1001,36 +1004,34 @@ fn vanishes(v: &Value, node: &Node) -> bool {
     }
 }
 
-/// `removeEmptyValues(v, node, isRoot)`; `Value::Undefined` for a removed value.
-fn remove_empty(v: Value, node: &Node, is_root: bool) -> Value {
+/// `removeEmptyValues(v, node, isRoot)` in place (the payload is ours, so the copy Segment
+/// makes is not needed); `true` when the value itself is removed (becomes `undefined`).
+fn remove_empty(v: &mut Value, node: &Node, is_root: bool) -> bool {
     if !has_type_or_enum(node) {
-        return v;
+        return v.is_undefined();
     }
     match v {
-        Value::Array(items) => match &node.items {
-            None => Value::Array(items),
-            Some(item) => Value::Array(items.into_iter().filter(|x| !vanishes(x, item)).collect()),
-        },
-        Value::Object(obj) => {
-            let Some(rules) = &node.object else {
-                return Value::Object(obj);
-            };
-            let mut out = Object::new();
-            for (key, value) in obj {
-                let value = match rules.properties.get(&key) {
-                    Some(prop) => remove_empty(value, prop, false),
-                    None => value,
-                };
-                let empty_string = matches!(&value, Value::String(s) if s.is_empty());
-                if value.is_undefined() || (empty_string && is_root) {
-                    continue;
-                }
-                out.insert(key, value);
+        Value::Array(items) => {
+            if let Some(item) = &node.items {
+                items.retain(|x| !vanishes(x, item));
             }
-            Value::Object(out)
+            false
         }
-        other if vanishes(&other, node) => Value::Undefined,
-        other => other,
+        Value::Object(obj) => {
+            if let Some(rules) = &node.object {
+                obj.retain(|key, value| {
+                    if let Some(prop) = rules.properties.get(key) {
+                        if remove_empty(value, prop, false) {
+                            return false;
+                        }
+                    }
+                    let empty_string = matches!(&*value, Value::String(s) if s.is_empty());
+                    !(value.is_undefined() || (empty_string && is_root))
+                });
+            }
+            false
+        }
+        other => vanishes(other, node),
     }
 }
 
@@ -1053,6 +1054,38 @@ fn arrify_fields(payload: &mut Value, root: &Node) {
 
 // ---------------------------------------------------------------------------------------------
 // Ajv
+
+/// An instance path, built on the stack as validation descends and written out (as Ajv's
+/// `instancePath`, a JSON pointer) only when an error needs it.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Self::Root => {}
+            Self::Key(parent, key) => {
+                parent.write(out);
+                out.push('/');
+                out.push_str(&escape_pointer(key));
+            }
+            Self::Index(parent, i) => {
+                parent.write(out);
+                let _ = write!(out, "/{i}");
+            }
+        }
+    }
+}
 
 /// One Ajv error, with what ajv-human-errors needs to word it.
 #[derive(Debug)]
@@ -1247,9 +1280,9 @@ fn has_rules_for_object(node: &Node) -> bool {
 }
 
 /// Validates `slot` against `node` at `path`, coercing and deleting in place, with all errors.
-fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError>) {
+fn validate(node: &Node, slot: &mut Value, path: Path<'_>, errors: &mut Vec<AjvError>) {
     let error = |kind: Kind| AjvError {
-        path: path.to_owned(),
+        path: path.render(),
         title: node.title.clone(),
         kind,
     };
@@ -1296,7 +1329,7 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
                 let ok = eval_sub(&c.then, slot, path, Some(errors));
                 if !ok {
                     errors.push(AjvError {
-                        path: path.to_owned(),
+                        path: path.render(),
                         title: None,
                         kind: Kind::Then,
                     });
@@ -1309,7 +1342,7 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
         Value::Array(items) => {
             if let Some(item) = &node.items {
                 for (i, element) in items.iter_mut().enumerate() {
-                    validate(item, element, &format!("{path}/{i}"), errors);
+                    validate(item, element, Path::Index(&path, i), errors);
                 }
             }
         }
@@ -1324,11 +1357,11 @@ fn validate(node: &Node, slot: &mut Value, path: &str, errors: &mut Vec<AjvError
                     obj.retain(|k, _| rules.properties.contains_key(k));
                 }
                 for (key, prop) in &rules.properties {
-                    let child = || format!("{path}/{}", escape_pointer(key));
+                    let child = Path::Key(&path, key);
                     if let Some(value) = obj.get_mut(key).filter(|v| !v.is_undefined()) {
-                        validate(prop, value, &child(), errors);
+                        validate(prop, value, child, errors);
                     } else if inherited(key) == Some(Inherited::Function) {
-                        validate_function(prop, &child(), errors);
+                        validate_function(prop, child, errors);
                     }
                 }
             }
@@ -1374,9 +1407,9 @@ fn missing(obj: &Object, key: &str) -> bool {
 /// A property schema applied to an inherited function (an absent field named `toString`…):
 /// no coercion applies to a function and it equals nothing, so only the type and `enum` errors
 /// can come, in Ajv's order.
-fn validate_function(node: &Node, path: &str, errors: &mut Vec<AjvError>) {
+fn validate_function(node: &Node, path: Path<'_>, errors: &mut Vec<AjvError>) {
     let error = |kind: Kind| AjvError {
-        path: path.to_owned(),
+        path: path.render(),
         title: node.title.clone(),
         kind,
     };
@@ -1477,7 +1510,7 @@ fn scalar_keywords(
 fn eval_sub(
     sub: &Sub,
     slot: &mut Value,
-    path: &str,
+    path: Path<'_>,
     mut errors: Option<&mut Vec<AjvError>>,
 ) -> bool {
     let all = errors.is_some();
@@ -1521,7 +1554,7 @@ fn eval_sub(
             if missing(obj, key) {
                 if let Some(errors) = errors.as_deref_mut() {
                     errors.push(AjvError {
-                        path: path.to_owned(),
+                        path: path.render(),
                         title: None,
                         kind: Kind::Required(key.clone()),
                     });
@@ -1531,8 +1564,7 @@ fn eval_sub(
         }
         for (key, prop) in &sub.properties {
             if let Some(value) = obj.get_mut(key).filter(|v| !v.is_undefined()) {
-                let child = format!("{path}/{}", escape_pointer(key));
-                if !eval_sub(prop, value, &child, errors.as_deref_mut()) {
+                if !eval_sub(prop, value, Path::Key(&path, key), errors.as_deref_mut()) {
                     failed!();
                 }
             } else if inherited(key) == Some(Inherited::Function) && !eval_sub_function(prop) {
