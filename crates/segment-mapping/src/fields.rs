@@ -2,8 +2,8 @@
 //! builds from them, `removeEmptyValues`, `arrifyFields`, and Ajv's validation as Segment
 //! configures it, with ajv-human-errors' messages.
 //!
-//! Sources (`segmentio/action-destinations` at 970a17ee, `@segment/actions-core` 3.177.0;
-//! Ajv 8.18; ajv-formats 2.1.1): `packages/core/src/destination-kit/fields-to-jsonschema.ts`,
+//! Sources (`segmentio/action-destinations` at 970a17ee, `@segment/actions-core` 3.177.0, and
+//! the npm release 3.170.0; Ajv 8.18; ajv-formats 2.1.1): `packages/core/src/destination-kit/fields-to-jsonschema.ts`,
 //! `packages/core/src/remove-empty-values.ts`, `packages/core/src/arrify.ts`,
 //! `packages/core/src/schema-validation.ts`, `packages/ajv-human-errors/src/*`, Ajv's
 //! `lib/compile/validate/{index,dataType}.ts` and `lib/vocabularies/**`. The behaviour spec is
@@ -41,7 +41,8 @@
 //!   `minimum`/`maximum` on `number` fields, **only when truthy** (`minimum: 0` is ignored),
 //!   and never on `integer`, `text` or `password` fields.
 //! - `choices` become `enum` (strings, or the `value` of `{label, value}` choices).
-//! - `allowNull` (truthy) adds `"null"` to the type and `null` to the enum.
+//! - `allowNull` (truthy) adds `"null"` to the type and `null` to the enum (on a field without
+//!   a type Ajv refuses the schema, unless `multiple` replaces the type).
 //! - `multiple` (truthy) makes the type `"array"` with `items: {type: <base type>}` and moves
 //!   the enum into the items. So `allowNull` is lost on `multiple` fields; the items have no
 //!   title; the `format`, `minLength`… stay on the array and so check nothing.
@@ -87,7 +88,9 @@
 //! `Infinity % 1` is `NaN`); to `boolean` `"true"`/`1` and `"false"`/`0`/`null`; to `null`
 //! `""`, `0`, `false`; to `array` a string, number, boolean or `null` → `[value]`. Objects are
 //! never coerced. A failed coercion reports the type error about the unwrapped element
-//! (`[{a:1}]` for a string: `…but it was an object.`) and leaves the payload as it was.
+//! (`[{a:1}]` for a string: `…but it was an object.`) and leaves the payload as it was; the
+//! keywords of the data's own type still run on it (a string failing a number field's
+//! coercion still meets that field's `format`), since Ajv groups keywords by the data's type.
 //! String lengths are counted in code points (Ajv's `ucs2length`), while the message prints
 //! JavaScript's `length` (UTF-16 units).
 //!
@@ -101,23 +104,26 @@
 //! an array/null/undefined>`; `must be one of: <JSON values, "or" before the last>`;
 //! `must be N character(s) or more|fewer but it was M character(s)`;
 //! `must be equal to or greater|less than N`; `must be a valid <label> string but it was not`
-//! (`date and time`, `email address`, `IPv4 address`, otherwise the format's name);
+//! (`date and time`, `email address`, `IPv4 address`, `IPv6 address`, `URI`, `URI Reference`,
+//! `JSON Pointer`, `relative JSON Pointer`, otherwise the format's name);
 //! `must match "then" schema` after the `then` errors of a conditional requirement.
 //!
 //! # Formats
 //! Ajv's formats are ajv-formats **2.1.1**'s (what `@segment/actions-core` resolves; see
 //! `fields/formats.rs` for how it differs from 3.x). Checked here: `date-like`, `text`,
-//! `password`, `binary`, `date`, `time`, `date-time`, `duration`, `email`, `hostname`, `ipv4`, `ipv6`, `uri`,
-//! `uri-reference`, `uuid`, `json-pointer`, `relative-json-pointer`, `byte`, and the number
-//! formats `int32`, `int64`, `float`, `double` (every format a Segment destination's field
-//! names: `email`, `date-time`, `uri`, `text`, `uuid`, `password`, `date`, `uri-reference`,
-//! `hostname`). `date-like` reads a string that is a JavaScript number's own text as
-//! Unix seconds, else as dayjs does: its own pattern, else `new Date()`, which is V8's date
-//! parser (the ES5 format, then its legacy token parser) written out in `formats::v8_date`. A field naming ajv-formats' `uri-template`, `url`, `regex`
-//! or `json-pointer-uri-fragment` is refused
-//! ([`FieldsError::UnsupportedFormat`]) rather than checked wrongly; an unknown format is refused
-//! as Ajv refuses it.
-//!
+//! `password`, `binary`, `date`, `time`, `date-time`, `duration`, `email`, `hostname`,
+//! `ipv4`, `ipv6`, `uri`, `uri-reference`, `uuid`, `json-pointer`, `relative-json-pointer`,
+//! `byte`, and the number formats `int32`, `int64`, `float`, `double` (every format a Segment
+//! destination's field names is among them: `email`, `date-time`, `uri`, `text`, `uuid`,
+//! `password`, `date`, `uri-reference`, `hostname`). `date-like` reads a string that is a
+//! JavaScript number's own text as Unix seconds, else as dayjs does: its own pattern, else
+//! `new Date()`, which is V8's date parser (the ES5 format, then its legacy token parser)
+//! written out in `formats::v8_date`. A field naming ajv-formats' `uri-template`, `url`,
+//! `regex` or `json-pointer-uri-fragment` is refused ([`FieldsError::UnsupportedFormat`])
+//! rather than checked wrongly. An unknown format is refused with Ajv's own message
+//! (`unknown format "x" ignored in schema at path "#/properties/x"`), unless another
+//! definition is malformed (Ajv checks the schema against its meta-schema first).
+
 //! # Evidence, and what is not reproduced
 //! Everything above was read in the code named at the top ("documented" in the sense of the
 //! project's evidence levels), except:
@@ -126,7 +132,8 @@
 //!   Segment's npm code (`@segment/actions-core` 3.170.0, ajv 8.18.0, ajv-formats 2.1.1,
 //!   dayjs 1.11.23, Node 20): conditional errors come before `required` ones, where the spec's
 //!   §6.4 lists them last from a probe that had none.
-//! - Every case of `tests/fields.rs` and ~20,000 generated (fields, payload) pairs were run
+//! - Every case of `tests/fields.rs` and over 80,000 generated (fields, payload) pairs (random
+//!   definitions, and the Talon.One actions' real fields with event-shaped payloads) were run
 //!   through that npm code while this module was written, with equal results; the
 //!   differential test of the crate is what keeps it so.
 //! - **`new Date(string)`** (reached by `date-like` for strings that are not dayjs's pattern)
@@ -134,7 +141,8 @@
 //!   Node 20 over 60,000 generated date strings; a date without a zone is taken as UTC
 //!   (chosen here: only a date at the very edge of the ±8.64e15 ms range could depend on it).
 //! - **Putting `dynamicAuthSettings` back** follows JavaScript's object identity by cases
-//!   (see `restore_exempt`), chosen here.
+//!   (see `restore_exempt`; inferred, and the wrapped, coerced-array and unwrapped-array cases
+//!   were checked against the npm code).
 //! - **Field keys named after `Object.prototype` members** (`constructor`, `toString`…): Ajv
 //!   reads inherited members, so such a required field is never missing and an absent one is
 //!   validated as the function it inherits (`…must be a string but it was a function.`); so
@@ -142,7 +150,7 @@
 //!   literal cannot even hold as a key.
 //! - **A malformed definition** fails [`Fields::parse`] with a message of ours where Segment's
 //!   code would throw a `TypeError` or Ajv refuse the schema; only the unsupported-operator
-//!   message is Segment's own.
+//!   and unknown-format messages are Segment's own.
 //!
 //! # Limits
 //! Field definitions may nest `properties` at most [`MAX_DEPTH`] levels deep (deeper is a

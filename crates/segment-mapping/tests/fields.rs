@@ -846,3 +846,18 @@ case!(
     r#"{"toString": {"label": "To String", "type": "string", "required": true}, "constructor": {"label": "C", "required": true}, "valueOf": {"label": "V", "type": "object", "properties": {}}}"#,
     r#"{}"# => "error: To String must be a string but it was a function. V must be an object but it was a function."
 );
+case!(
+    dynamic_auth_settings_wrapped_by_arrify_is_put_back_unwrapped_as_validated,
+    r#"{"dynamicAuthSettings": {"label": "D", "type": "object", "multiple": true, "properties": {"k": {"label": "K", "type": "string"}}}}"#,
+    r#"{"dynamicAuthSettings": {"k": 1, "x": 2}}"# => r#"{"dynamicAuthSettings":{"k":"1"}}"#
+);
+case!(
+    dynamic_auth_settings_array_keeps_its_coerced_items,
+    r#"{"dynamicAuthSettings": {"label": "D", "type": "string", "multiple": true}}"#,
+    r#"{"dynamicAuthSettings": ["1", 2]}"# => r#"{"dynamicAuthSettings":["1","2"]}"#
+);
+case!(
+    dynamic_auth_settings_unwrapped_array_is_put_back_as_it_was,
+    r#"{"dynamicAuthSettings": {"label": "D", "type": "string"}}"#,
+    r#"{"dynamicAuthSettings": [5]}"# => r#"{"dynamicAuthSettings":[5]}"#
+);
