@@ -1028,10 +1028,10 @@ fn remove_empty(v: &mut Value, node: &Node, is_root: bool) -> bool {
         Value::Object(obj) => {
             if let Some(rules) = &node.object {
                 obj.retain(|key, value| {
-                    if let Some(prop) = rules.properties.get(key) {
-                        if remove_empty(value, prop, false) {
-                            return false;
-                        }
+                    if let Some(prop) = rules.properties.get(key)
+                        && remove_empty(value, prop, false)
+                    {
+                        return false;
                     }
                     let empty_string = matches!(&*value, Value::String(s) if s.is_empty());
                     !(value.is_undefined() || (empty_string && is_root))
