@@ -153,9 +153,10 @@
 //!   and unknown-format messages are Segment's own.
 //!
 //! # Limits
-//! Field definitions may nest `properties` at most [`MAX_DEPTH`] levels deep (deeper is a
-//! [`FieldsError`]); validation and emptying recurse along the schema only, so a payload of
-//! any depth is safe. Nothing panics.
+//! Field definitions may nest `properties` at most [`MAX_DEPTH`] levels deep, and choice and
+//! condition values at most [`MAX_DEPTH`] levels (deeper is a [`FieldsError`]); validation and
+//! emptying recurse along the schema only, and comparisons with those values stop at their
+//! depth, so a payload of any depth is safe. Nothing panics.
 
 mod formats;
 mod number;
@@ -543,6 +544,23 @@ fn build_object(
     Ok(rules)
 }
 
+/// Whether `v` nests deeper than [`MAX_DEPTH`] (checked without recursion): the values that
+/// `enum` and `const` compare payloads with, so that comparing stays shallow.
+fn too_deep(v: &Value) -> bool {
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return true;
+        }
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            Value::Object(o) => stack.extend(o.iter().map(|(_, i)| (i, depth + 1))),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// `conditions[key] = value`: a new key at its JavaScript place, an existing one replaced.
 fn set_condition(conditions: &mut Vec<(String, Value)>, key: String, value: Value) {
     if let Some(slot) = conditions.iter_mut().find(|(k, _)| *k == key) {
@@ -656,7 +674,12 @@ fn build_field(
             match choice {
                 Value::String(_) => values.push(choice.clone()),
                 Value::Object(o) => match o.get("value") {
-                    Some(v) if !v.is_undefined() => values.push(v.clone()),
+                    Some(v) if !v.is_undefined() => {
+                        if too_deep(v) {
+                            return Err(invalid("choices", "values nested at most 32 levels deep"));
+                        }
+                        values.push(v.clone());
+                    }
                     _ => return Err(invalid("choices", "strings or objects with a value")),
                 },
                 _ => return Err(invalid("choices", "strings or objects with a value")),
@@ -818,6 +841,13 @@ fn parse_conditions(key: &str, dep: &Value) -> Result<(bool, Vec<Condition>), Fi
                 expected: "conditions with a string `fieldKey`",
             });
         };
+        if c.get("value").is_some_and(too_deep) {
+            return Err(FieldsError::Invalid {
+                path: key.to_owned(),
+                key: "required",
+                expected: "condition values nested at most 32 levels deep",
+            });
+        }
         out.push(Condition {
             field_key: field_key.clone(),
             operator: c.get("operator").cloned().unwrap_or_default(),

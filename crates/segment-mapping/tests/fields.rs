@@ -861,3 +861,222 @@ case!(
     r#"{"dynamicAuthSettings": {"label": "D", "type": "string"}}"#,
     r#"{"dynamicAuthSettings": [5]}"# => r#"{"dynamicAuthSettings":[5]}"#
 );
+
+/// A small seeded generator (SplitMix64), so the sweep below is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap_or(0)
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const WORDS: &[&str] = &[
+    "type",
+    "label",
+    "required",
+    "multiple",
+    "allowNull",
+    "properties",
+    "choices",
+    "format",
+    "minimum",
+    "maximum",
+    "additionalProperties",
+    "conditions",
+    "fieldKey",
+    "operator",
+    "value",
+    "match",
+    "string",
+    "integer",
+    "number",
+    "object",
+    "datetime",
+    "boolean",
+    "text",
+    "password",
+    "is",
+    "is_not",
+    "any",
+    "email",
+    "uri",
+    "date-like",
+    "a",
+    "b",
+    "a.b",
+    "",
+    "12",
+    "x",
+    "toString",
+    "__proto__",
+    "dynamicAuthSettings",
+    "2024-01-01",
+    "0x1f",
+    "😀",
+];
+
+fn random_value(rng: &mut Rng, depth: usize) -> Value {
+    let mut obj = segment_mapping::Object::new();
+    match rng.below(if depth > 4 { 6 } else { 9 }) {
+        0 => Value::Null,
+        1 => Value::Bool(rng.below(2) == 0),
+        2 => Value::Number([0.0, 1.0, -1.5, 1e21, 5.0, 255.0][rng.below(6)]),
+        3..=5 => Value::String(rng.pick(WORDS).to_owned()),
+        6 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            for _ in 0..rng.below(5) {
+                obj.insert(rng.pick(WORDS).to_owned(), random_value(rng, depth + 1));
+            }
+            Value::Object(obj)
+        }
+    }
+}
+
+/// Field definitions built from the real keys, with plausible values and now and then an odd
+/// one.
+fn random_fields(rng: &mut Rng, depth: usize) -> Value {
+    const KEYS: &[&str] = &["a", "b", "0", "x/y", "toString", "dynamicAuthSettings", "o"];
+    const TYPES: &[&str] = &[
+        "string", "text", "password", "number", "integer", "boolean", "object", "datetime",
+    ];
+    const FORMATS: &[&str] = &[
+        "email",
+        "date-time",
+        "uri",
+        "date",
+        "uuid",
+        "ipv4",
+        "hostname",
+    ];
+    let mut fields = segment_mapping::Object::new();
+    for _ in 0..1 + rng.below(4) {
+        let mut def = segment_mapping::Object::new();
+        let odd = |rng: &mut Rng, plausible: Value| {
+            if rng.below(10) == 0 {
+                random_value(rng, 3)
+            } else {
+                plausible
+            }
+        };
+        if rng.below(8) != 0 {
+            let t = Value::String(rng.pick(TYPES).to_owned());
+            def.insert("type".into(), odd(rng, t));
+        }
+        if rng.below(4) != 0 {
+            let label = Value::String(rng.pick(&["Label", "", "élan", "ßx", "an item"]).to_owned());
+            def.insert("label".into(), odd(rng, label));
+        }
+        for flag in ["multiple", "allowNull", "additionalProperties"] {
+            if rng.below(4) == 0 {
+                def.insert(flag.into(), odd(rng, Value::Bool(true)));
+            }
+        }
+        match rng.below(6) {
+            0 => {
+                def.insert("required".into(), Value::Bool(true));
+            }
+            1 => {
+                let mut c = segment_mapping::Object::new();
+                c.insert(
+                    "fieldKey".into(),
+                    Value::String(rng.pick(&["a", "b", "o.k", "zz"]).to_owned()),
+                );
+                c.insert(
+                    "operator".into(),
+                    Value::String(rng.pick(&["is", "is_not"]).to_owned()),
+                );
+                if rng.below(2) == 0 {
+                    c.insert("value".into(), random_value(rng, 4));
+                }
+                let mut req = segment_mapping::Object::new();
+                req.insert(
+                    "match".into(),
+                    Value::String(rng.pick(&["any", "all"]).to_owned()),
+                );
+                let n = 1 + rng.below(2);
+                req.insert("conditions".into(), Value::Array(vec![Value::Object(c); n]));
+                def.insert("required".into(), odd(rng, Value::Object(req)));
+            }
+            _ => {}
+        }
+        if rng.below(6) == 0 {
+            let choices = Value::Array(vec![
+                Value::String("open".into()),
+                Value::String("x".into()),
+            ]);
+            def.insert("choices".into(), odd(rng, choices));
+        }
+        if rng.below(6) == 0 {
+            def.insert("format".into(), Value::String(rng.pick(FORMATS).to_owned()));
+        }
+        if rng.below(6) == 0 {
+            def.insert(
+                "minimum".into(),
+                Value::Number([0.0, 1.0, 3.0][rng.below(3)]),
+            );
+            def.insert(
+                "maximum".into(),
+                Value::Number([0.0, 2.0, 5.0][rng.below(3)]),
+            );
+        }
+        if depth < 3 && rng.below(3) == 0 {
+            def.insert("properties".into(), random_fields(rng, depth + 1));
+        }
+        fields.insert(rng.pick(KEYS).to_owned(), Value::Object(def));
+    }
+    Value::Object(fields)
+}
+
+#[test]
+fn parsing_and_cleaning_never_panic_on_random_definitions_and_payloads() {
+    let mut rng = Rng(14);
+    let mut parsed = 0usize;
+    for i in 0..20_000 {
+        let fields = if i % 4 == 0 {
+            random_value(&mut rng, 0)
+        } else {
+            random_fields(&mut rng, 0)
+        };
+        let payload = random_value(&mut rng, 0);
+        if let Ok(f) = Fields::parse(&fields) {
+            if fields.as_object().is_some_and(|o| !o.is_empty()) {
+                parsed += 1;
+            }
+            let _ = f.clean(payload.clone(), true);
+            let _ = f.clean(payload, false);
+        }
+    }
+    // The sweep must reach the cleaning step with real schemas, not only the parser's refusals.
+    assert!(parsed > 5_000, "only {parsed} non-empty definitions parsed");
+}
+
+#[test]
+fn deep_choice_and_condition_values_are_refused() {
+    let mut deep = "1".to_owned();
+    for _ in 0..40 {
+        deep = format!("[{deep}]");
+    }
+    for json in [
+        format!(r#"{{"a": {{"type": "string", "choices": [{{"label": "x", "value": {deep}}}]}}}}"#),
+        format!(
+            r#"{{"a": {{"type": "string", "required": {{"conditions": [{{"fieldKey": "b", "operator": "is", "value": {deep}}}]}}}}}}"#
+        ),
+    ] {
+        assert!(Fields::parse(&value(&json)).is_err(), "{json}");
+    }
+}
