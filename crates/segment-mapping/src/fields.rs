@@ -163,6 +163,8 @@ mod number;
 
 use std::fmt::Write as _;
 
+use std::hash::{BuildHasherDefault, Hasher};
+
 use indexmap::IndexMap;
 
 use crate::value::{Object, Value, array_index, number_to_string};
@@ -357,10 +359,33 @@ struct Node {
     object: Option<Box<ObjectRules>>,
 }
 
+/// FNV-1a, for the schema's property names: short keys looked up several times per payload
+/// key, where SipHash's resistance to chosen keys buys nothing (the keys are the action's own
+/// field names).
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 /// The object keywords of a schema built by `fieldsToJsonSchema`.
 #[derive(Debug, Clone, Default)]
 struct ObjectRules {
-    properties: IndexMap<String, Node>,
+    properties: IndexMap<String, Node, BuildHasherDefault<Fnv>>,
     required: Vec<String>,
     additional: bool,
     conditions: Vec<Conditional>,
