@@ -1311,8 +1311,8 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
 }
 
 /// The coercion of `coerceData`: `Ok` when the slot now holds a value of one of the types,
-/// `Err(data)` with the (possibly unwrapped) value the type error is about.
-fn coerce(types: &[Type], slot: &mut Value) -> Result<(), Value> {
+/// else `Err` with the unwrapped element the type error is about (`None`: the slot itself).
+fn coerce(types: &[Type], slot: &mut Value) -> Result<(), Option<Value>> {
     let mut unwrapped = None;
     if let Value::Array(items) = slot
         && items.len() == 1
@@ -1335,7 +1335,7 @@ fn coerce(types: &[Type], slot: &mut Value) -> Result<(), Value> {
             return Ok(());
         }
     }
-    Err(unwrapped.unwrap_or_else(|| slot.clone()))
+    Err(unwrapped)
 }
 
 fn has_rules_for_object(node: &Node) -> bool {
@@ -1355,35 +1355,38 @@ fn validate(node: &Node, slot: &mut Value, path: Path<'_>, errors: &mut Vec<AjvE
             got: humanize_type_of(data),
         })
     };
-    // The type check and coercion.
-    let mut failed: Option<Value> = None;
+    // The type check and coercion. After a failed one, the data the rest is about is the
+    // unwrapped element, if one was unwrapped, else the value as it is.
+    let mut failed = false;
+    let mut unwrapped: Option<Value> = None;
     let mut deferred_type_error = false;
     if !node.types.is_empty() && !node.types.iter().any(|t| t.matches(slot)) {
         let coercible = node.types.iter().any(|t| t.coercible());
         if coercible {
-            if let Err(data) = coerce(&node.types, slot) {
-                errors.push(type_error(&data));
-                failed = Some(data);
+            if let Err(element) = coerce(&node.types, slot) {
+                errors.push(type_error(element.as_ref().unwrap_or(slot)));
+                failed = true;
+                unwrapped = element;
             }
         } else if node.types.len() == 1 && has_rules_for_object(node) {
             deferred_type_error = true;
         } else {
             errors.push(type_error(slot));
-            failed = Some(slot.clone());
+            failed = true;
         }
     }
     // Keywords without a type: enum, then allOf (the conditional requirements).
     if let Some(allowed) = &node.enumeration {
-        let data = failed.as_ref().unwrap_or(slot);
+        let data = unwrapped.as_ref().unwrap_or(slot);
         if !allowed.iter().any(|a| deep_equal(a, data)) {
             errors.push(error(Kind::Enum(allowed.clone())));
         }
     }
-    if let Some(local) = &failed {
+    if failed {
         // Ajv's keyword groups go by the data's type, not the schema's: a string that failed
         // a number field's coercion still meets the field's `format`. The array and object
         // groups cannot apply here (a node with `items` or `properties` never fails this way).
-        scalar_keywords(node, local, &error, errors);
+        scalar_keywords(node, unwrapped.as_ref().unwrap_or(slot), &error, errors);
         return;
     }
     if let Some(rules) = &node.object {
