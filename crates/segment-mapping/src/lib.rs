@@ -12,6 +12,8 @@
 //! ([`Value::Undefined`], "absent", distinct from `null`), numbers are doubles, and objects keep
 //! JavaScript's key order ([`Object`]).
 
+pub mod fields;
 pub mod value;
 
+pub use fields::{Fields, FieldsError, PayloadError};
 pub use value::{Object, ParseError, Value};
