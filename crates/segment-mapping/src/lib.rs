@@ -12,6 +12,17 @@
 //! ([`Value::Undefined`], "absent", distinct from `null`), numbers are doubles, and objects keep
 //! JavaScript's key order ([`Object`]).
 
+mod directives;
+pub mod get;
+mod js;
+mod liquid;
+pub mod mapping;
+mod text;
+pub mod validate;
 pub mod value;
 
+pub use directives::{MAX_PATTERN_LENGTH, MAX_REPLACEMENT_LENGTH};
+pub use get::get;
+pub use mapping::{MAX_PAYLOAD_DEPTH, TransformError, transform};
+pub use validate::{MAX_MAPPING_DEPTH, ValidationErrors, validate};
 pub use value::{Object, ParseError, Value};

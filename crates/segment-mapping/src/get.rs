@@ -1,0 +1,199 @@
+//! The path lookup that `@path`, `@arrayPath` and `@template` share: Segment's `get`
+//! (`packages/core/src/get.ts`), JavaScript property access included.
+//!
+//! - `""` and `"."` are the whole value.
+//! - The path is cut at every `.`, at every `[` followed by a quote or an ASCII digit, and at every
+//!   run of `]` that follows a quote or a digit; empty pieces are dropped, **then** every `'` and
+//!   `"` is removed from each piece (so `a['']` reads the key `""`, `a["b.c"]` reads `a.b.c`,
+//!   `[txt] non` is one key).
+//! - Each step is `current && current[key]`: walking through a falsy value (`null`, `0`, `false`,
+//!   `""`, `NaN`, `undefined`) stops and gives that value.
+//! - `current[key]` is JavaScript's property access: an object's own key; an array's canonical
+//!   index or `length`; a string's UTF-16 code unit or `length` (in code units); `__proto__`
+//!   gives the prototype (`{}` for an object, `[]` for an array, `""` for a string, as JSON and
+//!   mapping-kit see them). Other inherited members (`toString`, `constructor`, a number's
+//!   `toFixed`…) are functions in JavaScript; here they are [`Value::Undefined`]. JSON drops a
+//!   function as it drops `undefined`, so results agree except where mapping-kit tests a
+//!   function itself: it is truthy and not `undefined` (`@if exists` takes `then`), `@template`
+//!   renders its source (`{{a.toString}}` gives `function toString() { [native code] }`), and a
+//!   path can walk into it (`a.toString.name`). `__proto__` of a number or boolean is a wrapper
+//!   object in JavaScript; here it is `undefined`.
+
+use std::borrow::Cow;
+
+use crate::js;
+use crate::value::{Object, Value, array_index};
+
+/// `get(obj, path)`.
+pub fn get(obj: &Value, path: &str) -> Value {
+    get_ref(obj, path).into_owned()
+}
+
+/// `get(obj, path)`, borrowing from `obj` where the result is part of it.
+pub fn get_ref<'a>(obj: &'a Value, path: &str) -> Cow<'a, Value> {
+    if path.is_empty() || path == "." {
+        return Cow::Borrowed(obj);
+    }
+    let mut current = Cow::Borrowed(obj);
+    for key in split_path(path) {
+        if !current.truthy() {
+            return current;
+        }
+        current = match current {
+            Cow::Borrowed(v) => property(v, &key),
+            Cow::Owned(v) => Cow::Owned(property(&v, &key).into_owned()),
+        };
+    }
+    current
+}
+
+/// The pieces of a path, as `get.ts` splits them.
+pub fn split_path(path: &str) -> Vec<String> {
+    let chars: Vec<char> = path.chars().collect();
+    let quote_or_digit = |c: char| c == '"' || c == '\'' || c.is_ascii_digit();
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        let split_len = match c {
+            '.' => 1,
+            '[' if chars.get(i + 1).is_some_and(|&n| quote_or_digit(n)) => 1,
+            ']' if i > 0 && chars.get(i - 1).is_some_and(|&p| quote_or_digit(p)) => chars
+                .get(i..)
+                .map_or(1, |rest| rest.iter().take_while(|&&r| r == ']').count()),
+            _ => 0,
+        };
+        if split_len == 0 {
+            piece.push(c);
+            i += 1;
+        } else {
+            pieces.push(std::mem::take(&mut piece));
+            i += split_len;
+        }
+    }
+    pieces.push(piece);
+    pieces
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.replace(['\'', '"'], ""))
+        .collect()
+}
+
+/// `value[key]` for a truthy `value`, as JavaScript reads a property.
+fn property<'a>(value: &'a Value, key: &str) -> Cow<'a, Value> {
+    match value {
+        Value::Object(obj) => match obj.get(key) {
+            Some(v) => Cow::Borrowed(v),
+            None if key == "__proto__" => Cow::Owned(Value::Object(Object::new())),
+            None => Cow::Owned(Value::Undefined),
+        },
+        Value::Array(items) => {
+            if let Some(i) = array_index(key) {
+                return usize::try_from(i)
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .map_or(Cow::Owned(Value::Undefined), Cow::Borrowed);
+            }
+            Cow::Owned(match key {
+                "length" => length(items.len()),
+                "__proto__" => Value::Array(Vec::new()),
+                _ => Value::Undefined,
+            })
+        }
+        Value::String(s) => Cow::Owned(if let Some(i) = array_index(key) {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| js::utf16_at(s, i))
+                .map_or(Value::Undefined, Value::String)
+        } else {
+            match key {
+                "length" => length(js::utf16_len(s)),
+                "__proto__" => Value::String(String::new()),
+                _ => Value::Undefined,
+            }
+        }),
+        _ => Cow::Owned(Value::Undefined),
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn length(n: usize) -> Value {
+    Value::Number(n as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(json: &str) -> Value {
+        Value::parse(json).expect("json")
+    }
+
+    fn j(value: &Value) -> String {
+        value.to_json().unwrap_or_else(|| "undefined".to_owned())
+    }
+
+    #[test]
+    fn splits_at_dots_quoted_or_numeric_brackets_and_strips_quotes() {
+        assert_eq!(split_path("a.b.f[0].g"), ["a", "b", "f", "0", "g"]);
+        assert_eq!(split_path("['a'].b"), ["a", "b"]);
+        assert_eq!(split_path("[\"a\"].b"), ["a", "b"]);
+        assert_eq!(split_path("[txt] non"), ["[txt] non"]);
+        assert_eq!(split_path("a..b."), ["a", "b"]);
+        assert_eq!(split_path("a[\"b.c\"]"), ["a", "b", "c"]);
+        assert_eq!(split_path("it's"), ["its"]);
+        assert_eq!(split_path("a['']"), ["a", ""]);
+        assert_eq!(split_path("a[0]]]b"), ["a", "0", "b"]);
+        assert_eq!(split_path("a]]"), ["a]]"]);
+        assert_eq!(
+            split_path("Actions Amplitude.x"),
+            ["Actions Amplitude", "x"]
+        );
+    }
+
+    #[test]
+    fn empty_or_dot_path_is_the_whole_value() {
+        let p = v(r#"{"a":1}"#);
+        assert_eq!(get(&p, ""), p);
+        assert_eq!(get(&p, "."), p);
+    }
+
+    #[test]
+    fn walking_through_a_falsy_value_returns_it() {
+        for (json, out) in [
+            (r#"{"a":null}"#, "null"),
+            (r#"{"a":0}"#, "0"),
+            (r#"{"a":false}"#, "false"),
+            (r#"{"a":""}"#, "\"\""),
+            (r#"{"a":"x"}"#, "undefined"),
+            (r#"{"a":5}"#, "undefined"),
+            (r#"{}"#, "undefined"),
+        ] {
+            assert_eq!(j(&get(&v(json), "a.b")), out, "{json}");
+        }
+    }
+
+    #[test]
+    fn property_access_is_javascript_property_access() {
+        let p = v(r#"{"s":"str","e":"a😀","arr":[1,2,3],"o":{"length":7}}"#);
+        assert_eq!(j(&get(&p, "s.length")), "3");
+        assert_eq!(j(&get(&p, "e.length")), "3");
+        assert_eq!(j(&get(&p, "s.1")), "\"t\"");
+        assert_eq!(j(&get(&p, "arr.length")), "3");
+        assert_eq!(j(&get(&p, "arr[1]")), "2");
+        assert_eq!(j(&get(&p, "arr.1")), "2");
+        assert_eq!(j(&get(&p, "arr.01")), "undefined");
+        assert_eq!(j(&get(&p, "o.length")), "7");
+        assert_eq!(j(&get(&p, "o.toString")), "undefined");
+        assert_eq!(j(&get(&p, "o.__proto__")), "{}");
+        assert_eq!(j(&get(&p, "arr.__proto__")), "[]");
+        assert_eq!(j(&get(&p, "s.__proto__")), "\"\"");
+    }
+
+    #[test]
+    fn the_dollar_key_is_an_ordinary_key() {
+        let p = v(r#"{"$":{"a":1}}"#);
+        assert_eq!(j(&get(&p, "$.a")), "1");
+        assert_eq!(j(&get(&p, "$")), r#"{"a":1}"#);
+    }
+}

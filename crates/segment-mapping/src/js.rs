@@ -1,0 +1,136 @@
+//! Small pieces of JavaScript's semantics that mapping-kit's results depend on: string lengths in
+//! UTF-16 code units, `String.prototype.trim`, string indexing, loose equality with `''`, and
+//! `realTypeOf`.
+
+use crate::value::Value;
+
+/// `s.length`: the number of UTF-16 code units.
+pub(crate) fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+/// `s[i]` for each UTF-16 code unit `i`, as a string of one unit. A unit that is half of a
+/// surrogate pair cannot be held alone by a Rust string and becomes U+FFFD (JavaScript keeps the
+/// lone surrogate; documented in the crate docs).
+pub(crate) fn utf16_units(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.chars().flat_map(|c| {
+        let one = if c.len_utf16() == 1 {
+            c.to_string()
+        } else {
+            char::REPLACEMENT_CHARACTER.to_string()
+        };
+        let n = c.len_utf16();
+        std::iter::repeat_n(one, n)
+    })
+}
+
+/// `s[i]`: the `i`-th UTF-16 code unit as a string (see [`utf16_units`]), or `None` past the end.
+pub(crate) fn utf16_at(s: &str, index: usize) -> Option<String> {
+    utf16_units(s).nth(index)
+}
+
+/// Whether `c` is white space or a line terminator as ECMAScript's `trim` sees it (not Rust's
+/// `White_Space`: JavaScript trims U+FEFF but not U+0085).
+pub(crate) fn is_js_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\u{9}' | '\u{a}' | '\u{b}' | '\u{c}' | '\u{d}' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// `String.prototype.trim`.
+pub(crate) fn trim(s: &str) -> &str {
+    s.trim_matches(is_js_whitespace)
+}
+
+/// `Object.prototype.toString.call(v).slice(8, -1).toLowerCase()`, mapping-kit's `realTypeOf`.
+pub(crate) fn real_type_of(v: &Value) -> &'static str {
+    v.type_name()
+}
+
+/// `v != ''` under JavaScript's loose equality, for a `v` that is neither `undefined` nor `null`:
+/// a boolean or number compares as a number with `0`, an array as its `String()`, an object as
+/// `"[object Object]"`.
+pub(crate) fn loose_ne_empty_string(v: &Value) -> bool {
+    match v {
+        Value::Undefined | Value::Null => true,
+        Value::Bool(b) => *b,
+        // NaN != 0 is true.
+        Value::Number(n) => *n != 0.0,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) => !v.js_string().is_empty(),
+        Value::Object(_) => true,
+    }
+}
+
+/// The depth of a value (a scalar is 1), counted without recursion so any value can be measured.
+pub(crate) fn depth(v: &Value) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        max = max.max(d);
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            Value::Object(obj) => stack.extend(obj.iter().map(|(_, i)| (i, d + 1))),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_and_indices_count_utf16_code_units() {
+        assert_eq!(utf16_len("héllo"), 5);
+        assert_eq!(utf16_len("😀"), 2);
+        assert_eq!(utf16_at("a😀b", 3).as_deref(), Some("b"));
+        assert_eq!(utf16_at("a😀b", 1).as_deref(), Some("\u{fffd}"));
+        assert_eq!(utf16_at("ab", 2), None);
+    }
+
+    #[test]
+    fn trim_is_ecmascript_trim() {
+        assert_eq!(trim("\u{feff} a \u{3000}"), "a");
+        assert_eq!(trim("\u{85}a"), "\u{85}a");
+    }
+
+    #[test]
+    fn loose_inequality_with_the_empty_string() {
+        for (json, ne) in [
+            ("0", false),
+            ("false", false),
+            ("[]", false),
+            ("[\"\"]", false),
+            ("[null]", false),
+            ("[[]]", false),
+            ("\"0\"", true),
+            ("\" \"", true),
+            ("[0]", true),
+            ("{}", true),
+            ("1", true),
+            ("true", true),
+        ] {
+            let v = Value::parse(json).expect("json");
+            assert_eq!(loose_ne_empty_string(&v), ne, "{json}");
+        }
+    }
+
+    #[test]
+    fn depth_counts_levels() {
+        assert_eq!(depth(&Value::parse("1").expect("json")), 1);
+        assert_eq!(
+            depth(&Value::parse(r#"{"a":[1,{"b":2}]}"#).expect("json")),
+            4
+        );
+    }
+}
