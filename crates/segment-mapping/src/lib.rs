@@ -15,6 +15,7 @@
 mod directives;
 pub mod get;
 mod js;
+pub mod line;
 mod liquid;
 pub mod mapping;
 mod text;
@@ -23,6 +24,7 @@ pub mod value;
 
 pub use directives::{MAX_PATTERN_LENGTH, MAX_REPLACEMENT_LENGTH};
 pub use get::get;
+pub use line::{eval_line, validate_line};
 pub use mapping::{MAX_PAYLOAD_DEPTH, TransformError, transform};
 pub use validate::{MAX_MAPPING_DEPTH, ValidationErrors, validate};
 pub use value::{Object, ParseError, Value};
