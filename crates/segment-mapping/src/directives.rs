@@ -61,7 +61,8 @@ fn if_(opts: &Value, payload: &Value) -> Result<Value> {
         !matches!(v, Value::Undefined | Value::Null)
     } else {
         let v = resolve(blank, payload)?;
-        !matches!(v, Value::Undefined | Value::Null) && js::loose_ne_empty_string(&v)
+        !matches!(v, Value::Undefined | Value::Null)
+            && js::loose_ne_empty_string(&v).map_err(TransformError::failed)?
     };
     let then = opt(opts, "then");
     let otherwise = opt(opts, "else");
@@ -241,7 +242,9 @@ fn template(value: &Value, payload: &Value) -> Result<Value> {
             }
         }
     };
-    Ok(Value::String(text::render(t, payload)))
+    text::render(t, payload)
+        .map(Value::String)
+        .map_err(TransformError::failed)
 }
 
 fn flatten(opts: &Value, payload: &Value) -> Result<Value> {

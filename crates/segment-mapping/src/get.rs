@@ -10,14 +10,16 @@
 //!   `""`, `NaN`, `undefined`) stops and gives that value.
 //! - `current[key]` is JavaScript's property access: an object's own key; an array's canonical
 //!   index or `length`; a string's UTF-16 code unit or `length` (in code units); `__proto__`
-//!   gives the prototype (`{}` for an object, `[]` for an array, `""` for a string, as JSON and
-//!   mapping-kit see them). Other inherited members (`toString`, `constructor`, a number's
+//!   gives the built-in prototype, a truthy object that a path can walk through (its `length`,
+//!   its own `__proto__`: `Object.prototype`'s is `null`) and that ends as JSON writes it:
+//!   `{}` for an object's, `[]` for an array's, `""` for a string's, `0` for a number's,
+//!   `false` for a boolean's. Other inherited members (`toString`, `constructor`, a number's
 //!   `toFixed`…) are functions in JavaScript; here they are [`Value::Undefined`]. JSON drops a
 //!   function as it drops `undefined`, so results agree except where mapping-kit tests a
 //!   function itself: it is truthy and not `undefined` (`@if exists` takes `then`), `@template`
 //!   renders its source (`{{a.toString}}` gives `function toString() { [native code] }`), and a
-//!   path can walk into it (`a.toString.name`). `__proto__` of a number or boolean is a wrapper
-//!   object in JavaScript; here it is `undefined`.
+//!   path can walk into it (`a.toString.name`). Likewise a `Number` or `Boolean` prototype that
+//!   ends a path is an object to `typeof` (so `@replace` gives `""` for it, not `"0"`).
 
 use std::borrow::Cow;
 
@@ -34,17 +36,70 @@ pub fn get_ref<'a>(obj: &'a Value, path: &str) -> Cow<'a, Value> {
     if path.is_empty() || path == "." {
         return Cow::Borrowed(obj);
     }
-    let mut current = Cow::Borrowed(obj);
+    let mut current = Step::Value(Cow::Borrowed(obj));
     for key in split_path(path) {
-        if !current.truthy() {
-            return current;
+        if matches!(&current, Step::Value(v) if !v.truthy()) {
+            break;
         }
         current = match current {
-            Cow::Borrowed(v) => property(v, &key),
-            Cow::Owned(v) => Cow::Owned(property(&v, &key).into_owned()),
+            Step::Value(Cow::Borrowed(v)) => property(v, &key),
+            Step::Value(Cow::Owned(v)) => match property(&v, &key) {
+                Step::Value(c) => Step::Value(Cow::Owned(c.into_owned())),
+                Step::Proto(p) => Step::Proto(p),
+            },
+            Step::Proto(proto) => proto.property(&key),
         };
     }
-    current
+    match current {
+        Step::Value(v) => v,
+        Step::Proto(proto) => Cow::Owned(proto.as_value()),
+    }
+}
+
+/// Where a walk is: a value, or one of the built-in prototypes (reached through `__proto__`),
+/// which are truthy objects whatever JSON makes of them.
+enum Step<'a> {
+    Value(Cow<'a, Value>),
+    Proto(Proto),
+}
+
+#[derive(Clone, Copy)]
+enum Proto {
+    /// `Object.prototype`: JSON `{}`; its own `__proto__` is `null`.
+    Object,
+    /// `Array.prototype`: an empty array.
+    Array,
+    /// `String.prototype`: a `String` object of `""`.
+    String,
+    /// `Number.prototype`: a `Number` object of `0`.
+    Number,
+    /// `Boolean.prototype`: a `Boolean` object of `false`.
+    Boolean,
+}
+
+impl Proto {
+    fn property(self, key: &str) -> Step<'static> {
+        let value = match (self, key) {
+            (Self::Object, "__proto__") => Value::Null,
+            (_, "__proto__") => return Step::Proto(Self::Object),
+            (Self::Array | Self::String, "length") => Value::Number(0.0),
+            // Methods (functions) or nothing.
+            _ => Value::Undefined,
+        };
+        Step::Value(Cow::Owned(value))
+    }
+
+    /// The prototype as a value, as JSON writes it (a `Number` or `Boolean` object is written as
+    /// its primitive; see the module docs for what that leaves out).
+    fn as_value(self) -> Value {
+        match self {
+            Self::Object => Value::Object(Object::new()),
+            Self::Array => Value::Array(Vec::new()),
+            Self::String => Value::String(String::new()),
+            Self::Number => Value::Number(0.0),
+            Self::Boolean => Value::Bool(false),
+        }
+    }
 }
 
 /// The pieces of a path, as `get.ts` splits them.
@@ -80,39 +135,45 @@ pub fn split_path(path: &str) -> Vec<String> {
 }
 
 /// `value[key]` for a truthy `value`, as JavaScript reads a property.
-fn property<'a>(value: &'a Value, key: &str) -> Cow<'a, Value> {
+fn property<'a>(value: &'a Value, key: &str) -> Step<'a> {
+    let owned = |v: Value| Step::Value(Cow::Owned(v));
     match value {
         Value::Object(obj) => match obj.get(key) {
-            Some(v) => Cow::Borrowed(v),
-            None if key == "__proto__" => Cow::Owned(Value::Object(Object::new())),
-            None => Cow::Owned(Value::Undefined),
+            Some(v) => Step::Value(Cow::Borrowed(v)),
+            None if key == "__proto__" => Step::Proto(Proto::Object),
+            None => owned(Value::Undefined),
         },
         Value::Array(items) => {
             if let Some(i) = array_index(key) {
                 return usize::try_from(i)
                     .ok()
                     .and_then(|i| items.get(i))
-                    .map_or(Cow::Owned(Value::Undefined), Cow::Borrowed);
+                    .map_or(owned(Value::Undefined), |v| Step::Value(Cow::Borrowed(v)));
             }
-            Cow::Owned(match key {
-                "length" => length(items.len()),
-                "__proto__" => Value::Array(Vec::new()),
-                _ => Value::Undefined,
-            })
-        }
-        Value::String(s) => Cow::Owned(if let Some(i) = array_index(key) {
-            usize::try_from(i)
-                .ok()
-                .and_then(|i| js::utf16_at(s, i))
-                .map_or(Value::Undefined, Value::String)
-        } else {
             match key {
-                "length" => length(js::utf16_len(s)),
-                "__proto__" => Value::String(String::new()),
-                _ => Value::Undefined,
+                "length" => owned(length(items.len())),
+                "__proto__" => Step::Proto(Proto::Array),
+                _ => owned(Value::Undefined),
             }
-        }),
-        _ => Cow::Owned(Value::Undefined),
+        }
+        Value::String(s) => {
+            if let Some(i) = array_index(key) {
+                return owned(
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| js::utf16_at(s, i))
+                        .map_or(Value::Undefined, Value::String),
+                );
+            }
+            match key {
+                "length" => owned(length(js::utf16_len(s))),
+                "__proto__" => Step::Proto(Proto::String),
+                _ => owned(Value::Undefined),
+            }
+        }
+        Value::Number(_) if key == "__proto__" => Step::Proto(Proto::Number),
+        Value::Bool(_) if key == "__proto__" => Step::Proto(Proto::Boolean),
+        _ => owned(Value::Undefined),
     }
 }
 
@@ -188,6 +249,19 @@ mod tests {
         assert_eq!(j(&get(&p, "o.__proto__")), "{}");
         assert_eq!(j(&get(&p, "arr.__proto__")), "[]");
         assert_eq!(j(&get(&p, "s.__proto__")), "\"\"");
+    }
+
+    #[test]
+    fn prototypes_are_truthy_objects_to_walk_through() {
+        let p = v(r#"{"s":"str","o":{},"n":5}"#);
+        assert_eq!(j(&get(&p, "s.__proto__.a")), "undefined");
+        assert_eq!(j(&get(&p, "s.__proto__.length")), "0");
+        assert_eq!(j(&get(&p, "o.__proto__.__proto__")), "null");
+        assert_eq!(j(&get(&p, "o.__proto__.__proto__.x")), "null");
+        assert_eq!(j(&get(&p, "n.__proto__")), "0");
+        assert_eq!(j(&get(&p, "n.__proto__.__proto__")), "{}");
+        let own = v(r#"{"__proto__":{"a":1}}"#);
+        assert_eq!(j(&get(&own, "__proto__.a")), "1");
     }
 
     #[test]

@@ -56,17 +56,43 @@ pub(crate) fn real_type_of(v: &Value) -> &'static str {
 }
 
 /// `v != ''` under JavaScript's loose equality, for a `v` that is neither `undefined` nor `null`:
-/// a boolean or number compares as a number with `0`, an array as its `String()`, an object as
-/// `"[object Object]"`.
-pub(crate) fn loose_ne_empty_string(v: &Value) -> bool {
-    match v {
+/// a boolean or number compares as a number with `0`, an array or object as its primitive
+/// (`String()`, which can throw: [`to_string`]).
+pub(crate) fn loose_ne_empty_string(v: &Value) -> Result<bool, &'static str> {
+    Ok(match v {
         Value::Undefined | Value::Null => true,
         Value::Bool(b) => *b,
         // NaN != 0 is true.
         Value::Number(n) => *n != 0.0,
         Value::String(s) => !s.is_empty(),
-        Value::Array(_) => !v.js_string().is_empty(),
-        Value::Object(_) => true,
+        Value::Array(_) | Value::Object(_) => !to_string(v)?.is_empty(),
+    })
+}
+
+/// The message of the `TypeError` JavaScript throws when an object cannot become a string.
+pub(crate) const NO_PRIMITIVE: &str = "Cannot convert object to primitive value";
+
+/// `String(v)` where it can throw: an object with an own `toString` key (which JSON can only
+/// make a non-function) has no usable `toString`, and its inherited `valueOf` gives the object
+/// back, so JavaScript throws a `TypeError` ([`NO_PRIMITIVE`]); also for such an object inside
+/// an array, which `String()` joins. Otherwise as [`Value::js_string`].
+pub(crate) fn to_string(v: &Value) -> Result<String, &'static str> {
+    match v {
+        Value::Object(obj) if obj.contains_key("toString") => Err(NO_PRIMITIVE),
+        Value::Object(_) => Ok("[object Object]".to_owned()),
+        Value::Array(items) => {
+            let mut out = String::new();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if !matches!(item, Value::Undefined | Value::Null) {
+                    out.push_str(&to_string(item)?);
+                }
+            }
+            Ok(out)
+        }
+        other => Ok(other.js_string()),
     }
 }
 
@@ -121,8 +147,18 @@ mod tests {
             ("true", true),
         ] {
             let v = Value::parse(json).expect("json");
-            assert_eq!(loose_ne_empty_string(&v), ne, "{json}");
+            assert_eq!(loose_ne_empty_string(&v), Ok(ne), "{json}");
         }
+        let own_to_string = Value::parse(r#"[{"toString":1}]"#).expect("json");
+        assert_eq!(loose_ne_empty_string(&own_to_string), Err(NO_PRIMITIVE));
+    }
+
+    #[test]
+    fn an_object_with_its_own_to_string_key_cannot_become_a_string() {
+        let v = Value::parse(r#"{"toString":"x"}"#).expect("json");
+        assert_eq!(to_string(&v), Err(NO_PRIMITIVE));
+        let v = Value::parse(r#"[1,[{"valueOf":1}],null]"#).expect("json");
+        assert_eq!(to_string(&v), Ok("1,[object Object],".to_owned()));
     }
 
     #[test]

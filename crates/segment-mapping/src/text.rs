@@ -9,13 +9,14 @@ use crate::value::Value;
 /// `render(template, data)`: every `{{{inner}}}` replaced, then every `{{inner}}` in the result;
 /// `inner` (one or more characters other than `}`) trimmed and looked up with `get`, `null` and
 /// `undefined` rendered as `""` and anything else with `String()`.
-pub(crate) fn render(template: &str, data: &Value) -> String {
-    let once = replace_placeholders(template, 3, data);
+/// `String()` can throw ([`js::to_string`]): then so does the rendering.
+pub(crate) fn render(template: &str, data: &Value) -> Result<String, &'static str> {
+    let once = replace_placeholders(template, 3, data)?;
     replace_placeholders(&once, 2, data)
 }
 
 /// One pass of `/\{{n}([^}]+)\}{n}/g` with the lookup as the replacer.
-fn replace_placeholders(s: &str, n: usize, data: &Value) -> String {
+fn replace_placeholders(s: &str, n: usize, data: &Value) -> Result<String, &'static str> {
     let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
@@ -37,7 +38,7 @@ fn replace_placeholders(s: &str, n: usize, data: &Value) -> String {
                 let key = js::trim(s.get(start..end).unwrap_or_default());
                 match &*get_ref(data, key) {
                     Value::Undefined | Value::Null => {}
-                    v => out.push_str(&v.js_string()),
+                    v => out.push_str(&js::to_string(v)?),
                 }
                 i = end + n;
                 last = i;
@@ -47,7 +48,7 @@ fn replace_placeholders(s: &str, n: usize, data: &Value) -> String {
         i += 1;
     }
     out.push_str(s.get(last..).unwrap_or_default());
-    out
+    Ok(out)
 }
 
 /// `value.replace(new RegExp(escaped(pattern), flags), replacement)` for a pattern that is
@@ -154,6 +155,20 @@ mod tests {
                "arr":[1,"x",null,[2,3]],"o":{},"nul":null,"d":"$&$1"}"#,
         )
         .expect("json")
+    }
+
+    fn render(template: &str, data: &Value) -> String {
+        super::render(template, data).unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    #[test]
+    fn an_object_that_cannot_become_a_string_throws() {
+        let d = Value::parse(r#"{"o":{"toString":1}}"#).expect("json");
+        assert_eq!(
+            render("{{o}}", &d),
+            "error: Cannot convert object to primitive value"
+        );
+        assert_eq!(render("{{ }}", &d), "[object Object]");
     }
 
     #[test]
