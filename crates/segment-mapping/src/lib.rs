@@ -13,6 +13,7 @@
 //! JavaScript's key order ([`Object`]).
 
 mod directives;
+pub mod fuzz;
 pub mod get;
 mod js;
 pub mod line;

@@ -203,11 +203,14 @@ fn parser() -> std::result::Result<&'static liquid::Parser, &'static String> {
 /// The standard library, the disabled filters replaced, LiquidJS's filters that the `liquid`
 /// crate lacks refused by name.
 fn builder() -> liquid::ParserBuilder {
+    let b = MATH_FILTERS
+        .iter()
+        .fold(liquid::ParserBuilder::with_stdlib(), |b, op| {
+            b.filter(Math(*op, None))
+        });
     let b = DISABLED_FILTERS
         .iter()
-        .fold(liquid::ParserBuilder::with_stdlib(), |b, name| {
-            b.filter(Disabled(name, Why::Segment))
-        });
+        .fold(b, |b, name| b.filter(Disabled(name, Why::Segment)));
     UNSUPPORTED_FILTERS
         .iter()
         .fold(b, |b, name| b.filter(Disabled(name, Why::Port)))
@@ -456,6 +459,129 @@ impl Filter for Disabled {
     }
 }
 
+/// LiquidJS's arithmetic filters, which work on JavaScript numbers (`toNumber`: `Number(v)`, and
+/// `0` for `NaN`), unlike the `liquid` crate's (integer division, an error for `nil`).
+const MATH_FILTERS: [MathOp; 5] = [
+    MathOp::Plus,
+    MathOp::Minus,
+    MathOp::Times,
+    MathOp::DividedBy,
+    MathOp::Modulo,
+];
+
+#[derive(Clone, Copy, Debug)]
+enum MathOp {
+    Plus,
+    Minus,
+    Times,
+    DividedBy,
+    Modulo,
+}
+
+impl MathOp {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Plus => "plus",
+            Self::Minus => "minus",
+            Self::Times => "times",
+            Self::DividedBy => "divided_by",
+            Self::Modulo => "modulo",
+        }
+    }
+}
+
+/// An arithmetic filter, and once parsed its argument.
+#[derive(Debug)]
+struct Math(MathOp, Option<liquid_core::Expression>);
+
+impl Clone for Math {
+    fn clone(&self) -> Self {
+        // Only the unparsed filter (no argument) is cloned, by the parser's registry.
+        Self(self.0, None)
+    }
+}
+
+impl FilterReflection for Math {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn description(&self) -> &str {
+        "LiquidJS's arithmetic"
+    }
+    fn positional_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+}
+
+impl ParseFilter for Math {
+    fn parse(&self, mut arguments: FilterArguments<'_>) -> liquid_core::Result<Box<dyn Filter>> {
+        Ok(Box::new(Self(self.0, arguments.positional.next())))
+    }
+    fn reflection(&self) -> &dyn FilterReflection {
+        self
+    }
+}
+
+impl fmt::Display for Math {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl Filter for Math {
+    fn evaluate(
+        &self,
+        input: &dyn ValueView,
+        runtime: &dyn Runtime,
+    ) -> liquid_core::Result<LValue> {
+        let arg = match &self.1 {
+            Some(expr) => to_number(expr.evaluate(runtime)?.as_view()),
+            None => 0.0,
+        };
+        let v = to_number(input);
+        let n = match self.0 {
+            MathOp::Plus => v + arg,
+            MathOp::Minus => v - arg,
+            MathOp::Times => v * arg,
+            MathOp::DividedBy => v / arg,
+            MathOp::Modulo => v % arg,
+        };
+        Ok(Value::Number(n).to_value())
+    }
+}
+
+/// LiquidJS's `toNumber`: JavaScript's `Number(v)`, `0` for `NaN`.
+fn to_number(v: &dyn ValueView) -> f64 {
+    let n = if v.is_nil() {
+        0.0
+    } else if let Some(array) = v.as_array() {
+        // Number([x]) is Number(String(x)); Number([]) is 0; longer arrays are NaN.
+        match array.size() {
+            0 => 0.0,
+            1 => array.first().map_or(0.0, to_number),
+            _ => f64::NAN,
+        }
+    } else if let Some(scalar) = v.as_scalar() {
+        if let Some(b) = scalar.to_bool() {
+            if b { 1.0 } else { 0.0 }
+        } else if let Some(i) = scalar.to_integer() {
+            #[allow(clippy::cast_precision_loss)]
+            let f = i as f64;
+            f
+        } else if let Some(f) = scalar.to_float() {
+            f
+        } else {
+            js::string_to_number(&scalar.to_kstr())
+        }
+    } else {
+        f64::NAN
+    };
+    if n.is_nan() { 0.0 } else { n }
+}
+
 /// A filter nobody knows: LiquidJS gives its input back.
 #[derive(Clone, Debug)]
 struct Identity(String);
@@ -572,10 +698,10 @@ impl ValueView for Value {
             Self::Undefined | Self::Null => LValue::Nil,
             Self::Array(items) => LValue::Array(items.iter().map(ValueView::to_value).collect()),
             Self::Object(obj) => obj.to_value(),
-            // Where Rust would print a double in full (`1e21` as 22 digits), the text LiquidJS
-            // prints instead.
+            // Where Rust would print a double otherwise (`1e21` as 22 digits, `inf`), the text
+            // LiquidJS prints instead.
             Self::Number(n)
-                if n.is_finite() && (n.abs() >= 1e21 || (*n != 0.0 && n.abs() < 1e-6)) =>
+                if !n.is_finite() || n.abs() >= 1e21 || (*n != 0.0 && n.abs() < 1e-6) =>
             {
                 LValue::Scalar(ScalarCow::new(number_to_string(*n)).into_owned())
             }
@@ -866,6 +992,18 @@ mod tests {
                 r#"{"a":[]}"#
             ),
             "ok"
+        );
+    }
+
+    #[test]
+    fn arithmetic_is_javascript_arithmetic() {
+        let p = r#"{"i":3,"s":" 12 ","n":null,"l":[4]}"#;
+        assert_eq!(
+            liquid(
+                "{{ i | divided_by: 2 }} {{ nope | plus: 1 }} {{ s | times: 2 }} {{ l | minus: 1 }} {{ i | modulo: 2 }} {{ i | divided_by: 0 }} {{ 0.1 | plus: 0.2 }}",
+                p
+            ),
+            "1.5 1 24 3 1 Infinity 0.30000000000000004"
         );
     }
 
