@@ -1,7 +1,7 @@
 //! `transform(mapping, payload)`: mapping-kit's evaluator (`packages/core/src/mapping-kit/index.ts`
 //! `transform`, `getMappingToProcess`, `resolve`, and `packages/core/src/remove-undefined.ts`).
 //!
-//! The directives themselves are in [`crate::directives`].
+//! The directives themselves are in `directives.rs`.
 
 use std::borrow::Cow;
 
