@@ -185,7 +185,7 @@ fn array_path(data: &Value, payload: &Value) -> Result<Value> {
     let owned;
     let root: &Value = match path {
         Value::String(p) => {
-            owned = get_ref(payload, &p.replacen("$.", "", 1));
+            owned = get_ref(payload, &strip_dollar(p));
             &owned
         }
         other => {
@@ -222,7 +222,16 @@ fn path(value: &Value, payload: &Value) -> Result<Value> {
             }
         }
     };
-    Ok(get_ref(payload, &p.replacen("$.", "", 1)).into_owned())
+    Ok(get_ref(payload, &strip_dollar(p)).into_owned())
+}
+
+/// `path.replace('$.', '')`: the first `$.` anywhere deleted.
+fn strip_dollar(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.contains("$.") {
+        std::borrow::Cow::Owned(path.replacen("$.", "", 1))
+    } else {
+        std::borrow::Cow::Borrowed(path)
+    }
 }
 
 fn template(value: &Value, payload: &Value) -> Result<Value> {

@@ -103,34 +103,41 @@ impl Proto {
 }
 
 /// The pieces of a path, as `get.ts` splits them.
-pub fn split_path(path: &str) -> Vec<String> {
-    let chars: Vec<char> = path.chars().collect();
-    let quote_or_digit = |c: char| c == '"' || c == '\'' || c.is_ascii_digit();
+pub fn split_path(path: &str) -> Vec<Cow<'_, str>> {
+    let bytes = path.as_bytes();
+    // Every character the split looks at is ASCII, so byte offsets are character boundaries.
+    let quote_or_digit = |b: u8| b == b'"' || b == b'\'' || b.is_ascii_digit();
     let mut pieces = Vec::new();
-    let mut piece = String::new();
+    let mut start = 0;
     let mut i = 0;
-    while let Some(&c) = chars.get(i) {
-        let split_len = match c {
-            '.' => 1,
-            '[' if chars.get(i + 1).is_some_and(|&n| quote_or_digit(n)) => 1,
-            ']' if i > 0 && chars.get(i - 1).is_some_and(|&p| quote_or_digit(p)) => chars
+    while let Some(&b) = bytes.get(i) {
+        let split_len = match b {
+            b'.' => 1,
+            b'[' if bytes.get(i + 1).is_some_and(|&n| quote_or_digit(n)) => 1,
+            b']' if i > 0 && bytes.get(i - 1).is_some_and(|&p| quote_or_digit(p)) => bytes
                 .get(i..)
-                .map_or(1, |rest| rest.iter().take_while(|&&r| r == ']').count()),
+                .map_or(1, |rest| rest.iter().take_while(|&&r| r == b']').count()),
             _ => 0,
         };
         if split_len == 0 {
-            piece.push(c);
             i += 1;
         } else {
-            pieces.push(std::mem::take(&mut piece));
+            pieces.push(path.get(start..i).unwrap_or_default());
             i += split_len;
+            start = i;
         }
     }
-    pieces.push(piece);
+    pieces.push(path.get(start..).unwrap_or_default());
     pieces
         .into_iter()
         .filter(|p| !p.is_empty())
-        .map(|p| p.replace(['\'', '"'], ""))
+        .map(|p| {
+            if p.contains(['\'', '"']) {
+                Cow::Owned(p.replace(['\'', '"'], ""))
+            } else {
+                Cow::Borrowed(p)
+            }
+        })
         .collect()
 }
 

@@ -199,17 +199,27 @@ pub(crate) fn is_directive(obj: &Object) -> bool {
 
 /// `removeUndefined`: object keys holding `undefined` deleted at any depth (arrays walked, their
 /// `undefined` elements kept); the copy is `Object.assign`'s, so a `__proto__` key does not
-/// survive either.
-pub(crate) fn remove_undefined(value: Value) -> Value {
+/// survive either. In place: most objects have nothing to delete.
+pub(crate) fn remove_undefined(mut value: Value) -> Value {
+    clean(&mut value);
+    value
+}
+
+fn clean(value: &mut Value) {
     match value {
-        Value::Array(items) => Value::Array(items.into_iter().map(remove_undefined).collect()),
-        Value::Object(obj) => Value::Object(
-            obj.into_iter()
-                .filter(|(k, v)| !v.is_undefined() && k != "__proto__")
-                .map(|(k, v)| (k, remove_undefined(v)))
-                .collect(),
-        ),
-        other => other,
+        Value::Array(items) => items.iter_mut().for_each(clean),
+        Value::Object(obj) => {
+            if obj
+                .iter()
+                .any(|(k, v)| v.is_undefined() || k == "__proto__")
+            {
+                obj.retain(|k, v| !v.is_undefined() && k != "__proto__");
+            }
+            for (_, v) in obj.iter_mut() {
+                clean(v);
+            }
+        }
+        _ => {}
     }
 }
 

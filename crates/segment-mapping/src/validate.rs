@@ -39,7 +39,7 @@ pub fn validate(mapping: &Value) -> std::result::Result<(), ValidationErrors> {
             messages: vec![too_deep()],
         });
     }
-    validate_at(mapping, &[]).map_err(|messages| ValidationErrors { messages })
+    validate_at(mapping, &Path::ROOT).map_err(|messages| ValidationErrors { messages })
 }
 
 /// The message for a mapping deeper than [`MAX_MAPPING_DEPTH`] (ours, not Segment's: it has no
@@ -48,14 +48,33 @@ pub(crate) fn too_deep() -> String {
     format!("mapping nests deeper than {MAX_MAPPING_DEPTH} levels")
 }
 
-fn error(text: impl AsRef<str>, stack: &[String]) -> Vec<String> {
-    vec![format!("/{} {}.", stack.join("/"), text.as_ref())]
+fn error(text: impl AsRef<str>, stack: &Path<'_>) -> Vec<String> {
+    vec![format!("/{} {}.", stack.render(), text.as_ref())]
 }
 
-fn push(stack: &[String], key: &str) -> Vec<String> {
-    let mut s = stack.to_vec();
-    s.push(key.to_owned());
-    s
+/// Where validation is (Segment's `stack`), kept on the call stack: object keys, directive
+/// names, option names.
+#[derive(Clone, Copy)]
+struct Path<'a>(Option<(&'a Path<'a>, &'a str)>);
+
+impl<'a> Path<'a> {
+    const ROOT: Path<'static> = Path(None);
+
+    fn push(&'a self, key: &'a str) -> Path<'a> {
+        Path(Some((self, key)))
+    }
+
+    /// `stack.join("/")`.
+    fn render(&self) -> String {
+        let mut keys = Vec::new();
+        let mut at = self;
+        while let Some((parent, key)) = at.0 {
+            keys.push(key);
+            at = parent;
+        }
+        keys.reverse();
+        keys.join("/")
+    }
 }
 
 fn article(type_name: &str) -> &'static str {
@@ -77,7 +96,7 @@ fn type_or_directive(v: &Value) -> &'static str {
     }
 }
 
-fn validate_at(mapping: &Value, stack: &[String]) -> Result {
+fn validate_at(mapping: &Value, stack: &Path<'_>) -> Result {
     match type_or_directive(mapping) {
         "directive" => validate_directive(mapping, stack),
         "object" => validate_object(mapping, stack),
@@ -86,7 +105,7 @@ fn validate_at(mapping: &Value, stack: &[String]) -> Result {
     }
 }
 
-fn validate_directive(v: &Value, stack: &[String]) -> Result {
+fn validate_directive(v: &Value, stack: &Path<'_>) -> Result {
     let Value::Object(obj) = v else {
         let t = js::real_type_of(v);
         return Err(error(
@@ -121,8 +140,8 @@ fn validate_directive(v: &Value, stack: &[String]) -> Result {
         return validate_object(v, stack);
     };
     let value = obj.get(name).unwrap_or(&Value::Undefined);
-    let inner = push(stack, name);
-    let s = inner.as_slice();
+    let inner = stack.push(name);
+    let s = &inner;
     match name {
         "@if" => validate_fields(
             value,
@@ -190,7 +209,7 @@ fn validate_directive(v: &Value, stack: &[String]) -> Result {
             // Segment validates each entry with an empty stack, and the first error stops.
             if let Some(Value::Array(objects)) = value.as_object().and_then(|o| o.get("objects")) {
                 for obj in objects {
-                    validate_directive_or_object(obj, &[])?;
+                    validate_directive_or_object(obj, &Path::ROOT)?;
                 }
             }
             Ok(())
@@ -209,14 +228,14 @@ fn validate_directive(v: &Value, stack: &[String]) -> Result {
     }
 }
 
-type Validator = fn(&Value, &[String]) -> Result;
+type Validator = fn(&Value, &Path<'_>) -> Result;
 
 enum Rule {
     Required(Validator),
     Optional(Validator),
 }
 
-fn validate_directive_or_raw(v: &Value, stack: &[String]) -> Result {
+fn validate_directive_or_raw(v: &Value, stack: &Path<'_>) -> Result {
     match type_or_directive(v) {
         "directive" => validate_directive(v, stack),
         "object" | "array" | "boolean" | "string" | "number" | "null" => Ok(()),
@@ -230,7 +249,7 @@ fn validate_directive_or_raw(v: &Value, stack: &[String]) -> Result {
     }
 }
 
-fn validate_directive_or_string(v: &Value, stack: &[String]) -> Result {
+fn validate_directive_or_string(v: &Value, stack: &Path<'_>) -> Result {
     match type_or_directive(v) {
         "directive" => validate_directive(v, stack),
         "string" => Ok(()),
@@ -244,7 +263,7 @@ fn validate_directive_or_string(v: &Value, stack: &[String]) -> Result {
     }
 }
 
-fn validate_directive_or_object(v: &Value, stack: &[String]) -> Result {
+fn validate_directive_or_object(v: &Value, stack: &Path<'_>) -> Result {
     match type_or_directive(v) {
         "directive" => validate_directive(v, stack),
         "object" => validate_object(v, stack),
@@ -258,7 +277,7 @@ fn validate_directive_or_object(v: &Value, stack: &[String]) -> Result {
     }
 }
 
-fn validate_string(v: &Value, stack: &[String]) -> Result {
+fn validate_string(v: &Value, stack: &Path<'_>) -> Result {
     match type_or_directive(v) {
         "string" => Ok(()),
         t => Err(error(
@@ -268,7 +287,7 @@ fn validate_string(v: &Value, stack: &[String]) -> Result {
     }
 }
 
-fn validate_length(v: &Value, min: usize, max: usize, stack: &[String]) -> Result {
+fn validate_length(v: &Value, min: usize, max: usize, stack: &Path<'_>) -> Result {
     if let Value::String(s) = v {
         let len = js::utf16_len(s);
         if len < min {
@@ -287,17 +306,17 @@ fn validate_length(v: &Value, min: usize, max: usize, stack: &[String]) -> Resul
     Ok(())
 }
 
-fn validate_pattern(v: &Value, stack: &[String]) -> Result {
+fn validate_pattern(v: &Value, stack: &Path<'_>) -> Result {
     validate_string(v, stack)?;
     validate_length(v, 1, crate::directives::MAX_PATTERN_LENGTH, stack)
 }
 
-fn validate_replacement(v: &Value, stack: &[String]) -> Result {
+fn validate_replacement(v: &Value, stack: &Path<'_>) -> Result {
     validate_string(v, stack)?;
     validate_length(v, 0, crate::directives::MAX_REPLACEMENT_LENGTH, stack)
 }
 
-fn validate_allowed(v: &Value, allowed: &[&str], stack: &[String]) -> Result {
+fn validate_allowed(v: &Value, allowed: &[&str], stack: &Path<'_>) -> Result {
     validate_string(v, stack)?;
     let s = v.as_str().unwrap_or_default();
     if allowed.contains(&s.to_lowercase().as_str()) {
@@ -310,15 +329,15 @@ fn validate_allowed(v: &Value, allowed: &[&str], stack: &[String]) -> Result {
     ))
 }
 
-fn validate_json_mode(v: &Value, stack: &[String]) -> Result {
+fn validate_json_mode(v: &Value, stack: &Path<'_>) -> Result {
     validate_allowed(v, &["encode", "decode"], stack)
 }
 
-fn validate_merge_direction(v: &Value, stack: &[String]) -> Result {
+fn validate_merge_direction(v: &Value, stack: &Path<'_>) -> Result {
     validate_allowed(v, &["left", "right"], stack)
 }
 
-fn validate_boolean(v: &Value, stack: &[String]) -> Result {
+fn validate_boolean(v: &Value, stack: &Path<'_>) -> Result {
     match type_or_directive(v) {
         "boolean" => Ok(()),
         t => Err(error(
@@ -328,7 +347,7 @@ fn validate_boolean(v: &Value, stack: &[String]) -> Result {
     }
 }
 
-fn validate_object(v: &Value, stack: &[String]) -> Result {
+fn validate_object(v: &Value, stack: &Path<'_>) -> Result {
     let t = type_or_directive(v);
     let Value::Object(obj) = v else {
         return Err(error(
@@ -344,7 +363,7 @@ fn validate_object(v: &Value, stack: &[String]) -> Result {
     }
     let mut errors = Vec::new();
     for (k, value) in obj.iter() {
-        if let Err(e) = validate_at(value, &push(stack, k)) {
+        if let Err(e) = validate_at(value, &stack.push(k)) {
             errors.extend(e);
         }
     }
@@ -355,7 +374,7 @@ fn validate_object(v: &Value, stack: &[String]) -> Result {
     }
 }
 
-fn validate_fields(v: &Value, fields: &[(&str, Rule)], stack: &[String]) -> Result {
+fn validate_fields(v: &Value, fields: &[(&str, Rule)], stack: &Path<'_>) -> Result {
     validate_object(v, stack)?;
     let obj = v.as_object().map_or_else(Object::new, Clone::clone);
     let mut errors = Vec::new();
@@ -367,7 +386,7 @@ fn validate_fields(v: &Value, fields: &[(&str, Rule)], stack: &[String]) -> Resu
                 stack,
             )),
             (Rule::Required(check) | Rule::Optional(check), Some(value)) => {
-                check(value, &push(stack, prop))
+                check(value, &stack.push(prop))
             }
             (Rule::Optional(_), None) => Ok(()),
         };
@@ -382,7 +401,7 @@ fn validate_fields(v: &Value, fields: &[(&str, Rule)], stack: &[String]) -> Resu
     }
 }
 
-fn validate_array(v: &Value, stack: &[String]) -> Result {
+fn validate_array(v: &Value, stack: &Path<'_>) -> Result {
     match v {
         Value::Array(_) => Ok(()),
         _ => {
