@@ -7,6 +7,10 @@
 //! missing key renders as nothing, as in LiquidJS, instead of the `liquid` crate's "Unknown
 //! variable" error. The differences that remain are listed in the crate docs.
 
+// kstring 2.0.5 deprecates `KStringCow`, which liquid-core 0.26's view traits still name in
+// their signatures (`to_kstr`, `keys`): implementing them needs the name.
+#![allow(deprecated)]
+
 use std::fmt;
 use std::sync::OnceLock;
 
