@@ -185,6 +185,8 @@
 //!   `toString` key renders as `[object Object]` instead of throwing.
 //! - Which of several errors a template reports first can differ (here disabled tags and unknown
 //!   tags are found before the `liquid` crate parses).
+//! - `date` of `now` or `today` fails (`filter "date" of "now" reads the clock, which this port
+//!   does not`): this crate reads no clock; LiquidJS formats the current date.
 //! - LiquidJS's `renderLimit` (500 ms) and `memoryLimit` have no counterpart: without loops a
 //!   template of 1000 characters cannot run long.
 //!

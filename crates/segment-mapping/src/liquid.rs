@@ -204,14 +204,15 @@ fn parser() -> std::result::Result<&'static liquid::Parser, &'static String> {
         .as_ref()
 }
 
-/// The standard library, the disabled filters replaced, LiquidJS's filters that the `liquid`
-/// crate lacks refused by name.
+/// The standard library with LiquidJS's arithmetic and a `date` that reads no clock, the
+/// disabled filters replaced, LiquidJS's filters that the `liquid` crate lacks refused by name.
 fn builder() -> liquid::ParserBuilder {
     let b = MATH_FILTERS
         .iter()
         .fold(liquid::ParserBuilder::with_stdlib(), |b, op| {
             b.filter(Math(*op, None))
-        });
+        })
+        .filter(PureDate(liquid_lib::stdlib::Date));
     let b = DISABLED_FILTERS
         .iter()
         .fold(b, |b, name| b.filter(Disabled(name, Why::Segment)));
@@ -584,6 +585,63 @@ fn to_number(v: &dyn ValueView) -> f64 {
         f64::NAN
     };
     if n.is_nan() { 0.0 } else { n }
+}
+
+/// The standard `date` filter, except on `now` and `today`, which would read the clock: this
+/// crate reads none, so those fail (LiquidJS gives the current date).
+#[derive(Clone)]
+struct PureDate(liquid_lib::stdlib::Date);
+
+impl FilterReflection for PureDate {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn description(&self) -> &str {
+        self.0.description()
+    }
+    fn positional_parameters(&self) -> &'static [ParameterReflection] {
+        self.0.positional_parameters()
+    }
+    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
+        self.0.keyword_parameters()
+    }
+}
+
+impl ParseFilter for PureDate {
+    fn parse(&self, arguments: FilterArguments<'_>) -> liquid_core::Result<Box<dyn Filter>> {
+        Ok(Box::new(PureDateFilter(self.0.parse(arguments)?)))
+    }
+    fn reflection(&self) -> &dyn FilterReflection {
+        self
+    }
+}
+
+#[derive(Debug)]
+struct PureDateFilter(Box<dyn Filter>);
+
+impl fmt::Display for PureDateFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Filter for PureDateFilter {
+    fn evaluate(
+        &self,
+        input: &dyn ValueView,
+        runtime: &dyn Runtime,
+    ) -> liquid_core::Result<LValue> {
+        if input.as_scalar().is_some_and(|s| {
+            let text = s.to_kstr();
+            let t = text.as_str().trim().to_lowercase();
+            t == "now" || t == "today"
+        }) {
+            return Err(liquid_core::Error::with_msg(
+                "filter \"date\" of \"now\" reads the clock, which this port does not",
+            ));
+        }
+        self.0.evaluate(input, runtime)
+    }
 }
 
 /// A filter nobody knows: LiquidJS gives its input back.
@@ -1032,6 +1090,22 @@ mod tests {
         assert_eq!(
             liquid("{% if x %}", "{}"),
             "error: Unclosed block. {% endif %} tag expected., line:1, col:11"
+        );
+    }
+
+    #[test]
+    fn the_date_filter_reads_no_clock() {
+        assert_eq!(
+            liquid("{{ 'now' | date: '%Y' }}", "{}"),
+            "error: filter \"date\" of \"now\" reads the clock, which this port does not"
+        );
+        assert_eq!(
+            liquid("{{ 'today' | date: '%Y' }}", "{}").get(..6),
+            Some("error:")
+        );
+        assert_eq!(
+            liquid("{{ '2024-03-01 10:00:00 +0000' | date: '%Y' }}", "{}"),
+            "2024"
         );
     }
 
