@@ -251,7 +251,15 @@ fn template(value: &Value, payload: &Value) -> Result<Value> {
             }
         }
     };
-    text::render(t, payload)
+    // `render(template, data = {})`: JavaScript's default parameter stands in for a payload that
+    // is `undefined` (a `@transform` whose `apply` gave nothing).
+    let empty = Value::Object(Object::new());
+    let data = if payload.is_undefined() {
+        &empty
+    } else {
+        payload
+    };
+    text::render(t, data)
         .map(Value::String)
         .map_err(TransformError::failed)
 }

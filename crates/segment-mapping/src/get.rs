@@ -18,8 +18,10 @@
 //!   function as it drops `undefined`, so results agree except where mapping-kit tests a
 //!   function itself: it is truthy and not `undefined` (`@if exists` takes `then`), `@template`
 //!   renders its source (`{{a.toString}}` gives `function toString() { [native code] }`), and a
-//!   path can walk into it (`a.toString.name`). Likewise a `Number` or `Boolean` prototype that
-//!   ends a path is an object to `typeof` (so `@replace` gives `""` for it, not `"0"`).
+//!   path can walk into it (`a.toString.name`). Likewise a prototype that ends a path is an
+//!   object to `typeof`: `@case` returns a string's unchanged (here `""` is a string, so an
+//!   invalid operator throws), `@path`, `@template` and `@flatten`'s separator refuse it as not a
+//!   string, and `@replace` gives `""` for a number's, not `"0"`.
 
 use std::borrow::Cow;
 
