@@ -203,7 +203,9 @@
 //! - A mapping key `__proto__` is dropped (JavaScript's assignment sets the prototype instead),
 //!   and so is a `__proto__` key of the payload wherever mapping-kit copies an object
 //!   (`removeUndefined`, `@merge`, `@excludeWhenNull`); `@flatten` and `@json` keep it, as
-//!   JavaScript does.
+//!   JavaScript does. What JavaScript does besides, and this crate does not: when that key holds
+//!   an object or array, the copy's prototype becomes it, so inside a `@transform` whose `apply`
+//!   copied such a payload, `$.__proto__` and keys the copy lacks read from it.
 
 mod directives;
 pub mod fuzz;
