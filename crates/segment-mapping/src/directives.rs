@@ -227,7 +227,9 @@ fn path(value: &Value, payload: &Value) -> Result<Value> {
 
 /// `path.replace('$.', '')`: the first `$.` anywhere deleted.
 fn strip_dollar(path: &str) -> std::borrow::Cow<'_, str> {
-    if path.contains("$.") {
+    if let Some(rest) = path.strip_prefix("$.") {
+        std::borrow::Cow::Borrowed(rest)
+    } else if path.contains("$.") {
         std::borrow::Cow::Owned(path.replacen("$.", "", 1))
     } else {
         std::borrow::Cow::Borrowed(path)

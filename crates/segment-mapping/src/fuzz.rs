@@ -295,7 +295,7 @@ pub fn check(mapping: &Value, payload: &Value) -> Result<(), String> {
     }
     // (Not above the parser's own depth limit, which a result may pass.)
     if let Ok(v) = &first
-        && crate::js::depth(v) < 100
+        && !crate::js::deeper_than(v, 100)
         && let Some(json) = v.to_json()
     {
         Value::parse(&json).map_err(|e| format!("output is not JSON ({e}): {json}"))?;

@@ -163,19 +163,18 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     unsigned.parse::<f64>().map_or(f64::NAN, |n| sign * n)
 }
 
-/// The depth of a value (a scalar is 1), counted without recursion so any value can be measured.
-pub(crate) fn depth(v: &Value) -> usize {
-    let mut max = 0;
-    let mut stack = vec![(v, 1usize)];
-    while let Some((v, d)) = stack.pop() {
-        max = max.max(d);
-        match v {
-            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
-            Value::Object(obj) => stack.extend(obj.iter().map(|(_, i)| (i, d + 1))),
-            _ => {}
-        }
+/// Whether a value is more than `limit` levels deep (a scalar is one level, an array or object
+/// one more than its deepest element). The walk stops at `limit` levels, so it is safe on any
+/// value and cheap on a shallow one.
+pub(crate) fn deeper_than(v: &Value, limit: usize) -> bool {
+    if limit == 0 {
+        return true;
     }
-    max
+    match v {
+        Value::Array(items) => items.iter().any(|i| deeper_than(i, limit - 1)),
+        Value::Object(obj) => obj.iter().any(|(_, i)| deeper_than(i, limit - 1)),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -249,10 +248,12 @@ mod tests {
 
     #[test]
     fn depth_counts_levels() {
-        assert_eq!(depth(&Value::parse("1").expect("json")), 1);
-        assert_eq!(
-            depth(&Value::parse(r#"{"a":[1,{"b":2}]}"#).expect("json")),
-            4
-        );
+        let scalar = Value::parse("1").expect("json");
+        assert!(deeper_than(&scalar, 0));
+        assert!(!deeper_than(&scalar, 1));
+        let four = Value::parse(r#"{"a":[1,{"b":2}]}"#).expect("json");
+        assert!(deeper_than(&four, 3));
+        assert!(!deeper_than(&four, 4));
+        assert!(!deeper_than(&Value::parse("[]").expect("json"), 1));
     }
 }

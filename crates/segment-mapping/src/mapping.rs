@@ -50,7 +50,7 @@ pub type Result<T> = std::result::Result<T, TransformError>;
 /// keys as its `mapping`, the result is validated, resolved, and cleared of `undefined` object
 /// values. [`Value::Undefined`] when the result is JavaScript's `undefined`.
 pub fn transform(mapping: &Value, payload: &Value) -> Result<Value> {
-    if js::depth(payload) > MAX_PAYLOAD_DEPTH {
+    if js::deeper_than(payload, MAX_PAYLOAD_DEPTH) {
         return Err(TransformError::TooDeep(format!(
             "payload nests deeper than {MAX_PAYLOAD_DEPTH} levels"
         )));

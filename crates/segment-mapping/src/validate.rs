@@ -34,7 +34,7 @@ type Result = std::result::Result<(), Vec<String>>;
 
 /// Validates a mapping as mapping-kit's `validate(mapping)` does.
 pub fn validate(mapping: &Value) -> std::result::Result<(), ValidationErrors> {
-    if js::depth(mapping) > MAX_MAPPING_DEPTH {
+    if js::deeper_than(mapping, MAX_MAPPING_DEPTH) {
         return Err(ValidationErrors {
             messages: vec![too_deep()],
         });
