@@ -6,12 +6,15 @@
 //! differential`. `DIFF_CASES=N` and `DIFF_SEED=S` widen a local run (defaults fixed for CI).
 //! When Segment's code is not installed the test fails, naming the command; it never skips.
 //!
-//! `regressions.ndjson` holds the inputs that once differed (each with why), run the same way:
-//! a divergence found later is committed there first, then fixed.
+//! `regressions.ndjson` holds inputs that once differed (each with why), which must agree;
+//! `divergences.ndjson` the explained differences, each with both sides' exact answers, accepted
+//! only while both still answer so. A divergence found later is committed to one of them first
+//! (CONTRIBUTING.md, "Holding segment-mapping to Segment's own code").
 
 // Tests read the environment (DIFF_CASES, DIFF_SEED) and write their input files.
 #![allow(clippy::disallowed_methods)]
 
+mod compare;
 mod generator;
 mod json;
 mod node;
@@ -198,4 +201,93 @@ fn a_missing_install_of_segments_code_fails_naming_the_command_that_installs_it(
         None,
         "this checkout's oracle is installed"
     );
+}
+
+#[test]
+fn rust_and_segments_code_give_the_same_line_for_every_generated_case() {
+    let cases: Vec<(Option<String>, Case)> =
+        default_cases().into_iter().map(|c| (None, c)).collect();
+    let differences = compare::differences("generated", &cases, &compare::known_divergences());
+    assert!(
+        differences.is_empty(),
+        "{}",
+        compare::report(&differences, cases.len())
+    );
+}
+
+#[test]
+fn rust_and_segments_code_give_the_same_line_for_every_regression_case() {
+    let cases: Vec<(Option<String>, Case)> = regression_cases()
+        .into_iter()
+        .map(|(why, c)| (Some(why), c))
+        .collect();
+    let differences = compare::differences("regressions", &cases, &[]);
+    assert!(
+        differences.is_empty(),
+        "{}",
+        compare::report(&differences, cases.len())
+    );
+}
+
+#[test]
+fn every_known_divergence_still_diverges_exactly_as_recorded() {
+    let known = compare::known_divergences();
+    let cases: Vec<(Option<String>, Case)> = known
+        .iter()
+        .map(|k| {
+            (
+                Some(k.why.clone()),
+                Case {
+                    family: k.family,
+                    line: k.line.clone(),
+                },
+            )
+        })
+        .collect();
+    let answers = compare::answers("divergences", &cases);
+    let mut problems = Vec::new();
+    for (i, k) in known.iter().enumerate() {
+        let a = answers
+            .iter()
+            .find(|a| a.mode == k.mode && a.input == k.line)
+            .expect("an answer per mode");
+        let place = format!("divergences.ndjson:{} ({}, {})", i + 1, k.mode, k.family);
+        if a.segment != k.segment {
+            problems.push(format!(
+                "{place}: Segment's code now answers {}\n  recorded {}",
+                a.segment, k.segment
+            ));
+        } else if compare::agree(&a.segment, &a.rust) {
+            problems.push(format!(
+                "{place}: fixed, this crate now answers as Segment does: move the line to regressions.ndjson (without segment and rust)"
+            ));
+        } else if a.rust != k.rust {
+            problems.push(format!(
+                "{place}: this crate now answers {}\n  recorded {}",
+                a.rust, k.rust
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn only_lone_surrogates_written_as_replacement_characters_are_the_same_but_lone_surrogates() {
+    use compare::same_but_lone_surrogates as same;
+    assert!(same(
+        r#"{"output":{"0":"\ud83c","1":"\udf89"}}"#,
+        "{\"output\":{\"0\":\"\u{FFFD}\",\"1\":\"\u{FFFD}\"}}"
+    ));
+    // Nothing to replace, or something else differing too, or an escaped backslash before "udXXX".
+    assert!(!same(r#"{"output":1}"#, r#"{"output":1}"#));
+    assert!(!same(
+        r#"{"output":["\ud83c",1]}"#,
+        "{\"output\":[\"\u{FFFD}\",2]}"
+    ));
+    assert!(!same(
+        r#"{"output":"\\ud83c"}"#,
+        "{\"output\":\"\\\u{FFFD}\"}"
+    ));
+    // A pair JSON.stringify would never escape is still a difference of the text.
+    assert!(!same(r#"{"output":"\u0041"}"#, r#"{"output":"A"}"#));
 }
