@@ -1171,3 +1171,16 @@ fn segment_should_handle_when_allow_null_is_true_and_the_field_is_null() {
     assert!(valid(f, r#"{"a": "a_value"}"#));
     assert!(valid(f, r#"{"a": "a_value", "b": "b_value"}"#));
 }
+
+// --- Segment's own remove-empty-values.test.ts, through the whole pipeline ---------------------
+
+case!(
+    segment_leaves_empty_strings_when_subproperties_of_a_field,
+    r#"{"product": {"label": "Product", "type": "object", "properties": {"product_id": {"label": "Id", "type": "string"}, "name": {"label": "Name", "type": "string", "allowNull": true}}}}"#,
+    r#"{"product": {"product_id": "", "name": ""}}"# => r#"{"product":{"product_id":"","name":""}}"#
+);
+case!(
+    segment_null_values_with_different_schema_types,
+    r#"{"product": {"label": "Product", "type": "object", "properties": {"product_id": {"label": "Id", "type": "string"}, "name": {"label": "Name", "type": "string", "allowNull": true}, "address": {"label": "Address", "type": "object"}, "traits": {"label": "Traits", "type": "object", "allowNull": true}, "age": {"label": "Age", "type": "number"}, "accountsCount": {"label": "Accounts", "type": "integer", "allowNull": true}, "isPremium": {"label": "Premium", "type": "boolean"}, "hasSubscription": {"label": "Subscribed", "type": "boolean", "allowNull": true}, "nested": {"label": "Nested", "type": "object"}}}}"#,
+    r#"{"product": {"product_id": null, "name": null, "address": null, "traits": null, "age": null, "accountsCount": null, "isPremium": null, "hasSubscription": null, "location": null, "nested": {"foo": null, "bar": ""}}}"# => r#"{"product":{"name":null,"traits":null,"accountsCount":null,"hasSubscription":null,"nested":{"foo":null,"bar":""}}}"#
+);
