@@ -242,7 +242,9 @@ pub fn array_index(key: &str) -> Option<u32> {
 /// then the rest in insertion order); setting an existing key keeps its position.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Object {
-    entries: IndexMap<String, Value>,
+    /// FxHash: objects are small and their keys are not an attacker's (a test tool), so the
+    /// fast hash beats SipHash's DoS resistance here.
+    entries: IndexMap<String, Value, rustc_hash::FxBuildHasher>,
     /// How many of the first entries are array-index keys (they are always first).
     indices: usize,
 }
