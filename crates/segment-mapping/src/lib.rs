@@ -169,7 +169,9 @@
 //! The differences that remain between the `liquid` crate and LiquidJS 10.27.2:
 //! - Syntax errors (an unclosed block, a bad expression) fail in both, with the `liquid`
 //!   crate's text here (`Unclosed block. {% endif %} tag expected., line:1, col:11`), not
-//!   LiquidJS's (`tag {% if x %} not closed, line:1, col:1`).
+//!   LiquidJS's (`tag {% if x %} not closed, line:1, col:1`). LiquidJS also renders some
+//!   malformed markup the `liquid` crate refuses (an output with trailing words,
+//!   `{{ a b }}`, a `break` or `continue` tag with arguments): those fail here.
 //! - LiquidJS's tags `echo`, `liquid`, `block` and the inline comment `{% # … %}`, and its
 //!   filters that the `liquid` crate lacks (`json`, `jsonify`, `inspect`, `to_integer`, `raw`,
 //!   `xml_escape`, `cgi_escape`, `uri_escape`, `slugify`, `sum`, `push`, `pop`, `shift`,
