@@ -179,8 +179,10 @@
 //!   `number_of_words`, `base64_encode`, `base64_decode`, `sha256`, `hmac_sha256` and the
 //!   `date_to_*` family) fail with `… is not supported by this port`. (`ifchanged`, which only
 //!   the `liquid` crate has, is `not found`, as in LiquidJS.)
-//! - A path through a string, number or boolean (`{{ s.x }}`) fails with `Unknown index`;
-//!   LiquidJS renders nothing. `size` of a string counts bytes, not UTF-16 code units.
+//! - A path reads what LiquidJS's `readProperty` reads (an array's index, negative from the end,
+//!   `first`, `last` and `size`, a string's `size` in UTF-16 code units, an object's `size` when
+//!   it has no such key, nothing below a scalar or `nil`), except JavaScript's own properties:
+//!   `length` of a string or array, and a string's index (`{{ s[0] }}`), are nothing here.
 //! - The other filters are the `liquid` crate's: where the two differ in details (`date`
 //!   formats, `round` of halves, `truncate`, filters given an object, which is the string
 //!   `[object Object]` here, e.g. to `where`) the result differs. An object with an own
