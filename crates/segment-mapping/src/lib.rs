@@ -40,8 +40,12 @@
 //! 2. The mapping is object-spread: an array becomes an object keyed by index (`["cool"]` gives
 //!    `{"0":"cool"}`), a string one keyed by UTF-16 code unit, a number or boolean `{}`, `null`
 //!    throws `Cannot convert undefined or null to object`.
-//! 3. A root directive `__segment_internal_directive` (one key, whose value is an object) takes
-//!    all the other top-level keys as its `mapping` option and becomes the whole mapping.
+//! 3. A root directive: when the mapping has the key `__segment_internal_directive`, its value
+//!    must have at most one key (else `The root mapping must only have a single directive
+//!    object`) whose value is an object (else `The root directive must be an object`; a `null`
+//!    root is JavaScript's `Cannot convert undefined or null to object`). The other top-level
+//!    keys become that object's `mapping` option, and the root value is what is evaluated
+//!    (Segment's use: `{"@transform": {"apply": …}}`, the customer's fields as its `mapping`).
 //! 4. [`validate()`] runs on every call (so does it for a nested `@transform`'s `apply`).
 //! 5. `resolve`: a string, number, boolean or `null` is itself (**a plain string is always
 //!    literal**, `"{{a}}"` included); an object with at least one `@` key and no other key but
