@@ -115,7 +115,15 @@ pub fn scalar(src: &mut impl Source) -> Value {
         0 => Value::Null,
         1 => Value::Bool(true),
         2 => Value::Bool(false),
-        3 => Value::Number([0.0, -0.0, 1.0, -1.0, 1.5, 1e21, 0.1, 1e-7][src.below(8)]),
+        3 => {
+            let numbers = [0.0, -0.0, 1.0, -1.0, 1.5, 1e21, 0.1, 1e-7];
+            Value::Number(
+                numbers
+                    .get(src.below(numbers.len()))
+                    .copied()
+                    .unwrap_or(0.0),
+            )
+        }
         _ => string(pick(src, &STRINGS)),
     }
 }

@@ -40,8 +40,12 @@
 //! 2. The mapping is object-spread: an array becomes an object keyed by index (`["cool"]` gives
 //!    `{"0":"cool"}`), a string one keyed by UTF-16 code unit, a number or boolean `{}`, `null`
 //!    throws `Cannot convert undefined or null to object`.
-//! 3. A root directive `__segment_internal_directive` (one key, whose value is an object) takes
-//!    all the other top-level keys as its `mapping` option and becomes the whole mapping.
+//! 3. A root directive: when the mapping has the key `__segment_internal_directive`, its value
+//!    must have at most one key (else `The root mapping must only have a single directive
+//!    object`) whose value is an object (else `The root directive must be an object`; a `null`
+//!    root is JavaScript's `Cannot convert undefined or null to object`). The other top-level
+//!    keys become that object's `mapping` option, and the root value is what is evaluated
+//!    (Segment's use: `{"@transform": {"apply": …}}`, the customer's fields as its `mapping`).
 //! 4. [`validate()`] runs on every call (so does it for a nested `@transform`'s `apply`).
 //! 5. `resolve`: a string, number, boolean or `null` is itself (**a plain string is always
 //!    literal**, `"{{a}}"` included); an object with at least one `@` key and no other key but
@@ -169,7 +173,9 @@
 //! The differences that remain between the `liquid` crate and LiquidJS 10.27.2:
 //! - Syntax errors (an unclosed block, a bad expression) fail in both, with the `liquid`
 //!   crate's text here (`Unclosed block. {% endif %} tag expected., line:1, col:11`), not
-//!   LiquidJS's (`tag {% if x %} not closed, line:1, col:1`).
+//!   LiquidJS's (`tag {% if x %} not closed, line:1, col:1`). LiquidJS also renders some
+//!   malformed markup the `liquid` crate refuses (an output with trailing words,
+//!   `{{ a b }}`, a `break` or `continue` tag with arguments): those fail here.
 //! - LiquidJS's tags `echo`, `liquid`, `block` and the inline comment `{% # … %}`, and its
 //!   filters that the `liquid` crate lacks (`json`, `jsonify`, `inspect`, `to_integer`, `raw`,
 //!   `xml_escape`, `cgi_escape`, `uri_escape`, `slugify`, `sum`, `push`, `pop`, `shift`,
@@ -177,8 +183,10 @@
 //!   `number_of_words`, `base64_encode`, `base64_decode`, `sha256`, `hmac_sha256` and the
 //!   `date_to_*` family) fail with `… is not supported by this port`. (`ifchanged`, which only
 //!   the `liquid` crate has, is `not found`, as in LiquidJS.)
-//! - A path through a string, number or boolean (`{{ s.x }}`) fails with `Unknown index`;
-//!   LiquidJS renders nothing. `size` of a string counts bytes, not UTF-16 code units.
+//! - A path reads what LiquidJS's `readProperty` reads (an array's index, negative from the end,
+//!   `first`, `last` and `size`, a string's `size` in UTF-16 code units, an object's `size` when
+//!   it has no such key, nothing below a scalar or `nil`), except JavaScript's own properties:
+//!   `length` of a string or array, and a string's index (`{{ s[0] }}`), are nothing here.
 //! - The other filters are the `liquid` crate's: where the two differ in details (`date`
 //!   formats, `round` of halves, `truncate`, filters given an object, which is the string
 //!   `[object Object]` here, e.g. to `where`) the result differs. An object with an own

@@ -52,6 +52,11 @@ pub fn validate_line(line: &str) -> String {
 /// `isRoot = true`, then the schema validation with Ajv's coercion and removal of undeclared
 /// keys). Field definitions this crate cannot read are an `input:` error of our own.
 fn clean(fields: &Value, output: Value) -> Result<Value, String> {
+    // `"fields": null` is an action without fields, as the oracle reads it (`fields ?? {}`):
+    // no schema, so `removeEmptyValues` leaves everything and nothing is validated.
+    if matches!(fields, Value::Null) {
+        return Ok(output);
+    }
     let fields = Fields::parse(fields).map_err(|e| format!("input: fields: {e}"))?;
     fields.clean(output, true).map_err(|e| e.to_string())
 }
@@ -153,5 +158,15 @@ mod tests {
             eval_line(r#"{"mapping":{},"payload":{},"fields":{"a":{"type":7}}}"#)
                 .starts_with(r#"{"error":"input: fields: "#)
         );
+        // No fields (null or {}): no schema, the result passes through untouched.
+        for fields in ["null", "{}"] {
+            assert_eq!(
+                eval_line(&format!(
+                    r#"{{"mapping":{{"a":"","b":null}},"payload":{{}},"fields":{fields}}}"#
+                )),
+                r#"{"output":{"a":"","b":null}}"#,
+                "{fields}"
+            );
+        }
     }
 }

@@ -15,9 +15,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use liquid::reflection::ParserReflection;
-use liquid_core::model::{
-    ArrayView, DisplayCow, KStringCow, ObjectView, ScalarCow, State, Value as LValue,
-};
+use liquid_core::model::{DisplayCow, KStringCow, ObjectView, ScalarCow, State, Value as LValue};
 use liquid_core::parser::{FilterArguments, FilterReflection, ParameterReflection, ParseFilter};
 use liquid_core::{Filter, Runtime, ValueView};
 
@@ -780,19 +778,13 @@ impl ValueView for Value {
             _ => None,
         }
     }
-    fn as_array(&self) -> Option<&dyn ArrayView> {
-        match self {
-            Self::Array(_) => Some(self),
-            _ => None,
-        }
-    }
-    /// `nil` and `undefined` are walked through as LiquidJS does (`{{ a.b.c }}` with no `a` is
-    /// nothing, not the `liquid` crate's "Unknown index").
+    /// Every value is walked as an object ([`ObjectView`] for [`Value`]), so that a path reads
+    /// what LiquidJS's `readProperty` reads; what a path finds is then handed to the `liquid`
+    /// crate as an owned copy ([`ValueView::to_value`]), an array as an array.
     fn as_object(&self) -> Option<&dyn ObjectView> {
         match self {
             Self::Object(obj) => Some(obj),
-            Self::Undefined | Self::Null => Some(&Nothing),
-            _ => None,
+            other => Some(other),
         }
     }
     fn is_nil(&self) -> bool {
@@ -813,77 +805,22 @@ fn number_scalar(n: f64) -> ScalarCow<'static> {
     }
 }
 
-impl ArrayView for Value {
+/// A path step from a value other than an object, as LiquidJS's `readProperty` takes it: an
+/// array's index (negative from the end), `first` and `last`; a string's and an array's `size`
+/// (left to the `liquid` crate, which asks [`ObjectView::size`]); anything else, and anything
+/// below `nil`, nothing (rendered as nothing, not the `liquid` crate's "Unknown index").
+impl ObjectView for Value {
     fn as_value(&self) -> &dyn ValueView {
         self
     }
     fn size(&self) -> i64 {
-        match self {
-            Self::Array(items) => i64::try_from(items.len()).unwrap_or(i64::MAX),
+        let n = match self {
+            Self::Array(items) => items.len(),
+            Self::String(s) => js::utf16_len(s),
+            Self::Object(obj) => obj.len(),
             _ => 0,
-        }
-    }
-    fn values<'k>(&'k self) -> Box<dyn Iterator<Item = &'k dyn ValueView> + 'k> {
-        match self {
-            Self::Array(items) => Box::new(items.iter().map(|v| v as &dyn ValueView)),
-            _ => Box::new(std::iter::empty()),
-        }
-    }
-    fn contains_key(&self, index: i64) -> bool {
-        self.get(index).is_some()
-    }
-    fn get(&self, index: i64) -> Option<&dyn ValueView> {
-        let Self::Array(items) = self else {
-            return None;
         };
-        let len = i64::try_from(items.len()).ok()?;
-        let i = if index < 0 { index + len } else { index };
-        // Out of range is nothing, as in LiquidJS (not the `liquid` crate's error).
-        let v = usize::try_from(i)
-            .ok()
-            .and_then(|i| items.as_slice().get(i))
-            .unwrap_or(&UNDEFINED);
-        Some(v)
-    }
-}
-
-/// What a path finds below `nil`: nothing, whatever the key.
-#[derive(Debug)]
-struct Nothing;
-
-impl ValueView for Nothing {
-    fn as_debug(&self) -> &dyn fmt::Debug {
-        self
-    }
-    fn render(&self) -> DisplayCow<'_> {
-        DisplayCow::Borrowed(&"")
-    }
-    fn source(&self) -> DisplayCow<'_> {
-        DisplayCow::Borrowed(&"nil")
-    }
-    fn type_name(&self) -> &'static str {
-        "nil"
-    }
-    fn query_state(&self, state: State) -> bool {
-        !matches!(state, State::Truthy)
-    }
-    fn to_kstr(&self) -> KStringCow<'_> {
-        KStringCow::from_static("")
-    }
-    fn to_value(&self) -> LValue {
-        LValue::Nil
-    }
-    fn is_nil(&self) -> bool {
-        true
-    }
-}
-
-impl ObjectView for Nothing {
-    fn as_value(&self) -> &dyn ValueView {
-        self
-    }
-    fn size(&self) -> i64 {
-        0
+        i64::try_from(n).unwrap_or(i64::MAX)
     }
     fn keys<'k>(&'k self) -> Box<dyn Iterator<Item = KStringCow<'k>> + 'k> {
         Box::new(std::iter::empty())
@@ -897,8 +834,19 @@ impl ObjectView for Nothing {
     fn contains_key(&self, _index: &str) -> bool {
         true
     }
-    fn get<'s>(&'s self, _index: &str) -> Option<&'s dyn ValueView> {
-        Some(&UNDEFINED)
+    fn get<'s>(&'s self, index: &str) -> Option<&'s dyn ValueView> {
+        let found = match (self, index) {
+            (Self::Array(_) | Self::String(_), "size") => return None,
+            (Self::Array(items), "first") => items.first(),
+            (Self::Array(items), "last") => items.last(),
+            (Self::Array(items), i) => i.parse::<i64>().ok().and_then(|i| {
+                let len = i64::try_from(items.len()).ok()?;
+                let i = if i < 0 { i + len } else { i };
+                usize::try_from(i).ok().and_then(|i| items.get(i))
+            }),
+            _ => None,
+        };
+        Some(found.unwrap_or(&UNDEFINED))
     }
 }
 
@@ -1019,6 +967,15 @@ mod tests {
             "2 1 1 1"
         );
         assert_eq!(liquid("{% if nope %}x{% else %}y{% endif %}", p), "y");
+        // Through scalars and arrays as LiquidJS reads them.
+        let p = r#"{"s":"a😀","n":5,"l":[1,2]}"#;
+        assert_eq!(
+            liquid(
+                "[{{ s.size }}|{{ s.x }}|{{ n.x }}|{{ n.size }}|{{ l.x }}|{{ l.last }}|{{ l }}]",
+                p
+            ),
+            "[3|||||2|12]"
+        );
     }
 
     #[test]

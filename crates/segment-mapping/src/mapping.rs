@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use crate::directives;
 use crate::js;
-use crate::validate::{ValidationErrors, validate};
+use crate::validate::{Invalid, ValidationErrors, checked, too_deep};
 use crate::value::{Object, Value};
 
 /// The deepest payload [`transform`] accepts, in levels of arrays and objects (a scalar is one
@@ -76,12 +76,9 @@ pub(crate) fn transform_inner(mapping: &Value, payload: &Value) -> Result<Value>
         }
     };
     let to_process = mapping_to_process(mapping)?;
-    validate(&to_process).map_err(|e| {
-        if e.messages == [crate::validate::too_deep()] {
-            TransformError::TooDeep(crate::validate::too_deep())
-        } else {
-            TransformError::Invalid(e)
-        }
+    checked(&to_process).map_err(|e| match e {
+        Invalid::TooDeep => TransformError::TooDeep(too_deep()),
+        Invalid::Errors(e) => TransformError::Invalid(e),
     })?;
     let resolved = resolve(&to_process, data)?;
     Ok(remove_undefined(resolved))

@@ -32,14 +32,33 @@ pub struct ValidationErrors {
 
 type Result = std::result::Result<(), Vec<String>>;
 
-/// Validates a mapping as mapping-kit's `validate(mapping)` does.
+/// Validates a mapping as mapping-kit's `validate(mapping)` does. A mapping deeper than
+/// [`MAX_MAPPING_DEPTH`] gives the one message `mapping nests deeper than 64 levels`.
 pub fn validate(mapping: &Value) -> std::result::Result<(), ValidationErrors> {
-    if js::deeper_than(mapping, MAX_MAPPING_DEPTH) {
-        return Err(ValidationErrors {
+    match checked(mapping) {
+        Ok(()) => Ok(()),
+        Err(Invalid::TooDeep) => Err(ValidationErrors {
             messages: vec![too_deep()],
-        });
+        }),
+        Err(Invalid::Errors(e)) => Err(e),
     }
-    validate_at(mapping, &Path::ROOT).map_err(|messages| ValidationErrors { messages })
+}
+
+/// Why [`checked`] refused a mapping.
+pub(crate) enum Invalid {
+    /// Deeper than [`MAX_MAPPING_DEPTH`].
+    TooDeep,
+    /// Segment's validation errors.
+    Errors(ValidationErrors),
+}
+
+/// [`validate`], telling the depth limit apart from Segment's errors.
+pub(crate) fn checked(mapping: &Value) -> std::result::Result<(), Invalid> {
+    if js::deeper_than(mapping, MAX_MAPPING_DEPTH) {
+        return Err(Invalid::TooDeep);
+    }
+    validate_at(mapping, &Path::ROOT)
+        .map_err(|messages| Invalid::Errors(ValidationErrors { messages }))
 }
 
 /// The message for a mapping deeper than [`MAX_MAPPING_DEPTH`] (ours, not Segment's: it has no

@@ -242,7 +242,9 @@ pub fn array_index(key: &str) -> Option<u32> {
 /// then the rest in insertion order); setting an existing key keeps its position.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Object {
-    entries: IndexMap<String, Value>,
+    /// FxHash: objects are small and their keys are not an attacker's (a test tool), so the
+    /// fast hash beats SipHash's DoS resistance here.
+    entries: IndexMap<String, Value, rustc_hash::FxBuildHasher>,
     /// How many of the first entries are array-index keys (they are always first).
     indices: usize,
 }
@@ -256,23 +258,21 @@ impl Object {
     /// `obj[key] = value`: replaces an existing key in place; a new array-index key goes to
     /// its numeric place among the index keys, any other new key to the end.
     pub fn insert(&mut self, key: String, value: Value) {
+        let Some(n) = array_index(&key) else {
+            // The common case: one hash lookup; a new key goes to the end.
+            self.entries.insert(key, value);
+            return;
+        };
         if let Some(slot) = self.entries.get_mut(&key) {
             *slot = value;
             return;
         }
-        match array_index(&key) {
-            Some(n) => {
-                let at = self.entries[..self.indices]
-                    .keys()
-                    .position(|k| array_index(k).is_some_and(|m| m > n))
-                    .unwrap_or(self.indices);
-                self.entries.shift_insert(at, key, value);
-                self.indices += 1;
-            }
-            None => {
-                self.entries.insert(key, value);
-            }
-        }
+        let at = self.entries[..self.indices]
+            .keys()
+            .position(|k| array_index(k).is_some_and(|m| m > n))
+            .unwrap_or(self.indices);
+        self.entries.shift_insert(at, key, value);
+        self.indices += 1;
     }
 
     /// `obj[key]`, if the object has the key (the value may be [`Value::Undefined`]).

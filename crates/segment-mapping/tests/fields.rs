@@ -1080,3 +1080,107 @@ fn deep_choice_and_condition_values_are_refused() {
         assert!(Fields::parse(&value(&json)).is_err(), "{json}");
     }
 }
+
+// --- Segment's own schema-validation.test.ts, on its shared schema ------------------------------
+
+/// The fields at the top of Segment's `schema-validation.test.ts`.
+const SEGMENT_TEST_FIELDS: &str = r#"{"a": {"label": "a", "type": "string"}, "b": {"label": "b", "type": "object"}, "c": {"label": "c", "type": "object", "properties": {"d": {"label": "d", "type": "string"}}}, "e": {"label": "e", "type": "boolean"}, "f": {"label": "f", "type": "integer"}, "g": {"label": "g", "type": "object", "additionalProperties": true, "properties": {"h": {"label": "h", "type": "string"}}}, "array": {"label": "array", "type": "string", "description": "array", "multiple": true}, "object": {"label": "object", "type": "object", "description": "object", "multiple": true, "properties": {"key": {"type": "string", "label": "key", "description": "key", "required": true}}}}"#;
+
+case!(
+    segment_should_remove_any_keys_that_are_not_specified,
+    SEGMENT_TEST_FIELDS,
+    r#"{"nope": "not a property"}"# => "{}"
+);
+case!(
+    segment_should_allow_any_properties_when_an_object_type_does_not_specify,
+    SEGMENT_TEST_FIELDS,
+    r#"{"a": "a", "b": {"anything": "goes"}, "d": "d"}"# => r#"{"a":"a","b":{"anything":"goes"}}"#
+);
+case!(
+    segment_should_coerce_properties_for_more_flexible_but_type_safe_inputs,
+    SEGMENT_TEST_FIELDS,
+    r#"{"a": 1234, "e": "true", "f": "123"}"# => r#"{"a":"1234","e":true,"f":123}"#
+);
+case!(
+    segment_should_coerce_non_arrays_into_arrays,
+    SEGMENT_TEST_FIELDS,
+    r#"{"array": "value"}"# => r#"{"array":["value"]}"#
+);
+case!(
+    segment_should_coerce_non_arrays_of_objects_into_arrays_of_objects,
+    SEGMENT_TEST_FIELDS,
+    r#"{"object": {"key": "Value"}}"# => r#"{"object":[{"key":"Value"}]}"#
+);
+case!(
+    segment_should_validate_coerced_arrays,
+    SEGMENT_TEST_FIELDS,
+    r#"{"object": {"another_key": "value2"}}"# => "error: The value at /object/0 is missing the required field 'key'."
+);
+case!(
+    segment_should_allow_any_properties_based_on_an_object_type_additional_properties_value,
+    SEGMENT_TEST_FIELDS,
+    r#"{"a": "a", "b": {"anything": "goes"}, "c": {"d": "d", "l": "www"}, "g": {"h": "test", "w": "test 12"}}"# => r#"{"a":"a","b":{"anything":"goes"},"c":{"d":"d"},"g":{"h":"test","w":"test 12"}}"#
+);
+
+fn valid(fields_json: &str, payload: &str) -> bool {
+    !run(fields_json, payload, true).starts_with("error: ")
+}
+
+#[test]
+fn segment_should_validate_when_two_fields_depend_on_each_other() {
+    let f = r#"{"a": {"label": "a", "type": "string", "required": {"conditions": [{"fieldKey": "b", "operator": "is"}]}}, "b": {"label": "b", "type": "string", "required": {"conditions": [{"fieldKey": "a", "operator": "is"}]}}}"#;
+    for p in [
+        r#"{"a": "a_value"}"#,
+        r#"{"a": "a_value", "b": "b_value"}"#,
+        r#"{"b": "b_value"}"#,
+    ] {
+        assert!(valid(f, p), "{p}");
+    }
+    assert_eq!(
+        run(f, "{}", true),
+        r#"error: The root value is missing the required field 'a'. The root value must match "then" schema. The root value is missing the required field 'b'. The root value must match "then" schema."#
+    );
+}
+
+#[test]
+fn segment_should_validate_an_inner_conditionally_required_property_on_an_object_correctly() {
+    let f = r#"{"a": {"type": "string", "label": "a"}, "b": {"type": "object", "label": "b", "properties": {"c": {"type": "string", "label": "c", "required": {"conditions": [{"fieldKey": "a", "operator": "is", "value": "a_value"}]}}}}}"#;
+    assert!(!valid(f, r#"{"a": "a_value"}"#));
+    assert!(valid(f, r#"{"a": "a_value", "b": {"c": "c_value"}}"#));
+    assert!(valid(f, r#"{"a": "not a_value"}"#));
+    assert!(valid(f, r#"{"a": "not a_value", "b": {"c": "c_value"}}"#));
+}
+
+#[test]
+fn segment_should_validate_when_referencing_a_child_field_which_is_not_explicitly_defined_in_properties()
+ {
+    let f = r#"{"a": {"type": "object", "label": "a", "additionalProperties": true}, "c": {"type": "string", "label": "c", "required": {"conditions": [{"fieldKey": "a.b", "operator": "is", "value": "b_value"}]}}}"#;
+    assert!(!valid(f, r#"{"a": {"b": "b_value"}}"#));
+    assert!(valid(f, r#"{"a": {"b": "b_value"}, "c": "c_value"}"#));
+    assert!(valid(f, r#"{"a": {"b": "not b_value"}}"#));
+    assert!(valid(f, r#"{"a": {"z": "z_value"}}"#));
+}
+
+#[test]
+fn segment_should_handle_when_allow_null_is_true_and_the_field_is_null() {
+    let f = r#"{"a": {"type": "string", "label": "a", "allowNull": true}, "b": {"type": "string", "label": "b", "required": {"conditions": [{"fieldKey": "a", "operator": "is"}]}}}"#;
+    assert!(!valid(f, r#"{"a": null}"#));
+    assert!(valid(f, r#"{"a": null, "b": "b_value"}"#));
+    assert!(!valid(f, "{}"));
+    assert!(valid(f, r#"{"b": "b_value"}"#));
+    assert!(valid(f, r#"{"a": "a_value"}"#));
+    assert!(valid(f, r#"{"a": "a_value", "b": "b_value"}"#));
+}
+
+// --- Segment's own remove-empty-values.test.ts, through the whole pipeline ---------------------
+
+case!(
+    segment_leaves_empty_strings_when_subproperties_of_a_field,
+    r#"{"product": {"label": "Product", "type": "object", "properties": {"product_id": {"label": "Id", "type": "string"}, "name": {"label": "Name", "type": "string", "allowNull": true}}}}"#,
+    r#"{"product": {"product_id": "", "name": ""}}"# => r#"{"product":{"product_id":"","name":""}}"#
+);
+case!(
+    segment_null_values_with_different_schema_types,
+    r#"{"product": {"label": "Product", "type": "object", "properties": {"product_id": {"label": "Id", "type": "string"}, "name": {"label": "Name", "type": "string", "allowNull": true}, "address": {"label": "Address", "type": "object"}, "traits": {"label": "Traits", "type": "object", "allowNull": true}, "age": {"label": "Age", "type": "number"}, "accountsCount": {"label": "Accounts", "type": "integer", "allowNull": true}, "isPremium": {"label": "Premium", "type": "boolean"}, "hasSubscription": {"label": "Subscribed", "type": "boolean", "allowNull": true}, "nested": {"label": "Nested", "type": "object"}}}}"#,
+    r#"{"product": {"product_id": null, "name": null, "address": null, "traits": null, "age": null, "accountsCount": null, "isPremium": null, "hasSubscription": null, "location": null, "nested": {"foo": null, "bar": ""}}}"# => r#"{"product":{"name":null,"traits":null,"accountsCount":null,"hasSubscription":null,"nested":{"foo":null,"bar":""}}}"#
+);

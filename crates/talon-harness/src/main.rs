@@ -43,6 +43,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Generate seeded Segment traffic as NDJSON, with its ledger.
     Gen(cmd::generate::GenArgs),
+    /// Evaluate or validate Segment mappings (mapping-kit) over NDJSON lines, as Segment does.
+    Mapping(cmd::mapping::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Pull(args) => cmd::pull::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Gen(args) => cmd::generate::run(&args),
+        Command::Mapping(args) => cmd::mapping::run(&args),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
