@@ -17,6 +17,10 @@
 // crate's library code is not.
 #![allow(clippy::disallowed_methods, clippy::print_stdout)]
 
+/// The allocator the `talon-harness` binary uses, so the figure is the shipped one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
