@@ -11,7 +11,7 @@
 //! - A line that is not JSON, not an object, or has no `mapping`: `{"error": "input: …"}`, a
 //!   message of our own.
 
-use crate::fields::Fields;
+use crate::fields::{Fields, FieldsError};
 use crate::mapping::transform;
 use crate::validate::validate;
 use crate::value::{Object, Value};
@@ -57,7 +57,12 @@ fn clean(fields: &Value, output: Value) -> Result<Value, String> {
     if matches!(fields, Value::Null) {
         return Ok(output);
     }
-    let fields = Fields::parse(fields).map_err(|e| format!("input: fields: {e}"))?;
+    let fields = Fields::parse(fields).map_err(|e| match e {
+        // Segment's own texts (Ajv's, destination-kit's): what its code throws for them.
+        FieldsError::UnknownFormat { .. } | FieldsError::Operator(_) => e.to_string(),
+        // Ours, each already starting `fields: `.
+        _ => format!("input: {e}"),
+    })?;
     fields.clean(output, true).map_err(|e| e.to_string())
 }
 
@@ -157,6 +162,13 @@ mod tests {
         assert!(
             eval_line(r#"{"mapping":{},"payload":{},"fields":{"a":{"type":7}}}"#)
                 .starts_with(r#"{"error":"input: fields: "#)
+        );
+        // Segment's own refusals of a definition are its texts, not input errors.
+        assert_eq!(
+            eval_line(
+                r#"{"mapping":{},"payload":{},"fields":{"a":{"type":"string","format":"nope"}}}"#
+            ),
+            r##"{"error":"unknown format \"nope\" ignored in schema at path \"#/properties/a\""}"##
         );
         // No fields (null or {}): no schema, the result passes through untouched.
         for fields in ["null", "{}"] {
