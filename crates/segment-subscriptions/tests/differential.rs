@@ -1,0 +1,214 @@
+//! The differential test: seeded (trigger, event) pairs through Segment's own package
+//! (`oracles/segment/fql.mjs`, `@segment/destination-subscriptions` pinned in its lock file)
+//! and through this crate, which must agree on every pair: the same match, or the same error
+//! (class and message). A construct this crate refuses must be listed, with what the package
+//! does instead, in `differential/divergences.ndjson`, and each listed example is checked
+//! against the package too, so the list stays true.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test writes its input file and reads the list"
+)]
+#![allow(clippy::print_stderr, reason = "the outcome counts, shown with --nocapture")]
+
+#[path = "differential/generator.rs"]
+mod generator;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use segment_subscriptions::{Condition, Operator, TriggerError, parse};
+use serde_json::{Value, json};
+
+/// Pairs per run: enough to reach every operator and error many times over, quick under Node.
+const CASES: usize = 10_000;
+const SEED: u64 = 15;
+
+fn oracle_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../oracles/segment")
+}
+
+/// The oracle's answers to `lines` (one JSON object per line, in order).
+fn run_oracle(name: &str, lines: &[String]) -> Vec<Value> {
+    let dir = oracle_dir();
+    assert!(
+        dir.join("node_modules/@segment/destination-subscriptions")
+            .is_dir(),
+        "Segment's subscription package is not installed in {}: run \
+         `npm ci --prefix oracles/segment` (`.ci/test` does it) and run the test again",
+        dir.display()
+    );
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("segment-subscriptions-differential-{name}.ndjson"));
+    std::fs::write(&file, lines.join("\n") + "\n")
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+    let script = dir.join("fql.mjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `node` ({e}): Node.js 20 or later must be on PATH to run Segment's code"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "`node {} {}` failed ({}): {}",
+        script.display(),
+        file.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answers: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("oracle line {l:?}: {e}")))
+        .collect();
+    assert_eq!(answers.len(), lines.len(), "one answer per input line");
+    answers
+}
+
+/// This crate's answer, in the oracle's words; `Err(kind)` for a construct it refuses.
+fn ours(trigger: &str, event: &Value) -> Result<Value, String> {
+    match parse(trigger) {
+        Err(TriggerError::Unsupported(u)) => Err(u.kind().to_owned()),
+        Err(e) => Ok(json!({
+            "error": e.segment_message().unwrap_or_default(),
+            "name": e.segment_error_name().unwrap_or_default(),
+        })),
+        Ok(condition) => match condition.matches(event) {
+            Ok(b) => Ok(json!({ "match": b })),
+            Err(e) => Err(match e {
+                segment_subscriptions::EvalError::BuiltIn { .. } => "built-in-path".to_owned(),
+                segment_subscriptions::EvalError::NotAnObject => "not-an-object".to_owned(),
+            }),
+        },
+    }
+}
+
+fn input_line(trigger: &str, event: &Value) -> String {
+    json!({ "trigger": trigger, "event": event }).to_string()
+}
+
+/// The documented divergences: `{"kind", "trigger", "event", "segment", "reason"}` per line.
+fn divergences() -> Vec<Value> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/divergences.ndjson");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {l:?}: {e}", file.display()))
+        })
+        .collect()
+}
+
+fn operators_in(condition: &Condition, seen: &mut BTreeMap<&'static str, usize>) {
+    match condition {
+        Condition::Group { children, .. } => children.iter().for_each(|c| operators_in(c, seen)),
+        Condition::Field { operator, .. } => *seen.entry(operator.as_str()).or_default() += 1,
+    }
+}
+
+#[test]
+fn the_crate_agrees_with_segments_package_on_seeded_pairs() {
+    let mut generator = generator::Gen::new(SEED);
+    let pairs: Vec<(String, Value)> = (0..CASES).map(|_| generator.pair()).collect();
+    let lines: Vec<String> = pairs.iter().map(|(t, e)| input_line(t, e)).collect();
+    let answers = run_oracle("seeded", &lines);
+    let listed: Vec<String> = divergences()
+        .iter()
+        .filter_map(|d| d["kind"].as_str().map(str::to_owned))
+        .collect();
+
+    let mut mismatches = Vec::new();
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut operators = BTreeMap::new();
+    for ((trigger, event), segment) in pairs.iter().zip(&answers) {
+        if let Ok(condition) = parse(trigger) {
+            operators_in(&condition, &mut operators);
+        }
+        let outcome = match ours(trigger, event) {
+            Ok(ours) if &ours == segment => match segment.get("match") {
+                Some(m) => format!("match {m}"),
+                None => format!("error {}", segment["error"]),
+            },
+            Ok(ours) => {
+                mismatches.push(format!(
+                    "trigger: {trigger:?}\n  event: {event}\n  segment: {segment}\n  ours: {ours}"
+                ));
+                continue;
+            }
+            Err(kind) if listed.contains(&kind) => format!("divergence {kind}"),
+            Err(kind) => {
+                mismatches.push(format!(
+                    "trigger: {trigger:?}\n  event: {event}\n  segment: {segment}\n  ours: \
+                     unsupported ({kind}), which divergences.ndjson does not list"
+                ));
+                continue;
+            }
+        };
+        *outcomes.entry(outcome).or_default() += 1;
+    }
+    eprintln!("outcomes of {CASES} pairs: {outcomes:#?}\noperators: {operators:?}");
+    assert!(
+        mismatches.is_empty(),
+        "{} of {CASES} pairs differ from Segment's package; the first ones:\n{}",
+        mismatches.len(),
+        mismatches
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    // The generator reaches what it claims to: every operator, both answers, every error.
+    for op in Operator::ALL {
+        assert!(
+            operators.get(op.as_str()).copied().unwrap_or(0) >= 3,
+            "operator {op:?} seen {operators:?}"
+        );
+    }
+    let count = |prefix: &str| {
+        outcomes
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum::<usize>()
+    };
+    assert!(count("match true") >= CASES / 20, "{outcomes:#?}");
+    assert!(count("match false") >= CASES / 20, "{outcomes:#?}");
+    for error in [
+        "error \"Cannot read properties of undefined (reading 'type')\"",
+        "error \"Value token is missing\"",
+        "error \"contains() is missing",
+        "error \"match() is missing",
+    ] {
+        assert!(count(error) >= 1, "no case ended in {error}: {outcomes:#?}");
+    }
+}
+
+#[test]
+fn every_listed_divergence_is_what_segments_package_and_the_crate_do() {
+    let list = divergences();
+    assert!(!list.is_empty());
+    let lines: Vec<String> = list
+        .iter()
+        .map(|d| input_line(d["trigger"].as_str().unwrap_or_default(), &d["event"]))
+        .collect();
+    let answers = run_oracle("divergences", &lines);
+    for (d, segment) in list.iter().zip(&answers) {
+        let trigger = d["trigger"].as_str().unwrap_or_default();
+        assert_eq!(segment, &d["segment"], "Segment's package on {trigger:?}");
+        assert_eq!(
+            ours(trigger, &d["event"]),
+            Err(d["kind"].as_str().unwrap_or_default().to_owned()),
+            "this crate on {trigger:?}"
+        );
+        assert!(
+            d["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "a reason for {trigger:?}"
+        );
+    }
+}
