@@ -8,7 +8,10 @@
     clippy::disallowed_methods,
     reason = "a test writes its input file and reads the list"
 )]
-#![allow(clippy::print_stderr, reason = "the outcome counts, shown with --nocapture")]
+#![allow(
+    clippy::print_stderr,
+    reason = "the outcome counts, shown with --nocapture"
+)]
 
 #[path = "differential/generator.rs"]
 mod generator;
