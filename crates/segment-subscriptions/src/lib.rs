@@ -66,6 +66,9 @@
 //!   tracks.
 //! - An identifier the package does not know is skipped with no error (`anonymousId = "x"
 //!   and type = "track"` is `type = "track"`), and so are `contains(type, …)` and a stray `)`.
+//! - A group ends at the first `)`, even the one of a function inside it: in
+//!   `type = "track" and (contains(event, "Order") or event = "X")` the group is just the
+//!   `contains`, and the `or` after it joins the whole trigger.
 //! - Parentheses nest one level only: `((a))` is a `TypeError`.
 //! - `match(name, "abc")` (no `*`) is `ends_with "bc"`: the package drops the first character.
 //! - `!="x"` without a space, `properties.x>5` without spaces, and a `\r` are lexer errors.

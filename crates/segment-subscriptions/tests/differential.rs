@@ -215,3 +215,111 @@ fn every_listed_divergence_is_what_segments_package_and_the_crate_do() {
         );
     }
 }
+
+/// Edges a generator reaches rarely: the lexer's length limits on both sides of the bound,
+/// and the quirks the hand-written tests assert, checked against the package as well.
+fn edge_pairs() -> Vec<(String, Value)> {
+    let mut pairs = Vec::new();
+    for n in [99_999, 100_000] {
+        let x = "x".repeat(n);
+        pairs.push((format!("event = \"{x}\""), json!({ "event": x })));
+        pairs.push((
+            format!("properties.{x} exists 1"),
+            json!({"properties": {}}),
+        ));
+        pairs.push((
+            format!("properties.n = 1{}", "0".repeat(n - 1)),
+            json!({"properties": {}}),
+        ));
+        pairs.push((
+            format!("properties.{} exists 1", "a".repeat(n - 11)),
+            json!({"properties": {}}),
+        ));
+    }
+    let cases: &[(&str, Value)] = &[
+        (
+            r#"type = "track" and (contains(event, "Order") or event = "X")"#,
+            json!({"type": "page", "event": "X"}),
+        ),
+        (r#"!(type = "track")"#, json!({"type": "track"})),
+        (
+            r#"anonymousId = "a1" and type = "track""#,
+            json!({"type": "track"}),
+        ),
+        (r#"match(name, "abc")"#, json!({"name": "xbc"})),
+        (r#"match(name, "😀x")"#, json!({"name": "a😀x"})),
+        ("event = 'A'", json!({"event": "'A'"})),
+        ("properties.a.b < 1", json!({"properties": {"a": 0}})),
+        (
+            "properties.s.length = 3",
+            json!({"properties": {"s": "a😀"}}),
+        ),
+        (
+            r#"properties.s.\1 = "b""#,
+            json!({"properties": {"s": "abc"}}),
+        ),
+        (
+            r"properties.items.\0.sku exists 1",
+            json!({"properties": {"items": [{"sku": 0}]}}),
+        ),
+        (
+            "properties.items.map exists 1",
+            json!({"properties": {"items": []}}),
+        ),
+        (
+            "properties.items.map.foo = null",
+            json!({"properties": {"items": []}}),
+        ),
+        ("properties.toString != null", json!({"properties": {}})),
+        (r#"properties.n < "0x10""#, json!({"properties": {"n": 15}})),
+        (r#"properties.n > " 14 ""#, json!({"properties": {"n": 15}})),
+        ("properties.n > true", json!({"properties": {"n": 15}})),
+        (
+            "properties.n = 12345678901234567890",
+            json!({"properties": {"n": 12_345_678_901_234_567_890_u64}}),
+        ),
+        (
+            "properties.n < 1.7976931348623157e308",
+            json!({"properties": {"n": 1.0}}),
+        ),
+        (r#"userId ="x""#, json!({"userId": "x"})),
+        (r#"userId !="x""#, json!({"userId": "x"})),
+        ("type = \"track\"\r\n", json!({"type": "track"})),
+        ("an", json!({})),
+        ("type = null", json!({"type": "null"})),
+        ("userId = 5", json!({"userId": "5"})),
+        ("userId = -0", json!({"userId": "0"})),
+        ("event = 99999999999999999999999", json!({"event": "1e+23"})),
+        (
+            "toString = 1 and type = \"track\"",
+            json!({"type": "track"}),
+        ),
+        ("contains(type, \"tr\")", json!({"type": "track"})),
+        (
+            "contains(propertiesX.a, \"1\")",
+            json!({"properties": {"X.a": "1"}}),
+        ),
+        ("contains", json!({})),
+        ("match(event", json!({})),
+        ("()", json!({})),
+        ("((type = \"track\"))", json!({"type": "track"})),
+        ("type = \"a\"\"b\"", json!({"type": "a"})),
+    ];
+    pairs.extend(cases.iter().map(|(t, e)| ((*t).to_owned(), e.clone())));
+    pairs
+}
+
+#[test]
+fn hand_picked_edges_agree_with_segments_package() {
+    let pairs = edge_pairs();
+    let lines: Vec<String> = pairs.iter().map(|(t, e)| input_line(t, e)).collect();
+    let answers = run_oracle("edges", &lines);
+    for ((trigger, event), segment) in pairs.iter().zip(&answers) {
+        let shown: String = trigger.chars().take(80).collect();
+        assert_eq!(
+            ours(trigger, event).as_ref(),
+            Ok(segment),
+            "{shown:?} on {event}"
+        );
+    }
+}

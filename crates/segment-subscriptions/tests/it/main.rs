@@ -5,6 +5,7 @@
 mod quirks;
 mod rules;
 mod snapshot;
+mod total;
 
 use segment_subscriptions::{Condition, TriggerError, parse};
 use serde_json::Value;
