@@ -2,6 +2,8 @@
 //! `get` (lodash-like paths, JavaScript property lookup) and `validateValue` (strict equality,
 //! `typeof` checks, `Number(…)` and `String(…)` conversions).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::condition::{Condition, Expected, Field, GroupOperator, Operator, Path};
@@ -318,15 +320,11 @@ impl<'a> Js<'a> {
             Self::Undefined | Self::Null => Js::Undefined,
         })
     }
+}
 
-    /// The string's code units, when it is a string.
-    fn units(&self) -> Option<Vec<u16>> {
-        match self {
-            Self::Str(s) => Some(s.encode_utf16().collect()),
-            Self::Unit(u) => Some(vec![*u]),
-            _ => None,
-        }
-    }
+/// `typeof actual === 'string'`.
+fn is_string(actual: &Js<'_>) -> bool {
+    matches!(actual, Js::Str(_) | Js::Unit(_))
 }
 
 /// A canonical array index (`0`, `17`; not `01`, `-1`, `1.0`).
@@ -360,12 +358,55 @@ fn get<'a>(object: Js<'a>, path: &Path) -> Result<Js<'a>, EvalError> {
 }
 
 /// `String(expected)`.
-fn expected_string(expected: Option<&Expected>) -> JsString {
+fn expected_string(expected: Option<&Expected>) -> Cow<'_, JsString> {
     match expected {
-        None => JsString::from("undefined"),
-        Some(Expected::String(s)) => s.clone(),
-        Some(Expected::Number(n)) => JsString::from(number_to_string(*n).as_str()),
-        Some(Expected::Bool(b)) => JsString::from(if *b { "true" } else { "false" }),
+        None => Cow::Owned(JsString::from("undefined")),
+        Some(Expected::String(s)) => Cow::Borrowed(s),
+        Some(Expected::Number(n)) => Cow::Owned(JsString::from(number_to_string(*n).as_str())),
+        Some(Expected::Bool(b)) => Cow::Owned(JsString::from(if *b { "true" } else { "false" })),
+    }
+}
+
+/// The string comparisons of `validateValue`: on UTF-8 when both sides are valid text (the
+/// same answers as on UTF-16 code units), on code units otherwise.
+#[derive(Clone, Copy)]
+enum StringOp {
+    Equals,
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+impl StringOp {
+    fn on_str(self, a: &str, e: &str) -> bool {
+        match self {
+            Self::Equals => a == e,
+            Self::Contains => a.contains(e),
+            Self::StartsWith => a.starts_with(e),
+            Self::EndsWith => a.ends_with(e),
+        }
+    }
+
+    fn on_units(self, a: &[u16], e: &[u16]) -> bool {
+        match self {
+            Self::Equals => a == e,
+            Self::Contains => e.is_empty() || a.windows(e.len()).any(|w| w == e),
+            Self::StartsWith => a.starts_with(e),
+            Self::EndsWith => a.ends_with(e),
+        }
+    }
+
+    /// `typeof actual === 'string' && <op>(actual, String(expected))`.
+    fn test(self, actual: &Js<'_>, expected: Option<&Expected>) -> bool {
+        let expected = expected_string(expected);
+        match (actual, expected.as_str()) {
+            (Js::Str(a), Some(e)) => self.on_str(a, e),
+            (Js::Str(a), None) => {
+                self.on_units(&a.encode_utf16().collect::<Vec<_>>(), expected.units())
+            }
+            (Js::Unit(u), _) => self.on_units(&[*u], expected.units()),
+            _ => false,
+        }
     }
 }
 
@@ -375,12 +416,8 @@ fn expected_number(expected: Option<&Expected>) -> f64 {
         None => f64::NAN,
         Some(Expected::Number(n)) => *n,
         Some(Expected::Bool(b)) => f64::from(u8::from(*b)),
-        Some(Expected::String(s)) => s.to_utf8().map_or(f64::NAN, |s| string_to_number(&s)),
+        Some(Expected::String(s)) => s.as_str().map_or(f64::NAN, string_to_number),
     }
-}
-
-fn contains(haystack: &[u16], needle: &[u16]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// `validateValue(actual, operator, expected)`.
@@ -392,26 +429,22 @@ fn validate_value(actual: &Js<'_>, operator: Operator, expected: Option<&Expecte
     };
     let with_number =
         |f: fn(f64, f64) -> bool| number.is_some_and(|n| f(n, expected_number(expected)));
-    let with_string = |f: fn(&[u16], &[u16]) -> bool| {
-        actual
-            .units()
-            .is_some_and(|s| f(&s, expected_string(expected).units()))
-    };
+    let with_string = |op: StringOp| op.test(actual, expected);
     match operator {
-        O::Equals => with_string(|a, e| a == e),
-        O::NotEquals => !with_string(|a, e| a == e),
+        O::Equals => with_string(StringOp::Equals),
+        O::NotEquals => !with_string(StringOp::Equals),
         O::NumberEquals => with_number(|a, e| a == e),
         O::NumberNotEquals => with_number(|a, e| a != e),
         O::LessThan => with_number(|a, e| a < e),
         O::LessThanOrEqual => with_number(|a, e| a <= e),
         O::GreaterThan => with_number(|a, e| a > e),
         O::GreaterThanOrEqual => with_number(|a, e| a >= e),
-        O::Contains => with_string(contains),
-        O::NotContains => with_string(|a, e| !contains(a, e)),
-        O::StartsWith => with_string(|a, e| a.starts_with(e)),
-        O::NotStartsWith => with_string(|a, e| !a.starts_with(e)),
-        O::EndsWith => with_string(|a, e| a.ends_with(e)),
-        O::NotEndsWith => with_string(|a, e| !a.ends_with(e)),
+        O::Contains => with_string(StringOp::Contains),
+        O::NotContains => is_string(actual) && !with_string(StringOp::Contains),
+        O::StartsWith => with_string(StringOp::StartsWith),
+        O::NotStartsWith => is_string(actual) && !with_string(StringOp::StartsWith),
+        O::EndsWith => with_string(StringOp::EndsWith),
+        O::NotEndsWith => is_string(actual) && !with_string(StringOp::EndsWith),
         O::Exists => !matches!(actual, Js::Undefined | Js::Null),
         O::NotExists => matches!(actual, Js::Undefined | Js::Null),
         O::IsTrue => matches!(actual, Js::Bool(true)),

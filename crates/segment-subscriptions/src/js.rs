@@ -8,6 +8,9 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JsString {
     units: Vec<u16>,
+    /// The same text as UTF-8, when it holds no lone surrogate (comparisons of valid text
+    /// give the same answer in either encoding, and UTF-8 needs no conversion of the event).
+    text: Option<String>,
 }
 
 impl JsString {
@@ -18,12 +21,13 @@ impl JsString {
 
     /// From code units, as they are.
     pub fn from_units(units: Vec<u16>) -> Self {
-        Self { units }
+        let text = String::from_utf16(&units).ok();
+        Self { units, text }
     }
 
     /// The string as Rust text, when it holds no lone surrogate.
-    pub fn to_utf8(&self) -> Option<String> {
-        String::from_utf16(&self.units).ok()
+    pub fn as_str(&self) -> Option<&str> {
+        self.text.as_deref()
     }
 
     /// JavaScript's `s.slice(1)`: without its first code unit.
@@ -42,6 +46,7 @@ impl From<&str> for JsString {
     fn from(s: &str) -> Self {
         Self {
             units: s.encode_utf16().collect(),
+            text: Some(s.to_owned()),
         }
     }
 }
@@ -231,6 +236,7 @@ mod tests {
     fn slicing_code_units_can_leave_a_lone_surrogate() {
         let s = JsString::from("😀x");
         assert_eq!(s.without_first_unit().to_string(), "\\u{de00}x");
-        assert_eq!(s.without_first_unit().to_utf8(), None);
+        assert_eq!(s.without_first_unit().as_str(), None);
+        assert_eq!(s.without_last_unit().as_str(), Some("😀"));
     }
 }
