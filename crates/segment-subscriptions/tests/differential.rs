@@ -27,6 +27,12 @@ use serde_json::{Value, json};
 const CASES: usize = 10_000;
 const SEED: u64 = 15;
 
+/// What the oracle must have installed: the package and its lexer, as the crate docs name them.
+const PINNED: [(&str, &str); 2] = [
+    ("@segment/destination-subscriptions", "3.37.0"),
+    ("@segment/fql-ts", "1.10.1"),
+];
+
 fn oracle_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../oracles/segment")
 }
@@ -41,6 +47,21 @@ fn run_oracle(name: &str, lines: &[String]) -> Vec<Value> {
          `npm ci --prefix oracles/segment` (`.ci/test` does it) and run the test again",
         dir.display()
     );
+    // The versions the crate reproduces (its docs name them): a different install is a
+    // different oracle.
+    for (package, version) in PINNED {
+        let manifest = dir.join("node_modules").join(package).join("package.json");
+        let text = std::fs::read_to_string(&manifest)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
+        let installed: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+        assert_eq!(
+            installed["version"].as_str(),
+            Some(version),
+            "{package} in {}: the crate reproduces {version}; run `npm ci --prefix oracles/segment`",
+            dir.display()
+        );
+    }
     let file = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("segment-subscriptions-differential-{name}.ndjson"));
     std::fs::write(&file, lines.join("\n") + "\n")
