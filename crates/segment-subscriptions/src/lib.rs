@@ -57,7 +57,11 @@
 //!   code units) or an array, an index of either (`items.0`), and a falsy value met on the way
 //!   is the result (`properties.a.b` is `0` when `a` is `0`, so `properties.a.b < 1` matches).
 //!   A name of a built-in (`properties.items.map`, `properties.toString`) finds a function:
-//!   it `exists`, and equals nothing.
+//!   it `exists`, and equals nothing. The built-ins are Node 20's (the oracle's runtime).
+//! - Events are [`serde_json::Value`]s: JSON text with a lone surrogate escape (`"\ud800"`),
+//!   which JavaScript's `JSON.parse` accepts, does not parse into one, so it never reaches
+//!   this crate; numbers are doubles, as in JavaScript, and a repeated key keeps its last
+//!   value, as in `JSON.parse`.
 //!
 //! # The package's quirks, kept
 //!
