@@ -12,7 +12,7 @@ add() { # add <target> <file>: copy a seed, named by its hash
   cp "$2" "corpus/$1/$sum"
 }
 
-mkdir -p corpus/{flatten,map_event,map_json_bytes,fake_request,round_trip}
+mkdir -p corpus/{flatten,map_event,map_json_bytes,fake_request,round_trip,mapping_eval}
 
 # Raw JSON events: every Segment fixture, every bug bundle line, the edge profile.
 tmp=$(mktemp -d)
@@ -47,8 +47,21 @@ for e in $(seq 0 16); do
   done
 done
 
+# mapping_eval: a few lines of `mapping eval` (an input starting with `{` is a raw line; any
+# other is read by the structure-aware generator, which needs no seed).
+i=0
+for line in \
+  '{"mapping":{"id":{"@path":"$.userId"},"attrs":{"@path":"$.traits"}},"payload":{"userId":"u1","traits":{"a":1}}}' \
+  '{"mapping":{"x":{"@if":{"blank":{"@path":"$.a"},"then":{"@template":"{{a}}-{{{b}}}"},"else":0}}},"payload":{"a":[0],"b":"{{a}}"}}' \
+  '{"mapping":{"x":{"@replace":{"pattern":"a","replacement":"[$&]","value":{"@path":"$.s"},"ignorecase":true}}},"payload":{"s":"bAnana"}}' \
+  '{"mapping":{"x":{"@arrayPath":["$.l",{"k":{"@merge":{"objects":[{"@path":"$"},{"z":1}],"direction":"left"}}}]}},"payload":{"l":[{"a":1},"hi"]}}' \
+  '{"mapping":{"x":{"@flatten":{"value":{"@json":{"mode":"decode","value":{"@path":"$.j"}}},"separator":"."}}},"payload":{"j":"{\"a\":{\"b\":[1]}}"}}' \
+  '{"mapping":{"x":{"@liquid":"{% if a %}{{ a | upcase | plus: 1 }}{% endif %}"}},"payload":{"a":"x"}}'; do
+  i=$((i + 1)); printf '%s' "$line" > "$tmp/mapping$i"; add mapping_eval "$tmp/mapping$i"
+done
+
 # Committed regression inputs, so a campaign starts from every known case.
-for target in flatten map_event map_json_bytes fake_request round_trip; do
+for target in flatten map_event map_json_bytes fake_request round_trip mapping_eval; do
   for f in "$root/fixtures/fuzz-regressions/$target"/*; do
     [ -f "$f" ] && [ "${f##*.}" != md ] && add "$target" "$f"
   done

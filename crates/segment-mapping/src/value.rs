@@ -21,8 +21,7 @@
 
 use std::fmt;
 
-use indexmap::IndexMap;
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// A JavaScript value.
@@ -54,7 +53,14 @@ impl Value {
     /// Parses JSON text, keeping object keys in JavaScript's order (serde_json's own `Value`
     /// would sort them). Nesting deeper than 128 levels is refused (serde_json's limit).
     pub fn parse(json: &str) -> Result<Self, ParseError> {
-        Ok(serde_json::from_str(json)?)
+        // Entries and elements are gathered on two scratch stacks shared by every level, then
+        // moved into a vector of exactly their size: one allocation per object or array, none
+        // wasted on growth.
+        let mut scratch = Scratch::default();
+        let mut de = serde_json::Deserializer::from_str(json);
+        let value = de::DeserializeSeed::deserialize(Parse(&mut scratch), &mut de)?;
+        de.end()?;
+        Ok(value)
     }
 
     /// `JSON.stringify(value)`: compact, keys in order, `undefined` object values dropped and
@@ -63,7 +69,8 @@ impl Value {
         if matches!(self, Self::Undefined) {
             return None;
         }
-        let mut out = String::new();
+        // Most results are small objects: one allocation for them, doubling beyond.
+        let mut out = String::with_capacity(256);
         self.write_json(&mut out);
         Some(out)
     }
@@ -76,8 +83,10 @@ impl Value {
             Self::Bool(true) => out.push_str("true"),
             Self::Bool(false) => out.push_str("false"),
             Self::Number(n) => {
-                if n.is_finite() {
-                    out.push_str(&number_to_string(*n));
+                if *n == 0.0 {
+                    out.push('0');
+                } else if n.is_finite() {
+                    out.push_str(ryu_js::Buffer::new().format_finite(*n));
                 } else {
                     out.push_str("null");
                 }
@@ -196,27 +205,33 @@ pub fn number_to_string(n: f64) -> String {
     ryu_js::Buffer::new().format(n).to_owned()
 }
 
-/// Appends `s` as `JSON.stringify` writes a string.
+/// Appends `s` as `JSON.stringify` writes a string: the runs between characters to escape are
+/// copied whole.
 fn write_json_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
+    while let Some(offset) = bytes[start..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    {
+        let i = start + offset;
         out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{b:04x}"));
-        } else {
-            out.push_str(escape);
+        match bytes[i] {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
         }
         start = i + 1;
     }
@@ -238,13 +253,36 @@ pub fn array_index(key: &str) -> Option<u32> {
     u32::try_from(n).ok().filter(|n| *n != u32::MAX)
 }
 
+/// Objects of at most this many keys are searched by a scan of their entries (most events'
+/// objects: faster than hashing, and no table to allocate); larger ones keep a key → position
+/// table, built when first needed after the positions changed.
+const SCANNED: usize = 16;
+
 /// A plain JavaScript object: keys in JavaScript's order (array-index keys first, ascending,
 /// then the rest in insertion order); setting an existing key keeps its position.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Object {
-    entries: IndexMap<String, Value>,
+    entries: Vec<(String, Value)>,
     /// How many of the first entries are array-index keys (they are always first).
     indices: usize,
+    /// For objects of more than [`SCANNED`] keys: each key's position, when current (`None`
+    /// after an edit that moved entries; rebuilt by the next edit that needs it). FxHash: keys
+    /// are not an attacker's (a test tool), so the fast hash beats SipHash's DoS resistance.
+    table: Option<Box<rustc_hash::FxHashMap<String, usize>>>,
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
 }
 
 impl Object {
@@ -253,75 +291,130 @@ impl Object {
         Self::default()
     }
 
+    /// An object from entries in the order JSON text gave them: as inserting them one by one
+    /// (index keys to the front, a repeated key keeping its first place and its last value),
+    /// with the vector taken as it is when neither happens, as in most objects.
+    fn from_parsed(entries: Vec<(String, Value)>) -> Self {
+        let plain = entries.len() <= SCANNED
+            && entries.iter().enumerate().all(|(i, (k, _))| {
+                array_index(k).is_none() && entries[..i].iter().all(|(other, _)| other != k)
+            });
+        if plain {
+            return Self {
+                entries,
+                indices: 0,
+                table: None,
+            };
+        }
+        entries.into_iter().collect()
+    }
+
+    /// Where `key` is, by the table when there is one, else by a scan.
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.table {
+            Some(table) => table.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| k == key),
+        }
+    }
+
+    /// Builds the table of a large object whose table is missing.
+    fn index(&mut self) {
+        if self.table.is_none() && self.entries.len() > SCANNED {
+            self.table = Some(Box::new(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect(),
+            ));
+        }
+    }
+
     /// `obj[key] = value`: replaces an existing key in place; a new array-index key goes to
     /// its numeric place among the index keys, any other new key to the end.
     pub fn insert(&mut self, key: String, value: Value) {
-        if let Some(slot) = self.entries.get_mut(&key) {
-            *slot = value;
+        self.index();
+        if let Some(at) = self.position(&key) {
+            self.entries[at].1 = value;
             return;
         }
         match array_index(&key) {
+            None => {
+                if let Some(table) = &mut self.table {
+                    table.insert(key.clone(), self.entries.len());
+                }
+                self.entries.push((key, value));
+            }
             Some(n) => {
                 let at = self.entries[..self.indices]
-                    .keys()
-                    .position(|k| array_index(k).is_some_and(|m| m > n))
+                    .iter()
+                    .position(|(k, _)| array_index(k).is_some_and(|m| m > n))
                     .unwrap_or(self.indices);
-                self.entries.shift_insert(at, key, value);
+                self.entries.insert(at, (key, value));
                 self.indices += 1;
-            }
-            None => {
-                self.entries.insert(key, value);
+                if at + 1 < self.entries.len() {
+                    self.table = None;
+                }
             }
         }
+        self.index();
     }
 
     /// `obj[key]`, if the object has the key (the value may be [`Value::Undefined`]).
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.get(key)
+        self.position(key).map(|at| &self.entries[at].1)
     }
 
     /// A mutable reference to `obj[key]`, if present.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.entries.get_mut(key)
+        self.index();
+        let at = self.position(key)?;
+        Some(&mut self.entries[at].1)
     }
 
     /// `delete obj[key]`, keeping the order of the others; the removed value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let (at, _, value) = self.entries.shift_remove_full(key)?;
+        let at = self.position(key)?;
+        let (_, value) = self.entries.remove(at);
         if at < self.indices {
             self.indices -= 1;
         }
+        self.table = None;
         Some(value)
     }
 
     /// Whether the object has the key.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.entries.contains_key(key)
+        self.position(key).is_some()
     }
 
     /// The entries, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &Value)> {
-        self.entries.iter()
+        self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// The entries, in order, mutably (values only).
     pub fn iter_mut(&mut self) -> impl ExactSizeIterator<Item = (&String, &mut Value)> {
-        self.entries.iter_mut()
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }
 
     /// The keys, in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &String> {
-        self.entries.keys()
+        self.entries.iter().map(|(k, _)| k)
     }
 
     /// Keeps the entries for which `keep` is true, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
-        self.entries.retain(|k, v| keep(k, v));
-        self.indices = self
-            .entries
-            .keys()
-            .take_while(|k| array_index(k).is_some())
-            .count();
+        let before = self.entries.len();
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+        if self.entries.len() != before {
+            self.table = None;
+            self.indices = self
+                .entries
+                .iter()
+                .take_while(|(k, _)| array_index(k).is_some())
+                .count();
+        }
     }
 
     /// Number of keys.
@@ -337,7 +430,7 @@ impl Object {
 
 impl IntoIterator for Object {
     type Item = (String, Value);
-    type IntoIter = indexmap::map::IntoIter<String, Value>;
+    type IntoIter = std::vec::IntoIter<(String, Value)>;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
@@ -350,6 +443,69 @@ impl FromIterator<(String, Value)> for Object {
             obj.insert(k, v);
         }
         obj
+    }
+}
+
+/// The scratch stacks of [`Value::parse`].
+#[derive(Default)]
+struct Scratch {
+    entries: Vec<(String, Value)>,
+    items: Vec<Value>,
+}
+
+/// [`Value::parse`]'s seed: a value, its objects and arrays built through the scratch stacks.
+struct Parse<'s>(&'s mut Scratch);
+
+impl<'de> de::DeserializeSeed<'de> for Parse<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Parse<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        ValueVisitor.visit_i64(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        ValueVisitor.visit_u64(v)
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Number(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let base = self.0.items.len();
+        while let Some(item) = seq.next_element_seed(Parse(self.0))? {
+            self.0.items.push(item);
+        }
+        Ok(Value::Array(self.0.items.drain(base..).collect()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let base = self.0.entries.len();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Parse(self.0))?;
+            self.0.entries.push((key, value));
+        }
+        Ok(Value::Object(Object::from_parsed(
+            self.0.entries.drain(base..).collect(),
+        )))
     }
 }
 
@@ -623,6 +779,44 @@ mod tests {
             obj.keys().map(String::as_str).collect::<Vec<_>>(),
             ["0", "2", "5", "z", "a"]
         );
+    }
+
+    #[test]
+    fn a_value_is_small() {
+        // Moved on every push into an array or object: 48 bytes (a String or a Vec and a tag).
+        assert!(
+            std::mem::size_of::<Value>() <= 48,
+            "{}",
+            std::mem::size_of::<Value>()
+        );
+    }
+
+    #[test]
+    fn a_large_object_keeps_javascript_order_through_edits() {
+        let mut obj = Object::new();
+        for i in (0..40).rev() {
+            obj.insert(format!("k{i}"), Value::Number(f64::from(i)));
+            obj.insert(format!("{i}"), Value::Null);
+        }
+        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        assert_eq!(keys[..3], ["0", "1", "2"]);
+        assert_eq!(keys[40..43], ["k39", "k38", "k37"]);
+        assert_eq!(obj.get("k7"), Some(&Value::Number(7.0)));
+        obj.remove("k38");
+        obj.remove("3");
+        assert_eq!(obj.get("k37"), Some(&Value::Number(37.0)));
+        assert_eq!(obj.get("4"), Some(&Value::Null));
+        obj.insert("k37".into(), Value::Bool(true));
+        assert_eq!(obj.get("k37"), Some(&Value::Bool(true)));
+        assert_eq!(obj.len(), 78);
+        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        assert_eq!(keys[..4], ["0", "1", "2", "4"]);
+        assert_eq!(keys[39..41], ["k39", "k37"]);
+        obj.retain(|k, _| k.starts_with('k'));
+        assert_eq!(obj.len(), 39);
+        assert_eq!(obj.get("k0"), Some(&Value::Number(0.0)));
+        obj.insert("5".into(), Value::Null);
+        assert_eq!(obj.keys().next().map(String::as_str), Some("5"));
     }
 
     #[test]

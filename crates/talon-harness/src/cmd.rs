@@ -6,6 +6,7 @@
 pub mod check;
 pub mod generate;
 pub mod map;
+pub mod mapping;
 pub mod pull;
 pub mod replay;
 pub mod repro;

@@ -461,6 +461,40 @@ fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
             2,
         )],
     );
+
+    // mapping eval and mapping validate: Segment's errors are answers (0); a line that is
+    // not an input line is the "unreadable event line" column.
+    for (command, action, line) in [
+        (
+            "mapping eval",
+            "eval",
+            &br#"{"mapping":{"@path":"$.nope"},"payload":{}}"#[..],
+        ),
+        (
+            "mapping validate",
+            "validate",
+            &br#"{"mapping":{"@path":true}}"#[..],
+        ),
+    ] {
+        cell(
+            command,
+            COLUMNS[0],
+            vec![run(&["mapping", action, "-"], line, 0)],
+        );
+        cell(
+            command,
+            COLUMNS[1],
+            vec![run(&["mapping", action, "-"], b"not json\n", 1)],
+        );
+        cell(
+            command,
+            COLUMNS[6],
+            vec![
+                run(&["mapping", action, "-"], b"", 2),
+                run(&["mapping", action, "no/such/file.ndjson"], b"", 2),
+            ],
+        );
+    }
     cells
 }
 

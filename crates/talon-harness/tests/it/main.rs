@@ -12,6 +12,7 @@ mod faults;
 mod gates;
 mod generate;
 mod map;
+mod mapping;
 mod pull;
 mod replay;
 mod repro_html;

@@ -136,6 +136,9 @@ fn the_pure_crates_depend_on_no_runtime_or_http_stack() {
         ("talon-reference", &["rand", "rand_chacha", "talon-mapper"]),
         // The generator is seeded: rand_chacha is its one source of randomness.
         ("segment-gen", &["talon-mapper"]),
+        // Segment's mapping language: pure like the mapper, and no Node (Node is only the
+        // differential test's oracle).
+        ("segment-mapping", &["rand", "rand_chacha", "talon-mapper"]),
     ] {
         let deps = dependencies(package, &["normal", "build"]);
         assert!(deps.contains("serde_json"), "{package}: found {deps:?}");
