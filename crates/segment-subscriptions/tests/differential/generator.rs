@@ -114,6 +114,9 @@ impl Gen {
     // ---- triggers ----
 
     fn trigger(&mut self) -> String {
+        if self.chance(8) {
+            return self.soup();
+        }
         let clauses = 1 + self.below(4);
         let mut out = String::new();
         for i in 0..clauses {
@@ -276,6 +279,66 @@ impl Gen {
             16 => (*self.pick(&["track", "abc", "identify"])).to_owned(),
             _ => format!("{}", self.below(20)),
         }
+    }
+
+    /// Pieces of the grammar in any order: the lexer's and the parser's odd paths.
+    fn soup(&mut self) -> String {
+        const PIECES: &[&str] = &[
+            "type",
+            "event",
+            "name",
+            "userId",
+            "properties",
+            "traits.a",
+            "context.ip",
+            "contains",
+            "match",
+            "and",
+            "or",
+            "null",
+            "true",
+            "false",
+            "an",
+            "nul",
+            "o",
+            "=",
+            "!",
+            "!=",
+            "<",
+            ">",
+            "<=",
+            ">=",
+            "(",
+            ")",
+            ",",
+            ".",
+            "[",
+            "]",
+            "\"",
+            "'",
+            "\\",
+            " ",
+            " ",
+            " ",
+            "\t",
+            "\n",
+            "0",
+            "1.",
+            "1.5",
+            "-",
+            "+",
+            "*",
+            "_",
+            "é",
+            "😀",
+            "a",
+            "\"x\"",
+            "\"a*\"",
+            "\"*a\"",
+            "toString",
+        ];
+        let n = 1 + self.below(12);
+        (0..n).map(|_| *self.pick(PIECES)).collect()
     }
 
     /// A trigger made malformed: a character dropped or inserted, the text cut short.
