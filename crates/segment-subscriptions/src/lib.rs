@@ -3,6 +3,11 @@
 //! lexer `@segment/fql-ts` 1.10. The differential test (`tests/differential.rs`) holds this crate
 //! to that package over seeded (trigger, event) pairs.
 //!
+//! Evidence: every rule below is read from the package's code (its published 3.37.0 build and
+//! `packages/destination-subscriptions` in `segmentio/action-destinations`, with `fql-ts`
+//! 1.10.1's build) and its tests, and checked against the package by the differential test;
+//! the refusals (see "Not supported") are chosen here.
+//!
 //! ```
 //! use serde_json::json;
 //!
@@ -37,8 +42,11 @@
 //!   `match(<field>, "*<suffix>")` (`ends_with`), each negated by a leading `!`; the field is
 //!   `event`, `name`, `userId` or a `properties`/`traits`/`context` path.
 //! - `( … )` groups, one level deep.
-//! - Paths split on `.`, `[` and `]` (`properties.items[0].sku`); `\` escapes one character of
-//!   an identifier (`properties.a\ b` is the key `a b`).
+//! - Paths are dotted identifiers (letters, digits, `_`, `-`); `\` escapes one character
+//!   (`properties.a\ b` is the key `a b`, `properties.items.\0.sku` reads index 0: a bare `0`
+//!   after a dot lexes as a number). A `[` right after an identifier is a lexer error, so
+//!   `items[0]` is not a path; the package's `get` would split on `.`, `[` and `]`, which only
+//!   escaped brackets reach.
 //!
 //! # Semantics, JavaScript included
 //!
