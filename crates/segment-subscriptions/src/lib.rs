@@ -87,6 +87,9 @@
 //! - `type = ` compares with the text `eos` (the end-of-input token), as the package's own test
 //!   expects.
 //!
+//! [`parse_with_notes`] names each of these where a trigger meets it ([`Note`]), in words a
+//! user can act on.
+//!
 //! # Errors
 //!
 //! [`parse`] fails where `parseFql` gives `{ error }`, and
@@ -116,12 +119,14 @@ mod condition;
 mod eval;
 mod js;
 mod lex;
+mod note;
 mod parse;
 
 pub use condition::{Condition, Expected, Field, GroupOperator, Operator, Path};
 pub use eval::EvalError;
 pub use js::JsString;
 pub use lex::LexError;
+pub use note::Note;
 
 /// What Segment's `TypeError` says: the package reads `.type` of a missing node or token.
 pub const SEGMENT_TYPE_ERROR: &str = "Cannot read properties of undefined (reading 'type')";
@@ -218,7 +223,16 @@ impl TriggerError {
 ///
 /// Where `parseFql` returns an error, and where the trigger holds an [`Unsupported`] construct.
 pub fn parse(trigger: &str) -> Result<Condition, TriggerError> {
-    parse::parse(trigger)
+    parse::parse(trigger, &mut Vec::new())
+}
+
+/// [`parse`], and what the package silently made of the trigger ([`Note`]s, in the order met:
+/// a skipped identifier, a dropped `!`, mixed `and`/`or`, …), for a caller that explains
+/// triggers to people. The notes come with an error too, up to where parsing stopped.
+pub fn parse_with_notes(trigger: &str) -> (Result<Condition, TriggerError>, Vec<Note>) {
+    let mut notes = Vec::new();
+    let result = parse::parse(trigger, &mut notes);
+    (result, notes)
 }
 
 impl Condition {

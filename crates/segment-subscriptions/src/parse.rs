@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use crate::condition::{Condition, Expected, Field, GroupOperator, Operator, Path};
 use crate::js::{JsString, number_to_string, string_to_number};
 use crate::lex::{Kind, Token, lex, normalize};
-use crate::{TriggerError, Unsupported};
+use crate::{Note, TriggerError, Unsupported};
 
 /// The field kinds of `tokenToConditionType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +147,7 @@ fn parse_function(
     nodes: &mut Vec<Option<Raw>>,
     tokens: &mut VecDeque<Token>,
     negate: bool,
+    notes: &mut Vec<Note>,
 ) -> Result<(), TriggerError> {
     let function = if name == "contains" {
         "contains"
@@ -177,17 +178,36 @@ fn parse_function(
         };
         (op, token_string(&value_token).without_last_unit())
     } else {
+        if !value_token.value.starts_with("\"*") {
+            notes.push(Note::MatchWithoutStar {
+                pattern: value_token.value.clone(),
+            });
+        }
         let op = if negate { "not_ends_with" } else { "ends_with" };
         (op, token_string(&value_token).without_first_unit())
     };
+    note_quotes(&value_token, notes);
     if let Some(field) = function_field(&field_token.value) {
         nodes.push(Some(Raw::Field {
             field,
             operator: operator.to_owned(),
             value: Some(Expected::String(value)),
         }));
+    } else {
+        notes.push(Note::FunctionFieldIgnored {
+            function,
+            field: field_token.value,
+        });
     }
     Ok(())
+}
+
+fn note_quotes(value: &Token, notes: &mut Vec<Note>) {
+    if value.kind == Kind::String && value.value.starts_with('\'') {
+        notes.push(Note::SingleQuotes {
+            value: value.value.clone(),
+        });
+    }
 }
 
 /// One comparison `<ident> <operator token> <value token>`.
@@ -245,9 +265,13 @@ fn parse_comparison(kind: FieldKind, ident: &str, operator: &Token, value: &Toke
 
 /// `parse`: the condition of these tokens, `None` when they hold none (the package's
 /// `undefined`).
-fn parse_tokens(mut tokens: VecDeque<Token>) -> Result<Option<Raw>, TriggerError> {
+fn parse_tokens(
+    mut tokens: VecDeque<Token>,
+    notes: &mut Vec<Note>,
+) -> Result<Option<Raw>, TriggerError> {
     let mut nodes: Vec<Option<Raw>> = Vec::new();
     let mut operator = "and".to_owned();
+    let mut joiners_seen: Vec<String> = Vec::new();
     while let Some(token) = tokens.pop_front() {
         if token.kind == Kind::Eos {
             break;
@@ -257,12 +281,15 @@ fn parse_tokens(mut tokens: VecDeque<Token>) -> Result<Option<Raw>, TriggerError
             if let Some(kind) = field_kind(start) {
                 let op = tokens.pop_front().ok_or(TriggerError::MissingOperator)?;
                 let value = tokens.pop_front().ok_or(TriggerError::MissingValue)?;
-                if let Some(node) = parse_comparison(kind, &token.value, &op, &value) {
-                    nodes.push(Some(node));
+                note_quotes(&value, notes);
+                match parse_comparison(kind, &token.value, &op, &value) {
+                    Some(node) => nodes.push(Some(node)),
+                    None => notes.push(Note::UnknownIdentifier(token.value.clone())),
                 }
-            }
-            if is_function(&token) {
-                parse_function(&token.value, &mut nodes, &mut tokens, false)?;
+            } else if is_function(&token) {
+                parse_function(&token.value, &mut nodes, &mut tokens, false, notes)?;
+            } else {
+                notes.push(Note::UnknownIdentifier(token.value.clone()));
             }
         }
         if token.kind == Kind::Operator && token.value == "!" {
@@ -273,7 +300,9 @@ fn parse_tokens(mut tokens: VecDeque<Token>) -> Result<Option<Raw>, TriggerError
             if is_function(next) {
                 let name = next.value.clone();
                 tokens.pop_front();
-                parse_function(&name, &mut nodes, &mut tokens, true)?;
+                parse_function(&name, &mut nodes, &mut tokens, true, notes)?;
+            } else {
+                notes.push(Note::NegationDropped);
             }
         }
         if token.kind == Kind::ParenLeft {
@@ -288,12 +317,29 @@ fn parse_tokens(mut tokens: VecDeque<Token>) -> Result<Option<Raw>, TriggerError
                 }
                 group.push_back(t);
             }
+            if group.iter().any(is_function) {
+                notes.push(Note::GroupEndedByFunction);
+            }
             group.push_back(Token::eos());
-            nodes.push(parse_tokens(group)?);
+            nodes.push(parse_tokens(group, notes)?);
         }
         if token.kind == Kind::Conditional {
-            operator = token.value;
+            if !joiners_seen.contains(&token.value) {
+                joiners_seen.push(token.value.clone());
+            }
+            operator = token.value.clone();
         }
+        let read = matches!(
+            token.kind,
+            Kind::Ident | Kind::ParenLeft | Kind::Conditional | Kind::Eos
+        ) || (token.kind == Kind::Operator && token.value == "!");
+        if !read {
+            notes.push(Note::SkippedToken(token.value));
+        }
+    }
+    if joiners_seen.len() > 1 && nodes.len() > 1 {
+        let used = if operator == "or" { "or" } else { "and" };
+        notes.push(Note::MixedJoiners { used });
     }
     if nodes.len() > 1 {
         return Ok(Some(Raw::Group {
@@ -344,11 +390,12 @@ fn check(raw: Raw) -> Result<Condition, Unsupported> {
     }
 }
 
-/// `parseFql`, then the checks of what this crate does not reproduce.
-pub(crate) fn parse(trigger: &str) -> Result<Condition, TriggerError> {
+/// `parseFql`, then the checks of what this crate does not reproduce; `notes` gets what the
+/// package silently made of the trigger.
+pub(crate) fn parse(trigger: &str, notes: &mut Vec<Note>) -> Result<Condition, TriggerError> {
     // `lex` swallows its error and gives no tokens, so `parse` finds no condition.
     let tokens = lex(trigger).map_err(TriggerError::Lex)?;
-    let raw = parse_tokens(normalize(tokens))?.ok_or(TriggerError::NoCondition)?;
+    let raw = parse_tokens(normalize(tokens), notes)?.ok_or(TriggerError::NoCondition)?;
     let raw = match raw {
         group @ Raw::Group { .. } => group,
         field => Raw::Group {

@@ -2,6 +2,7 @@
 //! `validate.test.ts` in `packages/destination-subscriptions`), each named after it, then the
 //! quirks this crate keeps, then a snapshot of parse results.
 
+mod notes;
 mod quirks;
 mod rules;
 mod snapshot;

@@ -1,8 +1,9 @@
-//! What triggers parse to, one readable snapshot: the trigger, then its tree or its error.
+//! What triggers parse to, one readable snapshot: the trigger, the package's silent surprises
+//! in it, then its tree or its error.
 
 use std::fmt::Write as _;
 
-use segment_subscriptions::parse;
+use segment_subscriptions::parse_with_notes;
 
 /// Triggers from the package's tests and the quirks, each a line.
 const TRIGGERS: &[&str] = &[
@@ -49,7 +50,11 @@ fn parse_results_read_well() {
             trigger
         };
         let _ = writeln!(out, "{shown}");
-        match parse(trigger) {
+        let (result, notes) = parse_with_notes(trigger);
+        for note in notes {
+            let _ = writeln!(out, "  note: {note}");
+        }
+        match result {
             Ok(condition) => {
                 for line in condition.to_string().lines() {
                     let _ = writeln!(out, "  {line}");
