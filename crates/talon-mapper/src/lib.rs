@@ -63,6 +63,7 @@
 //! nested past [`flatten::MAX_DEPTH`] are skipped by the parser without
 //! recursion, so no nesting depth can overflow the stack.
 
+pub mod actions;
 pub mod classic;
 pub mod diagnostics;
 pub mod flatten;
@@ -94,13 +95,17 @@ pub enum Destination {
     /// The classic Talon.One destination: an `identify` becomes at most one
     /// `PUT /v2/customer_profiles/{integrationId}` (the rules table above).
     Classic(Settings),
+    /// The Talon.One (Actions) destination: every enabled subscription whose trigger matches
+    /// gives one request to `https://integration.talon.one/segment/...` (see [`actions`]).
+    Actions(actions::ActionsConfig),
 }
 
 impl Destination {
-    /// The destination's stable name, for reports: `classic`.
+    /// The destination's stable name, for reports: `classic` or `actions`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Classic(_) => "classic",
+            Self::Actions(_) => "actions",
         }
     }
 }
@@ -110,6 +115,7 @@ impl Destination {
 pub fn map(destination: &Destination, event: &[u8]) -> Mapped {
     match destination {
         Destination::Classic(settings) => map_json(event, settings),
+        Destination::Actions(config) => actions::map_actions(config, event),
     }
 }
 
@@ -149,6 +155,16 @@ pub enum Skip {
         /// Why.
         reason: String,
     },
+    /// Actions: no enabled subscription's trigger matches the event.
+    NoSubscription,
+    /// Actions: every matching subscription failed (validation or mapping); the first one,
+    /// with Segment's own message. Each failure is also a `rejected` diagnostic.
+    Rejected {
+        /// The subscription's name.
+        subscription: String,
+        /// Segment's message (`The root value is missing the required field 'customerProfileId'.`).
+        message: String,
+    },
     /// Not a readable Segment event.
     InvalidEvent {
         /// The parser's message.
@@ -164,6 +180,8 @@ impl Skip {
             Self::AnonymousUser => "anonymous_user",
             Self::InvalidUserId { .. } => "invalid_user_id",
             Self::InvalidEvent { .. } => "invalid_event",
+            Self::NoSubscription => "no_subscription",
+            Self::Rejected { .. } => "rejected",
         }
     }
 }
@@ -181,6 +199,13 @@ impl fmt::Display for Skip {
             ),
             Self::InvalidUserId { reason } => write!(f, "userId cannot be sent: {reason}"),
             Self::InvalidEvent { error } => write!(f, "not a readable Segment event: {error}"),
+            Self::NoSubscription => {
+                write!(f, "no enabled subscription's trigger matches the event")
+            }
+            Self::Rejected {
+                subscription,
+                message,
+            } => write!(f, "subscription `{subscription}`: {message}"),
         }
     }
 }

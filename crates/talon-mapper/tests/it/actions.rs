@@ -1,0 +1,510 @@
+//! The Talon.One (Actions) destination: one snapshot per case in `fixtures/actions/cases/`
+//! (stored under `snapshots/talon-mapper-actions/`), the default subscriptions, the
+//! configuration's errors and diagnostics, and the request rules one by one.
+
+use talon_mapper::actions::{self, Action, ActionsConfig, ActionsSettings, ConfigError};
+use talon_mapper::{Destination, Mapped, map};
+
+const SETTINGS: &str = include_str!("../../../../fixtures/actions/settings.json");
+const DEFAULT_SUBSCRIPTIONS: &str = include_str!("../../../../fixtures/actions/subscriptions.json");
+
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../../../snapshots/talon-mapper-actions");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+fn config(subscriptions: &str) -> ActionsConfig {
+    ActionsConfig::from_json(SETTINGS, subscriptions).expect("a valid configuration")
+}
+
+fn map_with(subscriptions: serde_json::Value, event: serde_json::Value) -> Mapped {
+    let destination = Destination::Actions(config(&subscriptions.to_string()));
+    map(&destination, event.to_string().as_bytes())
+}
+
+fn one_subscription(slug: &str, settings: serde_json::Value) -> serde_json::Value {
+    serde_json::json!([{"id": "s1", "name": "s1", "actionSlug": slug, "enabled": true,
+        "trigger": "type = \"identify\" or type = \"track\"", "settings": settings}])
+}
+
+/// The configuration's own diagnostics, then the event's result.
+fn render(config: &ActionsConfig, mapped: &Mapped) -> String {
+    let mut out = String::new();
+    for diagnostic in config.diagnostics() {
+        out.push_str(&format!("config {diagnostic}\n"));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&mapped.render());
+    out
+}
+
+#[test]
+fn every_case_maps_as_its_snapshot_says() {
+    insta::glob!("../../../../fixtures/actions/cases", "*.json", |path| {
+        let text = std::fs::read_to_string(path).expect("case is readable");
+        // Read in JavaScript key order: the mapping's and the event's order reach the body.
+        let case = segment_mapping::Value::parse(&text).expect("case is JSON");
+        let case = case.as_object().expect("case is an object");
+        let part = |key: &str| {
+            case.get(key)
+                .and_then(segment_mapping::Value::to_json)
+                .expect(key)
+        };
+        let config = config(&part("subscriptions"));
+        let destination = Destination::Actions(config.clone());
+        let mapped = map(&destination, part("event").as_bytes());
+        assert_eq!(
+            mapped.requests.is_empty(),
+            mapped.skip.is_some(),
+            "a skip exactly when nothing is sent: {}",
+            mapped.render()
+        );
+        let about = case
+            .get("about")
+            .and_then(segment_mapping::Value::as_str)
+            .unwrap_or("");
+        let rendered = format!("{about}\n\n{}", render(&config, &mapped));
+        snapshot_settings().bind(|| insta::assert_snapshot!(rendered));
+    });
+}
+
+#[test]
+fn every_snapshot_belongs_to_a_case() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    for entry in std::fs::read_dir(format!("{root}/snapshots/talon-mapper-actions")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name == "default_subscriptions.snap" {
+            continue;
+        }
+        let case = name
+            .strip_prefix("every_case_maps_as_its_snapshot_says@")
+            .and_then(|rest| rest.strip_suffix(".snap"))
+            .map(|case| format!("{root}/fixtures/actions/cases/{case}"));
+        assert!(
+            case.is_some_and(|c| std::path::Path::new(&c).exists()),
+            "snapshots/talon-mapper-actions/{name} belongs to no case: delete it"
+        );
+    }
+}
+
+#[test]
+fn the_default_subscriptions_map_typical_traffic_as_their_snapshot_says() {
+    let config = config(DEFAULT_SUBSCRIPTIONS);
+    assert_eq!(config.subscriptions.len(), 5);
+    let destination = Destination::Actions(config.clone());
+    assert_eq!(destination.name(), "actions");
+    let events = [
+        r#"{"type":"identify","userId":"user-1","traits":{"email":"ada@example.com","vip_customers":true}}"#,
+        r#"{"type":"track","userId":"user-1","event":"Product Viewed","properties":{"sku":"SKU-1","attributes":{"sku":"SKU-1"}}}"#,
+        r#"{"type":"track","userId":"user-1","event":"Order Completed","properties":{"order_id":"o-1","coupon":"SUMMER","products":[{"name":"Shoe","sku":"s-1","quantity":1,"price":20,"category":"shoes"}]}}"#,
+        r#"{"type":"track","userId":"user-1","event":"Audience Entered","properties":{"audience_key":"vip_customers","vip_customers":true}}"#,
+        r#"{"type":"track","userId":"user-1","event":"Audience Exited","properties":{"audience_key":"vip_customers","vip_customers":false}}"#,
+        r#"{"type":"page","userId":"user-1","name":"Home"}"#,
+    ];
+    let mut out = render(
+        &config,
+        &Mapped {
+            requests: vec![],
+            skip: None,
+            diagnostics: vec![],
+        },
+    );
+    for event in events {
+        out.push_str(&format!("=== {event}\n"));
+        out.push_str(&map(&destination, event.as_bytes()).render());
+        out.push('\n');
+    }
+    snapshot_settings().bind(|| insta::assert_snapshot!("default_subscriptions", out));
+}
+
+#[test]
+fn every_action_has_field_definitions_that_parse() {
+    for action in Action::ALL {
+        assert!(action.fields().is_some(), "{}", action.slug());
+        assert_eq!(Action::from_slug(action.slug()), Some(action));
+    }
+}
+
+#[test]
+fn a_profile_request_carries_segments_headers_in_order_and_the_subscription_name() {
+    let mapped = map_with(
+        one_subscription(
+            "updateCustomerProfileV3",
+            serde_json::json!({"customerProfileId": {"@path": "$.userId"}}),
+        ),
+        serde_json::json!({"type": "identify", "userId": "u1"}),
+    );
+    let [request] = mapped.requests.as_slice() else {
+        panic!("{}", mapped.render())
+    };
+    let names: Vec<&str> = request.headers.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "authorization",
+            "destination-hostname",
+            "user-agent",
+            "content-type"
+        ]
+    );
+    assert_eq!(
+        request.header("authorization"),
+        Some("ApiKey-v1 some_api_key")
+    );
+    assert_eq!(
+        request.header("destination-hostname"),
+        Some("https://something.europe-west1.talon.one")
+    );
+    assert_eq!(request.header("user-agent"), Some("Segment (Actions)"));
+    assert_eq!(
+        request.url,
+        "https://integration.talon.one/segment/v2/customer_profiles/u1"
+    );
+    assert_eq!(request.path(), "/segment/v2/customer_profiles/u1");
+    assert_eq!(request.body, r#"{"audiencesChanges":{}}"#);
+    assert_eq!(request.subscription.as_deref(), Some("s1"));
+    assert_eq!(request.key, "u1");
+    assert_eq!(request.to_json(false)["subscription"], "s1");
+    assert_eq!(
+        request.to_json(false)["headers"]["authorization"],
+        "ApiKey-v1 [redacted]"
+    );
+}
+
+#[test]
+fn a_missing_profile_id_is_a_skip_with_segments_own_message() {
+    let mapped = map_with(
+        one_subscription(
+            "updateCustomerProfileV3",
+            serde_json::json!({"customerProfileId": {"@path": "$.userId"}}),
+        ),
+        serde_json::json!({"type": "identify", "anonymousId": "a"}),
+    );
+    let skip = mapped.skip().expect("skipped");
+    assert_eq!(skip.code(), "rejected");
+    assert_eq!(
+        skip.to_string(),
+        "subscription `s1`: The root value is missing the required field 'customerProfileId'."
+    );
+    assert_eq!(mapped.diagnostics[0].kind.code(), "rejected");
+}
+
+#[test]
+fn several_subscriptions_give_several_requests_in_subscription_order_and_failures_beside_them() {
+    let subscriptions = serde_json::json!([
+        {"name": "event", "actionSlug": "trackEventV2", "trigger": "type = \"track\"",
+         "settings": {"customerProfileId": {"@path": "$.userId"}, "eventType": {"@path": "$.event"}}},
+        {"name": "broken", "actionSlug": "trackEventV2", "trigger": "type = \"track\"",
+         "settings": {"customerProfileId": {"@path": "$.userId"}}},
+        {"name": "profile", "actionSlug": "updateCustomerProfileV3", "trigger": "type = \"track\"",
+         "settings": {"customerProfileId": {"@path": "$.userId"}, "attributes": {"@path": "$.properties"}}}
+    ]);
+    let mapped = map_with(
+        subscriptions,
+        serde_json::json!({"type": "track", "userId": "u", "event": "E", "properties": {"a": 1}}),
+    );
+    let names: Vec<_> = mapped
+        .requests
+        .iter()
+        .map(|r| r.subscription.as_deref().unwrap())
+        .collect();
+    assert_eq!(names, ["event", "profile"]);
+    assert!(mapped.skip.is_none());
+    let rejected: Vec<String> = mapped
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind.code() == "rejected")
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "warning[rejected]: subscription `broken`: The root value is missing the required field 'eventType'."
+        ]
+    );
+}
+
+#[test]
+fn the_skip_flag_adds_the_query_only_when_truthy() {
+    let url = |flag: serde_json::Value| {
+        let mapped = map_with(
+            one_subscription(
+                "trackEventV2",
+                serde_json::json!({"customerProfileId": "u", "eventType": "e", "skipNonExistingAttributes": flag}),
+            ),
+            serde_json::json!({"type": "track"}),
+        );
+        mapped.requests[0].url.clone()
+    };
+    assert_eq!(
+        url(true.into()),
+        "https://integration.talon.one/segment/v2/events?skipNonExistingAttributes=true"
+    );
+    assert_eq!(
+        url("true".into()),
+        "https://integration.talon.one/segment/v2/events?skipNonExistingAttributes=true"
+    );
+    assert_eq!(
+        url(false.into()),
+        "https://integration.talon.one/segment/v2/events"
+    );
+    assert_eq!(
+        url("false".into()),
+        "https://integration.talon.one/segment/v2/events"
+    );
+}
+
+#[test]
+fn ids_are_interpolated_unencoded_and_normalised_as_node_does() {
+    let path = |id: &str| {
+        let mapped = map_with(
+            one_subscription(
+                "updateCustomerProfileV3",
+                serde_json::json!({"customerProfileId": {"@path": "$.userId"}, "skipNonExistingAttributes": true}),
+            ),
+            serde_json::json!({"type": "identify", "userId": id}),
+        );
+        let request = &mapped.requests[0];
+        let warned = mapped
+            .diagnostics
+            .iter()
+            .any(|d| d.kind.code() == "path_changed");
+        (request.path().to_owned(), warned)
+    };
+    let q = "?skipNonExistingAttributes=true";
+    assert_eq!(
+        path("plain"),
+        (format!("/segment/v2/customer_profiles/plain{q}"), false)
+    );
+    assert_eq!(path("../x"), (format!("/segment/v2/x{q}"), true));
+    assert_eq!(path(".."), (format!("/segment/v2/{q}"), true));
+    assert_eq!(
+        path("a\\b"),
+        (format!("/segment/v2/customer_profiles/a/b{q}"), true)
+    );
+    assert_eq!(
+        path("tab\tid"),
+        (format!("/segment/v2/customer_profiles/tabid{q}"), true)
+    );
+    assert_eq!(
+        path("new\nline\r"),
+        (format!("/segment/v2/customer_profiles/newline{q}"), true)
+    );
+    assert_eq!(
+        path(" lead"),
+        (format!("/segment/v2/customer_profiles/%20lead{q}"), true)
+    );
+    assert_eq!(
+        path("a#b"),
+        ("/segment/v2/customer_profiles/a".to_owned(), true)
+    );
+    assert_eq!(
+        path("a?b"),
+        (format!("/segment/v2/customer_profiles/a?b{q}"), true)
+    );
+    assert_eq!(
+        path("^[]()!*&$@%"),
+        (
+            format!("/segment/v2/customer_profiles/^[]()!*&$@%{q}"),
+            false
+        )
+    );
+}
+
+#[test]
+fn the_hash_warning_says_the_query_is_lost() {
+    let mapped = map_with(
+        one_subscription(
+            "updateCustomerProfileV3",
+            serde_json::json!({"customerProfileId": "a#b", "skipNonExistingAttributes": true}),
+        ),
+        serde_json::json!({"type": "identify"}),
+    );
+    let warning = mapped
+        .diagnostics
+        .iter()
+        .find(|d| d.kind.code() == "path_changed")
+        .unwrap();
+    assert_eq!(
+        warning.to_string(),
+        "warning[path_changed]: subscription `s1`: customerProfileId `a#b` is put into the URL unencoded, as Segment does: \
+         Talon.One receives `PUT /segment/v2/customer_profiles/a`; `#b?skipNonExistingAttributes=true` is a fragment and is never sent"
+    );
+}
+
+#[test]
+fn delete_has_no_body_and_no_content_type() {
+    let mapped = map_with(
+        one_subscription("deleteAudience", serde_json::json!({"audienceId": "aud_1"})),
+        serde_json::json!({"type": "track"}),
+    );
+    let request = &mapped.requests[0];
+    assert_eq!(request.method, "DELETE");
+    assert_eq!(request.body, "");
+    assert_eq!(request.header("content-type"), None);
+    assert_eq!(
+        request.url,
+        "https://integration.talon.one/segment/audiences/aud_1"
+    );
+}
+
+#[test]
+fn unset_callback_headers_are_removed_and_set_ones_follow_segments_headers() {
+    let mapped = map_with(
+        one_subscription(
+            "updateCustomerSessionV2",
+            serde_json::json!({"customerSessionId": "s", "contentFields": "effects", "callbackCorrelationId": 7}),
+        ),
+        serde_json::json!({"type": "track"}),
+    );
+    let names: Vec<&str> = mapped.requests[0].headers.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "authorization",
+            "destination-hostname",
+            "user-agent",
+            "content-type",
+            "X-Content-Fields",
+            "X-Correlation-ID"
+        ]
+    );
+    assert_eq!(mapped.requests[0].header("X-Correlation-ID"), Some("7"));
+}
+
+#[test]
+fn deprecated_actions_are_sent_with_a_note_naming_the_replacement() {
+    let mapped = map_with(
+        one_subscription(
+            "trackEvent",
+            serde_json::json!({"customerProfileId": "u", "eventType": "e", "type": "string"}),
+        ),
+        serde_json::json!({"type": "track"}),
+    );
+    assert_eq!(
+        mapped.requests[0].url,
+        "https://integration.talon.one/segment/event"
+    );
+    assert_eq!(
+        mapped.requests[0].body,
+        r#"{"customerProfileId":"u","eventType":"e","type":"string"}"#
+    );
+    assert_eq!(
+        mapped.diagnostics[0].to_string(),
+        "note[deprecated]: subscription `s1`: `trackEvent` is deprecated: Segment and Talon.One ask to use `trackEventV2` instead (still sent)"
+    );
+}
+
+#[test]
+fn test_authentication_concatenates_the_deployment_as_typed() {
+    let settings = ActionsSettings::parse(
+        r#"{"apiKey":"k","deployment":"https://x.europe-west1.talon.one/"}"#,
+    )
+    .unwrap();
+    let request = actions::test_authentication(&settings);
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.url, "https://x.europe-west1.talon.one//v2/authping");
+    assert_eq!(request.header("authorization"), Some("ApiKey-v1 k"));
+    assert_eq!(
+        request.header("destination-hostname"),
+        Some("https://x.europe-west1.talon.one/")
+    );
+    assert_eq!(request.body, "");
+}
+
+#[test]
+fn subscriptions_come_as_the_public_api_lists_them_or_as_a_bare_array_with_unknown_fields_kept() {
+    let wrapped = ActionsConfig::from_json(SETTINGS, r#"{"subscriptions":[{"name":"a","actionSlug":"trackEventV2","trigger":"type = \"track\"","settings":{},"futureField":{"x":1}}],"next":null}"#).unwrap();
+    let bare = ActionsConfig::from_json(SETTINGS, r#"[{"name":"a","actionSlug":"trackEventV2","trigger":"type = \"track\"","settings":{},"futureField":{"x":1}}]"#).unwrap();
+    assert_eq!(wrapped, bare);
+    assert!(wrapped.subscriptions[0].raw.contains_key("futureField"));
+    assert!(wrapped.subscriptions[0].enabled);
+}
+
+#[test]
+fn a_refused_trigger_is_an_error_naming_the_subscription() {
+    let error = ActionsConfig::from_json(
+        SETTINGS,
+        r#"[{"name":"bad one","actionSlug":"trackEventV2","trigger":"type","settings":{}}]"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, ConfigError::Trigger { name, .. } if name == "bad one"),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "subscription `bad one`: trigger `type`: value token is missing"
+    );
+    // A disabled subscription's trigger is never evaluated, so it is not refused.
+    assert!(
+        ActionsConfig::from_json(
+            SETTINGS,
+            r#"[{"name":"off","actionSlug":"trackEventV2","trigger":"type","enabled":false}]"#
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn settings_segment_refuses_are_errors_and_odd_deployments_are_warnings() {
+    for bad in [
+        r#"{"apiKey":"k"}"#,
+        r#"{"apiKey":"","deployment":"d"}"#,
+        r#"{"apiKey":1,"deployment":"d"}"#,
+        "[]",
+        "{",
+    ] {
+        assert!(ActionsConfig::from_json(bad, "[]").is_err(), "{bad}");
+    }
+    let warnings = |deployment: &str| {
+        ActionsSettings::new("k", deployment)
+            .unwrap()
+            .deployment_warnings()
+            .len()
+    };
+    assert_eq!(warnings("https://yours.europe-west1.talon.one"), 0);
+    assert_eq!(warnings("https://yours.europe-west1.talon.one/"), 0);
+    assert_eq!(warnings("yours.europe-west1.talon.one"), 1, "no scheme");
+    assert_eq!(
+        warnings("https://yours.europe-west1.talon.one/v2"),
+        1,
+        "a path"
+    );
+    assert_eq!(
+        warnings("https://yours.europe-wset1.talon.one"),
+        1,
+        "a region typo"
+    );
+    assert_eq!(warnings("https://demo.example.com"), 1, "not Talon.One");
+    let config =
+        ActionsConfig::from_json(r#"{"apiKey":"k","deployment":"yours.talon.one"}"#, "[]").unwrap();
+    let codes: Vec<&str> = config.diagnostics().iter().map(|d| d.kind.code()).collect();
+    assert_eq!(
+        codes,
+        ["deployment_not_routable", "deployment_not_routable"]
+    );
+}
+
+#[test]
+fn an_unreadable_event_is_an_invalid_event_skip() {
+    let destination = Destination::Actions(config(DEFAULT_SUBSCRIPTIONS));
+    for bytes in [&b"{"[..], b"[]", b"\xff", b"null"] {
+        assert_eq!(
+            map(&destination, bytes).skip().unwrap().code(),
+            "invalid_event"
+        );
+    }
+}
+
+#[test]
+fn mapping_the_same_event_twice_gives_identical_output() {
+    let destination = Destination::Actions(config(DEFAULT_SUBSCRIPTIONS));
+    let event = br#"{"type":"track","userId":"u","event":"Order Completed","properties":{"order_id":"o","products":[{"sku":"s","quantity":1,"price":1}]}}"#;
+    assert_eq!(map(&destination, event), map(&destination, event));
+}
