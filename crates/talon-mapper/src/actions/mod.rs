@@ -31,6 +31,7 @@
 //! | A13 | The delivery key of a request is its profile id (`customerProfileId`, else `profileId`), else its session or audience id, else the action's slug. | chosen here |
 
 pub mod definitions;
+pub mod fuzz;
 mod settings;
 mod subscriptions;
 mod url;
