@@ -553,3 +553,34 @@ fn the_fuzz_oracle_holds_over_seeded_pairs_and_every_case() {
         .unwrap();
     }
 }
+
+#[test]
+fn cart_items_need_no_sku_quantity_or_price_as_in_segments_definitions() {
+    let mapped = map_with(
+        one_subscription(
+            "updateCustomerSessionV2",
+            serde_json::json!({"customerSessionId": "s", "cartItems": [{"name": "gift card"}]}),
+        ),
+        serde_json::json!({"type": "track"}),
+    );
+    assert!(mapped.skip.is_none(), "{}", mapped.render());
+    assert_eq!(
+        mapped.requests[0].body,
+        r#"{"cartItems":[{"name":"gift card"}]}"#
+    );
+}
+
+#[test]
+fn a_type_error_names_the_field_by_segments_label() {
+    let mapped = map_with(
+        one_subscription(
+            "updateCustomerSessionV2",
+            serde_json::json!({"customerSessionId": "s", "referralCode": {"a": 1}}),
+        ),
+        serde_json::json!({"type": "track"}),
+    );
+    assert_eq!(
+        mapped.skip().unwrap().to_string(),
+        "subscription `s1`: Referral Codes must be a string but it was an object."
+    );
+}
