@@ -4,10 +4,12 @@
 //! *for a given [`Destination`]* into a [`Mapped`]: zero or more
 //! destination-neutral HTTP [`Request`]s (or a [`Skip`] with its reason when
 //! there are none), plus [`Diagnostic`]s that say what happened to each
-//! trait. Today the only destination is the classic one
-//! ([`Destination::Classic`], at most one request per event); the Actions
-//! destination (issue 15) will map one event into several requests to
-//! `https://integration.talon.one/segment/...` through the same seam.
+//! trait. Two destinations share the seam: the classic one
+//! ([`Destination::Classic`], at most one request per event, the rules
+//! below) and Talon.One (Actions) ([`Destination::Actions`], one request per
+//! enabled subscription whose trigger matches, to
+//! `https://integration.talon.one/segment/...`; its rules table is in
+//! [`actions`]).
 //!
 //! The classic destination's own functions, [`map_json`] (JSON text, the
 //! fast path) and [`map_event`] (a typed [`segment_model::Event`]), give the
