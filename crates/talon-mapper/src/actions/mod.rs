@@ -28,6 +28,7 @@
 //! | A10 | `attributes` objects are sent unflattened: a nested object or array inside is a `nested_attribute` note (Talon.One's attribute catalog is flat), a `null` a `null_attribute` note. | observed (§9); the notes: chosen here |
 //! | A11 | An Engage audience event (`context.personas.computation_class` `audience`) mapped by a profile action without audience ids gets an `audience_attribute_only` note: the audience lands as a boolean attribute only if one of that name exists; membership needs Talon.One's numeric ids. | inferred (§5.2) |
 //! | A12 | `testAuthentication` is `GET {deployment}/v2/authping` by plain concatenation ([`test_authentication`]). | documented (§1) |
+//! | A14 | Events are read in JavaScript key order with JavaScript's numbers (`1e21` is `1e+21` in a URL, integers past 2^53 rounded, `__proto__` dropped, the last duplicate key wins in the first one's place). Known difference: a number beyond a double's range (`1e400`, Infinity in JavaScript, sent as `null`) makes the event unreadable here ([`Skip::InvalidEvent`]). | observed (§9); the difference: `segment_mapping::Value::parse` refuses it |
 //! | A13 | The delivery key of a request is its profile id (`customerProfileId`, else `profileId`), else its session or audience id, else the action's slug. | chosen here |
 
 pub mod definitions;
@@ -219,17 +220,18 @@ pub fn map_actions(config: &ActionsConfig, bytes: &[u8]) -> Mapped {
         Ok(text) => text,
         Err(e) => return invalid(format!("not UTF-8: {e}")),
     };
-    let json: serde_json::Value = match serde_json::from_str(text) {
-        Ok(json) => json,
-        Err(e) => return invalid(e.to_string()),
-    };
-    if !json.is_object() {
-        return invalid("not a JSON object".into());
-    }
     let payload = match Value::parse(text) {
         Ok(payload) => payload,
         Err(e) => return invalid(e.to_string()),
     };
+    // The trigger reads the event as `serde_json` reads it; should that refuse what the
+    // mapping's reader took, the trigger sees the mapping's value instead.
+    let json = serde_json::from_str::<serde_json::Value>(text)
+        .or_else(|_| serde_json::to_value(&payload))
+        .unwrap_or_default();
+    if !json.is_object() {
+        return invalid("not a JSON object".into());
+    }
     let mut requests = Vec::new();
     let mut diagnostics = Vec::new();
     let mut first_failure: Option<(String, String)> = None;

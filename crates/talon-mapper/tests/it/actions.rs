@@ -584,3 +584,48 @@ fn a_type_error_names_the_field_by_segments_label() {
         "subscription `s1`: Referral Codes must be a string but it was an object."
     );
 }
+
+/// The body of the one request `updateCustomerProfileV3` with the default mapping sends for
+/// an identify given as text (so that its key order and number spellings stay as written).
+fn profile_v3(event: &str) -> (String, String) {
+    let subscriptions = one_subscription(
+        "updateCustomerProfileV3",
+        serde_json::json!({"customerProfileId": {"@path": "$.userId"}, "attributes": {"@path": "$.traits"}}),
+    );
+    let destination = Destination::Actions(config(&subscriptions.to_string()));
+    let mapped = map(&destination, event.as_bytes());
+    let request = mapped
+        .request()
+        .unwrap_or_else(|| panic!("{}", mapped.render()));
+    (request.path().to_owned(), request.body.clone())
+}
+
+#[test]
+fn segments_observed_edge_inputs_map_as_its_code_maps_them() {
+    // Numbers pass through JavaScript doubles, in the URL and in the body.
+    assert_eq!(
+        profile_v3(r#"{"type":"identify","userId":1e21,"traits":{"big":3122306864379792082}}"#),
+        (
+            "/segment/v2/customer_profiles/1e+21".to_owned(),
+            r#"{"audiencesChanges":{},"attributes":{"big":3122306864379792000}}"#.to_owned()
+        )
+    );
+    // `__proto__` vanishes, the last of duplicate keys wins, nulls are sent.
+    assert_eq!(
+        profile_v3(r#"{"type":"identify","userId":"u","traits":{"__proto__":{"a":1},"constructor":"c","n":null,"d":1,"d":2}}"#).1,
+        r#"{"audiencesChanges":{},"attributes":{"constructor":"c","n":null,"d":2}}"#
+    );
+    // A known difference: JavaScript reads `1e400` as Infinity (sent as null); the JSON
+    // reader here refuses it, so the event is unreadable.
+    let destination = Destination::Actions(config(DEFAULT_SUBSCRIPTIONS));
+    let mapped = map(
+        &destination,
+        br#"{"type":"identify","userId":"u","traits":{"huge":1e400}}"#,
+    );
+    assert_eq!(mapped.skip().unwrap().code(), "invalid_event");
+    // `traits: null` leaves `attributes` out.
+    assert_eq!(
+        profile_v3(r#"{"type":"identify","userId":"u","traits":null}"#).1,
+        r#"{"audiencesChanges":{}}"#
+    );
+}
