@@ -136,9 +136,11 @@ pub struct Mapped {
     pub requests: Vec<Request>,
     /// Why nothing is sent, when nothing is.
     pub skip: Option<Skip>,
-    /// What happened to each trait, sorted by trait then code. They are the
-    /// event's: a destination with several requests per event names the
-    /// request (its action) in the diagnostic's kind.
+    /// What happened: classic, to each trait, sorted by trait then code;
+    /// Actions, per subscription in subscription order ([`Kind::Action`],
+    /// naming the subscription), its failed validations (`rejected`, with
+    /// Segment's message) included, since an event sent by one subscription
+    /// can be refused by another.
     pub diagnostics: Vec<Diagnostic>,
 }
 
