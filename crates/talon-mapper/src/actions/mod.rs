@@ -8,6 +8,37 @@
 //! request and a `rejected` diagnostic with Segment's own message; when no request is left, the
 //! event is a [`Skip::Rejected`] (the first failure) or [`Skip::NoSubscription`].
 //!
+//! ```
+//! use talon_mapper::actions::ActionsConfig;
+//! use talon_mapper::{Destination, map};
+//!
+//! let config = ActionsConfig::from_json(
+//!     r#"{"apiKey": "key", "deployment": "https://yours.europe-west1.talon.one"}"#,
+//!     r#"{"subscriptions": [{
+//!         "name": "Identify: profile", "actionSlug": "updateCustomerProfileV3", "enabled": true,
+//!         "trigger": "type = \"identify\"",
+//!         "settings": {"customerProfileId": {"@path": "$.userId"}, "attributes": {"@path": "$.traits"}}
+//!     }]}"#,
+//! )?;
+//! let actions = Destination::Actions(config);
+//! let mapped = map(&actions, br#"{"type":"identify","userId":"a#b","traits":{"plan":"gold"}}"#);
+//! let request = mapped.request().expect("the identify matches");
+//! assert_eq!(request.subscription.as_deref(), Some("Identify: profile"));
+//! // The id is interpolated unencoded: `#` starts a fragment, which is never sent.
+//! assert_eq!(request.url, "https://integration.talon.one/segment/v2/customer_profiles/a");
+//! assert_eq!(request.header("destination-hostname"), Some("https://yours.europe-west1.talon.one"));
+//! assert_eq!(request.body, r#"{"audiencesChanges":{},"attributes":{"plan":"gold"}}"#);
+//! assert_eq!(mapped.diagnostics[0].kind.code(), "path_changed");
+//!
+//! // Segment's own message when validation fails.
+//! let skipped = map(&actions, br#"{"type":"identify","anonymousId":"x"}"#);
+//! assert_eq!(
+//!     skipped.skip().map(ToString::to_string).as_deref(),
+//!     Some("subscription `Identify: profile`: The root value is missing the required field 'customerProfileId'.")
+//! );
+//! # Ok::<(), talon_mapper::actions::ConfigError>(())
+//! ```
+//!
 //! # The Actions rules
 //!
 //! Evidence: **documented** (the destination's code and tests, `talon-actions-destination.md`
