@@ -300,10 +300,10 @@ pub(crate) fn perform(action: Action, p: &Object) -> Perform {
     };
     let headers = match action {
         Action::UpdateCustomerSession | Action::UpdateCustomerSessionV2 => [
-            ("X-Callback-Destination-URI", "callbackDestination"),
-            ("X-Callback-API-Key", "callbackAPIKey"),
-            ("X-Content-Fields", "contentFields"),
-            ("X-Correlation-ID", "callbackCorrelationId"),
+            ("x-callback-destination-uri", "callbackDestination"),
+            ("x-callback-api-key", "callbackAPIKey"),
+            ("x-content-fields", "contentFields"),
+            ("x-correlation-id", "callbackCorrelationId"),
         ]
         .into_iter()
         // `${undefined}` is the text "undefined", which Segment's code then removes.

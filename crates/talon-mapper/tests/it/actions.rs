@@ -370,11 +370,11 @@ fn unset_callback_headers_are_removed_and_set_ones_follow_segments_headers() {
             "destination-hostname",
             "user-agent",
             "content-type",
-            "X-Content-Fields",
-            "X-Correlation-ID"
+            "x-content-fields",
+            "x-correlation-id"
         ]
     );
-    assert_eq!(mapped.requests[0].header("X-Correlation-ID"), Some("7"));
+    assert_eq!(mapped.requests[0].header("x-correlation-id"), Some("7"));
 }
 
 #[test]
