@@ -629,3 +629,142 @@ fn segments_observed_edge_inputs_map_as_its_code_maps_them() {
         r#"{"audiencesChanges":{}}"#
     );
 }
+
+/// Each action's "should work" test of the destination's own suite
+/// (`talon-one/<action>/__tests__/index.test.ts` at action-destinations 970a17ee): the mapping
+/// it gives `testAction`, and the method, path and body its nock interceptor expects (deep
+/// equality, so the body is compared as JSON values).
+#[test]
+fn segments_own_should_work_tests_give_the_requests_their_interceptors_expect() {
+    use serde_json::json;
+    let attrs = json!({"favoriteProduct": "fruits", "isDogLover": true, "stringAttribute": "test", "booleanAttribute": "true", "numberAttribute": "12345"});
+    let info3 = json!([{"name": "stringAttribute", "type": "string"}, {"name": "booleanAttribute", "type": "boolean"}, {"name": "numberAttribute", "type": "number"}]);
+    let session = json!({"state": "open", "attributes": {"testAttribute1": "value", "testAttribute2": "value"}, "cartItems": [{"name": "a_name", "sku": "123sku", "quantity": 1, "price": 1000}]});
+    let info2 = json!([{"name": "testAttribute1", "type": "string"}, {"name": "testAttribute2", "type": "string"}]);
+    let callbacks = json!({"customerSessionId": "session123abc", "callbackDestination": "http://mydomain.com/api/callback_here", "callbackAPIKey": "X-API-Key 123456789123456789123456789123456789", "contentFields": "effects", "callbackCorrelationId": "123"});
+    let with = |base: &serde_json::Value, more: serde_json::Value| {
+        let mut out = base.clone();
+        out.as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
+        out
+    };
+    let audiences_v2 = |a: &str, b: &str| json!([{"name": format!("testAudience{a}"), "integrationId": format!("testAudience{a}IntegrationId")}, {"name": format!("testAudience{b}"), "integrationId": format!("testAudience{b}IntegrationId")}]);
+    let cases = [
+        (
+            "createAudience",
+            json!({"audienceId": "some_audience_id", "audienceName": "some_audience_name"}),
+            "POST",
+            "/segment/audiences",
+            Some(json!({"audienceId": "some_audience_id", "audienceName": "some_audience_name"})),
+        ),
+        (
+            "updateAudience",
+            json!({"audienceId": "some_audience_id", "audienceName": "some_audience_name"}),
+            "PUT",
+            "/segment/audiences/some_audience_id",
+            Some(json!({"audienceName": "some_audience_name"})),
+        ),
+        (
+            "deleteAudience",
+            json!({"audienceId": "some_audience_id"}),
+            "DELETE",
+            "/segment/audiences/some_audience_id",
+            None,
+        ),
+        (
+            "trackEvent",
+            json!({"customerProfileId": "some_customer_profile_id", "eventType": "event_type", "type": "string", "attributes": attrs, "attributesInfo": info3}),
+            "PUT",
+            "/segment/event",
+            Some(
+                json!({"customerProfileId": "some_customer_profile_id", "eventType": "event_type", "type": "string", "eventAttributes": attrs, "attributesInfo": info3}),
+            ),
+        ),
+        (
+            "trackEventV2",
+            json!({"customerProfileId": "some_customer_profile_id", "skipNonExistingAttributes": true, "eventType": "event_type", "attributes": attrs}),
+            "PUT",
+            "/segment/v2/events?skipNonExistingAttributes=true",
+            Some(
+                json!({"customerProfileId": "some_customer_profile_id", "eventType": "event_type", "eventAttributes": attrs}),
+            ),
+        ),
+        (
+            "updateCustomerProfile",
+            json!({"customerProfileId": "abc123", "attributes": {"testAttribute1": "testValue", "stringAttribute": "test"}, "addAudienceIds": [1, 2, 3], "deleteAudienceIds": [4, 5, 6], "runRuleEngine": true, "attributesInfo": info3}),
+            "PUT",
+            "/segment/customer_profile/abc123",
+            Some(
+                json!({"attributes": {"testAttribute1": "testValue", "stringAttribute": "test"}, "audiencesChanges": {"adds": [1, 2, 3], "deletes": [4, 5, 6]}, "runRuleEngine": true, "attributesInfo": info3}),
+            ),
+        ),
+        (
+            "updateCustomerProfileV2",
+            json!({"customerProfileId": "abc123", "audiencesToAdd": audiences_v2("1", "2"), "audiencesToDelete": audiences_v2("3", "4"), "runRuleEngine": true, "attributes": {"testAttribute1": "testValue1", "testAttribute2": "testValue2"}, "attributesInfo": info2}),
+            "PUT",
+            "/segment/customer_profile_v2/abc123",
+            Some(
+                json!({"audiencesChanges": {"adds": audiences_v2("1", "2"), "deletes": audiences_v2("3", "4")}, "runRuleEngine": true, "attributes": {"testAttribute1": "testValue1", "testAttribute2": "testValue2"}, "attributesInfo": info2}),
+            ),
+        ),
+        (
+            "updateCustomerProfileV3",
+            json!({"customerProfileId": "abc123", "addAudienceIds": [1, 2, 3], "deleteAudienceIds": [4, 5, 6], "runRuleEngine": true, "attributes": {"testAttribute1": "testValue1", "testAttribute2": "testValue2"}, "skipNonExistingAttributes": true}),
+            "PUT",
+            "/segment/v2/customer_profiles/abc123?skipNonExistingAttributes=true",
+            Some(
+                json!({"audiencesChanges": {"adds": [1, 2, 3], "deletes": [4, 5, 6]}, "runRuleEngine": true, "attributes": {"testAttribute1": "testValue1", "testAttribute2": "testValue2"}}),
+            ),
+        ),
+        (
+            "updateCustomerProfilesAudiences",
+            json!({"data": [{"customerProfileId": "abc123", "adds": [1, 2, 3], "deletes": [4, 5, 6]}, {"customerProfileId": "def456", "adds": [5, 6, 7], "deletes": [8, 9, 10]}]}),
+            "PUT",
+            "/segment/customer_profiles/audiences",
+            Some(
+                json!({"data": [{"customerProfileId": "abc123", "adds": [1, 2, 3], "deletes": [4, 5, 6]}, {"customerProfileId": "def456", "adds": [5, 6, 7], "deletes": [8, 9, 10]}]}),
+            ),
+        ),
+        (
+            "updateCustomerSession",
+            with(
+                &callbacks,
+                json!({"customerSession": session, "sessionAttributesInfo": info2}),
+            ),
+            "PUT",
+            "/segment/customer_sessions/session123abc",
+            Some(json!({"customerSession": session, "sessionAttributesInfo": info2})),
+        ),
+        (
+            "updateCustomerSessionV2",
+            with(
+                &callbacks,
+                with(&session, json!({"skipNonExistingAttributes": true})),
+            ),
+            "PUT",
+            "/segment/v2/customer_sessions/session123abc?skipNonExistingAttributes=true",
+            Some(session.clone()),
+        ),
+    ];
+    for (slug, mapping, method, path, body) in cases {
+        let mapped = map_with(one_subscription(slug, mapping), json!({"type": "track"}));
+        let [request] = mapped.requests.as_slice() else {
+            panic!("{slug}: {}", mapped.render())
+        };
+        assert_eq!((request.method, request.path()), (method, path), "{slug}");
+        let sent = (!request.body.is_empty())
+            .then(|| serde_json::from_str::<serde_json::Value>(&request.body).unwrap());
+        assert_eq!(sent, body, "{slug}");
+        assert_eq!(
+            request.header("authorization"),
+            Some("ApiKey-v1 some_api_key"),
+            "{slug}"
+        );
+        assert_eq!(
+            request.header("destination-hostname"),
+            Some("https://something.europe-west1.talon.one"),
+            "{slug}"
+        );
+    }
+}
