@@ -768,3 +768,132 @@ fn segments_own_should_work_tests_give_the_requests_their_interceptors_expect() 
         );
     }
 }
+
+/// The destination's own "misses …" tests (action-destinations 970a17ee): the mapping and
+/// the text the error must contain. Their `try/catch` checks the message only if something
+/// throws; here the skip must happen, and must say it.
+#[test]
+fn segments_own_misses_tests_are_rejected_with_their_messages() {
+    use serde_json::json;
+    let root = |field: &str| format!("The root value is missing the required field '{field}'.");
+    let cases = [
+        ("createAudience", json!({}), root("audienceId")),
+        (
+            "createAudience",
+            json!({"audienceId": "some_audience_id"}),
+            root("audienceName"),
+        ),
+        ("deleteAudience", json!({}), root("audienceId")),
+        ("trackEvent", json!({}), root("customerProfileId")),
+        (
+            "trackEvent",
+            json!({"customerProfileId": "p"}),
+            root("eventType"),
+        ),
+        (
+            "trackEvent",
+            json!({"customerProfileId": "p", "eventType": "event_type"}),
+            root("type"),
+        ),
+        ("trackEventV2", json!({}), root("customerProfileId")),
+        // Segment's test calls `trackEvenV2` (a typo) and passes vacuously; the real action
+        // does refuse it.
+        (
+            "trackEventV2",
+            json!({"customerProfileId": "p"}),
+            root("eventType"),
+        ),
+        ("updateAudience", json!({}), root("audienceId")),
+        (
+            "updateAudience",
+            json!({"audience_id": "some_audience_id"}),
+            root("audienceName"),
+        ),
+        (
+            "updateCustomerProfile",
+            json!({}),
+            root("customerProfileId"),
+        ),
+        (
+            "updateCustomerProfile",
+            json!({"customerProfileId": "", "attributes": [], "audiencesChanges": {"adds": [], "deletes": []}, "runRuleEngine": true}),
+            root("customerProfileId"),
+        ),
+        (
+            "updateCustomerProfileV2",
+            json!({}),
+            root("customerProfileId"),
+        ),
+        (
+            "updateCustomerProfileV2",
+            json!({"customerProfileId": "", "audiencesToAdd": [], "audiencesToDelete": [], "runRuleEngine": true, "attributes": [], "attributesInfo": []}),
+            root("customerProfileId"),
+        ),
+        (
+            "updateCustomerProfileV3",
+            json!({}),
+            root("customerProfileId"),
+        ),
+        (
+            "updateCustomerProfileV3",
+            json!({"customerProfileId": "", "addAudienceIds": [], "deleteAudienceIds": [], "runRuleEngine": true, "attributes": []}),
+            root("customerProfileId"),
+        ),
+        ("updateCustomerProfilesAudiences", json!({}), root("data")),
+        (
+            "updateCustomerProfilesAudiences",
+            json!({"data": [{"adds": [1, 2, 3], "deletes": [4, 5, 6]}]}),
+            "The value at /data/0 is missing the required field 'customerProfileId'.".to_owned(),
+        ),
+        (
+            "updateCustomerSession",
+            json!({}),
+            root("customerSessionId"),
+        ),
+        (
+            "updateCustomerSession",
+            json!({"customerSessionId": "session123abc"}),
+            root("customerSession"),
+        ),
+        (
+            "updateCustomerSession",
+            json!({"customerSession": {}, "sessionAttributesInfo": [], "cartItemAttributesInfo": []}),
+            root("customerSessionId"),
+        ),
+        (
+            "updateCustomerSessionV2",
+            json!({}),
+            root("customerSessionId"),
+        ),
+        (
+            "updateCustomerSessionV2",
+            json!({"customerSession": {}, "sessionAttributesInfo": [], "cartItemAttributesInfo": []}),
+            root("customerSessionId"),
+        ),
+    ];
+    for (slug, mapping, expected) in cases {
+        let mapped = map_with(
+            one_subscription(slug, mapping.clone()),
+            json!({"type": "track"}),
+        );
+        let skip = mapped
+            .skip()
+            .unwrap_or_else(|| panic!("{slug} {mapping}: {}", mapped.render()));
+        assert_eq!(skip.code(), "rejected", "{slug} {mapping}");
+        assert!(
+            skip.to_string().contains(&expected),
+            "{slug} {mapping}: {skip}"
+        );
+    }
+    // The typo'd slug itself: an unknown action, so nothing runs and nothing throws.
+    let config =
+        config(&one_subscription("trackEvenV2", json!({"customerProfileId": "p"})).to_string());
+    assert_eq!(config.diagnostics()[0].kind.code(), "unknown_action");
+    assert_eq!(
+        map(&Destination::Actions(config), br#"{"type":"track"}"#)
+            .skip()
+            .unwrap()
+            .code(),
+        "no_subscription"
+    );
+}
