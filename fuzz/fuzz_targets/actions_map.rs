@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 use segment_mapping::fuzz::Source;
 use talon_mapper::actions::fuzz::{case, check};
 
-const SETTINGS: &str = r#"{"apiKey": "k", "deployment": "https://something.europe-west1.talon.one"}"#;
+const SETTINGS: &str =
+    r#"{"apiKey": "k", "deployment": "https://something.europe-west1.talon.one"}"#;
 
 /// Choices drawn from libFuzzer's bytes (0 once they run out).
 struct Bytes<'a, 'b>(&'b mut Unstructured<'a>);
