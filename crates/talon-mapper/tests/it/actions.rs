@@ -897,3 +897,23 @@ fn segments_own_misses_tests_are_rejected_with_their_messages() {
         "no_subscription"
     );
 }
+
+#[test]
+fn a_trigger_that_cannot_be_evaluated_on_an_event_does_not_match_and_says_why() {
+    let subscriptions = serde_json::json!([{"name": "odd", "actionSlug": "trackEventV2",
+        "trigger": "properties.items.map.length = 1",
+        "settings": {"customerProfileId": "u", "eventType": "e"}}]);
+    let mapped = map_with(
+        subscriptions,
+        serde_json::json!({"type": "track", "properties": {"items": [1]}}),
+    );
+    assert_eq!(mapped.skip().unwrap().code(), "no_subscription");
+    assert_eq!(mapped.diagnostics[0].kind.code(), "trigger_unevaluable");
+    assert!(
+        mapped.diagnostics[0]
+            .to_string()
+            .contains("subscription `odd`"),
+        "{}",
+        mapped.render()
+    );
+}
