@@ -1,9 +1,11 @@
-//! `talon-harness map`: events in, the requests the destination would send out.
+//! `talon-harness map`: events in, the requests the destination would send out, for either
+//! destination: classic (settings) or Talon.One (Actions) (settings and subscriptions).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use talon_mapper::{Destination, Level, map};
+use talon_mapper::actions::ActionsConfig;
+use talon_mapper::{Destination, Kind, Level, Mapped, map};
 
 use crate::report::UNREADABLE;
 
@@ -17,10 +19,19 @@ pub struct Args {
     /// fixtures/segment]
     #[arg(long, value_name = "PATH")]
     events: Option<PathBuf>,
-    /// Destination settings JSON ({"apiKey", "applicationDomain",
-    /// "customAttributes"}) [default: fixtures/settings/default.json, embedded]
+    /// Destination settings JSON: classic `{"apiKey", "applicationDomain", "customAttributes"}`,
+    /// or Actions `{"apiKey", "deployment"}` [default: fixtures/settings/default.json, or
+    /// fixtures/actions/settings.json for Actions; embedded]
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
+    /// Which destination: `classic` or `actions` [default: inferred: `actions` when
+    /// --subscriptions is given or the settings name a `deployment`, else `classic`]
+    #[arg(long, value_enum)]
+    destination: Option<Which>,
+    /// The Actions destination's subscriptions, as Segment's Public API lists them
+    /// (`{"subscriptions": [...]}` or a bare array) [default: fixtures/actions/subscriptions.json, embedded]
+    #[arg(long, value_name = "FILE")]
+    subscriptions: Option<PathBuf>,
     /// Output format: `text` for people, `ndjson` for machines (one object per event).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -33,6 +44,111 @@ pub struct Args {
     fail_on_warning: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Which {
+    /// The classic Talon.One destination.
+    Classic,
+    /// Talon.One (Actions).
+    Actions,
+}
+
+/// The embedded default Actions settings and subscriptions.
+const DEFAULT_ACTIONS_SETTINGS: &str = include_str!("../../../../fixtures/actions/settings.json");
+const DEFAULT_SUBSCRIPTIONS: &str = include_str!("../../../../fixtures/actions/subscriptions.json");
+
+/// The destination the flags name (see [`Args::destination`]).
+fn destination(args: &Args) -> Result<Destination, Error> {
+    let settings_text = match &args.settings {
+        Some(path) => Some(input::read_to_string(path)?),
+        None => None,
+    };
+    let names_deployment = settings_text.as_deref().is_some_and(|text| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .is_some_and(|v| v.get("deployment").is_some())
+    });
+    let which = args
+        .destination
+        .unwrap_or(if args.subscriptions.is_some() || names_deployment {
+            Which::Actions
+        } else {
+            Which::Classic
+        });
+    if which == Which::Classic {
+        if args.subscriptions.is_some() {
+            return Err(Error::Input(
+                "--subscriptions is for the Actions destination; the classic destination has none (drop --destination classic or --subscriptions)".into(),
+            ));
+        }
+        let (settings, problems) = input::settings(args.settings.as_deref())?;
+        for problem in &problems {
+            eprintln!("warning: settings: {problem}");
+        }
+        return Ok(Destination::Classic(settings));
+    }
+    let settings = settings_text.unwrap_or_else(|| DEFAULT_ACTIONS_SETTINGS.to_owned());
+    let subscriptions = match &args.subscriptions {
+        Some(path) => input::read_to_string(path)?,
+        None => DEFAULT_SUBSCRIPTIONS.to_owned(),
+    };
+    let name = |path: &Option<PathBuf>, default: &str| {
+        path.as_deref()
+            .map_or_else(|| default.to_owned(), |p: &Path| p.display().to_string())
+    };
+    let config = ActionsConfig::from_json(&settings, &subscriptions).map_err(|e| {
+        Error::Input(format!(
+            "{} / {}: {e}",
+            name(&args.settings, "fixtures/actions/settings.json"),
+            name(&args.subscriptions, "fixtures/actions/subscriptions.json")
+        ))
+    })?;
+    for d in config.diagnostics() {
+        let level = match d.level {
+            Level::Warning => "warning",
+            Level::Note => "note",
+        };
+        eprintln!("{level}: {}", d.kind);
+    }
+    Ok(Destination::Actions(config))
+}
+
+/// The NDJSON lines of one Actions event: one per request (`"outcome": "request"`), one per
+/// subscription that matched but was rejected by Segment's validation (`"rejected"`), and for
+/// an event that sends nothing, one `"skip"` line with its reason and message.
+fn actions_lines(source: &str, mapped: &Mapped, reveal_key: bool) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    for request in &mapped.requests {
+        let mut json = request.to_json(reveal_key);
+        if let Some(object) = json.as_object_mut() {
+            object.remove("integrationId");
+            object.insert("outcome".into(), "request".into());
+            object.insert("source".into(), source.into());
+        }
+        lines.push(json);
+    }
+    for d in &mapped.diagnostics {
+        if let Kind::Action {
+            subscription,
+            code: "rejected",
+            message,
+        } = &d.kind
+        {
+            lines.push(serde_json::json!({
+                "outcome": "rejected", "source": source, "subscription": subscription, "message": message,
+            }));
+        }
+    }
+    if mapped.requests.is_empty()
+        && let Some(skip) = &mapped.skip
+        && !matches!(skip, talon_mapper::Skip::Rejected { .. })
+    {
+        lines.push(serde_json::json!({
+            "outcome": "skip", "source": source, "reason": skip.code(), "message": skip.to_string(),
+        }));
+    }
+    lines
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Format {
     Text,
@@ -43,11 +159,8 @@ enum Format {
 /// `--fail-on-warning` when any event got a warning or could not be read.
 /// A closed standard output (`map | head`) ends the command quietly with 0.
 pub fn run(args: &Args) -> Result<Exit, Error> {
-    let (settings, problems) = input::settings(args.settings.as_deref())?;
-    for problem in &problems {
-        eprintln!("warning: settings: {problem}");
-    }
-    let destination = Destination::Classic(settings);
+    let destination = destination(args)?;
+    let actions = matches!(destination, Destination::Actions(_));
     let path = args
         .events
         .clone()
@@ -73,6 +186,9 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         }
         let written = match args.format {
             Format::Text => writeln!(out, "### {}\n{}", event.source, mapped.render()),
+            Format::Ndjson if actions => actions_lines(&event.source, &mapped, args.reveal_key)
+                .iter()
+                .try_for_each(|line| writeln!(out, "{line}")),
             Format::Ndjson => {
                 let mut json = mapped.to_json(args.reveal_key);
                 if let Some(object) = json.as_object_mut() {

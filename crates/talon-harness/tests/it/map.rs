@@ -91,3 +91,118 @@ fn fail_on_warning_exits_1_only_when_an_event_warns() {
             .contains("Custom Attributes lists `email` (names are case-sensitive)")
     );
 }
+
+/// `map`'s NDJSON lines for `events` under the default Actions subscriptions.
+fn actions_lines(args: &[&str], events: &[u8]) -> Vec<Value> {
+    let printed = exits(&harness(args, events), 0);
+    printed
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_actions_destination_gives_one_line_per_request_with_its_subscription() {
+    let identify =
+        br#"{"type":"identify","userId":"u-1","traits":{"plan":"pro"},"messageId":"m1"}"#;
+    let lines = actions_lines(
+        &[
+            "map",
+            "--destination",
+            "actions",
+            "--events",
+            "-",
+            "--format",
+            "ndjson",
+        ],
+        identify,
+    );
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert_eq!(line["outcome"], "request", "{line}");
+        assert_eq!(line["source"], "-:1", "{line}");
+        assert!(line["subscription"].is_string(), "{line}");
+        assert!(
+            line["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://integration.talon.one/segment/")),
+            "{line}"
+        );
+        assert_eq!(line["headers"]["authorization"], "ApiKey-v1 [redacted]");
+        assert!(
+            line["headers"]["destination-hostname"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/segment/v2/customer_profiles/u-1"))),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_subscriptions_file_selects_the_actions_destination_and_a_skip_is_one_line() {
+    let subscriptions = repo("fixtures/actions/subscriptions.json");
+    let anonymous = br#"{"type":"identify","anonymousId":"a-1","traits":{"plan":"pro"}}"#;
+    let lines = actions_lines(
+        &[
+            "map",
+            "--subscriptions",
+            &subscriptions,
+            "--events",
+            "-",
+            "--format",
+            "ndjson",
+        ],
+        anonymous,
+    );
+    // The identify matches but has no customerProfileId: Segment's own message, per subscription.
+    assert!(
+        lines.iter().any(|l| l["outcome"] == "rejected"
+            && l["message"].as_str().is_some_and(
+                |m| m.contains("The root value is missing the required field 'customerProfileId'.")
+            )),
+        "{lines:?}"
+    );
+    let alias = br#"{"type":"alias","userId":"u","previousId":"p"}"#;
+    let lines = actions_lines(
+        &[
+            "map",
+            "--subscriptions",
+            &subscriptions,
+            "--events",
+            "-",
+            "--format",
+            "ndjson",
+        ],
+        alias,
+    );
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "skip");
+    assert_eq!(lines[0]["reason"], "no_subscription");
+}
+
+#[test]
+fn subscriptions_with_the_classic_destination_are_a_usage_error() {
+    let subscriptions = repo("fixtures/actions/subscriptions.json");
+    let printed = exits(
+        &harness(
+            &[
+                "map",
+                "--destination",
+                "classic",
+                "--subscriptions",
+                &subscriptions,
+            ],
+            b"",
+        ),
+        2,
+    );
+    assert_says(
+        &printed.stderr,
+        &["--subscriptions is for the Actions destination"],
+    );
+}
