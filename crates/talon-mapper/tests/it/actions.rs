@@ -917,3 +917,25 @@ fn a_trigger_that_cannot_be_evaluated_on_an_event_does_not_match_and_says_why() 
         mapped.render()
     );
 }
+
+#[test]
+fn segment_mapping_s_fixture_holds_the_same_field_definitions_as_the_mapper() {
+    // segment-mapping's differential test and pipeline bench read their actions from
+    // fixtures/segment-mapping/talon-actions.json: its fields must be the mapper's own.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let read = |path: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(format!("{root}/{path}")).expect(path);
+        serde_json::from_str(&text).expect(path)
+    };
+    let mapper = read("crates/talon-mapper/src/actions/fields.json");
+    let fixture = read("fixtures/segment-mapping/talon-actions.json");
+    let actions = fixture.as_object().expect("an object");
+    assert!(actions.len() > 1, "{fixture}");
+    for (action, entry) in actions.iter().filter(|(k, _)| *k != "_about") {
+        let ours = mapper
+            .get(action)
+            .map(|a| a.get("fields").unwrap_or(a))
+            .unwrap_or_else(|| panic!("{action} is not in fields.json"));
+        assert_eq!(&entry["fields"], ours, "{action}'s fields differ");
+    }
+}
