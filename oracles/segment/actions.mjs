@@ -5,6 +5,8 @@
 //   node actions.mjs [FILE]   {"settings", "subscriptions", "event"}
 //                          -> {"requests": [{"subscription", "method", "url", "headers", "body"}],
 //                              "errors": [{"subscription", "message"}]}
+//   node actions.mjs defaults -> one line: {action: {field: default mapping}} for every action
+//                                whose fields have a `default` (the mapping Segment's app pre-fills)
 //
 // Input is NDJSON from FILE, or stdin when FILE is absent or "-"; one output line per input line,
 // in order. `subscriptions` is a list as Segment's Public API lists them (`name`, `actionSlug`,
@@ -107,6 +109,17 @@ async function run(line) {
 }
 
 const file = process.argv[2]
+if (file === 'defaults') {
+  const defaults = {}
+  for (const [slug, action] of Object.entries(talonOne.actions)) {
+    defaults[slug] = {}
+    for (const [key, field] of Object.entries(action.fields ?? {})) {
+      if (field.default !== undefined) defaults[slug][key] = field.default
+    }
+  }
+  process.stdout.write(JSON.stringify(defaults) + '\n')
+  process.exit(0)
+}
 const text = readFileSync(file && file !== '-' ? file : 0, 'utf8')
 const out = []
 for (const line of text.split('\n')) {

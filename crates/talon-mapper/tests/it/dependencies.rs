@@ -140,7 +140,10 @@ fn the_pure_crates_depend_on_no_runtime_or_http_stack() {
         // differential test's oracle).
         ("segment-mapping", &["rand", "rand_chacha", "talon-mapper"]),
         // Segment's subscription triggers (FQL): pure, likewise.
-        ("segment-subscriptions", &["rand", "rand_chacha", "talon-mapper"]),
+        (
+            "segment-subscriptions",
+            &["rand", "rand_chacha", "talon-mapper"],
+        ),
     ] {
         let deps = dependencies(package, &["normal", "build"]);
         assert!(deps.contains("serde_json"), "{package}: found {deps:?}");
