@@ -28,7 +28,7 @@
 // destination's and are not recorded.
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { dirname, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
@@ -72,6 +72,14 @@ async function run(line) {
     return { requests: [], errors: [{ subscription: null, message: `input: ${err.message}` }] }
   }
   const { settings = {}, subscriptions = [], event } = input ?? {}
+  return runEvent(settings, subscriptions, event)
+}
+
+/**
+ * One event through every enabled subscription, as Segment's runtime runs them: the answer
+ * `{requests, errors}` of one output line. `subscriptions` is a list or `{"subscriptions": [...]}`.
+ */
+export async function runEvent(settings, subscriptions, event) {
   const list = Array.isArray(subscriptions) ? subscriptions : subscriptions?.subscriptions ?? []
   const requests = []
   const errors = []
@@ -108,8 +116,11 @@ async function run(line) {
   return { requests, errors }
 }
 
-const file = process.argv[2]
-if (file === 'defaults') {
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href
+const file = isMain ? process.argv[2] : undefined
+if (!isMain) {
+  // Imported (actions-bench.mjs): nothing to read.
+} else if (file === 'defaults') {
   const defaults = {}
   for (const [slug, action] of Object.entries(talonOne.actions)) {
     defaults[slug] = {}
@@ -118,12 +129,12 @@ if (file === 'defaults') {
     }
   }
   process.stdout.write(JSON.stringify(defaults) + '\n')
-  process.exit(0)
+} else {
+  const text = readFileSync(file && file !== '-' ? file : 0, 'utf8')
+  const out = []
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    out.push(JSON.stringify(await run(line)) + '\n')
+  }
+  process.stdout.write(out.join(''))
 }
-const text = readFileSync(file && file !== '-' ? file : 0, 'utf8')
-const out = []
-for (const line of text.split('\n')) {
-  if (line.trim() === '') continue
-  out.push(JSON.stringify(await run(line)) + '\n')
-}
-process.stdout.write(out.join(''))
