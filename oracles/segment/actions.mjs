@@ -22,8 +22,8 @@
 // replaced by a stub that records the request the request client hands it, after every
 // `beforeRequest` hook, and answers 200 with an empty body. Recorded: the method; the URL as
 // node-fetch parsed it (WHATWG URL), without its fragment (never sent on the socket); the
-// headers as the request holds them (lower-case names, in the order node-fetch's Headers
-// iterates them: sorted by name); the body text, or null. Transport headers that node-fetch
+// headers as the request holds them (`headers.raw()`: lower-case names in insertion order, the
+// order node-fetch writes them); the body text, or null. Transport headers that node-fetch
 // itself adds on the socket (accept, accept-encoding, connection, content-length) are not the
 // destination's and are not recorded.
 import { createRequire } from 'node:module'
@@ -48,7 +48,13 @@ fetchModule.default = async (request) => {
   const url = new URL(request.url)
   url.hash = ''
   const headers = []
-  for (const [name, value] of request.headers) headers.push([name.toLowerCase(), value])
+  // node-fetch keeps header names lower-case in insertion order (the order it writes them).
+  const raw = typeof request.headers.raw === 'function' ? request.headers.raw() : null
+  if (raw) {
+    for (const [name, values] of Object.entries(raw)) headers.push([name.toLowerCase(), values.join(", ")])
+  } else {
+    for (const [name, value] of request.headers) headers.push([name.toLowerCase(), value])
+  }
   const body = request.body == null ? null : await request.text()
   captured.push({ method: request.method, url: url.href, headers, body })
   return new fetchModule.Response('', { status: 200, statusText: 'OK' })

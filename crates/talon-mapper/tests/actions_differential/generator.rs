@@ -336,6 +336,11 @@ impl Gen {
         if self.chance(10) {
             traits.insert("__proto__".into(), json!({ "polluted": true }));
         }
+        if self.chance(8) {
+            // JavaScript objects list integer-like keys first, in numeric order.
+            traits.insert("10".into(), json!("ten"));
+            traits.insert("2".into(), json!("two"));
+        }
         Value::Object(traits)
     }
 

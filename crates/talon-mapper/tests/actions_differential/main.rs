@@ -17,6 +17,7 @@
     reason = "the outcome counts, shown with --nocapture"
 )]
 
+mod compare;
 mod generator;
 mod node;
 
@@ -217,4 +218,56 @@ fn segments_code_still_gives_the_recorded_answer_to_every_regression() {
         .filter_map(|r| r["url"].as_str())
         .collect();
     assert!(urls.contains(&"https://integration.talon.one/segment/v2/customer_profiles/a"));
+}
+
+#[test]
+fn the_comparison_finds_every_kind_of_difference_and_ignores_header_order() {
+    let answer: Value = serde_json::from_str(
+        r#"{"requests":[{"subscription":"p","method":"PUT","url":"https://integration.talon.one/segment/v2/customer_profiles/a","headers":[["authorization","ApiKey-v1 k"],["destination-hostname","d"],["user-agent","Segment (Actions)"],["content-type","application/json"]],"body":"{\"a\":1}"}],"errors":[{"subscription":"q","message":"The root value is missing the required field 'eventType'."}]}"#,
+    )
+    .expect("JSON");
+    assert_eq!(compare::differences(&answer, &answer), Vec::<String>::new());
+
+    let mut reordered = answer.clone();
+    reordered["requests"][0]["headers"]
+        .as_array_mut()
+        .expect("headers")
+        .reverse();
+    assert_eq!(
+        compare::differences(&answer, &reordered),
+        Vec::<String>::new()
+    );
+
+    let changed = |edit: &dyn Fn(&mut Value)| {
+        let mut ours = answer.clone();
+        edit(&mut ours);
+        compare::differences(&answer, &ours)
+    };
+    type Edit<'a> = (&'a str, &'a dyn Fn(&mut Value));
+    let cases: [Edit; 7] = [
+        ("method", &|v| v["requests"][0]["method"] = "POST".into()),
+        ("url", &|v| {
+            v["requests"][0]["url"] =
+                "https://integration.talon.one/segment/v2/customer_profiles/a%23b".into();
+        }),
+        ("body", &|v| v["requests"][0]["body"] = "{\"a\": 1}".into()),
+        ("headers", &|v| {
+            v["requests"][0]["headers"][1][1] = "d/".into()
+        }),
+        ("headers", &|v| {
+            v["requests"][0]["headers"]
+                .as_array_mut()
+                .expect("headers")
+                .pop();
+        }),
+        ("request(s)", &|v| v["requests"] = Value::Array(Vec::new())),
+        ("errors", &|v| {
+            v["errors"][0]["message"] = "eventType is required".into()
+        }),
+    ];
+    for (field, edit) in cases {
+        let found = changed(edit);
+        assert_eq!(found.len(), 1, "{field}: {found:?}");
+        assert!(found[0].contains(field), "{field}: {found:?}");
+    }
 }
