@@ -48,17 +48,26 @@ fn default_cases() -> Vec<generator::Case> {
 /// `regressions.ndjson`: one `{"why", "line", "segment"}` per line, `line` the exact input
 /// line (a string, so its bytes are kept) and `segment` the oracle's answer to it.
 fn regressions() -> Vec<(String, String, Value)> {
-    const TEXT: &str = include_str!("regressions.ndjson");
-    TEXT.lines()
+    entries(include_str!("regressions.ndjson"))
+}
+
+/// `divergences.ndjson`: the differences found between Segment's code and this crate, one
+/// `{"kind", "why", "line", "segment"}` per line (an example line and Segment's answer to it).
+fn divergences() -> Vec<(String, String, Value)> {
+    entries(include_str!("divergences.ndjson"))
+}
+
+fn entries(text: &str) -> Vec<(String, String, Value)> {
+    text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, entry)| {
             let entry: Value = serde_json::from_str(entry)
-                .unwrap_or_else(|e| panic!("regressions.ndjson:{}: not JSON: {e}", i + 1));
+                .unwrap_or_else(|e| panic!("line {}: not JSON: {e}", i + 1));
             let text = |name: &str| {
                 entry[name]
                     .as_str()
-                    .unwrap_or_else(|| panic!("regressions.ndjson:{}: no string {name:?}", i + 1))
+                    .unwrap_or_else(|| panic!("line {}: no string {name:?}", i + 1))
                     .to_owned()
             };
             (text("why"), text("line"), entry["segment"].clone())
@@ -193,8 +202,9 @@ fn segments_code_answers_every_line_with_requests_and_errors_for_every_action() 
 }
 
 #[test]
-fn segments_code_still_gives_the_recorded_answer_to_every_regression() {
-    let entries = regressions();
+fn segments_code_still_gives_the_recorded_answer_to_every_regression_and_divergence() {
+    let mut entries = regressions();
+    entries.extend(divergences());
     assert!(!entries.is_empty());
     let lines: Vec<String> = entries.iter().map(|(_, line, _)| line.clone()).collect();
     let answers = node::answers("regressions", &lines);
@@ -208,7 +218,7 @@ fn segments_code_still_gives_the_recorded_answer_to_every_regression() {
     }
     assert!(
         differ.is_empty(),
-        "Segment's code no longer answers as regressions.ndjson records:\n{}",
+        "Segment's code no longer answers as regressions.ndjson or divergences.ndjson records:\n{}",
         differ.join("\n")
     );
     // The recorded answers say what the reference (§9) observed, e.g. the cut path of "a#b".
