@@ -48,16 +48,18 @@ fn default_cases() -> Vec<generator::Case> {
 /// `regressions.ndjson`: one `{"why", "line", "segment"}` per line, `line` the exact input
 /// line (a string, so its bytes are kept) and `segment` the oracle's answer to it.
 fn regressions() -> Vec<(String, String, Value)> {
-    entries(include_str!("regressions.ndjson"))
+    entries(include_str!("regressions.ndjson"), "why")
 }
 
 /// `divergences.ndjson`: the differences found between Segment's code and this crate, one
-/// `{"kind", "why", "line", "segment"}` per line (an example line and Segment's answer to it).
+/// `{"kind", "why", "line", "segment"}` per line (an example line and Segment's answer to it),
+/// as `(kind, line, segment)`.
 fn divergences() -> Vec<(String, String, Value)> {
-    entries(include_str!("divergences.ndjson"))
+    entries(include_str!("divergences.ndjson"), "kind")
 }
 
-fn entries(text: &str) -> Vec<(String, String, Value)> {
+/// `(entry[label], entry["line"], entry["segment"])` of each line of `text`.
+fn entries(text: &str, label: &str) -> Vec<(String, String, Value)> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -70,7 +72,7 @@ fn entries(text: &str) -> Vec<(String, String, Value)> {
                     .unwrap_or_else(|| panic!("line {}: no string {name:?}", i + 1))
                     .to_owned()
             };
-            (text("why"), text("line"), entry["segment"].clone())
+            (text(label), text("line"), entry["segment"].clone())
         })
         .collect()
 }
