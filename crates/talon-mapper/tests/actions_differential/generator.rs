@@ -169,14 +169,18 @@ impl Gen {
     }
 
     fn settings(&mut self) -> Value {
-        let deployment = self.pick(&[
-            "https://yours.europe-west1.talon.one",
-            "https://yours.europe-west1.talon.one/",
-            "yours.us-east1.talon.one",
-            "https://mycompany.asia-southeast1.talon.one/",
-            "https://yours.europe-west1.talon.one/v2",
-            "",
-        ]);
+        // An empty deployment is rare in real setups (Segment sends it all the same).
+        let deployment = if self.chance(3) {
+            ""
+        } else {
+            self.pick(&[
+                "https://yours.europe-west1.talon.one",
+                "https://yours.europe-west1.talon.one/",
+                "yours.us-east1.talon.one",
+                "https://mycompany.asia-southeast1.talon.one/",
+                "https://yours.europe-west1.talon.one/v2",
+            ])
+        };
         // A key that is not Latin-1 cannot be a header value: Segment's request fails.
         let api_key = if self.chance(4) {
             "ÄPI-ключ"
@@ -366,8 +370,9 @@ impl Gen {
         props.insert("coupon".into(), coupon);
         let mut products = Vec::new();
         for i in 0..self.below(4) {
-            let product = match self.below(8) {
+            let product = match self.below(9) {
                 0 => Value::Null,
+                3 => json!({ "sku": format!("SKU-{i}"), "name": "No price" }),
                 1 => json!({ "sku": 12345, "name": null, "quantity": "3", "price": 9.99 }),
                 2 => json!({ "sku": "SKU-X", "category": ["a", "b"], "quantity": 1, "price": 1 }),
                 _ => json!({
