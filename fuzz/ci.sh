@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${FUZZ_SECONDS:-30}
-targets=(flatten map_event map_json_bytes fake_request round_trip mapping_eval)
+targets=(flatten map_event map_json_bytes fake_request round_trip mapping_eval actions_map)
 
 if ! cargo fuzz --version > /dev/null 2>&1; then
   echo "--- fuzz: installing cargo-fuzz"

@@ -12,7 +12,7 @@ add() { # add <target> <file>: copy a seed, named by its hash
   cp "$2" "corpus/$1/$sum"
 }
 
-mkdir -p corpus/{flatten,map_event,map_json_bytes,fake_request,round_trip,mapping_eval}
+mkdir -p corpus/{flatten,map_event,map_json_bytes,fake_request,round_trip,mapping_eval,actions_map}
 
 # Raw JSON events: every Segment fixture, every bug bundle line, the edge profile.
 tmp=$(mktemp -d)
@@ -60,8 +60,11 @@ for line in \
   i=$((i + 1)); printf '%s' "$line" > "$tmp/mapping$i"; add mapping_eval "$tmp/mapping$i"
 done
 
+# actions_map: its choices are drawn from any bytes; the Actions cases give it varied ones.
+for f in "$root"/fixtures/actions/cases/*.json; do add actions_map "$f"; done
+
 # Committed regression inputs, so a campaign starts from every known case.
-for target in flatten map_event map_json_bytes fake_request round_trip mapping_eval; do
+for target in flatten map_event map_json_bytes fake_request round_trip mapping_eval actions_map; do
   for f in "$root/fixtures/fuzz-regressions/$target"/*; do
     [ -f "$f" ] && [ "${f##*.}" != md ] && add "$target" "$f"
   done

@@ -191,6 +191,9 @@
 //!   formats, `round` of halves, `truncate`, filters given an object, which is the string
 //!   `[object Object]` here, e.g. to `where`) the result differs. An object with an own
 //!   `toString` key renders as `[object Object]` instead of throwing.
+//! - A number literal of more than 18 digits in a tag or output fails (`number literals of more
+//!   than 18 digits are not supported by this port, line:…, col:…`): the `liquid` crate's parser
+//!   would panic on it, where LiquidJS reads it as a double (found by fuzzing).
 //! - Which of several errors a template reports first can differ (here disabled tags and unknown
 //!   tags are found before the `liquid` crate parses).
 //! - `date` of `now` or `today` fails (`filter "date" of "now" reads the clock, which this port

@@ -158,6 +158,14 @@ pub(crate) fn evaluate(template: &Value, payload: &Value) -> Result<Value> {
             token.name, token.line, token.col
         ));
     }
+    // The `liquid` crate panics on an integer literal beyond i64 (its parser assumes the grammar
+    // bounds them); LiquidJS reads it as a double. Refused here instead (found by fuzzing).
+    if let Some(token) = tokens.iter().find(|t| long_digit_run(&t.body)) {
+        return fail(format!(
+            "number literals of more than {MAX_LITERAL_DIGITS} digits are not supported by this port, line:{}, col:{}",
+            token.line, token.col
+        ));
+    }
     let shared = match parser() {
         Ok(parser) => parser,
         Err(message) => return fail(message.clone()),
@@ -406,6 +414,35 @@ fn tokens(template: &str) -> Vec<Token> {
         });
     }
     out
+}
+
+/// The longest run of digits a number literal in a tag or output may have here (every 18-digit
+/// integer fits an i64).
+const MAX_LITERAL_DIGITS: usize = 18;
+
+/// Whether `body` holds, outside its quoted strings, a run of more than
+/// [`MAX_LITERAL_DIGITS`] ASCII digits.
+fn long_digit_run(body: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut run = 0usize;
+    for c in body.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                run = 0;
+            }
+            None if c.is_ascii_digit() => {
+                run += 1;
+                if run > MAX_LITERAL_DIGITS {
+                    return true;
+                }
+            }
+            None => run = 0,
+        }
+    }
+    false
 }
 
 /// Why a filter is refused: Segment disables it, or this port lacks it.
@@ -925,6 +962,30 @@ mod tests {
             Ok(v) => v.as_str().unwrap_or_default().to_owned(),
             Err(e) => format!("error: {e}"),
         }
+    }
+
+    #[test]
+    fn a_number_literal_too_long_for_the_liquid_crate_is_refused_not_a_panic() {
+        // Found by fuzzing: the liquid crate's parser panics on an integer beyond i64.
+        let long = "8".repeat(100);
+        assert_eq!(
+            liquid(&format!("{{% if {long}a %}}x{{% endif %}}"), "{}"),
+            "error: number literals of more than 18 digits are not supported by this port, line:1, col:1"
+        );
+        assert!(
+            liquid(&format!("{{{{ 1 | plus: {long} }}}}"), "{}")
+                .starts_with("error: number literals")
+        );
+        // Digits in text, in quoted strings, and 18-digit literals are fine.
+        assert_eq!(
+            liquid(&format!("{long} {{{{ \"{long}\" | size }}}}"), "{}"),
+            format!("{long} 100")
+        );
+        // (An 18-digit literal is read, and added to as JavaScript does, in doubles.)
+        assert_eq!(
+            liquid("{{ 100000000000000000 | plus: 1 }}", "{}"),
+            "100000000000000000"
+        );
     }
 
     #[test]

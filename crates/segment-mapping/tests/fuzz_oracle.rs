@@ -55,6 +55,8 @@ fn raw_lines_are_answered_with_a_line_of_the_format() {
         b"\xff\xfe",
         b"{\"mapping\":null,\"payload\":\"\\ud800\"}",
         b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        // Found by the fuzz target: an integer literal past i64 made the liquid crate panic.
+        include_bytes!("fuzz_oracle/liquid_long_integer.ndjson"),
     ] {
         if let Err(violation) = check_line_bytes(line) {
             panic!("{violation}");

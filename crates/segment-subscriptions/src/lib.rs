@@ -1,6 +1,6 @@
 //! Segment's subscription triggers (FQL) in Rust, parsed and evaluated as Segment's own npm
 //! package `@segment/destination-subscriptions` 3.37 (`parseFql`, then `validate`) does, over its
-//! lexer `@segment/fql-ts` 1.10. The differential test (`tests/differential.rs`) holds this crate
+//! lexer `@segment/fql-ts` 1.10. The differential test (`tests/differential/main.rs`) holds this crate
 //! to that package over seeded (trigger, event) pairs.
 //!
 //! Evidence: every rule below is read from the package's code (its published 3.37.0 build and

@@ -136,6 +136,18 @@ pub enum Kind {
         /// The library name, or `channel browser`/`channel mobile`.
         source: &'static str,
     },
+    /// An Actions finding about one subscription (empty: the configuration), with its own
+    /// stable code (`rejected`, `path_changed`, `deprecated`, `nested_attribute`,
+    /// `null_attribute`, `audience_attribute_only`, `unknown_action`, `trigger_note`,
+    /// `trigger_never_fires`, `trigger_unevaluable`, `deployment_not_routable`).
+    Action {
+        /// The subscription's name.
+        subscription: String,
+        /// The stable code.
+        code: &'static str,
+        /// The sentence.
+        message: String,
+    },
 }
 
 impl Kind {
@@ -161,6 +173,7 @@ impl Kind {
             Self::NumericUserId { .. } => "numeric_user_id",
             Self::UserIdTooLong { .. } => "user_id_too_long",
             Self::ClientSideSource { .. } => "client_side_source",
+            Self::Action { code, .. } => code,
         }
     }
 
@@ -186,6 +199,7 @@ impl Kind {
             | Self::NumericUserId { .. }
             | Self::UserIdTooLong { .. }
             | Self::ClientSideSource { .. } => "",
+            Self::Action { subscription, .. } => subscription,
         }
     }
 }
@@ -258,6 +272,17 @@ impl fmt::Display for Kind {
                 f,
                 "sent from a client-side source ({source}): users can change these traits before they are sent; the destination's docs ask for promotion-relevant data from server-side sources only"
             ),
+            Self::Action {
+                subscription,
+                message,
+                ..
+            } => {
+                if subscription.is_empty() {
+                    f.write_str(message)
+                } else {
+                    write!(f, "subscription `{subscription}`: {message}")
+                }
+            }
             Self::UserIdTooLong { chars } => write!(
                 f,
                 "userId has {chars} characters; Talon.One accepts at most 1000 and will reject the call"

@@ -4,10 +4,12 @@
 //! *for a given [`Destination`]* into a [`Mapped`]: zero or more
 //! destination-neutral HTTP [`Request`]s (or a [`Skip`] with its reason when
 //! there are none), plus [`Diagnostic`]s that say what happened to each
-//! trait. Today the only destination is the classic one
-//! ([`Destination::Classic`], at most one request per event); the Actions
-//! destination (issue 15) will map one event into several requests to
-//! `https://integration.talon.one/segment/...` through the same seam.
+//! trait. Two destinations share the seam: the classic one
+//! ([`Destination::Classic`], at most one request per event, the rules
+//! below) and Talon.One (Actions) ([`Destination::Actions`], one request per
+//! enabled subscription whose trigger matches, to
+//! `https://integration.talon.one/segment/...`; its rules table is in
+//! [`actions`]).
 //!
 //! The classic destination's own functions, [`map_json`] (JSON text, the
 //! fast path) and [`map_event`] (a typed [`segment_model::Event`]), give the
@@ -63,6 +65,7 @@
 //! nested past [`flatten::MAX_DEPTH`] are skipped by the parser without
 //! recursion, so no nesting depth can overflow the stack.
 
+pub mod actions;
 pub mod classic;
 pub mod diagnostics;
 pub mod flatten;
@@ -94,13 +97,17 @@ pub enum Destination {
     /// The classic Talon.One destination: an `identify` becomes at most one
     /// `PUT /v2/customer_profiles/{integrationId}` (the rules table above).
     Classic(Settings),
+    /// The Talon.One (Actions) destination: every enabled subscription whose trigger matches
+    /// gives one request to `https://integration.talon.one/segment/...` (see [`actions`]).
+    Actions(actions::ActionsConfig),
 }
 
 impl Destination {
-    /// The destination's stable name, for reports: `classic`.
+    /// The destination's stable name, for reports: `classic` or `actions`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Classic(_) => "classic",
+            Self::Actions(_) => "actions",
         }
     }
 }
@@ -110,6 +117,7 @@ impl Destination {
 pub fn map(destination: &Destination, event: &[u8]) -> Mapped {
     match destination {
         Destination::Classic(settings) => map_json(event, settings),
+        Destination::Actions(config) => actions::map_actions(config, event),
     }
 }
 
@@ -128,9 +136,11 @@ pub struct Mapped {
     pub requests: Vec<Request>,
     /// Why nothing is sent, when nothing is.
     pub skip: Option<Skip>,
-    /// What happened to each trait, sorted by trait then code. They are the
-    /// event's: a destination with several requests per event names the
-    /// request (its action) in the diagnostic's kind.
+    /// What happened: classic, to each trait, sorted by trait then code;
+    /// Actions, per subscription in subscription order ([`Kind::Action`],
+    /// naming the subscription), its failed validations (`rejected`, with
+    /// Segment's message) included, since an event sent by one subscription
+    /// can be refused by another.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -149,6 +159,16 @@ pub enum Skip {
         /// Why.
         reason: String,
     },
+    /// Actions: no enabled subscription's trigger matches the event.
+    NoSubscription,
+    /// Actions: every matching subscription failed (validation or mapping); the first one,
+    /// with Segment's own message. Each failure is also a `rejected` diagnostic.
+    Rejected {
+        /// The subscription's name.
+        subscription: String,
+        /// Segment's message (`The root value is missing the required field 'customerProfileId'.`).
+        message: String,
+    },
     /// Not a readable Segment event.
     InvalidEvent {
         /// The parser's message.
@@ -164,6 +184,8 @@ impl Skip {
             Self::AnonymousUser => "anonymous_user",
             Self::InvalidUserId { .. } => "invalid_user_id",
             Self::InvalidEvent { .. } => "invalid_event",
+            Self::NoSubscription => "no_subscription",
+            Self::Rejected { .. } => "rejected",
         }
     }
 }
@@ -181,6 +203,13 @@ impl fmt::Display for Skip {
             ),
             Self::InvalidUserId { reason } => write!(f, "userId cannot be sent: {reason}"),
             Self::InvalidEvent { error } => write!(f, "not a readable Segment event: {error}"),
+            Self::NoSubscription => {
+                write!(f, "no enabled subscription's trigger matches the event")
+            }
+            Self::Rejected {
+                subscription,
+                message,
+            } => write!(f, "subscription `{subscription}`: {message}"),
         }
     }
 }

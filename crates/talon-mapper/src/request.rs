@@ -40,6 +40,9 @@ pub struct Request {
     /// a time, in mapping order. For the classic destination the key is the
     /// integrationId, exactly as the `userId` gave it.
     pub key: String,
+    /// The Actions subscription (its name) the request comes from; `None` for the classic
+    /// destination.
+    pub subscription: Option<String>,
     /// Where the path starts in `url`.
     path_start: usize,
 }
@@ -64,6 +67,7 @@ impl Request {
             headers,
             body,
             key,
+            subscription: None,
             path_start: base.len(),
         }
     }
@@ -92,6 +96,7 @@ impl Request {
                 ("Content-Type", Arc::clone(settings.content_type())),
             ],
             body,
+            subscription: None,
             path_start,
         }
     }
@@ -109,12 +114,17 @@ impl Request {
             .map(|(_, v)| v.as_ref())
     }
 
-    /// The request for people and snapshots: the request line, the headers
+    /// The request for people and snapshots: the subscription in brackets (Actions), the
+    /// request line, the headers
     /// with the API key redacted, a blank line, then the pretty body.
     pub fn render(&self) -> String {
-        let mut out = format!("{} {}\n", self.method, self.url);
+        let mut out = match &self.subscription {
+            Some(name) => format!("[{name}]\n"),
+            None => String::new(),
+        };
+        let _ = writeln!(out, "{} {}", self.method, self.url);
         for (name, value) in &self.headers {
-            let value = if *name == "Authorization" {
+            let value = if name.eq_ignore_ascii_case("authorization") {
                 redact(value)
             } else {
                 value.to_string()
@@ -122,9 +132,18 @@ impl Request {
             let _ = writeln!(out, "{name}: {value}");
         }
         out.push('\n');
-        match serde_json::from_str::<serde_json::Value>(&self.body)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-        {
+        // An Actions body keeps its key order (it is part of what is sent); the classic
+        // body's keys are sorted already.
+        let pretty = if self.subscription.is_some() {
+            segment_mapping::Value::parse(&self.body)
+                .map_err(|_| ())
+                .and_then(|v| serde_json::to_string_pretty(&v).map_err(|_| ()))
+        } else {
+            serde_json::from_str::<serde_json::Value>(&self.body)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .map_err(|_| ())
+        };
+        match pretty {
             Ok(pretty) => out.push_str(&pretty),
             Err(_) => out.push_str(&self.body),
         }
@@ -139,7 +158,7 @@ impl Request {
             .headers
             .iter()
             .map(|(name, value)| {
-                let value = if *name == "Authorization" && !reveal_key {
+                let value = if name.eq_ignore_ascii_case("authorization") && !reveal_key {
                     redact(value)
                 } else {
                     value.to_string()
@@ -149,14 +168,18 @@ impl Request {
             .collect();
         // The key is written under the classic destination's name for it,
         // as `map --format ndjson` always wrote it.
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "method": self.method,
             "url": self.url,
             "integrationId": self.key,
             "headers": headers,
             "body": serde_json::from_str::<serde_json::Value>(&self.body)
                 .unwrap_or_else(|_| self.body.clone().into()),
-        })
+        });
+        if let Some(subscription) = &self.subscription {
+            json["subscription"] = subscription.as_str().into();
+        }
+        json
     }
 }
 

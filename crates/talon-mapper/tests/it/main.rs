@@ -3,6 +3,7 @@
 // Tests read fixtures and run `cargo tree`; the IO ban is for library code.
 #![allow(clippy::disallowed_methods)]
 
+mod actions;
 mod dependencies;
 mod flatten;
 mod rules;

@@ -13,7 +13,6 @@
     reason = "the outcome counts, shown with --nocapture"
 )]
 
-#[path = "differential/generator.rs"]
 mod generator;
 
 use std::collections::BTreeMap;
