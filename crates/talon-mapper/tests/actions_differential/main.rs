@@ -20,6 +20,7 @@
 mod compare;
 mod generator;
 mod node;
+mod ours;
 
 use std::collections::BTreeMap;
 
@@ -281,5 +282,104 @@ fn the_comparison_finds_every_kind_of_difference_and_ignores_header_order() {
         let found = changed(edit);
         assert_eq!(found.len(), 1, "{field}: {found:?}");
         assert!(found[0].contains(field), "{field}: {found:?}");
+    }
+}
+
+/// The kind of divergence, listed in `divergences.ndjson`, that explains a difference on
+/// `line`; `None` when none does (a mismatch). Both kinds so far are the settings'.
+fn divergence_kind(line: &str) -> Option<&'static str> {
+    let input: Value = serde_json::from_str(line).ok()?;
+    let settings = &input["settings"];
+    let kind = if settings["deployment"] == "" {
+        "empty_deployment"
+    } else if settings["apiKey"]
+        .as_str()
+        .is_some_and(|k| k.chars().any(|c| u32::from(c) > 0xFF))
+    {
+        "api_key_not_a_header_value"
+    } else {
+        return None;
+    };
+    let listed = divergences().iter().any(|(k, _, _)| k == kind);
+    listed.then_some(kind)
+}
+
+#[test]
+fn the_crate_sends_what_segments_code_sends_on_seeded_lines() {
+    let cases = default_cases();
+    let lines: Vec<String> = cases.iter().map(|c| c.line.clone()).collect();
+    let answers = node::answers("compared", &lines);
+    let mut mismatches = Vec::new();
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for (case, segment) in cases.iter().zip(&answers) {
+        let ours = ours::answer(&case.line);
+        let differences = compare::differences(segment, &ours);
+        let outcome = if differences.is_empty() {
+            "equal".to_owned()
+        } else if let Some(kind) = divergence_kind(&case.line) {
+            format!("divergence {kind}")
+        } else {
+            mismatches.push(format!(
+                "{}\n  line: {}\n  segment: {segment}\n  ours:    {ours}",
+                differences.join("\n  "),
+                case.line
+            ));
+            continue;
+        };
+        *outcomes.entry(outcome).or_default() += 1;
+    }
+    eprintln!("outcomes of {} lines: {outcomes:#?}", cases.len());
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} lines differ from Segment's code (DIFF_SEED and DIFF_CASES reproduce the run); \
+         the first ones:\n{}",
+        mismatches.len(),
+        cases.len(),
+        mismatches
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+    let equal = outcomes.get("equal").copied().unwrap_or(0);
+    assert!(
+        equal * 10 >= cases.len() * 8,
+        "only {equal} of {} lines compared equal: {outcomes:?}",
+        cases.len()
+    );
+}
+
+#[test]
+fn the_crate_gives_segments_recorded_answer_to_every_regression() {
+    let mut differ = Vec::new();
+    for (why, line, segment) in regressions() {
+        let ours = ours::answer(&line);
+        let differences = compare::differences(&segment, &ours);
+        if !differences.is_empty() {
+            differ.push(format!(
+                "{why}\n  {}\n  line: {line}\n  segment: {segment}\n  ours:    {ours}",
+                differences.join("\n  ")
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n\n"));
+}
+
+#[test]
+fn every_listed_divergence_still_diverges_as_described() {
+    for (kind, line, segment) in divergences() {
+        let ours = ours::answer(&line);
+        let differences = compare::differences(&segment, &ours);
+        assert!(
+            !differences.is_empty(),
+            "divergence {kind} is gone (the crate now answers as Segment does): move its line \
+             to regressions.ndjson and drop it from divergences.ndjson and divergence_kind"
+        );
+        assert_eq!(
+            divergence_kind(&line),
+            Some(kind.as_str()),
+            "divergence {kind}'s example is classified otherwise: {differences:?}"
+        );
     }
 }
