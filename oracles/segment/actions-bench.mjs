@@ -4,8 +4,8 @@
 //   node actions-bench.mjs EVENTS.ndjson SETTINGS.json [SUBSCRIPTIONS.json] [ROUNDS] [OUTPUTS.ndjson]
 //
 // For every event line, as Segment's runtime handles it for a Talon.One (Actions) destination:
-// JSON.parse, then every enabled subscription of SUBSCRIPTIONS.json (default:
-// bench-subscriptions.json here) through Segment's own code (`runEvent` of actions.mjs: trigger
+// JSON.parse, then every enabled subscription of SUBSCRIPTIONS.json (default: the typical
+// customer's setup, fixtures/actions/subscriptions.json) through Segment's own code (`runEvent` of actions.mjs: trigger
 // parsed and evaluated, mapping, removeEmptyValues, validation, `perform`, the request built,
 // HTTP intercepted at fetch), then JSON.stringify of the answer ({requests, errors}, the line
 // actions.mjs prints). Reading the file is not timed. Prints one JSON line: events, requests and
@@ -24,7 +24,7 @@ if (!eventsFile || !settingsFile) {
   )
   process.exit(2)
 }
-const subscriptionsFile = subscriptionsArg && subscriptionsArg !== '-' ? subscriptionsArg : join(here, 'bench-subscriptions.json')
+const subscriptionsFile = subscriptionsArg && subscriptionsArg !== '-' ? subscriptionsArg : join(here, '../../fixtures/actions/subscriptions.json')
 const rounds = Number(roundsArg ?? 3)
 const lines = readFileSync(eventsFile, 'utf8').split('\n').filter((l) => l.length > 0)
 const settings = JSON.parse(readFileSync(settingsFile, 'utf8'))

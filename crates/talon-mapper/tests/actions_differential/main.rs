@@ -6,9 +6,13 @@
 //! actions_differential`. `DIFF_CASES=N` and `DIFF_SEED=S` widen a local run (defaults fixed for
 //! CI). When Segment's code is not installed the test fails, naming the command; it never skips.
 //!
-//! `regressions.ndjson` holds inputs worth keeping (Segment's observed edge behaviour, and every
-//! divergence once found), each with `why` and Segment's exact answer, which the oracle must
-//! still give.
+//! Every line must give the same requests (per subscription: method, URL, headers by name, body
+//! bytes) and the same failure messages on both sides (`compare.rs`; `ours.rs` is this crate's
+//! side). `regressions.ndjson` holds inputs worth keeping (Segment's observed edge behaviour,
+//! and every divergence once fixed), each with `why` and Segment's exact answer, which both the
+//! oracle and this crate must still give. `divergences.ndjson` holds the differences this crate
+//! keeps for now, by kind, with an example each: accepted only while the crate still differs on
+//! its example (`divergence_kind` recognises the kind in seeded lines).
 
 // Tests read the environment (DIFF_CASES, DIFF_SEED) and write their input files.
 #![allow(clippy::disallowed_methods)]
