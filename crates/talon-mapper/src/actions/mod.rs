@@ -381,6 +381,14 @@ fn run(
         None => String::new(),
     };
     headers.extend(perform.headers.into_iter().map(|(n, v)| (n, Arc::from(v))));
+    // node-fetch refuses a header value with a character outside tab, 0x20–0x7e and
+    // 0x80–0xff (a JavaScript string's code units): the subscription then fails, nothing sent.
+    if let Some((_, value)) = headers.iter().find(|(_, v)| {
+        v.chars()
+            .any(|c| c != '\t' && !(' '..='~').contains(&c) && !('\u{80}'..='\u{ff}').contains(&c))
+    }) {
+        return Err(format!("{value} is not a legal HTTP header value"));
+    }
     let key = [
         "customerProfileId",
         "profileId",

@@ -24,14 +24,14 @@ impl ActionsSettings {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Settings`] when either is empty: Segment's settings form requires both.
+    /// [`ConfigError::Settings`] when the API key is empty. An empty deployment is not an
+    /// error: Segment's code sends it, as an empty `destination-hostname` (observed with the
+    /// differential test's oracle), so it is a warning ([`Self::deployment_warnings`]).
     pub fn new(api_key: &str, deployment: &str) -> Result<Self, ConfigError> {
-        for (name, value) in [("apiKey", api_key), ("deployment", deployment)] {
-            if value.is_empty() {
-                return Err(ConfigError::Settings(format!(
-                    "`{name}` is required and empty"
-                )));
-            }
+        if api_key.is_empty() {
+            return Err(ConfigError::Settings(
+                "`apiKey` is required and empty".into(),
+            ));
         }
         Ok(Self {
             api_key: api_key.to_owned(),
@@ -77,6 +77,12 @@ impl ActionsSettings {
     pub fn deployment_warnings(&self) -> Vec<String> {
         let typed = self.deployment.as_str();
         let mut out = Vec::new();
+        if typed.is_empty() {
+            out.push(
+                "deployment is empty: Segment sends an empty `destination-hostname`, which Talon.One's relay cannot route".to_owned(),
+            );
+            return out;
+        }
         if typed.trim() != typed {
             out.push(format!(
                 "deployment `{typed}` has white space around it: Segment sends it as typed"
