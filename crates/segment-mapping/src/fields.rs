@@ -159,7 +159,7 @@
 //! depth, so a payload of any depth is safe. Nothing panics.
 
 mod formats;
-mod number;
+pub(crate) mod number;
 
 use std::fmt::Write as _;
 

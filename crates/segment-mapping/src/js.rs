@@ -96,72 +96,9 @@ pub(crate) fn to_string(v: &Value) -> Result<String, &'static str> {
     }
 }
 
-/// JavaScript's `Number(s)` for a string: trimmed; empty is `0`; `0x`, `0o`, `0b` integers;
-/// `Infinity` with an optional sign; otherwise a decimal literal or `NaN`.
-pub(crate) fn string_to_number(s: &str) -> f64 {
-    let t = trim(s);
-    if t.is_empty() {
-        return 0.0;
-    }
-    let radix = |prefixes: [&str; 2], radix: u32| {
-        prefixes
-            .iter()
-            .find_map(|p| t.strip_prefix(p))
-            .map(|digits| {
-                if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-                    return f64::NAN;
-                }
-                digits.chars().fold(0.0, |acc, c| {
-                    acc * f64::from(radix) + f64::from(c.to_digit(radix).unwrap_or(0))
-                })
-            })
-    };
-    if let Some(n) = radix(["0x", "0X"], 16)
-        .or_else(|| radix(["0o", "0O"], 8))
-        .or_else(|| radix(["0b", "0B"], 2))
-    {
-        return n;
-    }
-    let (sign, unsigned) = match t.as_bytes().first() {
-        Some(b'-') => (-1.0, t.get(1..).unwrap_or_default()),
-        Some(b'+') => (1.0, t.get(1..).unwrap_or_default()),
-        _ => (1.0, t),
-    };
-    if unsigned == "Infinity" {
-        return sign * f64::INFINITY;
-    }
-    // StrUnsignedDecimalLiteral: digits, an optional fraction, an optional exponent.
-    let bytes = unsigned.as_bytes();
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i - start
-    };
-    let mut i = 0;
-    let mut mantissa = digits(&mut i);
-    if bytes.get(i) == Some(&b'.') {
-        i += 1;
-        mantissa += digits(&mut i);
-    }
-    if mantissa == 0 {
-        return f64::NAN;
-    }
-    if matches!(bytes.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(bytes.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return f64::NAN;
-        }
-    }
-    if i != bytes.len() {
-        return f64::NAN;
-    }
-    unsigned.parse::<f64>().map_or(f64::NAN, |n| sign * n)
-}
+/// `Number(s)` for a string: one implementation for the crate, [`crate::fields`]'s (checked
+/// against Node 20 with Ajv's coercion cases).
+pub(crate) use crate::fields::number::js_to_number as string_to_number;
 
 /// Whether a value is more than `limit` levels deep (a scalar is one level, an array or object
 /// one more than its deepest element). The walk stops at `limit` levels, so it is safe on any

@@ -3,21 +3,7 @@
 //! with optional sign, fraction and exponent, `Infinity` with optional sign, and unsigned
 //! `0x`/`0o`/`0b` integers; anything else is `NaN`.
 
-/// JavaScript's white space and line terminators (`String.prototype.trim`'s set): not Rust's
-/// `char::is_whitespace`, which includes U+0085 and excludes U+FEFF.
-pub(crate) fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
+pub(crate) use crate::js::is_js_whitespace as is_js_space;
 
 /// `Number(s)` for a string `s`.
 pub(crate) fn js_to_number(s: &str) -> f64 {
