@@ -70,16 +70,29 @@ pub(crate) fn answer(r: Result<Answer, ApiError>) -> Response {
     }
 }
 
-pub(crate) async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, Rule::RouteNotFound, "Not found")
+/// A path no route has: 404, in the envelope of the API the path belongs to (the relay's
+/// documented `{"StatusCode":404,"Error":"Not Found",…}` under `/segment/`).
+pub(crate) async fn not_found(parts: Parts) -> Response {
+    let e = ApiError::new(StatusCode::NOT_FOUND, Rule::RouteNotFound, "Not found");
+    in_envelope_of(&parts, e, "Not Found")
 }
 
-pub(crate) async fn method_not_allowed() -> ApiError {
-    ApiError::new(
+pub(crate) async fn method_not_allowed(parts: Parts) -> Response {
+    let e = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         Rule::RouteMethodNotAllowed,
         "Method not allowed",
-    )
+    );
+    in_envelope_of(&parts, e, "Method Not Allowed")
+}
+
+fn in_envelope_of(parts: &Parts, e: ApiError, relay_text: &str) -> Response {
+    if crate::api::segment::is_relay_path(parts.uri.path()) {
+        let seq = crate::api::segment::seq_of(parts);
+        return crate::api::segment::RelayError::new(e.status, e.rule, relay_text, seq)
+            .into_response();
+    }
+    e.into_response()
 }
 
 /// A path parameter with a Talon-shaped rejection.

@@ -46,6 +46,42 @@ pub struct JournalEntry {
     pub response_body: String,
     /// The rule that decided the response, e.g. `attribute.unknown` or `ok.profile_updated`.
     pub rule: String,
+    /// For a request to the Segment relay (`/segment/…`): where it was routed and what the
+    /// relay left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay: Option<RelayEntry>,
+}
+
+/// What the Segment relay adds to a journal entry: the deployment the request was routed to,
+/// the attributes `skipNonExistingAttributes=true` skipped, what was not applied, and the
+/// deployment's own answer where the relay rewrapped it in its envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayEntry {
+    /// The deployment's host (normalised), or `None` when the request named none the relay
+    /// knows.
+    pub deployment: Option<String>,
+    /// JSON pointers of the unknown attributes that `skipNonExistingAttributes=true` skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+    /// What the request asked for and was not done, in words (e.g. audience changes not
+    /// applied because `runRuleEngine` is false).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The deployment's own error body (Talon.One's `ErrorResponseWithStatus`) when the relay
+    /// answered it in its own envelope instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+}
+
+impl RelayEntry {
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.deployment.as_ref().map_or(0, String::capacity)
+            + self.skipped.iter().map(String::capacity).sum::<usize>()
+            + self.notes.iter().map(String::capacity).sum::<usize>()
+            + self.upstream.as_ref().map_or(0, String::capacity)
+    }
 }
 
 impl JournalEntry {
@@ -74,6 +110,7 @@ pub(crate) struct Record {
     pub(crate) status: u16,
     pub(crate) response_body: Bytes,
     pub(crate) rule: Rule,
+    pub(crate) relay: Option<Box<RelayEntry>>,
 }
 
 impl Record {
@@ -101,6 +138,7 @@ impl Record {
             + headers
             + self.body.len()
             + self.response_body.len()
+            + self.relay.as_ref().map_or(0, |r| r.size())
     }
 
     fn to_entry(&self) -> JournalEntry {
@@ -118,6 +156,7 @@ impl Record {
             status: self.status,
             response_body: String::from_utf8_lossy(&self.response_body).into_owned(),
             rule: self.rule.as_str().to_owned(),
+            relay: self.relay.as_deref().cloned(),
         }
     }
 }
@@ -130,7 +169,6 @@ pub(crate) struct Journal {
     cap: usize,
     max_bytes: usize,
     dropped: u64,
-    next_seq: u64,
 }
 
 impl Journal {
@@ -141,15 +179,7 @@ impl Journal {
             cap,
             max_bytes,
             dropped: 0,
-            next_seq: 1,
         }
-    }
-
-    /// Takes the next sequence number.
-    pub(crate) fn next_seq(&mut self) -> u64 {
-        let s = self.next_seq;
-        self.next_seq += 1;
-        s
     }
 
     /// Appends `rec`, dropping the oldest entries beyond the caps; returns the first one it
@@ -197,7 +227,6 @@ impl Journal {
         self.entries.clear();
         self.bytes = 0;
         self.dropped = 0;
-        self.next_seq = 1;
     }
 }
 
@@ -217,7 +246,8 @@ mod tests {
 
     fn rec(j: &mut Journal, body: &'static [u8]) -> Record {
         Record {
-            seq: j.next_seq(),
+            // Pushed one by one: everything pushed so far is kept or dropped.
+            seq: j.dropped() + j.entries.len() as u64 + 1,
             method: axum::http::Method::GET,
             path: "/x".into(),
             query: None,
@@ -226,6 +256,7 @@ mod tests {
             status: 200,
             response_body: Bytes::new(),
             rule: Rule::OkAuthping,
+            relay: None,
         }
     }
 

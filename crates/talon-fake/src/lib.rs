@@ -97,7 +97,9 @@ pub use error::{ApiError, ErrorItem, ErrorSource};
 pub use faults::{
     FaultPlan, FaultPlanError, FaultResponse, FaultRule, LateRequest, MAX_LATE_MS, RequestKey, coin,
 };
-pub use journal::{DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry};
+pub use journal::{
+    DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Decided, JournalEntry, RelayEntry,
+};
 pub use rule::{Rule, UnknownRule};
 pub use server::{
     DEFAULT_SHUTDOWN_TIMEOUT, MockServer, ServeConfig, ServeError, StopSignals, Stopped, banner,
@@ -109,6 +111,6 @@ pub use state::{
     FakeConfig, InFlight,
 };
 pub use state_file::{
-    Application, Attribute, Audience, DEFAULT_STATE_JSON, IntegrationKey, ProfileRecord,
-    REDACTED_KEY, StateFile, StateFileError,
+    Application, Attribute, Audience, DEFAULT_HOSTNAME, DEFAULT_STATE_JSON, IntegrationKey,
+    ProfileRecord, REDACTED_KEY, StateFile, StateFileError,
 };

@@ -39,7 +39,7 @@ use crate::api::profiles::profile_id_of;
 use crate::error::ApiError;
 use crate::extract::{Answer, Res};
 use crate::faults::{FaultAction, FaultResponse, LateRequest, RequestKey};
-use crate::journal::{Decided, Record, redact_authorization};
+use crate::journal::{Decided, Record, RelayEntry, redact_authorization};
 use crate::rule::Rule;
 use crate::state::{Fake, InFlight};
 use crate::store::lock;
@@ -112,7 +112,15 @@ async fn pipeline(fake: Fake, api: Router, req: Request) -> Response {
     // Copied, not sliced: a slice would pin hyper's whole read buffer while the entry lives.
     let journal_body = Bytes::copy_from_slice(&bytes);
     let status = rparts.status;
-    meta.record(&fake, status.as_u16(), journal_body, rbytes.clone(), rule);
+    let relay = rparts.extensions.get::<RelayEntry>().cloned().map(Box::new);
+    meta.record_relay(
+        &fake,
+        status.as_u16(),
+        journal_body,
+        rbytes.clone(),
+        rule,
+        relay,
+    );
     if status.is_success()
         && faults_active
         && let Some(id) = &profile_id
@@ -131,6 +139,11 @@ async fn pipeline(fake: Fake, api: Router, req: Request) -> Response {
     }
     Response::from_parts(rparts, Body::from(rbytes))
 }
+
+/// The journal sequence number of the request being answered, a request extension set by the
+/// pipeline: the relay's `RequestUUID` is derived from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequestSeq(pub(crate) u64);
 
 /// A body's bytes. The pipeline's request bodies and every handler's answer are one buffer:
 /// its first frame is taken as it is, without the collecting (a queue of buffers) that
@@ -234,7 +247,10 @@ impl LatePut {
             Err(e) => (e.status, Bytes::from(e.body_bytes())),
         };
         tracing::debug!(integration_id = %self.integration_id, status = status.as_u16(), "late request applied");
-        self.meta.record(
+        // A journal entry of its own, in the order it landed.
+        let mut meta = self.meta;
+        meta.seq = fake.take_seq();
+        meta.record(
             fake,
             status.as_u16(),
             self.raw,
@@ -315,8 +331,9 @@ struct Admitted {
 /// refused request is journalled and answered here; a late request or late response is left
 /// to the caller in [`Admitted::fault`].
 async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
-    let (parts, body) = req.into_parts();
-    let meta = Meta::new(&parts);
+    let (mut parts, body) = req.into_parts();
+    let meta = Meta::new(fake, &parts);
+    parts.extensions.insert(RequestSeq(meta.seq));
     let profile_id = profile_id_of(&parts.method, parts.uri.path());
     let faults_active = fake
         .inner
@@ -469,6 +486,8 @@ fn fault_status(status: u16, rule: Rule) -> ApiError {
 /// request (hyper's `Uri` and header values share its read buffer).
 #[derive(Debug, Clone)]
 struct Meta {
+    /// The journal sequence number, taken when the request came in.
+    seq: u64,
     method: Method,
     path: Box<str>,
     query: Option<Box<str>>,
@@ -476,8 +495,9 @@ struct Meta {
 }
 
 impl Meta {
-    fn new(parts: &Parts) -> Self {
+    fn new(fake: &Fake, parts: &Parts) -> Self {
         Self {
+            seq: fake.take_seq(),
             method: parts.method.clone(),
             path: parts.uri.path().into(),
             query: parts.uri.query().map(Into::into),
@@ -487,9 +507,21 @@ impl Meta {
 
     /// Journals and logs the request: the one place every journalled request passes.
     fn record(self, fake: &Fake, status: u16, body: Bytes, response_body: Bytes, rule: Rule) {
+        self.record_relay(fake, status, body, response_body, rule, None);
+    }
+
+    fn record_relay(
+        self,
+        fake: &Fake,
+        status: u16,
+        body: Bytes,
+        response_body: Bytes,
+        rule: Rule,
+        relay: Option<Box<RelayEntry>>,
+    ) {
         log_request(&self.method, &self.path, status, rule.as_str());
-        fake.push_journal(move |seq| Record {
-            seq,
+        fake.push_journal(Record {
+            seq: self.seq,
             method: self.method,
             path: self.path,
             query: self.query,
@@ -498,10 +530,27 @@ impl Meta {
             status,
             response_body,
             rule,
+            relay,
         });
     }
 
+    /// Journals and answers a request the pipeline refused, in the envelope of the API its
+    /// path belongs to (the Segment relay has its own).
     fn reject(self, fake: &Fake, e: ApiError) -> Response {
+        if crate::api::segment::is_relay_path(&self.path) {
+            let re = crate::api::segment::RelayError::from_deployment(e, self.seq);
+            let (status, rule) = (re.status.as_u16(), re.rule);
+            let entry = Some(re.entry.clone());
+            self.record_relay(
+                fake,
+                status,
+                Bytes::new(),
+                re.body_bytes().into(),
+                rule,
+                entry,
+            );
+            return re.into_response();
+        }
         self.record(
             fake,
             e.status.as_u16(),

@@ -102,9 +102,14 @@ rules! {
     OkProfileDryRun => "ok.profile_dry_run",
     OkProfileUpdated => "ok.profile_updated",
     OkProfilesUpdated => "ok.profiles_updated",
+    OkRelayProfileUpdated => "ok.relay_profile_updated",
     PathInvalid => "path.invalid",
     ProfileConcurrentUpdates => "profile.concurrent_updates",
     QueryInvalid => "query.invalid",
+    RelayDeploymentInvalid => "relay.deployment_invalid",
+    RelayDeploymentUnknown => "relay.deployment_unknown",
+    RelayNoDeployment => "relay.no_deployment",
+    RelayParallelRequests => "relay.parallel_requests",
     ResponseContentRequiresRuleEngine => "response_content.requires_rule_engine",
     RouteMethodNotAllowed => "route.method_not_allowed",
     RouteNotFound => "route.not_found",
@@ -212,7 +217,7 @@ mod tests {
         assert_eq!(Rule::AttributeUnknown.as_str(), "attribute.unknown");
         assert_eq!(Rule::FaultStatus.to_string(), "fault.status");
         assert_eq!(Rule::AuthMissing, "auth.missing");
-        assert_eq!(Rule::ALL.len(), 70);
+        assert_eq!(Rule::ALL.len(), 75);
     }
 
     #[test]

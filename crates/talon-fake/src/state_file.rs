@@ -15,6 +15,10 @@ pub struct StateFile {
     /// The account that owns everything (`accountId` in responses). Default 1.
     #[serde(default = "default_account")]
     pub account_id: i64,
+    /// The deployment's host, as the Segment relay's `destination-hostname` header names it
+    /// (`mycompany.europe-west1.talon.one`). Absent: [`DEFAULT_HOSTNAME`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     /// Applications (`id`, `name`).
     pub applications: Vec<Application>,
     /// Integration API keys, each tied to one application.
@@ -29,7 +33,17 @@ pub struct StateFile {
     /// Customer profiles (optional).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<ProfileRecord>,
+    /// Further deployments the same fake stands in for (a customer's staging next to its
+    /// production), each a whole state of its own with its own `hostname`; reached only through
+    /// the Segment relay (`/segment/…`), which routes by `destination-hostname`. They hold no
+    /// `deployments` of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<StateFile>,
 }
+
+/// The host a state without `hostname` answers to on the Segment relay: the example of
+/// Talon.One's own Postman collection for `destination-hostname`.
+pub const DEFAULT_HOSTNAME: &str = "mycompany.europe-west1.talon.one";
 
 fn default_account() -> i64 {
     1
@@ -68,13 +82,21 @@ impl StateFile {
     pub fn empty() -> Self {
         Self {
             account_id: 1,
+            hostname: None,
             applications: Vec::new(),
             integration_keys: Vec::new(),
             management_keys: Vec::new(),
             attributes: Vec::new(),
             audiences: Vec::new(),
             profiles: Vec::new(),
+            deployments: Vec::new(),
         }
+    }
+
+    /// The host this deployment answers to on the Segment relay: `hostname`, or
+    /// [`DEFAULT_HOSTNAME`].
+    pub fn effective_hostname(&self) -> &str {
+        self.hostname.as_deref().unwrap_or(DEFAULT_HOSTNAME)
     }
 
     /// Replaces every API key (integration and management) with [`REDACTED_KEY`].
@@ -84,6 +106,9 @@ impl StateFile {
         }
         for k in &mut self.management_keys {
             REDACTED_KEY.clone_into(k);
+        }
+        for d in &mut self.deployments {
+            d.redact_keys();
         }
     }
 
@@ -105,7 +130,7 @@ pub struct Application {
     pub name: String,
 }
 
-/// An Integration API key and the application it opens.
+/// An Integration API key and the application it opens; with `platform`, a third-party key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IntegrationKey {
@@ -113,6 +138,11 @@ pub struct IntegrationKey {
     pub key: String,
     /// The application the key belongs to.
     pub application_id: i64,
+    /// Set for a key created with "Third-party integration: Yes": the platform it was made
+    /// for (`Segment` opens the Segment relay, `/segment/…`). Such a key does not open the
+    /// Integration API, and an Integration API key does not open the relay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }
 
 /// A custom attribute, in Talon.One's `Attribute` shape (also the API response).

@@ -63,6 +63,28 @@ impl Profile {
         }
     }
 
+    /// Applies an accepted update: attributes merged over the stored ones, audiences added
+    /// then removed, the application marked, the last activity set.
+    pub(crate) fn apply(
+        &mut self,
+        app: usize,
+        blob: &[u8],
+        (adds, deletes): (&[u32], &[u32]),
+        now: i64,
+    ) {
+        if !blob.is_empty() {
+            self.attrs = merge_blobs(&self.attrs, blob);
+        }
+        for a in adds {
+            self.set_audience(*a, true);
+        }
+        for a in deletes {
+            self.set_audience(*a, false);
+        }
+        self.apps |= 1 << app;
+        self.last_activity = now;
+    }
+
     pub(crate) fn is_member(&self, audience: u32) -> bool {
         self.audiences.binary_search(&audience).is_ok()
     }

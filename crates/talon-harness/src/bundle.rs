@@ -551,6 +551,7 @@ mod tests {
             status,
             response_body: String::new(),
             rule: "ok.profile_updated".into(),
+            relay: None,
         }
     }
 

@@ -101,6 +101,7 @@ pub fn deployment(
     state.integration_keys.push(IntegrationKey {
         key: integration_key.into(),
         application_id: 1,
+        platform: None,
     });
     state.management_keys.push(management_key.into());
     for (id, (name, ty)) in (1..).zip(catalog) {

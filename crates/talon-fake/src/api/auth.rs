@@ -20,8 +20,53 @@ pub(super) fn routes() -> Router<Fake> {
     Router::new().route("/v2/authping", get(authping))
 }
 
-async fn authping(State(_): State<Fake>, IntegrationAuth(_): IntegrationAuth) -> Response {
-    answer(Ok(Answer::no_content(Rule::OkAuthping)))
+/// `GET /v2/authping`: 204 for an Integration API key, or for a third-party key made for
+/// Segment, which the Actions destination's `testAuthentication` sends here with a
+/// `destination-hostname` header (inferred: that key is the destination's only credential).
+/// With that header, the key is checked in the deployment it names (the fake stands in for
+/// every deployment of its state file on one address); an unknown one is 404.
+async fn authping(State(fake): State<Fake>, parts: Parts) -> Response {
+    answer(authping_rule(&fake, &parts))
+}
+
+fn authping_rule(fake: &Fake, parts: &Parts) -> Res<Answer> {
+    let deployment = match parts.headers.get("destination-hostname") {
+        None => fake.clone(),
+        Some(v) => {
+            let host = v
+                .to_str()
+                .map_err(|_| "the header is not visible ASCII".to_owned())
+                .and_then(crate::api::segment::normalize_hostname)
+                .map_err(|why| {
+                    ApiError::bad_param(
+                        Rule::RelayDeploymentInvalid,
+                        "destination-hostname",
+                        "Invalid deployment",
+                        why,
+                    )
+                })?;
+            fake.deployment(&host).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    Rule::RelayDeploymentUnknown,
+                    "Unknown deployment",
+                )
+                .parameter(
+                    "destination-hostname",
+                    "Unknown deployment",
+                    format!("no deployment answers to {host:?}"),
+                )
+            })?
+        }
+    };
+    let cat = read(&deployment.inner.catalog);
+    let h = parts.headers.get(header::AUTHORIZATION);
+    if let Ok(("ApiKey-v1", key)) = split_auth(h)
+        && crate::api::segment::is_segment_key(&cat, key).is_some()
+    {
+        return Ok(Answer::no_content(Rule::OkAuthping));
+    }
+    integration_app(&cat, h).map(|_| Answer::no_content(Rule::OkAuthping))
 }
 
 /// Integration API auth; yields the position of the key's application.
@@ -68,6 +113,10 @@ pub(crate) fn integration_app(cat: &Catalog, h: Option<&HeaderValue>) -> Res<usi
             Rule::AuthWrongKind,
             "a Management API key does not open the Integration API",
         )),
+        None if cat.third_party_keys.contains_key(key) => Err(unauthorized(
+            Rule::AuthWrongKind,
+            "a third-party key opens only its platform's endpoints (for Segment: /segment/… at integration.talon.one), not the Integration API",
+        )),
         None => Err(unauthorized(Rule::AuthUnknownKey, "unknown API key")),
     }
 }
@@ -90,7 +139,7 @@ pub(crate) fn management(cat: &Catalog, h: Option<&HeaderValue>) -> Res<()> {
     }
     if cat.management_keys.contains(key) {
         Ok(())
-    } else if cat.integration_keys.contains_key(key) {
+    } else if cat.integration_keys.contains_key(key) || cat.third_party_keys.contains_key(key) {
         Err(unauthorized(
             Rule::AuthWrongKind,
             "an Integration API key does not open the Management API",

@@ -6,9 +6,9 @@
 //! [`pipeline`](crate::pipeline), which wraps their router as a whole; `/__admin/*` sits behind
 //! its own gate and is never journalled or faulted.
 //!
-//! Room to grow: a further API is a further module with its own `routes()` merged below (the
-//! Segment relay as `segment.rs` under `/segment/…`, behind the same pipeline); a web view of
-//! the journal and state as `view.rs` under `/__admin/view`, next to `admin`.
+//! A further API is a further module with its own `routes()` merged below: the Segment relay
+//! is [`segment`] under `/segment/…`, behind the same pipeline, with its own envelope; the web
+//! view of the journal and state is [`crate::view`] under `/__admin/view`, next to `admin`.
 
 pub(crate) mod admin;
 pub(crate) mod applications;
@@ -16,6 +16,7 @@ pub(crate) mod attributes;
 pub(crate) mod audiences;
 pub(crate) mod auth;
 pub(crate) mod profiles;
+pub(crate) mod segment;
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
@@ -32,8 +33,8 @@ use crate::state::Fake;
 /// Reserved prefix of the control endpoints; never journalled, never faulted.
 pub const ADMIN_PREFIX: &str = "/__admin";
 
-/// The fake's HTTP service: Talon.One's Integration and Management endpoints plus
-/// `/__admin/*`.
+/// The fake's HTTP service: Talon.One's Integration and Management endpoints, the Segment
+/// relay (`/segment/…`), plus `/__admin/*`.
 ///
 /// Use it with `tower::ServiceExt::oneshot` for socket-free tests, or serve it
 /// (see [`crate::MockServer`]).
@@ -44,6 +45,7 @@ pub fn router(fake: Fake) -> FakeRouter {
         .merge(audiences::routes())
         .merge(attributes::routes())
         .merge(applications::routes())
+        .merge(segment::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(fake.clone());

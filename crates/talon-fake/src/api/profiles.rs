@@ -157,21 +157,16 @@ impl Fake {
             });
             &mut scratch
         };
-        if !new_blob.is_empty() {
-            profile.attrs = store::merge_blobs(&profile.attrs, &new_blob);
-        }
         // Audience changes are applied only when the Rule Engine runs (inferred from the
         // Third-party API docs: "If false … Audience changes are not applied").
-        if run_rule_engine && let Some((adds, deletes)) = &changes {
-            for a in adds.iter().flatten() {
-                profile.set_audience(*a, true);
-            }
-            for a in deletes.iter().flatten() {
-                profile.set_audience(*a, false);
-            }
-        }
-        profile.apps |= 1 << app;
-        profile.last_activity = now;
+        let (adds, deletes): (Vec<u32>, Vec<u32>) = match &changes {
+            Some((adds, deletes)) if run_rule_engine => (
+                adds.iter().flatten().copied().collect(),
+                deletes.iter().flatten().copied().collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
+        };
+        profile.apply(app, &new_blob, (&adds, &deletes), now);
         if !want_profile && want_lists.is_empty() {
             return Ok(Answer {
                 status: StatusCode::OK,

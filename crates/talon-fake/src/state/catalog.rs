@@ -12,6 +12,10 @@ use crate::rules::{self, Entity};
 use crate::state_file::Attribute;
 use crate::store::{self, AttrIdx, Profile};
 
+/// Attributes that passed the catalog's checks (index and value), and the pointers of the
+/// unknown ones that were skipped.
+pub(crate) type Validated<'a> = (Vec<(AttrIdx, &'a Value)>, Vec<String>);
+
 impl Catalog {
     pub(crate) fn app_pos(&self, id: i64) -> Option<usize> {
         self.applications.iter().position(|a| a.id == id)
@@ -124,10 +128,29 @@ impl Catalog {
         attrs: &'a Map<String, Value>,
         base: &str,
     ) -> Res<Vec<(AttrIdx, &'a Value)>> {
+        self.validate_profile_attributes(attrs, base, false)
+            .map(|(pairs, _)| pairs)
+    }
+
+    /// [`Catalog::validate_attributes`], and with `skip_unknown` (the relay's
+    /// `skipNonExistingAttributes=true`) an attribute the catalog does not define is left out
+    /// instead of refused: the second list holds the pointers of those left out. A value of the
+    /// wrong type is refused either way.
+    pub(crate) fn validate_profile_attributes<'a>(
+        &self,
+        attrs: &'a Map<String, Value>,
+        base: &str,
+        skip_unknown: bool,
+    ) -> Res<Validated<'a>> {
         let mut out = Vec::with_capacity(attrs.len());
+        let mut skipped = Vec::new();
         let mut err: Option<ApiError> = None;
         for (name, value) in attrs {
             let problem = match self.profile_attrs.get(name.as_str()) {
+                None if skip_unknown => {
+                    skipped.push(format!("{base}/{}", escape_pointer(name)));
+                    None
+                }
                 None => Some((
                     Rule::AttributeUnknown,
                     "Unknown attribute",
@@ -160,7 +183,7 @@ impl Catalog {
         }
         match err {
             Some(e) => Err(e),
-            None => Ok(out),
+            None => Ok((out, skipped)),
         }
     }
 

@@ -13,8 +13,36 @@ impl Fake {
 
     pub(super) fn load(&self, state: StateFile) -> Result<(), StateFileError> {
         let bad = |m: String| StateFileError::Inconsistent(m);
+        let hostname = crate::api::segment::normalize_hostname(state.effective_hostname())
+            .map_err(|why| bad(format!("hostname {:?}: {why}", state.effective_hostname())))?;
+        // The further deployments, each a fake of its own, loaded (and so checked) first.
+        let mut deployments = Vec::with_capacity(state.deployments.len());
+        let mut hosts = vec![hostname.clone()];
+        for d in &state.deployments {
+            if !d.deployments.is_empty() {
+                return Err(bad(format!(
+                    "deployment {:?} holds deployments of its own; list every deployment at the top level",
+                    d.effective_hostname()
+                )));
+            }
+            if d.hostname.is_none() {
+                return Err(bad(
+                    "every further deployment needs its own hostname".to_owned()
+                ));
+            }
+            let fake = Fake::new(d.clone(), self.inner.config.clone())
+                .map_err(|e| bad(format!("deployment {:?}: {e}", d.effective_hostname())))?;
+            let host = read(&fake.inner.catalog).hostname.clone();
+            if hosts.contains(&host) {
+                return Err(bad(format!("two deployments answer to hostname {host:?}")));
+            }
+            hosts.push(host);
+            deployments.push(fake);
+        }
         let mut cat = Catalog {
             account_id: state.account_id,
+            hostname,
+            hostname_given: state.hostname.clone(),
             next_attribute_id: 1,
             next_audience_id: 1,
             ..Catalog::default()
@@ -35,12 +63,31 @@ impl Fake {
                     k.application_id
                 ))
             })?;
-            if cat.integration_keys.insert(k.key.clone(), pos).is_some() {
+            let dup = match &k.platform {
+                Some(platform) => {
+                    if platform.is_empty() {
+                        return Err(bad("a third-party key's platform is empty".into()));
+                    }
+                    cat.integration_keys.contains_key(&k.key)
+                        || cat
+                            .third_party_keys
+                            .insert(k.key.clone(), (pos, platform.clone()))
+                            .is_some()
+                }
+                None => {
+                    cat.third_party_keys.contains_key(&k.key)
+                        || cat.integration_keys.insert(k.key.clone(), pos).is_some()
+                }
+            };
+            if dup {
                 return Err(bad("duplicate integration key".into()));
             }
         }
         for k in &state.management_keys {
-            if cat.integration_keys.contains_key(k) || !cat.management_keys.insert(k.clone()) {
+            if cat.integration_keys.contains_key(k)
+                || cat.third_party_keys.contains_key(k)
+                || !cat.management_keys.insert(k.clone())
+            {
                 return Err(bad("duplicate management key".into()));
             }
         }
@@ -126,6 +173,11 @@ impl Fake {
         }
         self.inner.next_profile_id.store(next, Ordering::Relaxed);
         *guard = cat;
+        *self
+            .inner
+            .deployments
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = deployments;
         *lock(&self.inner.initial) = state;
         Ok(())
     }
@@ -147,7 +199,21 @@ impl Fake {
         profiles.sort_by(|a, b| a.integration_id.cmp(&b.integration_id));
         let mut state = cat.dump_without_profiles();
         state.profiles = profiles;
+        drop(cat);
+        state.deployments = self
+            .further_deployments()
+            .iter()
+            .map(Fake::state_dump)
+            .collect();
         state
+    }
+
+    fn further_deployments(&self) -> Vec<Fake> {
+        self.inner
+            .deployments
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Writes the current state to `w` as [`StateFile::to_json_pretty`] of
@@ -163,6 +229,15 @@ impl Fake {
         mut w: impl std::io::Write,
         redact_keys: bool,
     ) -> std::io::Result<()> {
+        if !self.further_deployments().is_empty() {
+            // Several deployments: written whole (a rare, small state; the streaming below is
+            // for one deployment's many profiles).
+            let mut state = self.state_dump();
+            if redact_keys {
+                state.redact_keys();
+            }
+            return w.write_all(state.to_json_pretty().as_bytes());
+        }
         let mut head = read(&self.inner.catalog).dump_without_profiles();
         if redact_keys {
             head.redact_keys();
@@ -250,7 +325,17 @@ impl Catalog {
             .map(|(k, pos)| IntegrationKey {
                 key: k.clone(),
                 application_id: self.applications[*pos].id,
+                platform: None,
             })
+            .chain(
+                self.third_party_keys
+                    .iter()
+                    .map(|(k, (pos, platform))| IntegrationKey {
+                        key: k.clone(),
+                        application_id: self.applications[*pos].id,
+                        platform: Some(platform.clone()),
+                    }),
+            )
             .collect();
         integration_keys.sort_by(|a, b| a.key.cmp(&b.key));
         let mut management_keys: Vec<String> = self.management_keys.iter().cloned().collect();
@@ -259,12 +344,14 @@ impl Catalog {
         attributes.sort_by_key(|a| a.id);
         StateFile {
             account_id: self.account_id,
+            hostname: self.hostname_given.clone(),
             applications: self.applications.clone(),
             integration_keys,
             management_keys,
             attributes,
             audiences: self.audiences.values().cloned().collect(),
             profiles: Vec::new(),
+            deployments: Vec::new(),
         }
     }
 }

@@ -147,6 +147,13 @@ pub(crate) struct Shared {
     pub(crate) next_profile_id: AtomicU32,
     inflight: Mutex<FxHashMap<Box<str>, u32>>,
     pub(crate) journal: Mutex<Journal>,
+    /// The next journal sequence number, taken when a request is admitted (so a response can
+    /// name it, as the relay's `RequestUUID` does).
+    pub(crate) next_seq: AtomicU64,
+    /// The further deployments of the state file ([`StateFile::deployments`]), each a whole
+    /// fake of its own that only the Segment relay reaches; their journals stay empty (the
+    /// front fake journals every request).
+    pub(crate) deployments: RwLock<Vec<Fake>>,
     pub(crate) faults: Mutex<FaultEngine>,
     /// False while the plan has no rules and no rate limit: the pipeline then skips the fault lock.
     pub(crate) faults_active: std::sync::atomic::AtomicBool,
@@ -156,8 +163,15 @@ pub(crate) struct Shared {
 #[derive(Debug, Default)]
 pub(crate) struct Catalog {
     pub(crate) account_id: i64,
+    /// The host the relay routes to this deployment, normalised
+    /// ([`crate::api::segment::normalize_hostname`]).
+    pub(crate) hostname: String,
+    /// `hostname` as the state file gave it, for the dump.
+    pub(crate) hostname_given: Option<String>,
     pub(crate) applications: Vec<Application>,
     pub(crate) integration_keys: FxHashMap<String, usize>,
+    /// Third-party keys: the application position and the platform (`Segment`).
+    pub(crate) third_party_keys: FxHashMap<String, (usize, String)>,
     pub(crate) management_keys: HashSet<String>,
     /// Indexed by [`AttrIdx`]; never reordered, never shrunk.
     pub(crate) attributes: Vec<Attribute>,
@@ -215,6 +229,8 @@ impl Fake {
                 next_profile_id: AtomicU32::new(1),
                 inflight: Mutex::new(FxHashMap::default()),
                 journal: Mutex::new(journal),
+                next_seq: AtomicU64::new(1),
+                deployments: RwLock::new(Vec::new()),
                 faults: Mutex::new(faults),
                 faults_active: std::sync::atomic::AtomicBool::new(active),
                 config,
@@ -238,6 +254,7 @@ impl Fake {
         };
         self.load(state)?;
         lock(&self.inner.journal).clear();
+        self.inner.next_seq.store(1, Ordering::SeqCst);
         let plan = lock(&self.inner.faults).plan().clone();
         self.set_faults(plan);
         Ok(())
@@ -302,14 +319,42 @@ impl Fake {
         })
     }
 
-    pub(crate) fn push_journal(&self, rec: impl FnOnce(u64) -> Record) {
-        let evicted = {
-            let mut j = lock(&self.inner.journal);
-            let seq = j.next_seq();
-            j.push(rec(seq))
-        };
+    /// Takes the next journal sequence number (when a request is admitted).
+    pub(crate) fn take_seq(&self) -> u64 {
+        self.inner.next_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn push_journal(&self, rec: Record) {
+        let evicted = lock(&self.inner.journal).push(rec);
         // Freed outside the lock.
         drop(evicted);
+    }
+
+    /// The deployment the Segment relay routes `hostname` (normalised) to: this one, or one of
+    /// the state file's further [`StateFile::deployments`].
+    pub(crate) fn deployment(&self, hostname: &str) -> Option<Fake> {
+        if read(&self.inner.catalog).hostname == hostname {
+            return Some(self.clone());
+        }
+        self.inner
+            .deployments
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|d| read(&d.inner.catalog).hostname == hostname)
+            .cloned()
+    }
+
+    /// The hosts of every deployment this fake stands in for, this one first.
+    pub fn hostnames(&self) -> Vec<String> {
+        let mut out = vec![read(&self.inner.catalog).hostname.clone()];
+        let more = self
+            .inner
+            .deployments
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.extend(more.iter().map(|d| read(&d.inner.catalog).hostname.clone()));
+        out
     }
 
     pub(crate) fn now(&self) -> i64 {

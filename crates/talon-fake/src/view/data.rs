@@ -382,6 +382,7 @@ mod tests {
             status,
             response_body: String::new(),
             rule: rule.to_owned(),
+            relay: None,
         }
     }
 

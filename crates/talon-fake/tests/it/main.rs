@@ -11,6 +11,7 @@ mod limits;
 mod management;
 mod pipeline;
 mod profiles;
+mod relay;
 mod schema;
 mod socket;
 mod state;

@@ -401,6 +401,7 @@ mod tests {
             status,
             response_body: response.into(),
             rule: "attribute.type_mismatch".into(),
+            relay: None,
         }
     }
 
