@@ -1,4 +1,6 @@
-//! An in-memory fake of the Talon.One Integration and Management APIs that a Segment destination talks to.
+//! An in-memory fake of the Talon.One APIs the two Segment destinations talk to: the Integration
+//! and Management APIs (classic), and the Third-party API's Segment relay, `/segment/…`
+//! (Talon.One (Actions)).
 //!
 //! It is strict: a request it accepts should be accepted by Talon.One, and a
 //! request it rejects should be rejected, with Talon.One's status codes and
@@ -36,6 +38,10 @@
 //!
 //! * Auth: `Authorization: ApiKey-v1 <key>` for `/v2/*`, `ManagementKey-v1 <key>` for `/v1/*`;
 //!   missing, malformed, unknown or wrong-kind keys get 401.
+//! * The Segment relay (`/segment/…`): the deployment named by `destination-hostname` (the
+//!   state file may hold several), a third-party key made for Segment, the relay's envelope
+//!   `{"StatusCode", "Error", "RequestUUID"}`, the deployment's own rules behind it, and
+//!   `skipNonExistingAttributes`.
 //! * Attributes: only names defined for entity `CustomerProfile`, exactly (case-sensitive);
 //!   values of the attribute's type, never coerced; `time` is RFC 3339; `location` is the string
 //!   `"<lat>,<lon>"` (chosen here). One bad attribute rejects the whole request and changes nothing.
