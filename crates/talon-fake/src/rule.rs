@@ -102,6 +102,10 @@ rules! {
     OkProfileDryRun => "ok.profile_dry_run",
     OkProfileUpdated => "ok.profile_updated",
     OkProfilesUpdated => "ok.profiles_updated",
+    OkRelayAudienceCreated => "ok.relay_audience_created",
+    OkRelayAudienceDeleted => "ok.relay_audience_deleted",
+    OkRelayAudienceUpdated => "ok.relay_audience_updated",
+    OkRelayCustomerAudiencesUpdated => "ok.relay_customer_audiences_updated",
     OkRelayProfileUpdated => "ok.relay_profile_updated",
     PathInvalid => "path.invalid",
     ProfileConcurrentUpdates => "profile.concurrent_updates",
@@ -217,7 +221,7 @@ mod tests {
         assert_eq!(Rule::AttributeUnknown.as_str(), "attribute.unknown");
         assert_eq!(Rule::FaultStatus.to_string(), "fault.status");
         assert_eq!(Rule::AuthMissing, "auth.missing");
-        assert_eq!(Rule::ALL.len(), 75);
+        assert_eq!(Rule::ALL.len(), 79);
     }
 
     #[test]
