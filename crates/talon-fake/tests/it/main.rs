@@ -13,6 +13,7 @@ mod pipeline;
 mod profiles;
 mod relay;
 mod relay_audiences;
+mod relay_deprecated;
 mod schema;
 mod socket;
 mod state;

@@ -14,6 +14,7 @@
 //! per resource.
 
 pub(crate) mod audiences;
+pub(crate) mod deprecated;
 pub(crate) mod profiles;
 
 use axum::Router;
@@ -41,6 +42,7 @@ pub(crate) const SEGMENT_PLATFORM: &str = "Segment";
 pub(crate) fn routes() -> Router<Fake> {
     Router::new()
         .merge(audiences::routes())
+        .merge(deprecated::routes())
         .merge(profiles::routes())
 }
 
