@@ -419,8 +419,8 @@ async fn an_empty_hostname_is_no_deployment() {
 
 // ------------------------------------------------------------------ several deployments
 
-const STAGING: &str = "staging.europe-west1.talon.one";
-const STAGING_KEY: &str = "ApiKey-v1 staging-relay-key";
+pub(crate) const STAGING: &str = "staging.europe-west1.talon.one";
+pub(crate) const STAGING_KEY: &str = "ApiKey-v1 staging-relay-key";
 
 /// The default state (production) with a staging deployment of its own catalog and keys.
 fn two_deployments_json() -> Value {
@@ -437,7 +437,7 @@ fn two_deployments_json() -> Value {
     v
 }
 
-fn two_deployments() -> Fake {
+pub(crate) fn two_deployments() -> Fake {
     Fake::new(
         StateFile::from_json(&two_deployments_json().to_string()).expect("parses"),
         FakeConfig::default(),

@@ -450,3 +450,56 @@ async fn the_audience_endpoints_need_the_segment_key_and_a_deployment() {
     assert_eq!(audiences(&fake)[0].name, "Segment demo audience");
     assert_eq!(fake.profile_count(), 0);
 }
+
+#[tokio::test]
+async fn audiences_and_created_attributes_land_in_the_deployment_the_request_names() {
+    let fake = two_deployments();
+    let r = send(
+        &fake,
+        relay_request(
+            "POST",
+            "/segment/audiences",
+            Some(STAGING_KEY),
+            Some(STAGING),
+            Some(json!({"audienceId": "aud_demo", "audienceName": "Staging's"})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.status, 201,
+        "production's aud_demo is another deployment's: {}",
+        r.json
+    );
+    assert_eq!(r.json["accountId"], 2);
+    assert_eq!(r.json["id"], 1);
+    let r = send(
+        &fake,
+        relay_request(
+            "PUT",
+            "/segment/customer_profile/u1",
+            Some(STAGING_KEY),
+            Some(STAGING),
+            Some(json!({"attributes": {"fresh": "x"}})),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let dump = fake.state_dump();
+    assert_eq!(dump.audiences.len(), 1, "production unchanged");
+    assert_eq!(dump.audiences[0].name, "Segment demo audience");
+    assert!(!dump.attributes.iter().any(|a| a.name == "fresh"));
+    let staging = &dump.deployments[0];
+    assert_eq!(staging.audiences.len(), 1);
+    assert_eq!(
+        staging.audiences[0].integration_id.as_deref(),
+        Some("aud_demo")
+    );
+    assert!(
+        staging
+            .attributes
+            .iter()
+            .any(|a| a.name == "fresh" && a.account_id == 2)
+    );
+    assert_eq!(staging.profiles[0].integration_id, "u1");
+    assert!(fake.profile("u1").is_none());
+}
