@@ -1125,3 +1125,48 @@ async fn every_relay_request_is_one_journal_entry_with_its_deployment_header_and
         journal[2].response_json()["RequestUUID"]
     );
 }
+
+#[tokio::test]
+async fn no_relay_endpoint_answers_bad_input_with_anything_but_a_4xx_in_its_envelope() {
+    let fake = fake();
+    let before = fake.state_dump().to_json_pretty();
+    let deep = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
+    let bodies: [(Option<&str>, Vec<u8>); 7] = [
+        (Some("application/json"), b"{\"attributes\": ".to_vec()),
+        (Some("application/json"), b"[1]".to_vec()),
+        (
+            Some("application/json"),
+            vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}'],
+        ),
+        (Some("application/json"), deep.into_bytes()),
+        (
+            Some("application/json"),
+            b"{\"data\": null, \"audienceId\": null, \"attributes\": null}".to_vec(),
+        ),
+        (Some("text/plain"), b"{}".to_vec()),
+        (None, b"{}".to_vec()),
+    ];
+    for (method, path) in [
+        ("PUT", "/segment/v2/customer_profiles/u1"),
+        ("POST", "/segment/audiences"),
+        ("PUT", "/segment/audiences/aud_demo"),
+        ("PUT", "/segment/customer_profiles/audiences"),
+        ("PUT", "/segment/customer_profile/u1"),
+        ("PUT", "/segment/customer_profile_v2/u1"),
+    ] {
+        for (ct, body) in &bodies {
+            let r = relay_raw(&fake, method, path, *ct, body.clone()).await;
+            assert!(
+                r.status.is_client_error(),
+                "{method} {path} {ct:?}: {}",
+                r.status
+            );
+            assert_relay_error(&r, r.status.as_u16());
+        }
+    }
+    assert_eq!(
+        fake.state_dump().to_json_pretty(),
+        before,
+        "nothing changed"
+    );
+}
