@@ -498,3 +498,31 @@ async fn the_deprecated_endpoints_share_the_relays_auth_path_and_parallel_rules(
     );
     assert_eq!(fake.profile_count(), 0);
 }
+
+#[tokio::test]
+async fn what_the_deprecated_endpoints_created_is_dumped_and_reloads_to_the_same_dump() {
+    let fake = fake();
+    let r = relay(
+        &fake,
+        "PUT",
+        V2,
+        Some(json!({
+            "runRuleEngine": true,
+            "attributes": {"Email": "a@example.com", "tags": ["x"], "born": "2024-01-01T00:00:00Z"},
+            "attributesInfo": [{"name": "born", "type": "time"}],
+            "audiencesChanges": {"adds": [{"name": "My Travel audience1"}]}
+        })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let text = fake.state_dump().to_json_pretty();
+    let again = talon_fake::Fake::new(
+        talon_fake::StateFile::from_json(&text).expect("parses"),
+        talon_fake::FakeConfig::default(),
+    )
+    .expect("loads");
+    assert_eq!(again.state_dump().to_json_pretty(), text);
+    let mut streamed = Vec::new();
+    fake.write_state(&mut streamed, false).expect("writes");
+    assert_eq!(String::from_utf8(streamed).expect("utf-8"), text);
+}
