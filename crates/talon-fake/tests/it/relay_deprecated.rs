@@ -188,6 +188,8 @@ async fn a_created_attribute_whose_title_is_taken_gets_a_numbered_title() {
 #[case::empty_list(json!({"attributes": {"fresh": 1, "x": []}}), "attribute.type_not_detected", "/attributes/x")]
 #[case::mixed_list(json!({"attributes": {"fresh": 1, "x": [1, "a"]}}), "attribute.type_not_detected", "/attributes/x")]
 #[case::list_of_booleans(json!({"attributes": {"fresh": 1, "x": [true]}}), "attribute.type_not_detected", "/attributes/x")]
+// Segment's default V1 mapping sends the whole traits, `attributesInfo` list included (AD §2.4).
+#[case::attributes_info_inside_attributes(json!({"attributes": {"fresh": 1, "attributesInfo": [{"name": "fresh", "type": "number"}]}, "attributesInfo": [{"name": "fresh", "type": "number"}]}), "attribute.type_not_detected", "/attributes/attributesInfo")]
 #[case::list_declared_string(json!({"attributes": {"fresh": 1, "x": ["a"]}, "attributesInfo": [{"name": "x", "type": "string"}]}), "attribute.list_not_convertible", "/attributes/x")]
 #[case::existing_list_declared(json!({"attributes": {"fresh": 1, "interests": ["a"]}, "attributesInfo": [{"name": "interests", "type": "string"}]}), "attribute.list_not_convertible", "/attributes/interests")]
 #[case::not_convertible(json!({"attributes": {"fresh": 1, "x": "many"}, "attributesInfo": [{"name": "x", "type": "number"}]}), "attribute.type", "/attributes/x")]

@@ -499,7 +499,7 @@ fn audience_json(a: &Audience, status: &str) -> Value {
 }
 
 /// What either version asks for, in one shape.
-struct Request<'a> {
+struct LegacyUpdate<'a> {
     attributes: Option<&'a Map<String, Value>>,
     info: &'a [Obj<AttributeInfo>],
     run: bool,
@@ -514,7 +514,7 @@ impl Fake {
         &self,
         app: usize,
         iid: &str,
-        req: &Request<'_>,
+        req: &LegacyUpdate<'_>,
         v2: bool,
     ) -> Res<Done> {
         rules::check_integration_id(iid).map_err(|d| {
@@ -645,7 +645,7 @@ impl Fake {
 }
 
 /// The shared handler: path id, the parallel-update limit, the update.
-fn handle(relay: &Relay, uri: &Uri, prefix: &str, req: &Request<'_>, v2: bool) -> Response {
+fn handle(relay: &Relay, uri: &Uri, prefix: &str, req: &LegacyUpdate<'_>, v2: bool) -> Response {
     let id = match path_id(uri.path(), prefix, "", "customerProfileId") {
         Ok(id) => id,
         Err(e) => return respond(relay, Err(e)),
@@ -667,7 +667,7 @@ async fn put_profile_v1(
     uri: Uri,
     RelayJson(body): RelayJson<LegacyProfileBody>,
 ) -> Response {
-    let req = Request {
+    let req = LegacyUpdate {
         attributes: body.attributes.as_ref(),
         info: body.attributes_info.as_deref().unwrap_or_default(),
         run: body.run_rule_engine.unwrap_or(false),
@@ -683,7 +683,7 @@ async fn put_profile_v2(
     uri: Uri,
     RelayJson(body): RelayJson<LegacyProfileV2Body>,
 ) -> Response {
-    let req = Request {
+    let req = LegacyUpdate {
         attributes: body.attributes.as_ref(),
         info: body.attributes_info.as_deref().unwrap_or_default(),
         run: body.run_rule_engine.unwrap_or(false),
