@@ -51,9 +51,11 @@ rules! {
     AttributeInvalidSuggestions => "attribute.invalid_suggestions",
     AttributeInvalidTitle => "attribute.invalid_title",
     AttributeInvalidType => "attribute.invalid_type",
+    AttributeListNotConvertible => "attribute.list_not_convertible",
     AttributeNotFound => "attribute.not_found",
     AttributeTooMany => "attribute.too_many",
     AttributeType => "attribute.type",
+    AttributeTypeNotDetected => "attribute.type_not_detected",
     AttributeUnknown => "attribute.unknown",
     AudienceDuplicateApplication => "audience.duplicate_application",
     AudienceDuplicateIntegrationId => "audience.duplicate_integration_id",
@@ -102,6 +104,12 @@ rules! {
     OkProfileDryRun => "ok.profile_dry_run",
     OkProfileUpdated => "ok.profile_updated",
     OkProfilesUpdated => "ok.profiles_updated",
+    OkRelayAudienceCreated => "ok.relay_audience_created",
+    OkRelayAudienceDeleted => "ok.relay_audience_deleted",
+    OkRelayAudienceUpdated => "ok.relay_audience_updated",
+    OkRelayCustomerAudiencesUpdated => "ok.relay_customer_audiences_updated",
+    OkRelayDeprecatedProfileUpdated => "ok.relay_deprecated_profile_updated",
+    OkRelayDeprecatedProfileV2Updated => "ok.relay_deprecated_profile_v2_updated",
     OkRelayProfileUpdated => "ok.relay_profile_updated",
     PathInvalid => "path.invalid",
     ProfileConcurrentUpdates => "profile.concurrent_updates",
@@ -217,7 +225,7 @@ mod tests {
         assert_eq!(Rule::AttributeUnknown.as_str(), "attribute.unknown");
         assert_eq!(Rule::FaultStatus.to_string(), "fault.status");
         assert_eq!(Rule::AuthMissing, "auth.missing");
-        assert_eq!(Rule::ALL.len(), 75);
+        assert_eq!(Rule::ALL.len(), 83);
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod management;
 mod pipeline;
 mod profiles;
 mod relay;
+mod relay_audiences;
+mod relay_deprecated;
 mod schema;
 mod socket;
 mod state;

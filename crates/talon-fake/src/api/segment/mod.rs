@@ -13,6 +13,8 @@
 //! [`RelayJson`] body, the [`RelayError`] envelope and [`respond`]. The endpoints are one module
 //! per resource.
 
+pub(crate) mod audiences;
+pub(crate) mod deprecated;
 pub(crate) mod profiles;
 
 use axum::Router;
@@ -38,7 +40,10 @@ pub(crate) const RELAY_PREFIX: &str = "/segment/";
 pub(crate) const SEGMENT_PLATFORM: &str = "Segment";
 
 pub(crate) fn routes() -> Router<Fake> {
-    Router::new().merge(profiles::routes())
+    Router::new()
+        .merge(audiences::routes())
+        .merge(deprecated::routes())
+        .merge(profiles::routes())
 }
 
 /// Whether `path` belongs to the relay (its answers, refusals included, use its envelope).
