@@ -78,6 +78,7 @@ rules! {
     BodyUnknownField => "body.unknown_field",
     BodyUnreadable => "body.unreadable",
     CustomerNotFound => "customer.not_found",
+    EventTypeUnknown => "event.type_unknown",
     FaultDropConnection => "fault.drop_connection",
     FaultLateRequest => "fault.late_request",
     FaultLateRequestApplied => "fault.late_request_applied",
@@ -102,6 +103,8 @@ rules! {
     OkProfileDryRun => "ok.profile_dry_run",
     OkProfileUpdated => "ok.profile_updated",
     OkProfilesUpdated => "ok.profiles_updated",
+    OkRelayEventTracked => "ok.relay_event_tracked",
+    OkRelayLegacyEventTracked => "ok.relay_legacy_event_tracked",
     OkRelayProfileUpdated => "ok.relay_profile_updated",
     PathInvalid => "path.invalid",
     ProfileConcurrentUpdates => "profile.concurrent_updates",
@@ -217,7 +220,7 @@ mod tests {
         assert_eq!(Rule::AttributeUnknown.as_str(), "attribute.unknown");
         assert_eq!(Rule::FaultStatus.to_string(), "fault.status");
         assert_eq!(Rule::AuthMissing, "auth.missing");
-        assert_eq!(Rule::ALL.len(), 75);
+        assert_eq!(Rule::ALL.len(), 78);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! [`RelayJson`] body, the [`RelayError`] envelope and [`respond`]. The endpoints are one module
 //! per resource.
 
+pub(crate) mod events;
 pub(crate) mod profiles;
 
 use axum::Router;
@@ -38,7 +39,9 @@ pub(crate) const RELAY_PREFIX: &str = "/segment/";
 pub(crate) const SEGMENT_PLATFORM: &str = "Segment";
 
 pub(crate) fn routes() -> Router<Fake> {
-    Router::new().merge(profiles::routes())
+    Router::new()
+        .merge(events::routes())
+        .merge(profiles::routes())
 }
 
 /// Whether `path` belongs to the relay (its answers, refusals included, use its envelope).
