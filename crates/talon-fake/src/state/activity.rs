@@ -1,7 +1,8 @@
 //! What a deployment stores of the activity the Segment relay brings it: the events it accepted
 //! and its customer sessions, in the state file's own records so the dump is a copy.
 //!
-//! Lock order: catalog → one profile shard → activity. Nothing here knows about HTTP.
+//! Lock order: catalog → activity → one profile shard (an event takes and releases its
+//! profile's shard before it takes the activity). Nothing here knows about HTTP.
 
 use std::collections::BTreeMap;
 

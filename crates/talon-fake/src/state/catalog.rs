@@ -186,7 +186,7 @@ impl Catalog {
     }
 
     /// The attribute `name` of `scope`, exactly (names are case-sensitive).
-    fn lookup(&self, scope: Scope<'_>, name: &str) -> Option<(AttrIdx, AttrType)> {
+    pub(crate) fn lookup(&self, scope: Scope<'_>, name: &str) -> Option<(AttrIdx, AttrType)> {
         match scope {
             Scope::Profile => self.profile_attrs.get(name).copied(),
             Scope::Session => self.session_attrs.get(name).copied(),

@@ -13,6 +13,7 @@ mod pipeline;
 mod profiles;
 mod relay;
 mod relay_events;
+mod relay_sessions;
 mod schema;
 mod socket;
 mod state;

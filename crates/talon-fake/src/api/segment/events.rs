@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::extract::{Answer, Res, escape_pointer, internal};
 use crate::rule::Rule;
 use crate::rules::{self, AttrType, Entity};
-use crate::state::{Fake, Scope, read, write};
+use crate::state::{Catalog, Fake, Scope, read, write};
 use crate::state_file::{Attribute, EventRecord};
 use crate::store::{Profile, lock};
 
@@ -297,21 +297,7 @@ impl Fake {
     pub(crate) fn relay_track_legacy_event(&self, app: usize, body: &LegacyEventBody) -> Res<Done> {
         checked_event_type(&body.event_type)?;
         let profile = body.customer_profile_id.as_str();
-        let mut info: Vec<(&str, AttrType)> = Vec::new();
-        for (i, item) in body.attributes_info.iter().flatten().enumerate() {
-            if item.ty.as_str().starts_with('(') {
-                return Err(ApiError::bad_body(
-                    Rule::BodyInvalidField,
-                    &format!("/attributesInfo/{i}/type"),
-                    "Invalid attribute type",
-                    format!(
-                        "attributesInfo types are string, time, number, boolean or location (\"List types cannot be converted\"); got {}",
-                        item.ty.as_str()
-                    ),
-                ));
-            }
-            info.push((item.name.as_str(), item.ty));
-        }
+        let info = checked_info(body.attributes_info.as_ref(), "/attributesInfo")?;
         let mut cat = write(&self.inner.catalog);
         let mut notes = Vec::new();
         let new_type = match cat.event_types.get(&body.event_type) {
@@ -329,85 +315,20 @@ impl Fake {
         };
         let empty = Map::new();
         let attrs = body.event_attributes.as_ref().unwrap_or(&empty);
-        let scope = Scope::Event(&body.event_type);
-        // Known attributes are checked as on the V2 endpoint; unknown ones are planned.
+        let mut creator = Creator::new(
+            &cat,
+            Entity::Event,
+            Some(&body.event_type),
+            &info,
+            self.now_string(),
+        );
         let mut known = Map::new();
-        let mut unknown = Map::new();
         for (name, value) in attrs {
-            let one = std::iter::once((name.clone(), value.clone())).collect::<Map<_, _>>();
-            match cat.validate_entity_attributes(scope, &one, "/eventAttributes", false) {
-                Ok(_) => {
-                    known.insert(name.clone(), value.clone());
-                }
-                Err(e) if e.rule == Rule::AttributeUnknown => {
-                    unknown.insert(name.clone(), value.clone());
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        let mut planned = Vec::new();
-        let mut next_id = cat.next_attribute_id;
-        let now = self.now_string();
-        for (name, value) in &unknown {
             let pointer = format!("/eventAttributes/{}", escape_pointer(name));
-            if !rules::is_valid_attribute_name(name) {
-                return Err(ApiError::bad_body(
-                    Rule::AttributeInvalidName,
-                    &pointer,
-                    "Invalid attribute name",
-                    format!("{name:?} cannot be created: attribute names match ^[A-Za-z]\\w*$"),
-                ));
-            }
-            let given = info.iter().find(|(n, _)| n == name).map(|(_, t)| *t);
-            let (ty, value) = match given {
-                Some(ty) => match convert(value, ty) {
-                    Some(v) => (ty, v),
-                    None => {
-                        return Err(ApiError::bad_body(
-                            Rule::AttributeType,
-                            &pointer,
-                            "Invalid attribute value",
-                            format!(
-                                "attribute {name:?} is created with type {} (attributesInfo), and its value cannot be converted to it",
-                                ty.as_str()
-                            ),
-                        ));
-                    }
-                },
-                None => match detect_type(value) {
-                    Some(ty) => (ty, value.clone()),
-                    None => {
-                        return Err(ApiError::bad_body(
-                            Rule::AttributeType,
-                            &pointer,
-                            "Invalid attribute value",
-                            format!(
-                                "attribute {name:?} cannot be created: no type is detected from a {} value; give its type in attributesInfo",
-                                rules::kind_name(value)
-                            ),
-                        ));
-                    }
-                },
-            };
-            known.insert(name.clone(), value);
-            planned.push(Attribute {
-                id: next_id,
-                created: now.clone(),
-                account_id: cat.account_id,
-                entity: Entity::Event,
-                event_type: Some(body.event_type.clone()),
-                name: name.clone(),
-                title: name.clone(),
-                ty,
-                description: "created by the Segment relay (PUT /segment/event)".to_owned(),
-                suggestions: Vec::new(),
-                has_allowed_list: false,
-                restricted_by_suggestions: false,
-                editable: true,
-                subscribed_applications_ids: Vec::new(),
-            });
-            next_id = next_id.saturating_add(1);
+            let v = creator.value(&cat, Scope::Event(&body.event_type), name, value, &pointer)?;
+            known.insert(name.clone(), v);
         }
+        let planned = creator.planned;
         let app_id = cat.applications.get(app).ok_or_else(internal)?.id;
         // Commit.
         if new_type {
@@ -438,5 +359,166 @@ impl Fake {
             skipped: Vec::new(),
             notes,
         })
+    }
+}
+
+/// The `attributesInfo` items as (name, type), refusing list types ("List types cannot be
+/// converted", documented) with a pointer under `base`.
+pub(super) fn checked_info(
+    items: Option<&Vec<Obj<AttributeInfo>>>,
+    base: &str,
+) -> Res<Vec<(String, AttrType)>> {
+    let mut info = Vec::new();
+    for (i, item) in items.into_iter().flatten().enumerate() {
+        if item.ty.as_str().starts_with('(') {
+            return Err(ApiError::bad_body(
+                Rule::BodyInvalidField,
+                &format!("{base}/{i}/type"),
+                "Invalid attribute type",
+                format!(
+                    "attributesInfo types are string, time, number, boolean or location (\"List types cannot be converted\"); got {}",
+                    item.ty.as_str()
+                ),
+            ));
+        }
+        info.push((item.name.clone(), item.ty));
+    }
+    Ok(info)
+}
+
+/// What the deprecated endpoints create: for each value of an attribute the catalog lacks, an
+/// attribute of `entity` (typed by `attributesInfo` or detected), planned here and added by the
+/// caller once every check has passed.
+pub(super) struct Creator<'a> {
+    entity: Entity,
+    event_type: Option<&'a str>,
+    info: &'a [(String, AttrType)],
+    now: String,
+    next_id: i64,
+    account_id: i64,
+    pub(super) planned: Vec<Attribute>,
+}
+
+impl<'a> Creator<'a> {
+    pub(super) fn new(
+        cat: &Catalog,
+        entity: Entity,
+        event_type: Option<&'a str>,
+        info: &'a [(String, AttrType)],
+        now: String,
+    ) -> Self {
+        Self {
+            entity,
+            event_type,
+            info,
+            now,
+            next_id: cat.next_attribute_id,
+            account_id: cat.account_id,
+            planned: Vec::new(),
+        }
+    }
+
+    /// Leaves the next `n` attribute ids to another creator of the same request.
+    pub(super) fn skip_ids(&mut self, n: usize) {
+        self.next_id = self
+            .next_id
+            .saturating_add(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// The value to store for attribute `name`: checked against the catalog's attribute of
+    /// `scope` when there is one, else against (or planned as) a new attribute.
+    pub(super) fn value(
+        &mut self,
+        cat: &Catalog,
+        scope: Scope<'_>,
+        name: &str,
+        value: &Value,
+        pointer: &str,
+    ) -> Res<Value> {
+        let wrong = |ty: AttrType, why: String| {
+            ApiError::bad_body(
+                Rule::AttributeType,
+                pointer,
+                "Invalid attribute value",
+                format!("attribute {name:?} has type {}: {why}", ty.as_str()),
+            )
+        };
+        if let Some((_, ty)) = cat.lookup(scope, name) {
+            if scope == Scope::Session && value.is_null() {
+                return Ok(Value::Null);
+            }
+            return match rules::check_value(ty, value) {
+                Ok(()) => Ok(value.clone()),
+                Err(p) => Err(ApiError::bad_body(
+                    Rule::AttributeType,
+                    &format!("{pointer}{}", p.pointer_suffix()),
+                    "Invalid attribute value",
+                    format!("attribute {name:?} has type {}: {p}", ty.as_str()),
+                )),
+            };
+        }
+        let given = self.info.iter().find(|(n, _)| n == name).map(|(_, t)| *t);
+        if let Some(a) = self.planned.iter().find(|a| a.name == name) {
+            let ty = a.ty;
+            let v = if given.is_some() {
+                convert(value, ty)
+            } else {
+                rules::check_value(ty, value).ok().map(|()| value.clone())
+            };
+            return v.ok_or_else(|| {
+                wrong(
+                    ty,
+                    "the value does not fit the type it is being created with".to_owned(),
+                )
+            });
+        }
+        if !rules::is_valid_attribute_name(name) {
+            return Err(ApiError::bad_body(
+                Rule::AttributeInvalidName,
+                pointer,
+                "Invalid attribute name",
+                format!("{name:?} cannot be created: attribute names match ^[A-Za-z]\\w*$"),
+            ));
+        }
+        let (ty, v) = match given {
+            Some(ty) => match convert(value, ty) {
+                Some(v) => (ty, v),
+                None => {
+                    return Err(wrong(ty, "it is created with this type (attributesInfo), and the value cannot be converted to it".to_owned()));
+                }
+            },
+            None => match detect_type(value) {
+                Some(ty) => (ty, value.clone()),
+                None => {
+                    return Err(ApiError::bad_body(
+                        Rule::AttributeType,
+                        pointer,
+                        "Invalid attribute value",
+                        format!(
+                            "attribute {name:?} cannot be created: no type is detected from a {} value; give its type in attributesInfo",
+                            rules::kind_name(value)
+                        ),
+                    ));
+                }
+            },
+        };
+        self.planned.push(Attribute {
+            id: self.next_id,
+            created: self.now.clone(),
+            account_id: self.account_id,
+            entity: self.entity,
+            event_type: self.event_type.map(str::to_owned),
+            name: name.to_owned(),
+            title: name.to_owned(),
+            ty,
+            description: "created by the Segment relay (a deprecated endpoint)".to_owned(),
+            suggestions: Vec::new(),
+            has_allowed_list: false,
+            restricted_by_suggestions: false,
+            editable: true,
+            subscribed_applications_ids: Vec::new(),
+        });
+        self.next_id = self.next_id.saturating_add(1);
+        Ok(v)
     }
 }

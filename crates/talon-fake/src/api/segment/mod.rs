@@ -15,6 +15,7 @@
 
 pub(crate) mod events;
 pub(crate) mod profiles;
+pub(crate) mod sessions;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -42,6 +43,7 @@ pub(crate) fn routes() -> Router<Fake> {
     Router::new()
         .merge(events::routes())
         .merge(profiles::routes())
+        .merge(sessions::routes())
 }
 
 /// Whether `path` belongs to the relay (its answers, refusals included, use its envelope).
