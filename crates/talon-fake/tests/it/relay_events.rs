@@ -447,3 +447,34 @@ async fn the_deprecated_event_refuses_what_it_cannot_create_and_changes_nothing(
     }
     assert_eq!(fake.state_dump(), before, "nothing changed");
 }
+
+#[tokio::test]
+async fn an_event_lands_in_the_deployment_the_header_names_and_each_dump_shows_its_own() {
+    let mut staging = events_state();
+    staging.hostname = Some("staging.europe-west1.talon.one".to_owned());
+    staging.event_types.clear();
+    let mut state = events_state();
+    state.deployments.push(staging);
+    let fake = Fake::new(state, FakeConfig::default()).expect("loads");
+    let body = json!({"eventType": "Order Completed", "customerProfileId": "u1"});
+    let r = send(
+        &fake,
+        relay_request(
+            "PUT",
+            "/segment/v2/events",
+            Some(SKEY),
+            Some("https://staging.europe-west1.talon.one/"),
+            Some(body.clone()),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let dump = fake.state_dump();
+    assert!(dump.events.is_empty(), "production has none");
+    assert_eq!(dump.deployments[0].events.len(), 1);
+    assert_eq!(dump.deployments[0].events[0].profile_id, "u1");
+    // Staging declares no event types, but its Order Completed attributes name the type.
+    assert!(dump.deployments[0].event_types.is_empty());
+    assert_eq!(event(&fake, "", body).await.status, 200);
+    assert_eq!(fake.state_dump().events.len(), 1);
+}

@@ -15,7 +15,9 @@ fn sessions_state() -> StateFile {
         serde_json::from_str(talon_fake::DEFAULT_STATE_JSON).expect("default state");
     let attr = |id: i64, entity: &str, name: &str, ty: &str| json!({"id": id, "entity": entity, "name": name, "title": name, "type": ty});
     let attrs = state["attributes"].as_array_mut().expect("attributes");
-    attrs.push(attr(901, "CustomerSession", "store", "string"));
+    let mut store = attr(901, "CustomerSession", "store", "string");
+    store["title"] = json!("Store");
+    attrs.push(store);
     attrs.push(attr(902, "CustomerSession", "channel", "string"));
     attrs.push(attr(903, "CartItem", "color", "string"));
     attrs.push(attr(904, "CartItem", "size", "number"));
@@ -563,4 +565,37 @@ async fn the_deprecated_session_endpoint_keeps_the_session_rules_and_changes_not
         assert_eq!(last_rule(&fake), rule, "{body}");
     }
     assert_eq!(fake.state_dump(), before, "nothing changed");
+}
+
+#[tokio::test]
+async fn an_attribute_whose_title_is_taken_is_refused_before_anything_is_created() {
+    let fake = sessions_fake();
+    let before = fake.state_dump();
+    let r = relay(
+        &fake,
+        "PUT",
+        "/segment/customer_sessions/s1",
+        Some(json!({"customerSession": {"profileId": "u1", "attributes": {"fresh": 1, "Store": "x"}}})),
+    )
+    .await;
+    let error = assert_relay_error(&r, 409);
+    assert!(error.contains("(at /attributes/Store)"), "{error}");
+    assert_eq!(last_rule(&fake), "attribute.duplicate");
+    assert_eq!(fake.state_dump(), before, "fresh is not created either");
+}
+
+#[tokio::test]
+async fn a_session_id_over_1000_characters_is_refused_as_a_path_parameter() {
+    let fake = sessions_fake();
+    let id = "s".repeat(1001);
+    let r = put_session(&fake, &id, "", json!({})).await;
+    let error = assert_relay_error(&r, 400);
+    assert!(error.contains("customerSessionId"), "{error}");
+    assert_eq!(last_rule(&fake), "integration_id.invalid");
+    assert_eq!(
+        put_session(&fake, &"s".repeat(1000), "", json!({}))
+            .await
+            .status,
+        200
+    );
 }

@@ -331,6 +331,9 @@ impl Fake {
         let planned = creator.planned;
         let app_id = cat.applications.get(app).ok_or_else(internal)?.id;
         // Commit.
+        for a in &planned {
+            cat.add_attribute(a.clone())?;
+        }
         if new_type {
             cat.event_types
                 .insert(body.event_type.clone(), Some(body.ty));
@@ -339,9 +342,6 @@ impl Fake {
                 body.event_type,
                 body.ty.as_str()
             ));
-        }
-        for a in &planned {
-            cat.add_attribute(a.clone())?;
         }
         self.touch_profile(app, profile)?;
         drop(cat);
@@ -478,6 +478,26 @@ impl<'a> Creator<'a> {
                 pointer,
                 "Invalid attribute name",
                 format!("{name:?} cannot be created: attribute names match ^[A-Za-z]\\w*$"),
+            ));
+        }
+        // The new attribute's title is its name; one with that title already in the entity
+        // (e.g. `Store` next to an attribute `store` titled "Store") would make the commit
+        // fail half-way, so it is refused here, before any change (chosen here: Talon.One's
+        // answer to such a collision is not documented).
+        if cat.attributes.iter().any(|b| {
+            b.entity == self.entity && b.event_type.as_deref() == self.event_type && b.title == name
+        }) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                Rule::AttributeDuplicate,
+                format!("attribute {name:?} cannot be created: an attribute titled {name:?} already exists for entity {}", self.entity.as_str()),
+            )
+            .pointer(
+                pointer,
+                "Attribute already exists",
+                format!(
+                    "attribute {name:?} cannot be created: an attribute titled {name:?} already exists for this entity (names are case-sensitive; is it a differently cased name?)"
+                ),
             ));
         }
         let (ty, v) = match given {
