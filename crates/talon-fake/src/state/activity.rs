@@ -72,6 +72,9 @@ impl Activity {
             }
             cat.app_pos(s.application_id)
                 .ok_or_else(|| what(format!("unknown application {}", s.application_id)))?;
+            if let Some(p) = s.profile_id.as_deref() {
+                rules::check_integration_id(p).map_err(|m| what(format!("profileId: {m}")))?;
+            }
             for t in [&s.created, &s.updated] {
                 rules::parse_time(t).ok_or_else(|| what(format!("bad time {t:?}")))?;
             }

@@ -599,3 +599,31 @@ async fn a_session_id_over_1000_characters_is_refused_as_a_path_parameter() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_state_file_with_an_inconsistent_session_is_refused() {
+    let record = |extra: Value| {
+        let mut s = json!({"integrationId": "s1", "id": 1, "applicationId": 1, "state": "open"});
+        if let (Some(o), Some(e)) = (s.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        serde_json::from_value::<talon_fake::SessionRecord>(s).expect("record")
+    };
+    for (extra, why) in [
+        (json!({"state": "Open"}), "unknown state"),
+        (json!({"applicationId": 9}), "unknown application"),
+        (json!({"profileId": ""}), "profileId"),
+        (json!({"attributes": {"email": "a"}}), "not defined"),
+        (json!({"id": 0}), "at least 1"),
+    ] {
+        let mut state = sessions_state();
+        state.sessions.push(record(extra.clone()));
+        let err = Fake::new(state, FakeConfig::default()).expect_err("inconsistent");
+        assert!(err.to_string().contains(why), "{extra}: {err}");
+    }
+    let mut state = sessions_state();
+    state.sessions.push(record(
+        json!({"profileId": "u1", "attributes": {"store": "B"}}),
+    ));
+    assert!(Fake::new(state, FakeConfig::default()).is_ok());
+}
