@@ -117,6 +117,7 @@ pub use state::{
     FakeConfig, InFlight,
 };
 pub use state_file::{
-    Application, Attribute, Audience, DEFAULT_HOSTNAME, DEFAULT_STATE_JSON, IntegrationKey,
-    ProfileRecord, REDACTED_KEY, StateFile, StateFileError,
+    Application, Attribute, Audience, DEFAULT_HOSTNAME, DEFAULT_STATE_JSON, EventRecord,
+    EventTypeRecord, IntegrationKey, ProfileRecord, REDACTED_KEY, SessionRecord, StateFile,
+    StateFileError,
 };

@@ -80,6 +80,7 @@ rules! {
     BodyUnknownField => "body.unknown_field",
     BodyUnreadable => "body.unreadable",
     CustomerNotFound => "customer.not_found",
+    EventTypeUnknown => "event.type_unknown",
     FaultDropConnection => "fault.drop_connection",
     FaultLateRequest => "fault.late_request",
     FaultLateRequestApplied => "fault.late_request_applied",
@@ -110,10 +111,15 @@ rules! {
     OkRelayCustomerAudiencesUpdated => "ok.relay_customer_audiences_updated",
     OkRelayDeprecatedProfileUpdated => "ok.relay_deprecated_profile_updated",
     OkRelayDeprecatedProfileV2Updated => "ok.relay_deprecated_profile_v2_updated",
+    OkRelayEventTracked => "ok.relay_event_tracked",
+    OkRelayLegacyEventTracked => "ok.relay_legacy_event_tracked",
+    OkRelayLegacySessionUpdated => "ok.relay_legacy_session_updated",
     OkRelayProfileUpdated => "ok.relay_profile_updated",
+    OkRelaySessionUpdated => "ok.relay_session_updated",
     PathInvalid => "path.invalid",
     ProfileConcurrentUpdates => "profile.concurrent_updates",
     QueryInvalid => "query.invalid",
+    RelayCallbackHeaderInvalid => "relay.callback_header_invalid",
     RelayDeploymentInvalid => "relay.deployment_invalid",
     RelayDeploymentUnknown => "relay.deployment_unknown",
     RelayNoDeployment => "relay.no_deployment",
@@ -121,6 +127,8 @@ rules! {
     ResponseContentRequiresRuleEngine => "response_content.requires_rule_engine",
     RouteMethodNotAllowed => "route.method_not_allowed",
     RouteNotFound => "route.not_found",
+    SessionInvalidTransition => "session.invalid_transition",
+    SessionProfileMismatch => "session.profile_mismatch",
     // The two ids without a group are for states the fake never expects: a stored profile
     // that cannot be found again in its own locked shard, and a response no rule decided
     // (a handler that attached no `Decided`). Either in a journal is a bug in the fake.
@@ -225,7 +233,7 @@ mod tests {
         assert_eq!(Rule::AttributeUnknown.as_str(), "attribute.unknown");
         assert_eq!(Rule::FaultStatus.to_string(), "fault.status");
         assert_eq!(Rule::AuthMissing, "auth.missing");
-        assert_eq!(Rule::ALL.len(), 83);
+        assert_eq!(Rule::ALL.len(), 91);
     }
 
     #[test]

@@ -27,9 +27,20 @@ pub struct StateFile {
     pub management_keys: Vec<String>,
     /// The attribute catalog (all entities; profiles only use `CustomerProfile`).
     pub attributes: Vec<Attribute>,
+    /// Custom event types the deployment has (Talon.One: "Create the event and all the
+    /// required attributes before using this endpoint"), sorted by name. An `Event`
+    /// attribute's `eventType` also makes its type known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_types: Vec<EventTypeRecord>,
     /// Audiences.
     #[serde(default)]
     pub audiences: Vec<Audience>,
+    /// Events the deployment received (through the Segment relay), by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventRecord>,
+    /// Customer sessions, by integration id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<SessionRecord>,
     /// Customer profiles (optional).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<ProfileRecord>,
@@ -87,7 +98,10 @@ impl StateFile {
             integration_keys: Vec::new(),
             management_keys: Vec::new(),
             attributes: Vec::new(),
+            event_types: Vec::new(),
             audiences: Vec::new(),
+            events: Vec::new(),
+            sessions: Vec::new(),
             profiles: Vec::new(),
             deployments: Vec::new(),
         }
@@ -255,4 +269,82 @@ pub struct ProfileRecord {
     /// Applications that updated the profile (what the Customers tab shows).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applications: Vec<i64>,
+}
+
+/// A custom event type of the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventTypeRecord {
+    /// The event type, exactly as events name it (case-sensitive).
+    pub name: String,
+    /// The data type recorded for it: the `type` the deprecated `PUT /segment/event` created it
+    /// with (Segment's deprecated action always sends `"string"`). Absent for a type declared
+    /// without one.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<AttrType>,
+}
+
+/// An event the deployment accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventRecord {
+    /// Id, in the order the events were accepted (from 1).
+    pub id: i64,
+    /// When it was accepted (the fake's clock), RFC 3339.
+    #[serde(default = "epoch")]
+    pub created: String,
+    /// The application of the key that sent it.
+    pub application_id: i64,
+    /// The event type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The integration id of the customer profile it belongs to.
+    pub profile_id: String,
+    /// The attributes kept (each defined for entity `Event` of this type; skipped ones left out).
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+}
+
+/// A customer session as the deployment stores it (`newCustomerSessionV2`'s fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionRecord {
+    /// The session's integration id (case-sensitive, unique).
+    pub integration_id: String,
+    /// Internal id (from 1, in creation order).
+    pub id: i64,
+    /// Creation time, RFC 3339.
+    #[serde(default = "epoch")]
+    pub created: String,
+    /// Last update time, RFC 3339.
+    #[serde(default = "epoch")]
+    pub updated: String,
+    /// The application of the key that created it.
+    pub application_id: i64,
+    /// The customer profile it belongs to (absent: an anonymous session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<String>,
+    /// `open`, `closed`, `partially_returned` or `cancelled`.
+    pub state: String,
+    /// Coupon codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupon_codes: Vec<String>,
+    /// Referral code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_code: Option<String>,
+    /// Loyalty card ids (at most 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loyalty_cards: Vec<String>,
+    /// Cart items, as sent (validated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cart_items: Vec<Value>,
+    /// Additional costs: name → `{"price": number}`.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub additional_costs: Map<String, Value>,
+    /// Identifiers (at most 5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<String>,
+    /// Attributes (each defined for entity `CustomerSession`).
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
 }

@@ -111,6 +111,7 @@ impl Fake {
             }
             cat.next_audience_id = cat.next_audience_id.max(id.saturating_add(1));
         }
+        let activity = super::activity::Activity::load(&state, &mut cat)?;
         // Profiles: validate everything before anything is replaced.
         let mut seen = HashSet::new();
         let mut loaded = Vec::with_capacity(state.profiles.len());
@@ -173,6 +174,7 @@ impl Fake {
         }
         self.inner.next_profile_id.store(next, Ordering::Relaxed);
         *guard = cat;
+        *lock(&self.inner.activity) = activity;
         *self
             .inner
             .deployments
@@ -198,6 +200,7 @@ impl Fake {
         });
         profiles.sort_by(|a, b| a.integration_id.cmp(&b.integration_id));
         let mut state = cat.dump_without_profiles();
+        lock(&self.inner.activity).dump(&cat, &mut state);
         state.profiles = profiles;
         drop(cat);
         state.deployments = self
@@ -238,7 +241,12 @@ impl Fake {
             }
             return w.write_all(state.to_json_pretty().as_bytes());
         }
-        let mut head = read(&self.inner.catalog).dump_without_profiles();
+        let mut head = {
+            let cat = read(&self.inner.catalog);
+            let mut head = cat.dump_without_profiles();
+            lock(&self.inner.activity).dump(&cat, &mut head);
+            head
+        };
         if redact_keys {
             head.redact_keys();
         }
@@ -349,7 +357,10 @@ impl Catalog {
             integration_keys,
             management_keys,
             attributes,
+            event_types: Vec::new(),
             audiences: self.audiences.values().cloned().collect(),
+            events: Vec::new(),
+            sessions: Vec::new(),
             profiles: Vec::new(),
             deployments: Vec::new(),
         }

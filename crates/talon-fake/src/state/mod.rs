@@ -6,8 +6,11 @@
 //! one profile shard; no lock is held across an `.await`. Every mutating method validates the
 //! whole request before it touches state, so a rejected request changes nothing.
 
+pub(crate) mod activity;
 mod catalog;
 mod load;
+
+pub(crate) use catalog::Scope;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -146,6 +149,10 @@ pub(crate) struct Shared {
     pub(crate) profiles: Profiles,
     pub(crate) next_profile_id: AtomicU32,
     inflight: Mutex<FxHashMap<Box<str>, u32>>,
+    /// In-flight updates per customer session (the same limit as per profile).
+    session_inflight: Mutex<FxHashMap<Box<str>, u32>>,
+    /// The events and sessions the deployment stores.
+    pub(crate) activity: Mutex<activity::Activity>,
     pub(crate) journal: Mutex<Journal>,
     /// The next journal sequence number, taken when a request is admitted (so a response can
     /// name it, as the relay's `RequestUUID` does).
@@ -176,6 +183,15 @@ pub(crate) struct Catalog {
     /// Indexed by [`AttrIdx`]; never reordered, never shrunk.
     pub(crate) attributes: Vec<Attribute>,
     pub(crate) profile_attrs: FxHashMap<Box<str>, (AttrIdx, AttrType)>,
+    /// `CustomerSession` attributes by name.
+    pub(crate) session_attrs: catalog::AttrIndex,
+    /// `CartItem` attributes by name.
+    pub(crate) cart_item_attrs: catalog::AttrIndex,
+    /// `Event` attributes by event type (`""`: those without `eventType`, for every type), then name.
+    pub(crate) event_attrs: FxHashMap<Box<str>, catalog::AttrIndex>,
+    /// Event types the state file declares (`eventTypes`) or the deprecated `PUT /segment/event`
+    /// created, with the data type given when it was created, if any.
+    pub(crate) event_types: BTreeMap<String, Option<AttrType>>,
     pub(crate) audiences: BTreeMap<u32, Audience>,
     pub(crate) next_attribute_id: i64,
     pub(crate) next_audience_id: u32,
@@ -186,11 +202,17 @@ pub(crate) struct Catalog {
 pub struct InFlight {
     fake: Fake,
     key: Box<str>,
+    session: bool,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let mut map = lock(&self.fake.inner.inflight);
+        let slots = if self.session {
+            &self.fake.inner.session_inflight
+        } else {
+            &self.fake.inner.inflight
+        };
+        let mut map = lock(slots);
         if let Some(n) = map.get_mut(&self.key) {
             *n -= 1;
             if *n == 0 {
@@ -228,6 +250,8 @@ impl Fake {
                 profiles: Profiles::new(),
                 next_profile_id: AtomicU32::new(1),
                 inflight: Mutex::new(FxHashMap::default()),
+                session_inflight: Mutex::new(FxHashMap::default()),
+                activity: Mutex::new(activity::Activity::default()),
                 journal: Mutex::new(journal),
                 next_seq: AtomicU64::new(1),
                 deployments: RwLock::new(Vec::new()),
@@ -300,9 +324,23 @@ impl Fake {
     /// Holds one in-flight slot for `integration_id` (as an update being processed would), or
     /// `None` if all slots are taken. Tests use it to make the 409 rule deterministic.
     pub fn hold_profile(&self, integration_id: &str) -> Option<InFlight> {
+        self.hold(integration_id, false)
+    }
+
+    /// Holds one in-flight slot for the customer session `integration_id`, like
+    /// [`Fake::hold_profile`] (the same limit, slots of their own), or `None` if all are taken.
+    pub fn hold_session(&self, integration_id: &str) -> Option<InFlight> {
+        self.hold(integration_id, true)
+    }
+
+    fn hold(&self, integration_id: &str, session: bool) -> Option<InFlight> {
         let max = self.inner.config.max_in_flight_per_profile;
         let key: Box<str> = integration_id.into();
-        let mut map = lock(&self.inner.inflight);
+        let mut map = lock(if session {
+            &self.inner.session_inflight
+        } else {
+            &self.inner.inflight
+        });
         // One allocation per slot (the guard's key); the map keeps its own only for a new id.
         match map.get_mut(integration_id) {
             Some(n) if *n >= max => return None,
@@ -316,6 +354,7 @@ impl Fake {
         Some(InFlight {
             fake: self.clone(),
             key,
+            session,
         })
     }
 

@@ -14,6 +14,8 @@ mod profiles;
 mod relay;
 mod relay_audiences;
 mod relay_deprecated;
+mod relay_events;
+mod relay_sessions;
 mod schema;
 mod socket;
 mod state;

@@ -15,7 +15,9 @@
 
 pub(crate) mod audiences;
 pub(crate) mod deprecated;
+pub(crate) mod events;
 pub(crate) mod profiles;
+pub(crate) mod sessions;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -44,6 +46,8 @@ pub(crate) fn routes() -> Router<Fake> {
         .merge(audiences::routes())
         .merge(deprecated::routes())
         .merge(profiles::routes())
+        .merge(events::routes())
+        .merge(sessions::routes())
 }
 
 /// Whether `path` belongs to the relay (its answers, refusals included, use its envelope).
