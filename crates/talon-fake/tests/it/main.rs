@@ -12,6 +12,7 @@ mod management;
 mod pipeline;
 mod profiles;
 mod relay;
+mod relay_schema;
 mod schema;
 mod socket;
 mod state;
