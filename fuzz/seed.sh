@@ -46,6 +46,19 @@ for e in $(seq 0 16); do
     add fake_request "$tmp/req"
   done
 done
+# The relay's endpoints (17-29, after the 17 above; `talon_fake::fuzz::RELAY_ENDPOINTS`): the
+# Segment key (byte 2 = 9), JSON, the default deployment (byte 4 = 9), path parameter `1`,
+# a raw body of each relay shape.
+relay_bodies=('{"attributes":{"email":"a@b.c"},"runRuleEngine":true,"audiencesChanges":{"adds":[1],"deletes":[]}}'
+  '{"eventType":"order","customerProfileId":"u1","eventAttributes":{}}' '{"audienceId":"seg_1","audienceName":"Travel audience"}'
+  '{"data":[{"customerProfileId":"u1","adds":[1],"deletes":[]}]}' '{"profileId":"u1","state":"open","cartItems":[{"sku":"s1","quantity":1}]}'
+  '{"attributes":{"email":"a@b.c"},"attributesInfo":[{"name":"email","type":"string"}]}' '{}')
+for e in $(seq 17 29); do
+  for b in "${!relay_bodies[@]}"; do
+    { printf "\\x$(printf %02x "$e")\\x0f\\x09\\x07\\x09\\x00\\xff"; printf '%s' "${relay_bodies[$b]}"; } > "$tmp/req"
+    add fake_request "$tmp/req"
+  done
+done
 
 # mapping_eval: a few lines of `mapping eval` (an input starting with `{` is a raw line; any
 # other is read by the structure-aware generator, which needs no seed).

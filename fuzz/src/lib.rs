@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use arbitrary::{Arbitrary, Result as ArbitraryResult, Unstructured};
 use segment_model::{Event, shapes};
 use talon_fake::fuzz::FuzzRequest;
-use talon_fake::{Decided, Fake, FakeConfig, StateFile, router};
+use talon_fake::{Decided, Fake, FakeConfig, router};
 use talon_mapper::Settings;
 use tower::ServiceExt;
 
@@ -47,16 +47,18 @@ thread_local! {
     static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime builds");
-    /// The default deployment, reset before each use.
+    /// The fuzz oracle's fake (`talon_fake::fuzz::fuzz_state`: the default deployment and a
+    /// staging copy the relay reaches), reset before each use.
     static FAKE: RefCell<Option<Fake>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with a fake in its default state and a runtime.
+/// Runs `f` with a fake in its initial state (the default one, plus the relay's staging
+/// deployment, which only `/segment/…` requests reach) and a runtime.
 fn with_fake<T>(f: impl AsyncFnOnce(&Fake) -> T) -> T {
     let fake = FAKE.with_borrow_mut(|slot| {
         let fake = slot.get_or_insert_with(|| {
-            Fake::new(StateFile::default_state(), FakeConfig::default())
-                .expect("the default state loads")
+            Fake::new(talon_fake::fuzz::fuzz_state(), FakeConfig::default())
+                .expect("the fuzz state loads")
         });
         fake.reset(None).expect("the initial state reloads");
         fake.clone()

@@ -15,6 +15,7 @@ mod relay;
 mod relay_audiences;
 mod relay_deprecated;
 mod relay_events;
+mod relay_schema;
 mod relay_sessions;
 mod schema;
 mod socket;
