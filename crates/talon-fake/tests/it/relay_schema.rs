@@ -294,6 +294,21 @@ fn cases() -> Vec<Case> {
         ("authping 204, Segment key and deployment", to("GET", "/v2/authping", Some(SKEY), Some(HOST), None), 204, Empty),
         ("authping 204, Segment key alone", to("GET", "/v2/authping", Some(SKEY), None, None), 204, Empty),
         ("authping 404, unknown deployment", to("GET", "/v2/authping", Some(SKEY), Some(unknown), None), 404, Json(INTEGRATION_ENVELOPE)),
+        ("audience 201", to("POST", "/segment/audiences", Some(SKEY), Some(HOST), Some(json!({"audienceId": "aud_new", "audienceName": "New"}))), 201, Json(AUDIENCE)),
+        ("audience 409, existing id", to("POST", "/segment/audiences", Some(SKEY), Some(HOST), Some(json!({"audienceId": "aud_demo", "audienceName": "Again"}))), 409, Json(ENVELOPE)),
+        ("audience renamed 200", to("PUT", "/segment/audiences/aud_demo", Some(SKEY), Some(HOST), Some(json!({"audienceName": "Renamed"}))), 200, Json(AUDIENCE)),
+        ("audience rename 404, unknown id", to("PUT", "/segment/audiences/nope", Some(SKEY), Some(HOST), Some(json!({"audienceName": "Renamed"}))), 404, Json(ENVELOPE)),
+        ("audience deleted 204", to("DELETE", "/segment/audiences/aud_demo", Some(SKEY), Some(HOST), None), 204, Empty),
+        ("audience delete 404, unknown id", to("DELETE", "/segment/audiences/nope", Some(SKEY), Some(HOST), None), 404, Json(ENVELOPE)),
+        ("memberships 204", to("PUT", "/segment/customer_profiles/audiences", Some(SKEY), Some(HOST), Some(json!({"data": [{"customerProfileId": "u1", "adds": [1]}]}))), 204, Empty),
+        ("memberships 400, unknown audience", to("PUT", "/segment/customer_profiles/audiences", Some(SKEY), Some(HOST), Some(json!({"data": [{"customerProfileId": "u1", "adds": [99]}]}))), 400, Json(ENVELOPE)),
+        ("event 400, unknown event type", to("PUT", "/segment/v2/events", Some(SKEY), Some(HOST), Some(json!({"eventType": "Nope", "customerProfileId": "u1"}))), 400, Json(ENVELOPE)),
+        ("deprecated event 200, type created", to("PUT", "/segment/event", Some(SKEY), Some(HOST), Some(json!({"eventType": "Viewed", "type": "string", "customerProfileId": "u1", "eventAttributes": {"sku": "S1"}}))), 200, Json(STATE_V2)),
+        ("session 200", to("PUT", "/segment/v2/customer_sessions/s1", Some(SKEY), Some(HOST), Some(json!({"profileId": "u1", "state": "open", "cartItems": [{"sku": "S1", "quantity": 1, "price": 9.5}]}))), 200, Json(STATE_V2)),
+        ("session 400, float quantity", to("PUT", "/segment/v2/customer_sessions/s1", Some(SKEY), Some(HOST), Some(json!({"profileId": "u1", "cartItems": [{"sku": "S1", "quantity": 1.5}]}))), 400, Json(ENVELOPE)),
+        ("deprecated session 200", to("PUT", "/segment/customer_sessions/s2", Some(SKEY), Some(HOST), Some(json!({"customerSession": {"profileId": "u1", "state": "open"}}))), 200, Json(STATE_V2)),
+        ("deprecated profile 200", to("PUT", "/segment/customer_profile/u1", Some(SKEY), Some(HOST), Some(json!({"attributes": {"email": "a@example.com", "newFlag": true}}))), 200, Json(PROFILE_DEPRECATED)),
+        ("deprecated profile v2 200", to("PUT", "/segment/customer_profile_v2/u1", Some(SKEY), Some(HOST), Some(json!({"attributes": {"email": "a@example.com"}, "runRuleEngine": true, "audiencesChanges": {"adds": [{"name": "Travel", "integrationId": "trv 1"}]}}))), 200, Json(PROFILE_DEPRECATED_V2)),
     ]
 }
 
