@@ -20,6 +20,7 @@ use axum::routing::put;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::deprecated::{convert, detect_type};
 use super::profiles::parallel;
 use super::{Done, Relay, RelayJson, RelayQ, respond, skip_flag};
 use crate::body::{Obj, present};
@@ -170,46 +171,6 @@ fn integration_state(extra: Option<(&str, Value)>) -> Bytes {
         obj.insert(k.to_owned(), v);
     }
     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
-}
-
-/// The attribute type detected from a value, for an attribute the deprecated endpoint creates
-/// without `attributesInfo` (Talon.One documents "auto-type detection", e.g. `false` →
-/// `boolean`; how it detects is not documented, chosen here: a boolean, a number, a string, a
-/// list of strings or of numbers; a string is never detected as `time` or `location`).
-fn detect_type(v: &Value) -> Option<AttrType> {
-    match v {
-        Value::Bool(_) => Some(AttrType::Boolean),
-        Value::Number(_) => Some(AttrType::Number),
-        Value::String(_) => Some(AttrType::String),
-        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_string) => {
-            Some(AttrType::ListString)
-        }
-        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_number) => {
-            Some(AttrType::ListNumber)
-        }
-        _ => None,
-    }
-}
-
-/// `value` converted to `ty` for an attribute created with `attributesInfo` ("to force it to
-/// be of type string, use the attributesInfo field"; Segment's own tests send `"true"` and
-/// `"12345"` typed as boolean and number): a scalar becomes the string of its JSON text, a
-/// numeric string a number, `"true"`/`"false"` a boolean; `time` and `location` take a string
-/// of their form. `None` when it cannot be converted. Chosen here beyond the documented example.
-fn convert(value: &Value, ty: AttrType) -> Option<Value> {
-    let v = match (ty, value) {
-        (AttrType::String, Value::Bool(b)) => Value::String(b.to_string()),
-        (AttrType::String, Value::Number(n)) => Value::String(n.to_string()),
-        (AttrType::Number, Value::String(s)) => {
-            let f: f64 = s.trim().parse().ok().filter(|f: &f64| f.is_finite())?;
-            serde_json::Number::from_f64(f).map(Value::Number)?
-        }
-        (AttrType::Boolean, Value::String(s)) if s == "true" || s == "false" => {
-            Value::Bool(s == "true")
-        }
-        _ => value.clone(),
-    };
-    rules::check_value(ty, &v).ok().map(|()| v)
 }
 
 impl Fake {
@@ -461,7 +422,7 @@ impl<'a> Creator<'a> {
         if let Some(a) = self.planned.iter().find(|a| a.name == name) {
             let ty = a.ty;
             let v = if given.is_some() {
-                convert(value, ty)
+                convert(ty, value)
             } else {
                 rules::check_value(ty, value).ok().map(|()| value.clone())
             };
@@ -501,13 +462,13 @@ impl<'a> Creator<'a> {
             ));
         }
         let (ty, v) = match given {
-            Some(ty) => match convert(value, ty) {
+            Some(ty) => match convert(ty, value) {
                 Some(v) => (ty, v),
                 None => {
                     return Err(wrong(ty, "it is created with this type (attributesInfo), and the value cannot be converted to it".to_owned()));
                 }
             },
-            None => match detect_type(value) {
+            None => match detect_type(value).ok() {
                 Some(ty) => (ty, value.clone()),
                 None => {
                     return Err(ApiError::bad_body(
