@@ -60,6 +60,16 @@ fn with_headers(
 }
 
 #[tokio::test]
+async fn an_empty_session_answers_totals_of_positive_zero() {
+    let fake = talon_fake::Fake::with_default_state();
+    let r = put_session(&fake, "s0", "", json!({"profileId": "u1"})).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let text = String::from_utf8_lossy(&r.raw);
+    assert!(!text.contains("-0.0"), "a negative zero in {text}");
+    assert_eq!(r.json["customerSession"]["additionalCostTotal"], 0.0);
+}
+
+#[tokio::test]
 async fn a_session_with_cart_items_is_stored_and_answered_with_its_customer_session() {
     let fake = sessions_fake();
     let r = put_session(

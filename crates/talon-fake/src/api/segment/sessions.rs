@@ -766,8 +766,13 @@ fn session_json(s: &SessionRecord, first: bool) -> Value {
         .cart_items
         .iter()
         .map(|i| num(i, "price") * num(i, "quantity"))
-        .sum();
-    let costs: f64 = s.additional_costs.values().map(|c| num(c, "price")).sum();
+        .fold(0.0, |a, b| a + b);
+    // Folded from +0.0: `Sum` for floats starts at -0.0, which an empty cart would show.
+    let costs: f64 = s
+        .additional_costs
+        .values()
+        .map(|c| num(c, "price"))
+        .fold(0.0, |a, b| a + b);
     json!({
         "id": s.id,
         "created": s.created,
