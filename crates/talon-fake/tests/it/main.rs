@@ -12,6 +12,8 @@ mod management;
 mod pipeline;
 mod profiles;
 mod relay;
+mod relay_limit;
+mod relay_socket;
 mod schema;
 mod socket;
 mod state;

@@ -13,6 +13,7 @@
 //! [`RelayJson`] body, the [`RelayError`] envelope and [`respond`]. The endpoints are one module
 //! per resource.
 
+pub(crate) mod limit;
 pub(crate) mod profiles;
 
 use axum::Router;
@@ -290,6 +291,7 @@ impl FromRequestParts<Fake> for Relay {
         })?;
         let app = segment_key_app(fake, &deployment, &host, &key)
             .map_err(|(rule, why)| unauthorized(rule, &why, seq).at(&host))?;
+        deployment.admit_relay(&key, seq).map_err(|e| e.at(&host))?;
         Ok(Self {
             deployment,
             host,
