@@ -98,6 +98,7 @@ mod state_file;
 mod store;
 pub mod view;
 
+pub use api::segment::limit::DEFAULT_RELAY_RATE_LIMIT;
 pub use api::{ADMIN_PREFIX, FakeRouter, router};
 pub use error::{ApiError, ErrorItem, ErrorSource};
 pub use faults::{
@@ -114,7 +115,7 @@ pub use server::{
 pub use state::{
     Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_EPOCH, DEFAULT_HEADER_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_IN_FLIGHT_PER_PROFILE, Fake,
-    FakeConfig, InFlight,
+    FakeConfig, InFlight, ManualClock, RelayClock,
 };
 pub use state_file::{
     Application, Attribute, Audience, DEFAULT_HOSTNAME, DEFAULT_STATE_JSON, EventRecord,

@@ -124,6 +124,7 @@ rules! {
     RelayDeploymentUnknown => "relay.deployment_unknown",
     RelayNoDeployment => "relay.no_deployment",
     RelayParallelRequests => "relay.parallel_requests",
+    RelayRateLimit => "relay.rate_limit",
     ResponseContentRequiresRuleEngine => "response_content.requires_rule_engine",
     RouteMethodNotAllowed => "route.method_not_allowed",
     RouteNotFound => "route.not_found",
@@ -233,7 +234,7 @@ mod tests {
         assert_eq!(Rule::AttributeUnknown.as_str(), "attribute.unknown");
         assert_eq!(Rule::FaultStatus.to_string(), "fault.status");
         assert_eq!(Rule::AuthMissing, "auth.missing");
-        assert_eq!(Rule::ALL.len(), 91);
+        assert_eq!(Rule::ALL.len(), 92);
     }
 
     #[test]

@@ -204,7 +204,7 @@ pub fn run_bundle(dir: &Path) -> Result<BundleRun, Error> {
     let run = crate::runtime()?.block_on(run_events(
         &destination,
         events,
-        Target::Embedded(state),
+        Target::Embedded(Box::new(state)),
         |config| {
             // One lane: a bundle's events are delivered exactly in file order.
             config.concurrency = 1;

@@ -30,8 +30,9 @@ pub struct Run {
 /// Where events go.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// A fake started in this process from this state, on a real socket.
-    Embedded(StateFile),
+    /// A fake started in this process from this state, on a real socket (boxed: a state is
+    /// large next to a URL).
+    Embedded(Box<StateFile>),
     /// A URL.
     Remote(String),
 }
@@ -77,7 +78,7 @@ pub async fn stream_events(
 ) -> Result<(Summary, Option<Fake>, Watch), Error> {
     let (uri, server) = match target {
         Target::Embedded(state) => {
-            let fake = Fake::new(state, FakeConfig::default())
+            let fake = Fake::new(*state, FakeConfig::default())
                 .map_err(|e| Error::Input(format!("Talon.One state: {e}")))?;
             let server = MockServer::start(fake).await.map_err(|source| Error::Io {
                 path: "127.0.0.1:0".into(),

@@ -275,6 +275,8 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// Serve `/__admin/*` without a token on a non-loopback address (otherwise refused).
     pub insecure_admin: bool,
+    /// See [`FakeConfig::relay_rate_limit`] (`None`: off).
+    pub relay_rate_limit: Option<u32>,
 }
 
 impl Default for ServeConfig {
@@ -291,6 +293,7 @@ impl Default for ServeConfig {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             admin_token: None,
             insecure_admin: false,
+            relay_rate_limit: Some(crate::DEFAULT_RELAY_RATE_LIMIT),
         }
     }
 }
@@ -375,6 +378,7 @@ pub fn fake_from_config(cfg: &ServeConfig) -> Result<Fake, ServeError> {
         idle_timeout: cfg.idle_timeout,
         body_timeout: cfg.body_timeout,
         admin_token: cfg.admin_token.clone(),
+        relay_rate_limit: cfg.relay_rate_limit,
         ..FakeConfig::default()
     };
     Ok(Fake::new(state, config)?)

@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::api::segment::limit::{DEFAULT_RELAY_RATE_LIMIT, RelayLimiter};
+pub use crate::api::segment::limit::{ManualClock, RelayClock};
 use crate::faults::{FaultEngine, FaultPlan};
 use crate::journal::{
     DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, Journal, JournalEntry, Record,
@@ -114,6 +116,14 @@ pub struct FakeConfig {
     /// When set, every `/__admin/*` request needs `Authorization: Bearer <token>` (401
     /// `admin.unauthorized` otherwise). `None`: open, for tests on loopback.
     pub admin_token: Option<String>,
+    /// The Segment relay's rate limit: most requests one API key may have accepted in any one
+    /// second, across every `/segment/…` endpoint (429 `relay.rate_limit` beyond; refused
+    /// requests do not count). Default `Some(60)`, Talon.One's documented limit; `None` turns
+    /// it off; `Some(0)` refuses every authenticated relay request.
+    pub relay_rate_limit: Option<u32>,
+    /// The clock of [`FakeConfig::relay_rate_limit`]: tokio's (the default; tests can pause it)
+    /// or a [`ManualClock`] tests move by hand.
+    pub relay_clock: RelayClock,
 }
 
 impl Default for FakeConfig {
@@ -130,6 +140,8 @@ impl Default for FakeConfig {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             admin_token: None,
+            relay_rate_limit: Some(DEFAULT_RELAY_RATE_LIMIT),
+            relay_clock: RelayClock::Tokio,
         }
     }
 }
@@ -164,6 +176,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultEngine>,
     /// False while the plan has no rules and no rate limit: the pipeline then skips the fault lock.
     pub(crate) faults_active: std::sync::atomic::AtomicBool,
+    /// The Segment relay's rate-limit windows of this deployment's keys.
+    pub(crate) relay_limit: RelayLimiter,
 }
 
 /// Everything but the profiles: small, read on every request.
@@ -257,6 +271,7 @@ impl Fake {
                 deployments: RwLock::new(Vec::new()),
                 faults: Mutex::new(faults),
                 faults_active: std::sync::atomic::AtomicBool::new(active),
+                relay_limit: RelayLimiter::default(),
                 config,
             }),
         }
@@ -278,6 +293,7 @@ impl Fake {
         };
         self.load(state)?;
         lock(&self.inner.journal).clear();
+        self.inner.relay_limit.clear();
         self.inner.next_seq.store(1, Ordering::SeqCst);
         let plan = lock(&self.inner.faults).plan().clone();
         self.set_faults(plan);

@@ -11,8 +11,15 @@ use tower::ServiceExt;
 pub(crate) const IKEY: &str = "ApiKey-v1 segment-demo-integration-key";
 pub(crate) const MKEY: &str = "ManagementKey-v1 segment-demo-management-key";
 
+/// A fake with the default state, its relay rate limit on (the default) but on a manual clock
+/// that never moves: a test that sends more than 60 relay requests to one fake gets 429s every
+/// time, never only on a fast machine.
 pub(crate) fn fake() -> Fake {
-    Fake::new(StateFile::default_state(), FakeConfig::default()).expect("default state loads")
+    let config = FakeConfig {
+        relay_clock: talon_fake::RelayClock::Manual(talon_fake::ManualClock::new()),
+        ..FakeConfig::default()
+    };
+    Fake::new(StateFile::default_state(), config).expect("default state loads")
 }
 
 /// A response: status and body parsed as JSON (`Null` when empty or not JSON).

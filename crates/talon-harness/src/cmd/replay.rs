@@ -48,8 +48,8 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     }
     let target = match (&args.target, &args.talon_state) {
         (Some(url), _) => Target::Remote(url.trim_end_matches('/').to_owned()),
-        (None, Some(path)) => Target::Embedded(input::state(path)?),
-        (None, None) => Target::Embedded(StateFile::default_state()),
+        (None, Some(path)) => Target::Embedded(Box::new(input::state(path)?)),
+        (None, None) => Target::Embedded(Box::new(StateFile::default_state())),
     };
     let embedded_catalog = match &target {
         Target::Embedded(state) => Some(catalog_of(state)),

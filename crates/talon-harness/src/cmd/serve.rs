@@ -42,6 +42,22 @@ pub struct Args {
     /// Serve /__admin/* (every API key, the whole state, reset) without a token on a non-loopback --addr.
     #[arg(long)]
     pub insecure_admin: bool,
+    /// Requests per second one Segment key may send through the relay (/segment/…), across its endpoints: Talon.One's documented 60; beyond it 429 `relay.rate_limit`. `off` turns the limit off; 0 refuses every authenticated relay request.
+    #[arg(long, value_name = "N|off", default_value = "60", value_parser = relay_rate_limit)]
+    pub relay_rate_limit: RelayRateLimit,
+}
+
+/// `--relay-rate-limit`: a number of requests per second, or `None` for `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayRateLimit(pub Option<u32>);
+
+fn relay_rate_limit(s: &str) -> Result<RelayRateLimit, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(RelayRateLimit(None));
+    }
+    s.parse::<u32>()
+        .map(|n| RelayRateLimit(Some(n)))
+        .map_err(|_| format!("expected requests per second (e.g. 60) or off, got {s:?}"))
 }
 
 fn secs(s: &str) -> Result<Duration, String> {
@@ -78,6 +94,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         shutdown_timeout: args.shutdown_timeout,
         admin_token: args.admin_token.clone(),
         insecure_admin: args.insecure_admin,
+        relay_rate_limit: args.relay_rate_limit.0,
     };
     crate::runtime()?.block_on(async {
         let (fake, listener) = talon_fake::prepare(&config)

@@ -377,3 +377,43 @@ fn simulate_serve_takes_a_loopback_address_only() {
         ],
     );
 }
+
+/// A profile update through the Segment relay with the default state's Segment key.
+fn relay_put(id: &str) -> Vec<u8> {
+    let body = r#"{"attributes":{"email":"a@x"}}"#;
+    format!(
+        "PUT /segment/v2/customer_profiles/{id} HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey-v1 segment-demo-relay-key\r\ndestination-hostname: https://mycompany.europe-west1.talon.one\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn the_relay_rate_limit_flag_sets_turns_off_or_refuses_bad_values() {
+    // 0 refuses every authenticated relay request, whatever the timing.
+    let serve = spawn_serve(
+        &["--addr", "127.0.0.1:0", "--relay-rate-limit", "0"],
+        "info",
+    );
+    let response = request(&serve.addr, &relay_put("u1"));
+    assert!(response.starts_with("HTTP/1.1 429"), "{response}");
+    assert!(
+        response.contains(r#""Error":"Too many requests: more than 0 requests"#),
+        "{response}"
+    );
+    serve.signal("INT");
+    assert!(serve.exit().0.success());
+    // off: far more than 60 requests in well under a second are all served.
+    let serve = spawn_serve(
+        &["--addr", "127.0.0.1:0", "--relay-rate-limit", "off"],
+        "info",
+    );
+    for i in 0..150 {
+        let response = request(&serve.addr, &relay_put(&format!("u{i}")));
+        assert!(response.starts_with("HTTP/1.1 200"), "{i}: {response}");
+    }
+    serve.signal("INT");
+    assert!(serve.exit().0.success());
+    let stderr = serve_fails(&["--relay-rate-limit", "fast"]);
+    assert_says(&stderr, &["expected requests per second (e.g. 60) or off"]);
+}

@@ -16,6 +16,7 @@
 pub(crate) mod audiences;
 pub(crate) mod deprecated;
 pub(crate) mod events;
+pub(crate) mod limit;
 pub(crate) mod profiles;
 pub(crate) mod sessions;
 
@@ -299,6 +300,7 @@ impl FromRequestParts<Fake> for Relay {
         })?;
         let app = segment_key_app(fake, &deployment, &host, &key)
             .map_err(|(rule, why)| unauthorized(rule, &why, seq).at(&host))?;
+        deployment.admit_relay(&key, seq).map_err(|e| e.at(&host))?;
         Ok(Self {
             deployment,
             host,
