@@ -25,6 +25,8 @@
 //! created meanwhile, profiles), on load (409 for concurrent updates of one
 //! profile, 429) or on the network.
 
+pub mod actions;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -294,7 +296,7 @@ fn key_check(
 }
 
 /// The first four characters of a key, then `…`: enough to tell keys apart, not to use one.
-fn redact(key: &str) -> String {
+pub(crate) fn redact(key: &str) -> String {
     let head: String = key.chars().take(4).collect();
     format!("`{head}…`")
 }
@@ -425,7 +427,7 @@ fn event_checks(inputs: &Inputs<'_>, catalog: &BTreeMap<&str, AttrType>) -> Vec<
     ]
 }
 
-fn article(kind: &str) -> String {
+pub(crate) fn article(kind: &str) -> String {
     match kind {
         "array" | "object" => format!("an {kind}"),
         "null" => "null".to_owned(),
@@ -434,7 +436,7 @@ fn article(kind: &str) -> String {
 }
 
 /// A value as JSON, cut at 60 characters.
-fn shown_value(value: &Value) -> String {
+pub(crate) fn shown_value(value: &Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
