@@ -1,7 +1,8 @@
 //! The pre-flight linter behind `talon-harness check`: what Talon.One would reject, found before any traffic.
 //!
 //! Pure: it reads nothing and prints nothing; `cmd::check` reads the
-//! settings, the deployment and the events, and prints the checks.
+//! settings, the deployment and the events, and prints the checks. This
+//! module is the classic destination's; [`actions`] is Talon.One (Actions)'s.
 //!
 //! The checks, each a JUnit test case:
 //!
