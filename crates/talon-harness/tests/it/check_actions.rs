@@ -988,3 +988,83 @@ fn unusable_actions_input_is_exit_2() {
     }
     std::fs::remove_dir_all(&scratch).unwrap();
 }
+
+/// Runs `check` while a fake of the fixture state serves on 127.0.0.1:0; `{uri}` in the
+/// settings' deployment and in the arguments is the fake's address.
+fn check_live(api_key: &str, deployment: &str, extra: &[&str]) -> std::process::Output {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = talon_fake::Fake::new(state(), talon_fake::FakeConfig::default()).unwrap();
+    let server = runtime
+        .block_on(talon_fake::MockServer::start(fake))
+        .unwrap();
+    let uri = server.uri();
+    let scratch = crate::scratch(&format!("check-actions-live-{api_key}"));
+    let settings_file = scratch.join("settings.json");
+    std::fs::write(
+        &settings_file,
+        settings(api_key, &deployment.replace("{uri}", &uri)),
+    )
+    .unwrap();
+    let subscriptions = repo(&format!("{DIR}/subscriptions.json"));
+    let mut args = vec![
+        "check".to_owned(),
+        "--settings".to_owned(),
+        settings_file.display().to_string(),
+        "--subscriptions".to_owned(),
+        subscriptions,
+        "--target".to_owned(),
+        uri.clone(),
+        "--management-key".to_owned(),
+        "shop-management-key".to_owned(),
+    ];
+    args.extend(extra.iter().map(|a| a.replace("{uri}", &uri)));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = harness(&args, b"");
+    runtime.block_on(server.shutdown());
+    std::fs::remove_dir_all(&scratch).unwrap();
+    output
+}
+
+#[test]
+fn with_target_the_catalog_is_pulled_the_key_pinged_and_the_deployment_is_the_target() {
+    let events = repo(&format!("{DIR}/events.ndjson"));
+    let output = check_live("shop-segment-key", "{uri}/", &["--events", &events]);
+    // A loopback deployment is no Talon.One host, which the settings check says; nothing else fails.
+    let stdout = exits(&output, 1).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "is valid (GET /v2/authping, as Segment's authentication test)",
+            "FAIL the settings are valid",
+            "ok   the deployment is one Talon.One has",
+            "ok   every attribute the events send exists in Talon.One",
+        ],
+    );
+    assert_eq!(stdout.matches("FAIL").count(), 1, "{stdout}");
+    let output = check_live("no-such-key", "{uri}", &[]);
+    let stdout = exits(&output, 1).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "FAIL the API key is a third-party key made for Segment in the deployment",
+            "GET /v2/authping answered 401",
+        ],
+    );
+    let output = check_live(
+        "shop-segment-key",
+        "https://shop.europe-west1.talon.one",
+        &[],
+    );
+    let stdout = exits(&output, 1).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "FAIL the deployment is one Talon.One has",
+            "is none of this state's deployments (`127.0.0.1:",
+        ],
+    );
+}
