@@ -32,8 +32,8 @@
 //!   them);
 //! - the literal keys of an `attributes` object mapping exist in the catalog for the action's
 //!   entity (CustomerProfile, Event, CustomerSession, CartItem for `cartItems[].attributes`),
-//!   with an exact-case hint. Deprecated actions are left out: their endpoints create missing
-//!   attributes.
+//!   with an exact-case hint, and their literal values (not directives) fit the attribute's
+//!   type. Deprecated actions are left out: their endpoints create missing attributes.
 //!
 //! With events, each is mapped by the real Actions mapper and each request's body is checked
 //! with the fake's own value rules (`talon_fake::rules`): unknown attributes (refused with
@@ -43,10 +43,27 @@
 //! the request's path, payloads Segment's validation refuses, subscriptions no event matched,
 //! and (a note) the events no subscription matched.
 //!
-//! Chosen here, where Talon.One documents nothing: `skipNonExistingAttributes` is taken to
-//! skip unknown cart-item and session attributes too (AD §8 q6, unknown), while a wrong type is
-//! refused whatever the flag (as the fake's relay does); Event attributes are looked up by
-//! name among the catalog's Event attributes, whatever their event type.
+//! # Evidence
+//!
+//! What each finding assumes about Segment and Talon.One, with its evidence level (AD is
+//! `talon-actions-destination.md`):
+//!
+//! | finding | evidence |
+//! | --- | --- |
+//! | a deployment none of the state's: the relay refuses every request | chosen here, as the fake's `relay.deployment_unknown` (CONTRACT.md); the host compared as the fake's `relay.deployment_invalid` normalises it (scheme, one trailing `/`, case) |
+//! | only a third-party key made for Segment in that deployment opens the relay | documented (AD §4.1, CONTRACT.md relay auth); live (`--target`), `GET /v2/authping` tells a valid key from an invalid one only, not a Segment key from an Integration API key (the fake answers 204 to both, inferred) |
+//! | deprecated actions and their replacements | documented (AD §2, titles) |
+//! | `screen` is never sent to this destination | documented (the destination's catalog entry: screen false, AD §1) |
+//! | contradicting conditions, stray white space, another case than the events' | documented (Segment compares event names exactly, AD §9 observed); the analysis is chosen here: a box over the types and event names a condition admits, so "never" is certain and anything else passes |
+//! | audience ids are Talon.One's numeric ids, ≥ 1, of existing audiences | documented (AD §4.7, §5.2, issue #5394); an unknown id refuses the whole update: as the fake (`audience.unknown`, inferred) |
+//! | an Engage audience subscription without audience ids joins no audience | inferred (AD §5.2) |
+//! | `runRuleEngine` false or absent: audience changes not applied | documented ("Audience changes are not applied", default false, AD §4.6) |
+//! | unknown attributes: 400 with the flag off, skipped with it on | documented (AD §4.4); that it also holds for session and cart-item attributes is chosen here (AD §8 q6, unknown) |
+//! | a wrong type is refused whatever the flag | chosen here, as the fake's relay (the docs speak only of non-existing attributes) |
+//! | deprecated endpoints create missing attributes, refusing values whose type cannot be detected | documented (creation, AD §4.5); which values are detectable: chosen here, the fake's rule (CONTRACT.md) |
+//! | Event attributes are looked up by name among the catalog's Event attributes | chosen here (the fake's event endpoint is the reference; an event type per attribute is not checked) |
+//! | cart items: `quantity` an integer ≥ 1, and the fields the destination types as strings (`weight`, `position`…) refused | documented: Talon.One's schema (AD §4.8, §4.11 #4); that a string is refused: inferred |
+//! | a literal attribute name missing from the catalog | documented (AD §4.4, §4.10: names are case-sensitive) |
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -97,6 +114,9 @@ pub const RULE_ENGINE: &str = "every audience change is sent with runRuleEngine 
 /// Literal attribute names of the mappings.
 pub const MAPPED_NAMES: &str =
     "every attribute name the mappings write exists in Talon.One for the action's entity";
+/// Literal values of the mappings against their attribute's type.
+pub const LITERALS_FIT: &str =
+    "every literal value the mappings write fits its attribute's type in Talon.One";
 /// Unreadable event lines.
 pub const READABLE: &str = "every event line is a readable Segment event";
 /// Unknown attributes, `skipNonExistingAttributes` off.
@@ -284,8 +304,9 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
     checks.push(Check::from_details(AUDIENCE_IDS, audience_problems));
     let mut rule_problems = rule_problems;
 
-    // Literal attribute names.
+    // Literal attribute names, and literal values.
     let mut names = Vec::new();
+    let mut literal_types = Vec::new();
     for sub in &enabled {
         let Some(action) = sub.action else { continue };
         let skip = skip_flag(&sub.mapping);
@@ -299,8 +320,24 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
                 ));
                 continue;
             }
-            for name in object.keys() {
-                if catalog.get(entity, name).is_some() {
+            for (name, literal) in object.iter() {
+                if let Some(ty) = catalog.get(entity, name) {
+                    // A literal (not a directive) value is known now: its type must fit.
+                    let value = serde_json::to_value(literal).unwrap_or(Value::Null);
+                    if !literal.is_undefined()
+                        && !is_directive(literal)
+                        && !matches!(literal, Js::Object(_))
+                        && let Err(problem) = rules::check_value(ty, &value)
+                    {
+                        literal_types.push(format!(
+                            "subscription `{}`: `{label}` writes `{name}` as the literal {} ({}), but Talon.One's {} attribute `{name}` is `{}` ({problem}): every request that carries it is refused (400); write a value of that type",
+                            sub.name,
+                            shown_value(&value),
+                            rules::kind_name(&value),
+                            entity.as_str(),
+                            ty.as_str()
+                        ));
+                    }
                     continue;
                 }
                 names.push(format!(
@@ -314,6 +351,7 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
         }
     }
     checks.push(Check::from_details(MAPPED_NAMES, names));
+    checks.push(Check::from_details(LITERALS_FIT, literal_types));
 
     if !inputs.events.is_empty() {
         let events = event_checks(inputs.events, &config, &enabled, deployment, &catalog);
@@ -905,7 +943,17 @@ fn audience_checks(
             }
         }
         if action == Action::UpdateCustomerProfilesAudiences {
-            match field(mapping, "data") {
+            let data = match field(mapping, "data") {
+                // `{"@arrayPath": [path, item]}`: the item's literal ids are checked.
+                Some(Js::Object(o)) if o.len() == 1 => match o.get("@arrayPath") {
+                    Some(Js::Array(parts)) if parts.len() == 2 => {
+                        parts.get(1).map(|item| Js::Array(vec![item.clone()]))
+                    }
+                    _ => field(mapping, "data").cloned(),
+                },
+                other => other.cloned(),
+            };
+            match data.as_ref() {
                 Some(Js::Array(items)) => {
                     for (i, item) in items.iter().enumerate() {
                         for side in ["adds", "deletes"] {

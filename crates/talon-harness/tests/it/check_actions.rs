@@ -458,6 +458,23 @@ fn the_many_profiles_audience_action_is_checked_item_by_item() {
         actions::AUDIENCE_IDS,
         &["`data[0].deletes` holds 3"],
     );
+    // The same through `@arrayPath`: the item's literal ids are checked.
+    let batch = |ids: Value| {
+        changed(|s| {
+            s.push(sub(
+                "Batch",
+                "updateCustomerProfilesAudiences",
+                "type = \"track\" and event = \"Batch\"",
+                json!({"data": {"@arrayPath": ["$.properties.users", {"customerProfileId": {"@path": "$.id"}, "adds": ids}]}}),
+            ));
+        })
+    };
+    only_finding(
+        &run(&batch(json!([5])), &[]),
+        actions::AUDIENCE_IDS,
+        &["`data[0].adds` holds 5"],
+    );
+    assert_eq!(failing(&run(&batch(json!([1])), &[])), Vec::<&str>::new());
 }
 
 #[test]
@@ -644,6 +661,23 @@ fn attributes_mapped_whole_from_the_event_are_a_note_and_deprecated_actions_are_
         s[0]["settings"]["attributes"] = json!({"Nickname": "x"});
     });
     assert_eq!(failing(&run(&subs, &[])), [actions::NOT_DEPRECATED]);
+}
+
+#[test]
+fn a_literal_value_whose_type_cannot_match_is_found_before_any_event() {
+    let subs = changed(|s| {
+        s[0]["settings"]["attributes"]["logins"] = json!("12");
+        s[0]["settings"]["attributes"]["plan"] = json!("pro");
+    });
+    only_finding(
+        &run(&subs, &[]),
+        actions::LITERALS_FIT,
+        &[
+            "subscription `Identify: profile`: `attributes` writes `logins` as the literal \"12\" (string), but Talon.One's CustomerProfile attribute `logins` is `number`",
+        ],
+    );
+    let subs = changed(|s| s[0]["settings"]["attributes"]["logins"] = json!(12));
+    assert_eq!(failing(&run(&subs, &[])), Vec::<&str>::new());
 }
 
 // ------------------------------------------------------------------ with events
