@@ -39,9 +39,11 @@
 //! with the fake's own value rules (`talon_fake::rules`): unknown attributes (refused with
 //! `skipNonExistingAttributes` off; **dropped silently** with it on, a finding of its own with
 //! counts), values whose type does not fit (an object where the catalog has flattened names:
-//! the Actions destination does not flatten), cart items, ids and audience ids, ids that change
-//! the request's path, payloads Segment's validation refuses, subscriptions no event matched,
-//! and (a note) the events no subscription matched.
+//! the Actions destination does not flatten), cart items, ids and audience ids, audience changes
+//! without `runRuleEngine` true, Engage audience events a profile subscription sends without
+//! audience ids (counted per subscription and audience), ids that change the request's path,
+//! payloads Segment's validation refuses, subscriptions no event matched, and (a note) the
+//! events no subscription matched.
 //!
 //! # Evidence
 //!
@@ -301,6 +303,7 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
     // Audiences and the rule engine.
     let (audience_problems, rule_problems, rule_named) =
         audience_checks(&enabled, deployment, &mut notes);
+    let audience_check = checks.len();
     checks.push(Check::from_details(AUDIENCE_IDS, audience_problems));
     let mut rule_problems = rule_problems;
 
@@ -363,6 +366,10 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
             }
         }
         checks.push(Check::from_details(RULE_ENGINE, rule_problems));
+        if let Some(check) = checks.get_mut(audience_check) {
+            check.details.extend(events.audience_only);
+            check.passed = check.details.is_empty();
+        }
         notes.extend(events.notes);
         checks.extend(events.checks);
     } else {
@@ -1031,6 +1038,8 @@ struct EventFindings {
     notes: Vec<String>,
     /// (subscription, events, first source) with audience changes and runRuleEngine not true.
     rule_engine: Vec<(String, usize, String)>,
+    /// Engage audience events a profile subscription sends without audience ids.
+    audience_only: Vec<String>,
 }
 
 /// Maps every event with the real Actions mapper and checks each request's body.
@@ -1077,6 +1086,18 @@ fn event_checks(
                     f.segment.push(format!(
                         "{source}: subscription `{subscription}`: Segment's validation refuses the payload, nothing is sent: {message}"
                     ));
+                }
+                "audience_attribute_only" => {
+                    let event: Value = serde_json::from_slice(&line.bytes).unwrap_or(Value::Null);
+                    let key = event["context"]["personas"]["computation_key"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_owned();
+                    let entry = f
+                        .audience_only
+                        .entry((subscription.clone(), key))
+                        .or_insert_with(|| (0, source.clone()));
+                    entry.0 += 1;
                 }
                 "path_changed" => {
                     matched.insert(subscription.clone());
@@ -1144,7 +1165,17 @@ fn event_checks(
         .iter()
         .map(|(sub, (count, first))| (sub.clone(), *count, first.clone()))
         .collect();
+    let audience_only = f
+        .audience_only
+        .iter()
+        .map(|((sub, key), (count, first))| {
+            format!(
+                "subscription `{sub}`: {count} Engage audience events of `{key}` (first {first}) join no Talon.One audience: the subscription maps no audience ids, so `{key}` lands at most as an attribute; add a subscription for the audience with its Talon.One numeric id (`\"addAudienceIds\": [1]` on entering, `deleteAudienceIds` on exiting)"
+            )
+        })
+        .collect();
     EventFindings {
+        audience_only,
         checks: vec![
             Check::from_details(ATTRIBUTES_EXIST, f.unknown),
             Check::from_details(NOT_DROPPED, dropped),
@@ -1195,6 +1226,8 @@ struct Found {
     dropped: BTreeMap<(String, Entity, String), (usize, String, String)>,
     /// subscription → (events, first source).
     rule_engine: BTreeMap<String, (usize, String)>,
+    /// (subscription, Engage audience key) → (events, first source).
+    audience_only: BTreeMap<(String, String), (usize, String)>,
 }
 
 impl Found {

@@ -527,6 +527,35 @@ fn an_engage_audience_subscription_without_audience_ids_joins_no_audience() {
 }
 
 #[test]
+fn engage_audience_identifies_sent_without_audience_ids_are_counted() {
+    let engage = |user: &str, member: bool| {
+        json!({"type": "identify", "userId": user, "traits": {"email": "a@example.com", "vip_customers": member},
+               "context": {"personas": {"computation_class": "audience", "computation_key": "vip_customers"}}})
+    };
+    let subs =
+        changed(|s| s[0]["settings"]["attributes"] = json!({"email": {"@path": "$.traits.email"}}));
+    let events = lines(&[
+        engage("u-1", true),
+        engage("u-2", false),
+        identify("u-3", json!({"email": "c@example.com"})),
+    ]);
+    let checks = run(&subs, &events);
+    assert!(
+        failing(&checks).contains(&actions::AUDIENCE_IDS),
+        "{checks:#?}"
+    );
+    assert_eq!(
+        details(&checks, actions::AUDIENCE_IDS),
+        [
+            "subscription `Identify: profile`: 2 Engage audience events of `vip_customers` (first events.ndjson:1) join no Talon.One audience: the subscription maps no audience ids, so `vip_customers` lands at most as an attribute; add a subscription for the audience with its Talon.One numeric id (`\"addAudienceIds\": [1]` on entering, `deleteAudienceIds` on exiting)"
+        ]
+    );
+    // Plain identifies are no audience events.
+    let checks = run(&subs, &events[2..]);
+    assert!(details(&checks, actions::AUDIENCE_IDS).is_empty());
+}
+
+#[test]
 fn audience_changes_need_run_rule_engine_true() {
     let subs = changed(|s| s[3]["settings"]["runRuleEngine"] = json!(false));
     only_finding(
