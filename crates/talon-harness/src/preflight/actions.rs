@@ -291,8 +291,9 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
                 name.trim() == literal || name.trim().to_lowercase() == literal.to_lowercase()
             }) {
                 triggers.push(format!(
-                    "subscription `{}`: trigger compares `event {compare} \"{literal}\"`, but the events carry `{near}` ({count} events): Segment compares event names exactly (case and white space), so they {}; write `event {compare} \"{near}\"`",
+                    "subscription `{}`: trigger compares `event {compare} \"{literal}\"`, but the events carry `{near}` ({}): Segment compares event names exactly (case and white space), so they {}; write `event {compare} \"{near}\"`",
                     sub.name,
+                    plural(*count, "event"),
                     if operator == Operator::Equals { "never match" } else { "are never excluded" }
                 ));
             }
@@ -344,9 +345,9 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
                     continue;
                 }
                 names.push(format!(
-                    "subscription `{}`: `{label}` writes `{name}`, which is not a {} attribute{}: {}",
+                    "subscription `{}`: `{label}` writes `{name}`, which is not {} attribute{}: {}",
                     sub.name,
-                    entity.as_str(),
+                    an(entity),
                     catalog.hint(entity, name),
                     skip.consequence()
                 ));
@@ -361,7 +362,8 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
         for (subscription, count, first) in events.rule_engine {
             if !rule_named.contains(&subscription) {
                 rule_problems.push(format!(
-                    "subscription `{subscription}`: {count} events carry audience changes with runRuleEngine not true (first {first}): Talon.One does not apply them; map `\"runRuleEngine\": true`"
+                    "subscription `{subscription}`: {} with audience changes and runRuleEngine not true (first {first}): Talon.One does not apply those changes; map `\"runRuleEngine\": true`",
+                    plural(count, "event")
                 ));
             }
         }
@@ -537,6 +539,25 @@ fn key_check(
         },
     };
     (Some(vec![problem]), Vec::new())
+}
+
+/// `1 event`, `2 events`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The entity's name with its article: `a CustomerProfile`, `an Event`.
+fn an(entity: Entity) -> String {
+    let name = entity.as_str();
+    if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        format!("an {name}")
+    } else {
+        format!("a {name}")
+    }
 }
 
 /// What a deprecated action does that its replacement does not.
@@ -1132,17 +1153,18 @@ fn event_checks(
         .filter(|s| s.action.is_some() && s.condition.is_some() && !matched.contains(&s.name))
         .map(|s| {
             format!(
-                "subscription `{}` (trigger `{}`) matched none of the {} events: it sends nothing; check its trigger against the events' types and names",
+                "subscription `{}` (trigger `{}`) matched none of {}: it sends nothing; check its trigger against the events' types and names",
                 s.name,
                 s.trigger,
-                events.len()
+                if events.len() == 1 { "the 1 event".to_owned() } else { format!("the {} events", events.len()) }
             )
         })
         .collect();
     if !unmatched.is_empty() {
         let total: usize = unmatched.values().sum();
         notes.push(format!(
-            "{total} events matched no enabled subscription and send nothing: {}",
+            "{} matched no enabled subscription and send nothing: {}",
+            plural(total, "event"),
             unmatched
                 .iter()
                 .map(|(kind, n)| format!("{n} {kind}"))
@@ -1155,8 +1177,9 @@ fn event_checks(
         .iter()
         .map(|((sub, entity, name), (count, first, hint))| {
             format!(
-                "subscription `{sub}`: `{name}` is not a {} attribute{hint}, and skipNonExistingAttributes is on: Talon.One drops it silently from {count} events (first {first}); create the attribute in Talon.One, or map the value to an attribute it has",
-                entity.as_str()
+                "subscription `{sub}`: `{name}` is not {} attribute{hint}; skipNonExistingAttributes is on, so Talon.One drops it silently from {} (first {first}); create the attribute in Talon.One, or map the value to an attribute it has",
+                an(*entity),
+                plural(*count, "event")
             )
         })
         .collect();
@@ -1170,7 +1193,8 @@ fn event_checks(
         .iter()
         .map(|((sub, key), (count, first))| {
             format!(
-                "subscription `{sub}`: {count} Engage audience events of `{key}` (first {first}) join no Talon.One audience: the subscription maps no audience ids, so `{key}` lands at most as an attribute; add a subscription for the audience with its Talon.One numeric id (`\"addAudienceIds\": [1]` on entering, `deleteAudienceIds` on exiting)"
+                "subscription `{sub}`: {} of `{key}` (first {first}) join no Talon.One audience: the subscription maps no audience ids, so `{key}` lands at most as an attribute; add a subscription for the audience with its Talon.One numeric id (`\"addAudienceIds\": [1]` on entering, `deleteAudienceIds` on exiting)",
+                plural(*count, "Engage audience event")
             )
         })
         .collect();
@@ -1394,10 +1418,10 @@ impl Found {
                     flatten_words
                 };
                 self.unknown.push(format!(
-                    "{}: subscription `{}`: `{name}` is not a {} attribute in Talon.One{hint}: the whole request for `{}` is refused (400, skipNonExistingAttributes is off)",
+                    "{}: subscription `{}`: `{name}` is not {} attribute in Talon.One{hint}: the whole request for `{}` is refused (400, skipNonExistingAttributes is off)",
                     at.source,
                     at.subscription,
-                    entity.as_str(),
+                    an(entity),
                     at.id
                 ));
             }

@@ -600,7 +600,7 @@ fn audience_changes_need_run_rule_engine_true() {
     assert_says(
         &details(&checks, actions::RULE_ENGINE)[0],
         &[
-            "subscription `VIP entered`: 1 events carry audience changes with runRuleEngine not true (first events.ndjson:1)",
+            "subscription `VIP entered`: 1 event with audience changes and runRuleEngine not true (first events.ndjson:1)",
         ],
     );
 }
@@ -634,7 +634,7 @@ fn mapped_names_are_looked_up_for_the_actions_entity() {
             1,
             "attributes",
             json!({"plan": "pro"}),
-            "`plan`, which is not a Event attribute; `plan` exists for CustomerProfile",
+            "`plan`, which is not an Event attribute; `plan` exists for CustomerProfile",
         ),
         (
             2,
@@ -752,7 +752,7 @@ fn with_skip_on_unknown_attributes_are_a_silent_loss_counted_per_subscription() 
     assert_eq!(
         details(&checks, actions::NOT_DROPPED),
         [
-            "subscription `Identify: profile`: `nickname` is not a CustomerProfile attribute, and skipNonExistingAttributes is on: Talon.One drops it silently from 2 events (first events.ndjson:1); create the attribute in Talon.One, or map the value to an attribute it has"
+            "subscription `Identify: profile`: `nickname` is not a CustomerProfile attribute; skipNonExistingAttributes is on, so Talon.One drops it silently from 2 events (first events.ndjson:1); create the attribute in Talon.One, or map the value to an attribute it has"
         ]
     );
     // Nothing dropped when every attribute exists.
