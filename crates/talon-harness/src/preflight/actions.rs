@@ -161,6 +161,12 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
     let mut unknown_actions = Vec::new();
     let mut triggers = bad_triggers;
     let mut never_fires: BTreeSet<String> = BTreeSet::new();
+    let disabled: BTreeSet<&str> = config
+        .subscriptions
+        .iter()
+        .filter(|s| !s.enabled)
+        .map(|s| s.name.as_str())
+        .collect();
     for d in config.diagnostics() {
         let Kind::Action {
             subscription,
@@ -172,6 +178,8 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
         };
         match *code {
             "deployment_not_routable" => settings_problems.push(message.clone()),
+            // A disabled subscription never runs, whatever its action.
+            "unknown_action" if disabled.contains(subscription.as_str()) => {}
             "unknown_action" => unknown_actions.push(format!(
                 "subscription `{subscription}`: {message}; use one of {}",
                 Action::ALL

@@ -285,6 +285,11 @@ fn an_unknown_action_is_named_with_the_actions_that_exist() {
             "`updateCustomerProfileV3`",
         ],
     );
+    let subs = changed(|s| {
+        s[0]["actionSlug"] = json!("updateCustomerProfileV4");
+        s[0]["enabled"] = json!(false);
+    });
+    assert_eq!(failing(&run(&subs, &[])), Vec::<&str>::new());
 }
 
 #[test]
