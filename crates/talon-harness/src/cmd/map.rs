@@ -44,8 +44,9 @@ pub struct Args {
     fail_on_warning: bool,
 }
 
+/// Which destination a command runs: shared by `map` and `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Which {
+pub enum Which {
     /// The classic Talon.One destination.
     Classic,
     /// Talon.One (Actions).
@@ -53,8 +54,70 @@ enum Which {
 }
 
 /// The embedded default Actions settings and subscriptions.
-const DEFAULT_ACTIONS_SETTINGS: &str = include_str!("../../../../fixtures/actions/settings.json");
-const DEFAULT_SUBSCRIPTIONS: &str = include_str!("../../../../fixtures/actions/subscriptions.json");
+pub(crate) const DEFAULT_ACTIONS_SETTINGS: &str =
+    include_str!("../../../../fixtures/actions/settings.json");
+pub(crate) const DEFAULT_SUBSCRIPTIONS: &str =
+    include_str!("../../../../fixtures/actions/subscriptions.json");
+
+/// The destination `--destination` names, or else the one the files show: `actions` when
+/// subscriptions are given or the settings name a `deployment`, else `classic`.
+pub(crate) fn which(
+    explicit: Option<Which>,
+    settings_text: Option<&str>,
+    subscriptions_given: bool,
+) -> Which {
+    let names_deployment = settings_text.is_some_and(|text| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .is_some_and(|v| v.get("deployment").is_some())
+    });
+    explicit.unwrap_or(if subscriptions_given || names_deployment {
+        Which::Actions
+    } else {
+        Which::Classic
+    })
+}
+
+/// The Actions destination's two inputs as text, each with the name errors give it.
+#[derive(Debug)]
+pub(crate) struct ActionsFiles {
+    /// The settings JSON.
+    pub(crate) settings: String,
+    /// The subscriptions JSON.
+    pub(crate) subscriptions: String,
+    /// `settings / subscriptions`, as errors name the pair.
+    pub(crate) names: String,
+    /// Whether the subscriptions are the embedded defaults.
+    pub(crate) default_subscriptions: bool,
+}
+
+/// Reads the Actions settings (already read: `settings_text`) and subscriptions, the embedded
+/// defaults for those not given.
+pub(crate) fn actions_files(
+    settings: Option<&Path>,
+    settings_text: Option<String>,
+    subscriptions: Option<&Path>,
+) -> Result<ActionsFiles, Error> {
+    let name = |path: Option<&Path>, default: &str| {
+        path.map_or_else(|| default.to_owned(), |p| p.display().to_string())
+    };
+    Ok(ActionsFiles {
+        settings: settings_text.unwrap_or_else(|| DEFAULT_ACTIONS_SETTINGS.to_owned()),
+        subscriptions: match subscriptions {
+            Some(path) => input::read_to_string(path)?,
+            None => DEFAULT_SUBSCRIPTIONS.to_owned(),
+        },
+        names: format!(
+            "{} / {}",
+            name(settings, "fixtures/actions/settings.json"),
+            name(subscriptions, "fixtures/actions/subscriptions.json")
+        ),
+        default_subscriptions: subscriptions.is_none(),
+    })
+}
+
+/// The refusal of `--subscriptions` with the classic destination.
+pub(crate) const SUBSCRIPTIONS_NOT_CLASSIC: &str = "--subscriptions is for the Actions destination; the classic destination has none (drop --destination classic or --subscriptions)";
 
 /// The destination the flags name (see [`Args::destination`]).
 fn destination(args: &Args) -> Result<Destination, Error> {
@@ -62,23 +125,14 @@ fn destination(args: &Args) -> Result<Destination, Error> {
         Some(path) => Some(input::read_to_string(path)?),
         None => None,
     };
-    let names_deployment = settings_text.as_deref().is_some_and(|text| {
-        serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .is_some_and(|v| v.get("deployment").is_some())
-    });
-    let which = args
-        .destination
-        .unwrap_or(if args.subscriptions.is_some() || names_deployment {
-            Which::Actions
-        } else {
-            Which::Classic
-        });
+    let which = which(
+        args.destination,
+        settings_text.as_deref(),
+        args.subscriptions.is_some(),
+    );
     if which == Which::Classic {
         if args.subscriptions.is_some() {
-            return Err(Error::Input(
-                "--subscriptions is for the Actions destination; the classic destination has none (drop --destination classic or --subscriptions)".into(),
-            ));
+            return Err(Error::Input(SUBSCRIPTIONS_NOT_CLASSIC.into()));
         }
         let (settings, problems) = input::settings(args.settings.as_deref())?;
         for problem in &problems {
@@ -86,22 +140,13 @@ fn destination(args: &Args) -> Result<Destination, Error> {
         }
         return Ok(Destination::Classic(settings));
     }
-    let settings = settings_text.unwrap_or_else(|| DEFAULT_ACTIONS_SETTINGS.to_owned());
-    let subscriptions = match &args.subscriptions {
-        Some(path) => input::read_to_string(path)?,
-        None => DEFAULT_SUBSCRIPTIONS.to_owned(),
-    };
-    let name = |path: &Option<PathBuf>, default: &str| {
-        path.as_deref()
-            .map_or_else(|| default.to_owned(), |p: &Path| p.display().to_string())
-    };
-    let config = ActionsConfig::from_json(&settings, &subscriptions).map_err(|e| {
-        Error::Input(format!(
-            "{} / {}: {e}",
-            name(&args.settings, "fixtures/actions/settings.json"),
-            name(&args.subscriptions, "fixtures/actions/subscriptions.json")
-        ))
-    })?;
+    let files = actions_files(
+        args.settings.as_deref(),
+        settings_text,
+        args.subscriptions.as_deref(),
+    )?;
+    let config = ActionsConfig::from_json(&files.settings, &files.subscriptions)
+        .map_err(|e| Error::Input(format!("{}: {e}", files.names)))?;
     for d in config.diagnostics() {
         let level = match d.level {
             Level::Warning => "warning",

@@ -85,14 +85,25 @@ fn bundle_copy(from: &str, dir: &Path, name: &str, change: impl FnOnce(&Path)) -
     to.display().to_string()
 }
 
-/// A folder for the cases' files.
+/// A folder for the cases' files, one per call: both tests build the cases at once, and a
+/// shared folder emptied by one while the other copies into it failed now and then.
 fn files() -> std::path::PathBuf {
-    let dir = scratch("exit-codes");
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = scratch(&format!("exit-codes-{n}"));
     std::fs::write(
         dir.join("lost.json"),
         r#"{"seed": 1, "rules": [{"path_prefix": "/v2/customer_profiles/", "respond": {"status": 502}}]}"#,
     )
     .unwrap();
+    // `check` for Talon.One (Actions): a deployment the state does not have, and a
+    // subscriptions file that is no list.
+    std::fs::write(
+        dir.join("actions-elsewhere.json"),
+        r#"{"apiKey": "shop-segment-key", "deployment": "https://elsewhere.europe-west1.talon.one"}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("no-subscriptions.json"), r#"{"subscriptions": 1}"#).unwrap();
     dir
 }
 
@@ -295,15 +306,62 @@ fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
         .map(|a| (*a).to_owned())
         .collect()
     };
+    // Talon.One (Actions), inferred from the settings' `deployment`.
+    let actions = repo("fixtures/check/actions");
+    let actions_settings = format!("{actions}/settings.json");
+    let actions_state = format!("{actions}/talon-state.json");
+    let actions_subscriptions = format!("{actions}/subscriptions.json");
+    let check_actions =
+        |settings: &str, subscriptions: &str, events: Option<&str>| -> Vec<String> {
+            let mut args = vec![
+                "check",
+                "--settings",
+                settings,
+                "--subscriptions",
+                subscriptions,
+                "--talon-state",
+                &actions_state,
+            ];
+            if let Some(events) = events {
+                args.extend(["--events", events]);
+            }
+            args.iter().map(|a| (*a).to_owned()).collect()
+        };
+    let actions_events = format!("{actions}/events.ndjson");
+    let elsewhere = dir.join("actions-elsewhere.json").display().to_string();
+    let no_subscriptions = dir.join("no-subscriptions.json").display().to_string();
+    const REFUSED: &[u8] = b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":5}}\n";
     cell(
         "check",
         COLUMNS[0],
-        vec![run(&strs(&check_defaults("-")), GOOD, 0)],
+        vec![
+            run(&strs(&check_defaults("-")), GOOD, 0),
+            run(
+                &strs(&check_actions(
+                    &actions_settings,
+                    &actions_subscriptions,
+                    Some(&actions_events),
+                )),
+                b"",
+                0,
+            ),
+        ],
     );
     cell(
         "check",
         COLUMNS[1],
-        vec![run(&strs(&check_defaults("-")), UNREADABLE, 1)],
+        vec![
+            run(&strs(&check_defaults("-")), UNREADABLE, 1),
+            run(
+                &strs(&check_actions(
+                    &actions_settings,
+                    &actions_subscriptions,
+                    Some("-"),
+                )),
+                UNREADABLE,
+                1,
+            ),
+        ],
     );
     cell(
         "check",
@@ -313,34 +371,52 @@ fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
     cell(
         "check",
         COLUMNS[3],
-        vec![run(
-            &[
-                "check",
-                "--settings",
-                &bundle_settings,
-                "--talon-state",
-                &bundle_state,
-                "--events",
-                &bundle_events,
-            ],
-            b"",
-            1,
-        )],
+        vec![
+            run(
+                &[
+                    "check",
+                    "--settings",
+                    &bundle_settings,
+                    "--talon-state",
+                    &bundle_state,
+                    "--events",
+                    &bundle_events,
+                ],
+                b"",
+                1,
+            ),
+            run(
+                &strs(&check_actions(
+                    &actions_settings,
+                    &actions_subscriptions,
+                    Some("-"),
+                )),
+                REFUSED,
+                1,
+            ),
+        ],
     );
     cell(
         "check",
         COLUMNS[5],
-        vec![run(
-            &[
-                "check",
-                "--settings",
-                &repo("fixtures/bugs/trait_case_mismatch/settings.json"),
-                "--talon-state",
-                &repo("fixtures/bugs/trait_case_mismatch/talon-state.json"),
-            ],
-            b"",
-            1,
-        )],
+        vec![
+            run(
+                &[
+                    "check",
+                    "--settings",
+                    &repo("fixtures/bugs/trait_case_mismatch/settings.json"),
+                    "--talon-state",
+                    &repo("fixtures/bugs/trait_case_mismatch/talon-state.json"),
+                ],
+                b"",
+                1,
+            ),
+            run(
+                &strs(&check_actions(&elsewhere, &actions_subscriptions, None)),
+                b"",
+                1,
+            ),
+        ],
     );
     cell(
         "check",
@@ -355,6 +431,20 @@ fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
                     "--talon-state",
                     "/nonexistent.json",
                 ],
+                b"",
+                2,
+            ),
+            run(
+                &strs(&check_actions(&actions_settings, &no_subscriptions, None)),
+                b"",
+                2,
+            ),
+            run(
+                &strs(&check_actions(
+                    &actions_settings,
+                    &actions_subscriptions,
+                    Some("-"),
+                )),
                 b"",
                 2,
             ),

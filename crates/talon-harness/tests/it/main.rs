@@ -5,6 +5,7 @@
 
 mod bundles;
 mod check;
+mod check_actions;
 mod cli;
 mod deliver;
 mod exit_codes;

@@ -1,7 +1,8 @@
 //! The pre-flight linter behind `talon-harness check`: what Talon.One would reject, found before any traffic.
 //!
 //! Pure: it reads nothing and prints nothing; `cmd::check` reads the
-//! settings, the deployment and the events, and prints the checks.
+//! settings, the deployment and the events, and prints the checks. This
+//! module is the classic destination's; [`actions`] is Talon.One (Actions)'s.
 //!
 //! The checks, each a JUnit test case:
 //!
@@ -24,6 +25,8 @@
 //! depend on the deployment's state at the time (an attribute deleted or
 //! created meanwhile, profiles), on load (409 for concurrent updates of one
 //! profile, 429) or on the network.
+
+pub mod actions;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -294,7 +297,7 @@ fn key_check(
 }
 
 /// The first four characters of a key, then `…`: enough to tell keys apart, not to use one.
-fn redact(key: &str) -> String {
+pub(crate) fn redact(key: &str) -> String {
     let head: String = key.chars().take(4).collect();
     format!("`{head}…`")
 }
@@ -425,7 +428,7 @@ fn event_checks(inputs: &Inputs<'_>, catalog: &BTreeMap<&str, AttrType>) -> Vec<
     ]
 }
 
-fn article(kind: &str) -> String {
+pub(crate) fn article(kind: &str) -> String {
     match kind {
         "array" | "object" => format!("an {kind}"),
         "null" => "null".to_owned(),
@@ -434,7 +437,7 @@ fn article(kind: &str) -> String {
 }
 
 /// A value as JSON, cut at 60 characters.
-fn shown_value(value: &Value) -> String {
+pub(crate) fn shown_value(value: &Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
