@@ -99,6 +99,7 @@ mod store;
 pub mod view;
 
 pub use api::segment::limit::DEFAULT_RELAY_RATE_LIMIT;
+pub use api::segment::normalize_hostname;
 pub use api::{ADMIN_PREFIX, FakeRouter, router};
 pub use error::{ApiError, ErrorItem, ErrorSource};
 pub use faults::{

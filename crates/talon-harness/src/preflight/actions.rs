@@ -444,15 +444,11 @@ fn without_bad_triggers(text: &str) -> (String, Vec<String>) {
     }
 }
 
-/// A `destination-hostname` as the relay compares it: white space, an `http(s)://` scheme and
-/// one trailing `/` dropped, lowercased (the fake's `normalize_hostname`, without its refusals).
+/// A `destination-hostname` as the relay compares it: the fake's own
+/// [`talon_fake::normalize_hostname`]; a value it refuses is compared as it was typed,
+/// lowercased, so it matches no deployment.
 fn normalize_host(raw: &str) -> String {
-    let lower = raw.trim().to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .unwrap_or(&lower);
-    rest.strip_suffix('/').unwrap_or(rest).to_owned()
+    talon_fake::normalize_hostname(raw).unwrap_or_else(|_| raw.trim().to_ascii_lowercase())
 }
 
 /// The API key check's details (`None`: not checked) and notes.

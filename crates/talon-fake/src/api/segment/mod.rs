@@ -65,7 +65,7 @@ pub(crate) fn is_relay_path(path: &str) -> bool {
 /// and `MyCompany.europe-west1.talon.one` are one deployment. A path, query, user or second
 /// slash is refused. Chosen here (Talon.One documents the bare host, `format: hostname`;
 /// Segment sends the setting verbatim, with `https://`, and its docs add a trailing `/`).
-pub(crate) fn normalize_hostname(raw: &str) -> Result<String, String> {
+pub fn normalize_hostname(raw: &str) -> Result<String, String> {
     let s = raw.trim();
     let lower = s.to_ascii_lowercase();
     let s = if lower.starts_with("https://") {
