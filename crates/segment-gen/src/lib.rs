@@ -82,6 +82,7 @@
 //!     --profile realistic --out events.ndjson --ledger ledger.json
 //! ```
 
+mod commerce;
 mod generator;
 mod json;
 mod ledger;
@@ -96,8 +97,11 @@ mod values;
 pub mod cli;
 
 pub use generator::{EventKind, EventMeta, GeneratedEvent, Generator};
-pub use ledger::{AudienceLedger, ComputedTraitLedger, Counts, Ledger, TraitValue, UserLedger};
+pub use ledger::{
+    AudienceLedger, AudienceTrackLedger, ComputedTraitLedger, Counts, Ledger, OrderLedger,
+    TraitValue, UserLedger,
+};
 pub use scenario::{
-    AudienceDef, ComputedKind, ComputedTraitDef, Profile, Scenario, ScenarioError, TraitClass,
-    TraitSpec, TraitType,
+    ACTIONS_COMMERCE_SHARE, AudienceDef, ComputedKind, ComputedTraitDef, Profile, Scenario,
+    ScenarioError, TraitClass, TraitSpec, TraitType,
 };

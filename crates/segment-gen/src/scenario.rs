@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::json::mix;
 
+/// The chance per user per day of a shopping session in [`Scenario::actions`].
+pub const ACTIONS_COMMERCE_SHARE: f64 = 0.3;
+
 /// Which traits and ids the generator draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,10 +102,27 @@ pub struct Scenario {
     /// Chance per user per day that a computed trait's value changes.
     pub computed_change_share: f64,
 
+    /// Chance per user per day of a shopping session: commerce Track calls
+    /// (`Product Viewed`, `Product Added`, `Checkout Started`, `Order
+    /// Completed`; Segment's E-commerce spec v2). Logged-in users send them
+    /// with `userId`, the others with `anonymousId` only. 0 (the default)
+    /// sends none and leaves every other event as it was; the funnel, the
+    /// amounts and the edge shapes are in [`crate`]'s docs. Turning it on
+    /// also keeps the Actions ground truth in the ledger
+    /// ([`crate::Ledger::tracks`], `orders`, `audience_tracks`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub daily_commerce_share: f64,
+
     /// Edge profile: share of trait values sent as JSON `null`.
     pub edge_null_share: f64,
     /// Edge profile: odd traits added to each login and update identify.
     pub edge_traits_per_event: u32,
+}
+
+/// Whether a share is 0, so that a serialized scenario without commerce
+/// reads as it did before the field existed.
+fn is_zero(share: &f64) -> bool {
+    *share == 0.0
 }
 
 impl Default for Scenario {
@@ -134,6 +154,7 @@ impl Default for Scenario {
             audience_track_events: false,
             computed_initial_share: 0.6,
             computed_change_share: 0.08,
+            daily_commerce_share: 0.0,
             edge_null_share: 0.0,
             edge_traits_per_event: 0,
         }
@@ -157,6 +178,35 @@ impl Scenario {
             edge_traits_per_event: 6,
             ..Self::default()
         }
+    }
+
+    /// What a Segment source connected to the Talon.One (Actions)
+    /// destination sends: [`Scenario::default`] with commerce tracks on and
+    /// Engage audiences sent both ways (Identify with the audience trait,
+    /// and `Audience Entered`/`Audience Exited` Track calls).
+    pub fn actions() -> Self {
+        Self::default().with_actions()
+    }
+
+    /// This scenario with commerce tracks on (at [`ACTIONS_COMMERCE_SHARE`]
+    /// unless already on) and audiences sent both as Identify and as Track
+    /// calls; its profile and sizes stay.
+    pub fn with_actions(self) -> Self {
+        Self {
+            daily_commerce_share: if self.daily_commerce_share > 0.0 {
+                self.daily_commerce_share
+            } else {
+                ACTIONS_COMMERCE_SHARE
+            },
+            audience_identify_events: true,
+            audience_track_events: true,
+            ..self
+        }
+    }
+
+    /// Whether commerce tracks (and the Actions ground truth) are on.
+    pub fn commerce(&self) -> bool {
+        self.daily_commerce_share > 0.0
     }
 
     /// The default scenario for a profile: [`Scenario::default`] or [`Scenario::edge`].
@@ -188,6 +238,7 @@ impl Scenario {
             ("computed_initial_share", self.computed_initial_share),
             ("computed_change_share", self.computed_change_share),
             ("edge_null_share", self.edge_null_share),
+            ("daily_commerce_share", self.daily_commerce_share),
         ];
         for (field, value) in shares {
             if !(0.0..=1.0).contains(&value) {
