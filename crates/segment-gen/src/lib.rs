@@ -102,6 +102,6 @@ pub use ledger::{
     TraitValue, UserLedger,
 };
 pub use scenario::{
-    ACTIONS_COMMERCE_SHARE, AudienceDef, ComputedKind, ComputedTraitDef, Profile, Scenario,
-    ScenarioError, TraitClass, TraitSpec, TraitType,
+    ACTIONS_AUDIENCE, ACTIONS_COMMERCE_SHARE, AudienceDef, ComputedKind, ComputedTraitDef, Profile,
+    Scenario, ScenarioError, TraitClass, TraitSpec, TraitType,
 };

@@ -10,6 +10,10 @@ use crate::json::mix;
 /// The chance per user per day of a shopping session in [`Scenario::actions`].
 pub const ACTIONS_COMMERCE_SHARE: f64 = 0.3;
 
+/// The first audience of [`Scenario::actions`]: its key, `vip_customers`,
+/// is the one `fixtures/actions/subscriptions.json` triggers on.
+pub const ACTIONS_AUDIENCE: &str = "VIP Customers";
+
 /// Which traits and ids the generator draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,8 +54,13 @@ pub struct Scenario {
     pub users: u32,
     /// Simulated days; each day has an activity phase, then Engage syncs.
     pub days: u32,
-    /// Engage audiences (names from a built-in list, then numbered).
+    /// Engage audiences (names from `audience_names`, then a built-in list, then numbered).
     pub audiences: u32,
+    /// Names of the first audiences, in creation order (the rest come from
+    /// the built-in list); [`Scenario::actions`] starts with `VIP
+    /// Customers`, whose key the shipped Actions subscriptions trigger on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audience_names: Vec<String>,
     /// Engage computed traits (counter, most frequent, unique list, repeating).
     pub computed_traits: u32,
     /// Stop after this many events (the ledger then covers exactly those).
@@ -132,6 +141,7 @@ impl Default for Scenario {
             users: 1000,
             days: 30,
             audiences: 4,
+            audience_names: Vec::new(),
             computed_traits: 3,
             max_events: None,
             space_id: "spa_9mZ3pLw2bQx7HcV1nR4tYk".to_owned(),
@@ -189,10 +199,17 @@ impl Scenario {
     }
 
     /// This scenario with commerce tracks on (at [`ACTIONS_COMMERCE_SHARE`]
-    /// unless already on) and audiences sent both as Identify and as Track
-    /// calls; its profile and sizes stay.
+    /// unless already on), audiences sent both as Identify and as Track
+    /// calls, and, unless it names its audiences, [`ACTIONS_AUDIENCE`]
+    /// first; its profile and sizes stay.
     pub fn with_actions(self) -> Self {
+        let audience_names = if self.audience_names.is_empty() {
+            vec![ACTIONS_AUDIENCE.to_owned()]
+        } else {
+            self.audience_names
+        };
         Self {
+            audience_names,
             daily_commerce_share: if self.daily_commerce_share > 0.0 {
                 self.daily_commerce_share
             } else {
@@ -268,6 +285,15 @@ impl Scenario {
                 return Err(ScenarioError::TooLarge { field, max });
             }
         }
+        let mut keys = std::collections::BTreeSet::new();
+        for def in self.audience_defs() {
+            if def.key.is_empty() {
+                return Err(ScenarioError::EmptyAudienceKey(def.name));
+            }
+            if !keys.insert(def.key.clone()) {
+                return Err(ScenarioError::DuplicateAudienceKey(def.key));
+            }
+        }
         Ok(())
     }
 
@@ -277,9 +303,13 @@ impl Scenario {
             Profile::Realistic => REALISTIC_AUDIENCES,
             Profile::Edge => EDGE_AUDIENCES,
         };
+        let given = self.audience_names.len() as u32;
         (0..self.audiences)
             .map(|i| {
-                let name = numbered(names, i);
+                let name = match self.audience_names.get(i as usize) {
+                    Some(name) => name.clone(),
+                    None => numbered(names, i - given),
+                };
                 AudienceDef {
                     key: snake_case(&name),
                     name,
@@ -485,6 +515,10 @@ pub enum ScenarioError {
         /// The largest accepted value.
         max: u64,
     },
+    /// An audience name whose key (`snake_case(name)`) is empty.
+    EmptyAudienceKey(String),
+    /// Two audiences with the same key.
+    DuplicateAudienceKey(String),
 }
 
 impl fmt::Display for ScenarioError {
@@ -497,6 +531,12 @@ impl fmt::Display for ScenarioError {
                 write!(f, "the userId shares sum to {total}, above 1")
             }
             Self::TooLarge { field, max } => write!(f, "{field} must be at most {max}"),
+            Self::EmptyAudienceKey(name) => {
+                write!(f, "the audience name {name:?} has an empty key")
+            }
+            Self::DuplicateAudienceKey(key) => {
+                write!(f, "two audiences have the key {key:?}")
+            }
         }
     }
 }

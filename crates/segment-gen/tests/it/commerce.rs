@@ -52,6 +52,14 @@ fn the_actions_preset_turns_commerce_and_both_audience_forms_on() {
     let file: Scenario =
         serde_json::from_str(include_str!("../../../../fixtures/gen/actions.json")).unwrap();
     assert_eq!(file, scenario);
+    // The first audience is the one the shipped Actions subscriptions use.
+    let first = &scenario.audience_defs()[0];
+    assert_eq!(
+        (first.name.as_str(), first.key.as_str()),
+        ("VIP Customers", "vip_customers")
+    );
+    let subscriptions = include_str!("../../../../fixtures/actions/subscriptions.json");
+    assert!(subscriptions.contains(r#"properties.audience_key = \"vip_customers\""#));
     // An edge base keeps its profile and sizes.
     let edge = small_edge(10, 3).with_actions();
     assert_eq!(
@@ -468,6 +476,53 @@ fn a_capped_actions_run_has_the_ledger_of_exactly_the_emitted_events() {
         let events: Vec<Value> = run.values().collect();
         assert_same(&ledger_truth(&run), &recompute_actions(&events));
     }
+}
+
+#[test]
+fn named_audiences_come_first_and_their_keys_must_be_distinct_and_non_empty() {
+    let named = Scenario {
+        audiences: 3,
+        audience_names: vec!["Gold Members".to_owned()],
+        ..Scenario::default()
+    };
+    let keys: Vec<String> = named.audience_defs().into_iter().map(|a| a.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "gold_members",
+            "order_completed_last_30_days",
+            "first_time_shopper"
+        ]
+    );
+    let ledger = run(
+        Scenario {
+            users: 80,
+            days: 6,
+            ..named
+        },
+        30,
+    )
+    .ledger;
+    assert_eq!(ledger.audiences[0].key, "gold_members");
+    assert!(!ledger.audiences[0].members.is_empty());
+    let refused = |names: &[&str]| {
+        let scenario = Scenario {
+            audience_names: names.iter().map(|n| (*n).to_owned()).collect(),
+            ..Scenario::default()
+        };
+        Generator::new(scenario, 1).unwrap_err().to_string()
+    };
+    assert_eq!(
+        refused(&["First-Time Shopper"]),
+        "two audiences have the key \"first_time_shopper\""
+    );
+    assert_eq!(
+        refused(&["!!"]),
+        "the audience name \"!!\" has an empty key"
+    );
+    // Without names, a serialized scenario has no such field.
+    let json = serde_json::to_value(Scenario::default()).unwrap();
+    assert!(json.get("audience_names").is_none());
 }
 
 #[test]
