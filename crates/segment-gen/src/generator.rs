@@ -235,7 +235,9 @@ impl Generator {
 
     /// Bytes held by the generator's state. It depends on the scenario's
     /// sizes (users, audiences, traits), never on how many events were
-    /// taken: every buffer is allocated up front at its bound.
+    /// taken: every buffer is allocated up front at its bound. With
+    /// commerce on, the ledger's orders are the exception: they grow with
+    /// the orders sent.
     pub fn state_bytes(&self) -> usize {
         use std::mem::size_of;
         let users = &self.cast.users;
