@@ -640,3 +640,25 @@ fn the_first_session_with_an_order_does_not_drift() {
         .collect();
     settings().bind(|| insta::assert_snapshot!("actions_session_seed_1", session));
 }
+
+#[test]
+fn with_commerce_times_never_decrease_and_each_day_stays_on_its_date() {
+    for scenario in [actions(400, 25), edge_actions(300, 25)] {
+        let run = run(scenario, 31);
+        let stamps: Vec<String> = run
+            .values()
+            .map(|e| e["timestamp"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(stamps.windows(2).all(|w| w[0] <= w[1]));
+        for (meta, stamp) in run.metas.iter().zip(&stamps) {
+            let date: u32 = stamp[8..10].parse().unwrap();
+            assert_eq!(date, meta.day + 1, "{stamp} on simulated day {}", meta.day);
+        }
+        let ids: BTreeSet<&str> = run
+            .lines
+            .iter()
+            .map(|l| &l[l.find("messageId").unwrap() + 12..][..36])
+            .collect();
+        assert_eq!(ids.len(), run.lines.len(), "message ids are unique");
+    }
+}
