@@ -139,6 +139,8 @@
 //! ```text
 //! cargo run --release -p talon-harness -- gen --seed 7 --users 1000 --days 30 \
 //!     --profile realistic --out events.ndjson --ledger ledger.json
+//! cargo run --release -p talon-harness -- gen --seed 7 --actions \
+//!     --out events.ndjson --ledger ledger.json
 //! ```
 
 mod commerce;
