@@ -21,6 +21,7 @@ fn main() {
     for (name, base) in [
         ("realistic", Scenario::default()),
         ("edge", Scenario::edge()),
+        ("actions", Scenario::actions()),
     ] {
         let scenario = Scenario {
             users: 50_000,

@@ -8,7 +8,7 @@
 use crate::{Profile, Scenario};
 
 /// Fields that replace a base scenario's; `None` (or `false`) keeps the base's.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     /// Realistic or edge traits and ids; with no base, also the defaults the others override.
     pub profile: Option<Profile>,
@@ -24,6 +24,10 @@ pub struct Overrides {
     pub events: Option<u64>,
     /// Also send audience changes as Track `Audience Entered`/`Exited` (`false` keeps the base's choice).
     pub audience_track_events: bool,
+    /// Actions traffic: [`Scenario::with_actions`] over the base (`false` keeps the base's).
+    pub actions: bool,
+    /// The chance per user per day of a shopping session; applied after `actions`.
+    pub commerce_share: Option<f64>,
 }
 
 impl Scenario {
@@ -52,6 +56,12 @@ impl Scenario {
         }
         if overrides.audience_track_events {
             scenario.audience_track_events = true;
+        }
+        if overrides.actions {
+            scenario = scenario.with_actions();
+        }
+        if let Some(share) = overrides.commerce_share {
+            scenario.daily_commerce_share = share;
         }
         scenario
     }
@@ -82,6 +92,38 @@ mod tests {
                 days: 2,
                 ..Scenario::for_profile(Profile::Edge)
             }
+        );
+    }
+
+    #[test]
+    fn actions_turns_commerce_on_over_any_base_and_an_explicit_share_wins() {
+        let actions = Overrides {
+            actions: true,
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Scenario::with_overrides(None, &actions),
+            Scenario::actions()
+        );
+        let edge = Scenario {
+            users: 3,
+            ..Scenario::edge()
+        };
+        let got = Scenario::with_overrides(Some(edge.clone()), &actions);
+        assert_eq!(got, edge.with_actions());
+        assert_eq!((got.profile, got.users), (Profile::Edge, 3));
+        let share = Overrides {
+            commerce_share: Some(0.05),
+            ..actions
+        };
+        let got = Scenario::with_overrides(None, &share);
+        assert_eq!(got.daily_commerce_share, 0.05);
+        assert!(got.audience_track_events);
+        // Without either flag, commerce stays as the base has it.
+        let base = Scenario::actions();
+        assert_eq!(
+            Scenario::with_overrides(Some(base.clone()), &Overrides::default()),
+            base
         );
     }
 

@@ -42,10 +42,18 @@ pub enum EventKind {
     ComputedInitial,
     /// Engage: a computed trait's value changed.
     ComputedChanged,
+    /// A source's `Product Viewed` Track (commerce on).
+    ProductViewed,
+    /// A source's `Product Added` Track (commerce on).
+    ProductAdded,
+    /// A source's `Checkout Started` Track (commerce on).
+    CheckoutStarted,
+    /// A source's `Order Completed` Track (commerce on).
+    OrderCompleted,
 }
 
 impl EventKind {
-    pub(crate) const ALL: [Self; 9] = [
+    pub(crate) const ALL: [Self; 13] = [
         Self::Anonymous,
         Self::Login,
         Self::TraitUpdate,
@@ -55,6 +63,10 @@ impl EventKind {
         Self::AudienceDuplicate,
         Self::ComputedInitial,
         Self::ComputedChanged,
+        Self::ProductViewed,
+        Self::ProductAdded,
+        Self::CheckoutStarted,
+        Self::OrderCompleted,
     ];
 
     /// The wire name, as in [`crate::Counts::by_kind`].
@@ -69,12 +81,24 @@ impl EventKind {
             Self::AudienceDuplicate => "audience_duplicate",
             Self::ComputedInitial => "computed_initial",
             Self::ComputedChanged => "computed_changed",
+            Self::ProductViewed => "product_viewed",
+            Self::ProductAdded => "product_added",
+            Self::CheckoutStarted => "checkout_started",
+            Self::OrderCompleted => "order_completed",
         }
     }
 
     /// Whether Engage (not a source) sends this kind.
     pub fn is_engage(self) -> bool {
-        !matches!(self, Self::Anonymous | Self::Login | Self::TraitUpdate)
+        !matches!(self, Self::Anonymous | Self::Login | Self::TraitUpdate) && !self.is_commerce()
+    }
+
+    /// Whether this kind is a commerce Track a source sends.
+    pub fn is_commerce(self) -> bool {
+        matches!(
+            self,
+            Self::ProductViewed | Self::ProductAdded | Self::CheckoutStarted | Self::OrderCompleted
+        )
     }
 }
 
@@ -87,7 +111,7 @@ pub struct EventMeta {
     pub day: u32,
     /// What the event is.
     pub kind: EventKind,
-    /// `true` for a Track call (`Audience Entered`/`Exited`), else Identify.
+    /// `true` for a Track call (`Audience Entered`/`Exited`, commerce), else Identify.
     pub track: bool,
     /// The user's position in the population.
     pub user: u32,
@@ -211,7 +235,9 @@ impl Generator {
 
     /// Bytes held by the generator's state. It depends on the scenario's
     /// sizes (users, audiences, traits), never on how many events were
-    /// taken: every buffer is allocated up front at its bound.
+    /// taken: every buffer is allocated up front at its bound. With
+    /// commerce on, the ledger's orders are the exception: they grow with
+    /// the orders sent.
     pub fn state_bytes(&self) -> usize {
         use std::mem::size_of;
         let users = &self.cast.users;

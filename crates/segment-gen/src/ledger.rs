@@ -21,6 +21,7 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::commerce::{self, Amounts, Name, Step, Track};
 use crate::generator::{Cast, EventKind};
 use crate::population::User;
 use crate::scenario::{ComputedKind, Profile};
@@ -50,6 +51,62 @@ pub struct Ledger {
     pub audiences: Vec<AudienceLedger>,
     /// Per computed trait: the last value sent for each userId.
     pub computed_traits: Vec<ComputedTraitLedger>,
+
+    /// Commerce on only (the Actions ground truth; absent otherwise): per
+    /// userId, the Track calls sent with that userId by event name as sent
+    /// (`"Order Completed"`, edge `"order completed"`; `""` for a Track
+    /// without `event`), commerce and `Audience Entered`/`Exited` alike.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tracks: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Commerce on only: every `Order Completed` (as meant: edge names and
+    /// a missing `event` included), in the order sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<OrderLedger>,
+    /// Commerce and audience Track calls on only: per audience, the
+    /// `Audience Entered`/`Audience Exited` Track calls sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience_tracks: Vec<AudienceTrackLedger>,
+}
+
+/// One `Order Completed` Track as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLedger {
+    /// `properties.order_id`; absent in the edge shape without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// The `userId`, when a logged-in user ordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The `anonymousId`, when one was sent (client-side or not logged in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
+    /// The `event` as sent; absent for the edge Track without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// `properties.products` as sent (edge: `null` entries, numeric `sku`, …).
+    pub products: Vec<Value>,
+    /// `properties.revenue` as written (`174`, `19.99`): Σ price × quantity
+    /// − discount (crate docs); `as_f64` for arithmetic.
+    pub revenue: serde_json::Number,
+    /// `properties.coupon`, if the order had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
+    /// `properties.currency`.
+    pub currency: String,
+}
+
+/// One audience's `Audience Entered`/`Audience Exited` Track calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudienceTrackLedger {
+    /// The audience key (`properties.audience_key`).
+    pub key: String,
+    /// userId → `Audience Entered` tracks sent (one per email identifier,
+    /// duplicates included).
+    pub entered: BTreeMap<String, u64>,
+    /// userId → `Audience Exited` tracks sent.
+    pub exited: BTreeMap<String, u64>,
+    /// userId → the membership the last Track sent (`true` for entered).
+    pub members: BTreeMap<String, bool>,
 }
 
 /// Event counts.
@@ -122,6 +179,49 @@ pub struct ComputedTraitLedger {
 const SENT_FALSE: u8 = 1;
 const SENT_TRUE: u8 = 2;
 
+/// Track names counted per user: four commerce steps and the two audience
+/// events, each in the four [`Name`] shapes.
+const TRACK_NAMES: usize = 6 * 4;
+
+/// The `Audience Entered` (0) or `Audience Exited` (1) name slot.
+fn audience_name(entered: bool) -> usize {
+    (4 + usize::from(!entered)) * 4
+}
+
+fn commerce_name(track: Track) -> usize {
+    let step = match track.step {
+        Step::Viewed => 0,
+        Step::Added => 1,
+        Step::CheckoutStarted => 2,
+        Step::OrderCompleted => 3,
+    };
+    step * 4 + Name::ALL.iter().position(|&n| n == track.name).unwrap_or(0)
+}
+
+/// The event name of slot `i` as sent (`""` when there was no `event`).
+fn track_name(i: usize) -> String {
+    let base = match i / 4 {
+        0 => Step::Viewed.name(),
+        1 => Step::Added.name(),
+        2 => Step::CheckoutStarted.name(),
+        3 => Step::OrderCompleted.name(),
+        4 => "Audience Entered",
+        _ => "Audience Exited",
+    };
+    Name::ALL[i % 4].apply(base).unwrap_or_default()
+}
+
+/// One `Order Completed`, as codes.
+#[derive(Debug, Clone, Copy)]
+struct OrderRecord {
+    user: u32,
+    logged_in: bool,
+    device: Option<u8>,
+    track: Track,
+    /// Range into [`Book::order_items`].
+    items: (u32, u32),
+}
+
 /// What was sent so far, as codes: the ledger before rendering.
 #[derive(Debug)]
 pub(crate) struct Book {
@@ -135,13 +235,31 @@ pub(crate) struct Book {
     sent: Vec<u8>,
     events: u64,
     by_type: [u64; 2],
-    by_kind: [u64; 9],
+    by_kind: [u64; EventKind::ALL.len()],
+    /// Commerce on: keep the Actions ground truth below (else all empty).
+    actions: bool,
+    /// users × [`TRACK_NAMES`]: Track calls sent with the userId.
+    track_counts: Vec<u32>,
+    /// users × audiences: (entered, exited) Track calls sent.
+    audience_track_counts: Vec<(u32, u32)>,
+    /// users × audiences: `SENT_*` of the last Track, or 0.
+    audience_track_sent: Vec<u8>,
+    /// Every `Order Completed`; grows with the orders (the one part of
+    /// the state that does, and only with commerce on).
+    orders: Vec<OrderRecord>,
+    order_items: Vec<(u16, u32)>,
 }
 
 impl Book {
     pub(crate) fn new(cast: &Cast) -> Self {
         let users = cast.users.len();
         let slots = cast.schema.slots.len();
+        let actions = cast.scenario.commerce();
+        let audience_tracks = if actions && cast.scenario.audience_track_events {
+            users * cast.audiences.len()
+        } else {
+            0
+        };
         Self {
             slots,
             audiences: cast.audiences.len(),
@@ -150,8 +268,19 @@ impl Book {
             sent: vec![0; users * cast.audiences.len()],
             events: 0,
             by_type: [0; 2],
-            by_kind: [0; 9],
+            by_kind: [0; EventKind::ALL.len()],
+            actions,
+            track_counts: vec![0; if actions { users * TRACK_NAMES } else { 0 }],
+            audience_track_counts: vec![(0, 0); audience_tracks],
+            audience_track_sent: vec![0; audience_tracks],
+            orders: Vec::new(),
+            order_items: Vec::new(),
         }
+    }
+
+    /// Whether the ledger lists audience Track calls.
+    fn lists_audience_tracks(&self) -> bool {
+        !self.audience_track_sent.is_empty()
     }
 
     /// Events recorded.
@@ -161,7 +290,15 @@ impl Book {
 
     /// Bytes of the state, allocated up front.
     pub(crate) fn state_bytes(&self) -> usize {
-        self.codes.capacity() * 4 + self.identified.capacity() + self.sent.capacity()
+        use std::mem::size_of;
+        self.codes.capacity() * 4
+            + self.identified.capacity()
+            + self.sent.capacity()
+            + self.track_counts.capacity() * 4
+            + self.audience_track_counts.capacity() * 8
+            + self.audience_track_sent.capacity()
+            + self.orders.capacity() * size_of::<OrderRecord>()
+            + self.order_items.capacity() * size_of::<(u16, u32)>()
     }
 
     /// Records an event as written, with its traits.
@@ -169,6 +306,23 @@ impl Book {
         self.events += 1;
         self.by_type[usize::from(spec.track)] += 1;
         self.by_kind[spec.kind as usize] += 1;
+        if let (Some(track), true) = (spec.commerce, self.actions) {
+            if track.step == Step::OrderCompleted {
+                let start = self.order_items.len() as u32;
+                self.order_items.extend_from_slice(traits);
+                self.orders.push(OrderRecord {
+                    user: spec.user,
+                    logged_in: spec.with_user_id,
+                    device: spec.device,
+                    track,
+                    items: (start, self.order_items.len() as u32),
+                });
+            }
+            if spec.with_user_id {
+                self.track_counts[spec.user as usize * TRACK_NAMES + commerce_name(track)] += 1;
+            }
+            return;
+        }
         if !spec.with_user_id {
             return;
         }
@@ -183,8 +337,21 @@ impl Book {
             }
         }
         if let Engage::Audience(a, value) = spec.engage {
-            self.sent[u * self.audiences + usize::from(a)] =
-                if value { SENT_TRUE } else { SENT_FALSE };
+            let i = u * self.audiences + usize::from(a);
+            let sent = if value { SENT_TRUE } else { SENT_FALSE };
+            self.sent[i] = sent;
+            if spec.track && self.actions {
+                self.track_counts[u * TRACK_NAMES + audience_name(value)] += 1;
+                if self.lists_audience_tracks() {
+                    let counts = &mut self.audience_track_counts[i];
+                    if value {
+                        counts.0 += 1;
+                    } else {
+                        counts.1 += 1;
+                    }
+                    self.audience_track_sent[i] = sent;
+                }
+            }
         }
     }
 
@@ -236,6 +403,103 @@ impl Book {
                             Some((id.to_owned(), self.computed_value(cast, u, c)?))
                         })
                         .collect(),
+                })
+                .collect(),
+            tracks: ids()
+                .filter_map(|(u, id)| Some((id.to_owned(), self.user_tracks(u)?)))
+                .collect(),
+            orders: (0..self.orders.len())
+                .map(|i| self.order(cast, i))
+                .collect(),
+            audience_tracks: if self.lists_audience_tracks() {
+                (0..cast.audiences.len())
+                    .map(|a| self.audience_tracks(cast, a, ids()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// The Track calls user `u` was sent with their userId, by name.
+    fn user_tracks(&self, u: usize) -> Option<BTreeMap<String, u64>> {
+        let counts = self
+            .track_counts
+            .get(u * TRACK_NAMES..(u + 1) * TRACK_NAMES)?;
+        let mut tracks = BTreeMap::<String, u64>::new();
+        for (i, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            // Tracks without `event` of every step share the name "".
+            *tracks.entry(track_name(i)).or_default() += u64::from(n);
+        }
+        (!tracks.is_empty()).then_some(tracks)
+    }
+
+    /// Whether any user was sent a Track with their userId (commerce on).
+    fn has_tracks(&self) -> bool {
+        self.track_counts.iter().any(|&n| n > 0)
+    }
+
+    /// Order number `i` as sent, rendered by the writer's code.
+    fn order(&self, cast: &Cast, i: usize) -> OrderLedger {
+        let record = self.orders[i];
+        let items = &self.order_items[record.items.0 as usize..record.items.1 as usize];
+        let user = &cast.users[record.user as usize];
+        let mut buf = Vec::new();
+        let order_id = record.track.order_id.then(|| {
+            commerce::push_order_id(&mut buf, cast.seed, record.track.session);
+            parse(&mut buf)
+        });
+        let anonymous_id = record.device.map(|device| {
+            crate::population::push_anonymous_id(
+                &mut buf,
+                cast.seed,
+                record.user,
+                u32::from(device),
+            );
+            parse(&mut buf)
+        });
+        commerce::write_products(&mut buf, items);
+        let products = serde_json::from_slice(&buf).expect("products are valid JSON");
+        buf.clear();
+        commerce::push_cents(&mut buf, Amounts::of(items, record.track.coupon).subtotal);
+        let revenue = serde_json::from_slice(&buf).expect("an amount is a number");
+        OrderLedger {
+            order_id,
+            user_id: record.logged_in.then(|| user.id.to_string()),
+            anonymous_id,
+            event: record.track.name.apply(Step::OrderCompleted.name()),
+            products,
+            revenue,
+            coupon: commerce::coupon(record.track.coupon).map(str::to_owned),
+            currency: commerce::currency(record.user).to_owned(),
+        }
+    }
+
+    /// Audience `a`'s Track calls, for the users `ids` lists.
+    fn audience_tracks<'a>(
+        &self,
+        cast: &Cast,
+        a: usize,
+        ids: impl Iterator<Item = (usize, &'a str)> + Clone,
+    ) -> AudienceTrackLedger {
+        let at = |u: usize| u * self.audiences + a;
+        let count = |pick: fn((u32, u32)) -> u32| {
+            ids.clone()
+                .filter_map(|(u, id)| {
+                    let n = pick(self.audience_track_counts[at(u)]);
+                    (n > 0).then(|| (id.to_owned(), u64::from(n)))
+                })
+                .collect()
+        };
+        AudienceTrackLedger {
+            key: cast.audiences[a].0.key.clone(),
+            entered: count(|c| c.0),
+            exited: count(|c| c.1),
+            members: ids
+                .clone()
+                .filter_map(|(u, id)| match self.audience_track_sent[at(u)] {
+                    0 => None,
+                    sent => Some((id.to_owned(), sent == SENT_TRUE)),
                 })
                 .collect(),
         }
@@ -309,6 +573,13 @@ impl Book {
     }
 }
 
+/// The JSON string in `buf`, which is then cleared.
+fn parse(buf: &mut Vec<u8>) -> String {
+    let s = serde_json::from_slice(buf).expect("the writer writes JSON strings");
+    buf.clear();
+    s
+}
+
 /// The JSON value `code` renders to.
 fn value(render: Render, user: &User, code: u32) -> Value {
     let mut buf = Vec::new();
@@ -338,9 +609,38 @@ mod stream {
     struct ComputedAll<'a>(&'a LedgerRef<'a>);
     struct Computed<'a>(&'a LedgerRef<'a>, usize);
     struct Values<'a>(&'a LedgerRef<'a>, usize);
+    struct Tracks<'a>(&'a LedgerRef<'a>);
+    struct Orders<'a>(&'a LedgerRef<'a>);
+    struct AudienceTracks<'a>(&'a LedgerRef<'a>);
+
+    impl Serialize for Tracks<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let r = self.0;
+            s.collect_map(
+                r.ids()
+                    .filter_map(|(u, id)| Some((id, r.book.user_tracks(u)?))),
+            )
+        }
+    }
+
+    impl Serialize for Orders<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let r = self.0;
+            s.collect_seq((0..r.book.orders.len()).map(|i| r.book.order(r.cast, i)))
+        }
+    }
+
+    impl Serialize for AudienceTracks<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let r = self.0;
+            s.collect_seq(
+                (0..r.cast.audiences.len()).map(|a| r.book.audience_tracks(r.cast, a, r.ids())),
+            )
+        }
+    }
 
     impl LedgerRef<'_> {
-        fn ids(&self) -> impl Iterator<Item = (usize, &str)> {
+        fn ids(&self) -> impl Iterator<Item = (usize, &str)> + Clone {
             self.order
                 .iter()
                 .map(|&u| (u as usize, &*self.cast.users[u as usize].id))
@@ -357,6 +657,16 @@ mod stream {
             st.serialize_field("users", &Users(self))?;
             st.serialize_field("audiences", &Audiences(self))?;
             st.serialize_field("computed_traits", &ComputedAll(self))?;
+            // The Actions fields, skipped when empty as `Ledger`'s derive skips them.
+            if self.book.has_tracks() {
+                st.serialize_field("tracks", &Tracks(self))?;
+            }
+            if !self.book.orders.is_empty() {
+                st.serialize_field("orders", &Orders(self))?;
+            }
+            if self.book.lists_audience_tracks() && !self.cast.audiences.is_empty() {
+                st.serialize_field("audience_tracks", &AudienceTracks(self))?;
+            }
             st.end()
         }
     }

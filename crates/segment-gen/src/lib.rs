@@ -3,7 +3,8 @@
 //! `segment-gen` simulates a population of users over days and yields the
 //! Segment events a Talon.One destination would receive: anonymous
 //! Identify calls before login, the Identify at login with full traits,
-//! later trait updates, and Engage's audience and computed-trait syncs. Next
+//! later trait updates, Engage's audience and computed-trait syncs, and,
+//! for the Talon.One (Actions) destination, commerce Track calls. Next
 //! to the events it keeps a [`Ledger`]: each user's final trait values and
 //! audience memberships, derived from exactly what was emitted, so a round
 //! trip can check what the fake Talon.One holds without trusting the mapper.
@@ -59,6 +60,62 @@
 //! scenario can send with its type and class, for building a matching
 //! attribute catalog.
 //!
+//! # Commerce tracks, for Talon.One (Actions)
+//!
+//! With [`Scenario::daily_commerce_share`] above 0 (0 by default, so every
+//! run without it is byte for byte what it was), each user has that chance
+//! per day of a shopping session, sent as Segment's E-commerce spec v2
+//! names it: `Product Viewed` one to six times, `Product Added` for about
+//! 40% of the viewed products (each product once, at most five), then for
+//! 60% of the non-empty carts `Checkout Started`, and for 75% of those
+//! `Order Completed` with the cart as `products` (one to five). A logged-in
+//! user's tracks carry `userId` (and client-side their browser's
+//! `anonymousId`); the others' carry `anonymousId` only; all carry
+//! `messageId`, the three times and the source's `context` as the
+//! identifies do. Products come from a computed catalog of 120
+//! (`product_id`, `sku`, `category`, `name`, `brand`, `variant`, `price`
+//! with two decimals, `quantity`, `position`, `url`, `image_url`); an order
+//! carries `order_id`, `checkout_id`, `affiliation`, `total`, `subtotal`,
+//! `revenue`, `shipping`, `tax`, `discount`, `coupon` (20% of sessions),
+//! `currency` and `products`. The amounts, in integer cents:
+//! `revenue` = `subtotal` = Σ `price` × `quantity` − `discount` (10% with a
+//! coupon), `tax` 8% of it, `shipping` 4.99 below 50, `total` the sum
+//! (`commerce.rs` has the details). In the edge profile some commerce
+//! events take the odd shapes Segment's code coerces and Talon.One refuses
+//! (`talon-actions-destination.md` §9): event names with a trailing space
+//! or in lower case and tracks without `event` (2% each), a `null` product
+//! (10% of checkouts and orders), no `order_id` (5%), and per product a
+//! numeric `sku` (10%), `quantity` as a string (10%) or a float (5%), an
+//! array `category` (5%). Commerce draws from its own ChaCha8 stream:
+//! turning it on changes no identify's traits and no membership.
+//!
+//! [`Scenario::actions`] (`fixtures/gen/actions.json`, `talon-harness gen
+//! --actions`) is what a source connected to the Actions destination
+//! sends: commerce at 30%, audiences as identifies and as `Audience
+//! Entered`/`Audience Exited` tracks, the first audience `VIP Customers`
+//! (the key `fixtures/actions/subscriptions.json` triggers on). With
+//! commerce on the ledger also holds the Actions ground truth:
+//! [`Ledger::tracks`] (per userId, tracks by event name as sent),
+//! [`Ledger::orders`] (every `Order Completed`: id, user, products as sent,
+//! revenue, coupon) and [`Ledger::audience_tracks`]; without commerce these
+//! are empty and absent from the JSON.
+//!
+//! ```
+//! use segment_gen::{EventKind, Generator, Scenario};
+//!
+//! let scenario = Scenario { users: 100, days: 7, ..Scenario::actions() };
+//! let mut generator = Generator::new(scenario, 3)?;
+//! let orders = generator
+//!     .by_ref()
+//!     .filter(|e| e.meta.kind == EventKind::OrderCompleted)
+//!     .count();
+//! let ledger = generator.into_ledger();
+//! assert_eq!(ledger.orders.len(), orders);
+//! let order = &ledger.orders[0];
+//! assert!(order.order_id.is_some() && (1..=5).contains(&order.products.len()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Determinism
 //!
 //! One `rand_chacha::ChaCha8Rng` seeded with the seed drives every choice,
@@ -72,7 +129,9 @@
 //!
 //! The state is proportional to the scenario's sizes (users × trait paths,
 //! users × audiences), never to the number of events; every internal buffer
-//! is allocated up front ([`Generator::state_bytes`]). Throughput:
+//! is allocated up front ([`Generator::state_bytes`]). The one exception is
+//! commerce's ledger of orders (about 28 bytes per order and 8 per
+//! product), kept only with commerce on. Throughput:
 //! `cargo bench -p segment-gen --bench gen` prints events per second.
 //!
 //! # Command line
@@ -80,8 +139,11 @@
 //! ```text
 //! cargo run --release -p talon-harness -- gen --seed 7 --users 1000 --days 30 \
 //!     --profile realistic --out events.ndjson --ledger ledger.json
+//! cargo run --release -p talon-harness -- gen --seed 7 --actions \
+//!     --out events.ndjson --ledger ledger.json
 //! ```
 
+mod commerce;
 mod generator;
 mod json;
 mod ledger;
@@ -96,8 +158,11 @@ mod values;
 pub mod cli;
 
 pub use generator::{EventKind, EventMeta, GeneratedEvent, Generator};
-pub use ledger::{AudienceLedger, ComputedTraitLedger, Counts, Ledger, TraitValue, UserLedger};
+pub use ledger::{
+    AudienceLedger, AudienceTrackLedger, ComputedTraitLedger, Counts, Ledger, OrderLedger,
+    TraitValue, UserLedger,
+};
 pub use scenario::{
-    AudienceDef, ComputedKind, ComputedTraitDef, Profile, Scenario, ScenarioError, TraitClass,
-    TraitSpec, TraitType,
+    ACTIONS_AUDIENCE, ACTIONS_COMMERCE_SHARE, AudienceDef, ComputedKind, ComputedTraitDef, Profile,
+    Scenario, ScenarioError, TraitClass, TraitSpec, TraitType,
 };

@@ -7,6 +7,7 @@
 //! already valid JSON and renders values with [`crate::values::render`],
 //! the same renderer the ledger uses.
 
+use crate::commerce;
 use crate::generator::Cast;
 use crate::json::{mix, push_hex, push_time, push_u64, push_uuid, quoted};
 use crate::population::push_anonymous_id;
@@ -148,7 +149,9 @@ pub(crate) fn write_event(
             out.extend_from_slice(b"},\"integrations\":{\"All\":false,\"Talon.One\":true}");
         }
     }
-    if spec.track {
+    if let Some(track) = spec.commerce {
+        commerce::write_track(out, cast.seed, spec.user, track, traits);
+    } else if spec.track {
         if let Engage::Audience(a, value) = spec.engage {
             let key = &wire.audience_keys[usize::from(a)];
             out.extend_from_slice(if value {

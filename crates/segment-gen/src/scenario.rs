@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::json::mix;
 
+/// The chance per user per day of a shopping session in [`Scenario::actions`].
+pub const ACTIONS_COMMERCE_SHARE: f64 = 0.3;
+
+/// The first audience of [`Scenario::actions`]: its key, `vip_customers`,
+/// is the one `fixtures/actions/subscriptions.json` triggers on.
+pub const ACTIONS_AUDIENCE: &str = "VIP Customers";
+
 /// Which traits and ids the generator draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,8 +54,13 @@ pub struct Scenario {
     pub users: u32,
     /// Simulated days; each day has an activity phase, then Engage syncs.
     pub days: u32,
-    /// Engage audiences (names from a built-in list, then numbered).
+    /// Engage audiences (names from `audience_names`, then a built-in list, then numbered).
     pub audiences: u32,
+    /// Names of the first audiences, in creation order (the rest come from
+    /// the built-in list); [`Scenario::actions`] starts with `VIP
+    /// Customers`, whose key the shipped Actions subscriptions trigger on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audience_names: Vec<String>,
     /// Engage computed traits (counter, most frequent, unique list, repeating).
     pub computed_traits: u32,
     /// Stop after this many events (the ledger then covers exactly those).
@@ -99,10 +111,27 @@ pub struct Scenario {
     /// Chance per user per day that a computed trait's value changes.
     pub computed_change_share: f64,
 
+    /// Chance per user per day of a shopping session: commerce Track calls
+    /// (`Product Viewed`, `Product Added`, `Checkout Started`, `Order
+    /// Completed`; Segment's E-commerce spec v2). Logged-in users send them
+    /// with `userId`, the others with `anonymousId` only. 0 (the default)
+    /// sends none and leaves every other event as it was; the funnel, the
+    /// amounts and the edge shapes are in [`crate`]'s docs. Turning it on
+    /// also keeps the Actions ground truth in the ledger
+    /// ([`crate::Ledger::tracks`], `orders`, `audience_tracks`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub daily_commerce_share: f64,
+
     /// Edge profile: share of trait values sent as JSON `null`.
     pub edge_null_share: f64,
     /// Edge profile: odd traits added to each login and update identify.
     pub edge_traits_per_event: u32,
+}
+
+/// Whether a share is 0, so that a serialized scenario without commerce
+/// reads as it did before the field existed.
+fn is_zero(share: &f64) -> bool {
+    *share == 0.0
 }
 
 impl Default for Scenario {
@@ -112,6 +141,7 @@ impl Default for Scenario {
             users: 1000,
             days: 30,
             audiences: 4,
+            audience_names: Vec::new(),
             computed_traits: 3,
             max_events: None,
             space_id: "spa_9mZ3pLw2bQx7HcV1nR4tYk".to_owned(),
@@ -134,6 +164,7 @@ impl Default for Scenario {
             audience_track_events: false,
             computed_initial_share: 0.6,
             computed_change_share: 0.08,
+            daily_commerce_share: 0.0,
             edge_null_share: 0.0,
             edge_traits_per_event: 0,
         }
@@ -157,6 +188,42 @@ impl Scenario {
             edge_traits_per_event: 6,
             ..Self::default()
         }
+    }
+
+    /// What a Segment source connected to the Talon.One (Actions)
+    /// destination sends: [`Scenario::default`] with commerce tracks on and
+    /// Engage audiences sent both ways (Identify with the audience trait,
+    /// and `Audience Entered`/`Audience Exited` Track calls).
+    pub fn actions() -> Self {
+        Self::default().with_actions()
+    }
+
+    /// This scenario with commerce tracks on (at [`ACTIONS_COMMERCE_SHARE`]
+    /// unless already on), audiences sent both as Identify and as Track
+    /// calls, and, unless it names its audiences, [`ACTIONS_AUDIENCE`]
+    /// first; its profile and sizes stay.
+    pub fn with_actions(self) -> Self {
+        let audience_names = if self.audience_names.is_empty() {
+            vec![ACTIONS_AUDIENCE.to_owned()]
+        } else {
+            self.audience_names
+        };
+        Self {
+            audience_names,
+            daily_commerce_share: if self.daily_commerce_share > 0.0 {
+                self.daily_commerce_share
+            } else {
+                ACTIONS_COMMERCE_SHARE
+            },
+            audience_identify_events: true,
+            audience_track_events: true,
+            ..self
+        }
+    }
+
+    /// Whether commerce tracks (and the Actions ground truth) are on.
+    pub fn commerce(&self) -> bool {
+        self.daily_commerce_share > 0.0
     }
 
     /// The default scenario for a profile: [`Scenario::default`] or [`Scenario::edge`].
@@ -188,6 +255,7 @@ impl Scenario {
             ("computed_initial_share", self.computed_initial_share),
             ("computed_change_share", self.computed_change_share),
             ("edge_null_share", self.edge_null_share),
+            ("daily_commerce_share", self.daily_commerce_share),
         ];
         for (field, value) in shares {
             if !(0.0..=1.0).contains(&value) {
@@ -217,6 +285,15 @@ impl Scenario {
                 return Err(ScenarioError::TooLarge { field, max });
             }
         }
+        let mut keys = std::collections::BTreeSet::new();
+        for def in self.audience_defs() {
+            if def.key.is_empty() {
+                return Err(ScenarioError::EmptyAudienceKey(def.name));
+            }
+            if !keys.insert(def.key.clone()) {
+                return Err(ScenarioError::DuplicateAudienceKey(def.key));
+            }
+        }
         Ok(())
     }
 
@@ -226,9 +303,13 @@ impl Scenario {
             Profile::Realistic => REALISTIC_AUDIENCES,
             Profile::Edge => EDGE_AUDIENCES,
         };
+        let given = self.audience_names.len() as u32;
         (0..self.audiences)
             .map(|i| {
-                let name = numbered(names, i);
+                let name = match self.audience_names.get(i as usize) {
+                    Some(name) => name.clone(),
+                    None => numbered(names, i - given),
+                };
                 AudienceDef {
                     key: snake_case(&name),
                     name,
@@ -434,6 +515,10 @@ pub enum ScenarioError {
         /// The largest accepted value.
         max: u64,
     },
+    /// An audience name whose key (`snake_case(name)`) is empty.
+    EmptyAudienceKey(String),
+    /// Two audiences with the same key.
+    DuplicateAudienceKey(String),
 }
 
 impl fmt::Display for ScenarioError {
@@ -446,6 +531,12 @@ impl fmt::Display for ScenarioError {
                 write!(f, "the userId shares sum to {total}, above 1")
             }
             Self::TooLarge { field, max } => write!(f, "{field} must be at most {max}"),
+            Self::EmptyAudienceKey(name) => {
+                write!(f, "the audience name {name:?} has an empty key")
+            }
+            Self::DuplicateAudienceKey(key) => {
+                write!(f, "two audiences have the key {key:?}")
+            }
         }
     }
 }

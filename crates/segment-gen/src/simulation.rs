@@ -12,10 +12,18 @@
 
 use std::collections::VecDeque;
 
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::commerce::{
+    self, ADD_SHARE, CATEGORY_LIST, CHECKOUT_SHARE, COUPON_SHARE, COUPONS,
+    EDGE_CATEGORY_LIST_SHARE, EDGE_NAME_SHARE, EDGE_NO_ORDER_ID_SHARE, EDGE_NULL_PRODUCT_SHARE,
+    EDGE_QTY_FLOAT_SHARE, EDGE_QTY_STRING_SHARE, EDGE_SKU_NUMBER_SHARE, MAX_CART,
+    MAX_SESSION_EVENTS, MAX_SESSION_ITEMS, MAX_VIEWS, MEAN_SESSION_EVENTS, MULTIPLE_SHARE,
+    NULL_PRODUCT, Name, ORDER_SHARE, PRODUCTS, QTY_FLOAT, QTY_STRING, SKU_NUMBER, Step, Track,
+};
 use crate::generator::{Cast, EventKind};
-use crate::json::{DAY_MS, EPOCH_UNIX_MS};
+use crate::json::{DAY_MS, EPOCH_UNIX_MS, mix};
 use crate::ledger::Book;
 use crate::population::NEVER;
 use crate::rng::{below, chance, code};
@@ -53,6 +61,9 @@ pub(crate) struct Spec {
     pub(crate) track: bool,
     /// The email identifier, for Engage events.
     pub(crate) email: u32,
+    /// A commerce Track; its products are in the traits buffer as
+    /// (product, item code) pairs ([`crate::commerce`]).
+    pub(crate) commerce: Option<Track>,
     /// Range into the simulation's traits buffer ([`Simulation::traits`]).
     traits: (u32, u32),
 }
@@ -95,6 +106,18 @@ impl Occasion {
     }
 }
 
+/// What every event of one shopping session shares.
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    user: u32,
+    source: Source,
+    logged_in: bool,
+    device: Option<u8>,
+    session: u32,
+    coupon: u8,
+    edge: bool,
+}
+
 /// Most events one phase step can queue: 3 emails × (enter + duplicate) ×
 /// (Identify + Track); activity is at most 2 anonymous + 1 login.
 const MAX_SPECS_PER_STEP: usize = 12;
@@ -103,6 +126,10 @@ const MAX_SPECS_PER_STEP: usize = 12;
 #[derive(Debug)]
 pub(crate) struct Simulation {
     rng: ChaCha8Rng,
+    /// Commerce's own stream, so that turning commerce on moves no other draw.
+    crng: ChaCha8Rng,
+    /// Shopping sessions so far.
+    sessions: u32,
     /// users × audiences: the simulated truth (what Engage computed).
     member: Vec<bool>,
     /// users × computed traits: the current value code, or [`UNSET`].
@@ -127,12 +154,22 @@ impl Simulation {
         let scenario = &cast.scenario;
         let n = cast.users.len();
         // Spread a day's activity over ~18 hours.
-        let per_day = (n as f64 * (scenario.daily_update_share + 0.05)).max(1.0);
+        // Commerce adds its sessions' events (0.0 when off: the same step).
+        let commerce_per_user = scenario.daily_commerce_share * MEAN_SESSION_EVENTS;
+        let per_day =
+            (n as f64 * (scenario.daily_update_share + 0.05 + commerce_per_user)).max(1.0);
         let activity_step = ((18.0 * 3_600_000.0 / per_day) as u32).clamp(2, 600_000);
         let slots = cast.schema.slots.len();
         let max_traits = slots + scenario.edge_traits_per_event as usize + 4;
+        let (session_specs, session_items) = if scenario.commerce() {
+            (MAX_SESSION_EVENTS, MAX_SESSION_ITEMS)
+        } else {
+            (0, 0)
+        };
         Self {
             rng,
+            crng: ChaCha8Rng::seed_from_u64(mix(cast.seed ^ 0x636f_6d6d_6572_6365)),
+            sessions: 0,
             member: vec![false; n * cast.audiences.len()],
             computed_values: vec![UNSET; n * cast.computed.len()],
             edge_slots: (0..slots as u16)
@@ -146,8 +183,8 @@ impl Simulation {
             },
             item: 0,
             cursor: 0,
-            pending: VecDeque::with_capacity(MAX_SPECS_PER_STEP),
-            traits: Vec::with_capacity(MAX_SPECS_PER_STEP * max_traits),
+            pending: VecDeque::with_capacity(MAX_SPECS_PER_STEP + session_specs),
+            traits: Vec::with_capacity(MAX_SPECS_PER_STEP * max_traits + session_items),
             clock: 0,
             activity_step,
         }
@@ -183,17 +220,23 @@ impl Simulation {
             self.step(cast, book);
         }
         let spec = self.pending.pop_front()?;
+        // Commerce's times come from its own stream, like its other draws.
+        let rng = if spec.commerce.is_some() {
+            &mut self.crng
+        } else {
+            &mut self.rng
+        };
         let step = match spec.source {
-            Source::Engage => 1 + below(&mut self.rng, 20),
-            _ => 1 + below(&mut self.rng, 2 * self.activity_step),
+            Source::Engage => 1 + below(rng, 20),
+            _ => 1 + below(rng, 2 * self.activity_step),
         };
         self.clock += i64::from(step);
         let sent_delay = match spec.source {
-            Source::Client => below(&mut self.rng, 3000),
-            Source::Server => below(&mut self.rng, 300),
+            Source::Client => below(rng, 3000),
+            Source::Server => below(rng, 300),
             Source::Engage => 0,
         };
-        let receive_delay = 15 + below(&mut self.rng, 400);
+        let receive_delay = 15 + below(rng, 400);
         let timestamp = EPOCH_UNIX_MS + self.clock;
         let sent_at = timestamp + i64::from(sent_delay);
         let times = Times {
@@ -275,6 +318,7 @@ impl Simulation {
             engage: Engage::None,
             track: false,
             email: 0,
+            commerce: None,
             traits: (start as u32, self.traits.len() as u32),
         });
     }
@@ -325,6 +369,146 @@ impl Simulation {
                 self.set_device(device);
             }
         }
+        let commerce = cast.scenario.daily_commerce_share;
+        if commerce > 0.0 && chance(&mut self.crng, commerce) {
+            self.shop(cast, u, source, day >= user.login_day);
+        }
+    }
+
+    /// One shopping session of user `u`, from commerce's own stream: views,
+    /// adds, and perhaps a checkout and an order (the funnel in
+    /// [`crate::commerce`]). Logged-in users send `userId` (and their
+    /// browser's `anonymousId` client-side); the others `anonymousId` only.
+    fn shop(&mut self, cast: &Cast, u: u32, source: Source, logged_in: bool) {
+        let user = &cast.users[u as usize];
+        let edge = cast.scenario.profile == Profile::Edge;
+        let session = self.sessions;
+        self.sessions = self.sessions.wrapping_add(1);
+        let device = if !logged_in {
+            Some(0)
+        } else if user.client_side {
+            Some(below(&mut self.crng, u32::from(user.devices.max(1))) as u8)
+        } else {
+            None
+        };
+        let coupon = if chance(&mut self.crng, COUPON_SHARE) {
+            1 + below(&mut self.crng, COUPONS.len() as u32) as u8
+        } else {
+            0
+        };
+        let session = Session {
+            user: u,
+            source,
+            logged_in,
+            device,
+            session,
+            coupon,
+            edge,
+        };
+        let mut cart = [(0u16, 0u32); MAX_CART];
+        let mut carted = 0;
+        for _ in 0..1 + below(&mut self.crng, MAX_VIEWS) {
+            let product = below(&mut self.crng, PRODUCTS) as u16;
+            let position = 1 + below(&mut self.crng, 24);
+            let flags = self.product_flags(edge);
+            let start = self.traits.len();
+            self.traits
+                .push((product, commerce::item(1, position, flags)));
+            self.push_commerce(&session, Step::Viewed, start, true);
+            if chance(&mut self.crng, ADD_SHARE)
+                && carted < MAX_CART
+                && !cart[..carted].iter().any(|c| c.0 == product)
+            {
+                let quantity = if chance(&mut self.crng, MULTIPLE_SHARE) {
+                    2 + below(&mut self.crng, 2)
+                } else {
+                    1
+                };
+                let flags = self.product_flags(edge);
+                let code = commerce::item(quantity, position, flags);
+                cart[carted] = (product, code);
+                carted += 1;
+                let start = self.traits.len();
+                self.traits.push((product, code));
+                self.push_commerce(&session, Step::Added, start, true);
+            }
+        }
+        if carted > 0 && chance(&mut self.crng, CHECKOUT_SHARE) {
+            self.checkout(&session, Step::CheckoutStarted, &cart[..carted]);
+            if chance(&mut self.crng, ORDER_SHARE) {
+                self.checkout(&session, Step::OrderCompleted, &cart[..carted]);
+            }
+        }
+    }
+
+    /// Edge profile: the odd shapes of one product entry.
+    fn product_flags(&mut self, edge: bool) -> u32 {
+        if !edge {
+            return 0;
+        }
+        let mut flags = 0;
+        for (share, flag) in [
+            (EDGE_SKU_NUMBER_SHARE, SKU_NUMBER),
+            (EDGE_CATEGORY_LIST_SHARE, CATEGORY_LIST),
+        ] {
+            if chance(&mut self.crng, share) {
+                flags |= flag;
+            }
+        }
+        let x = crate::rng::unit(&mut self.crng);
+        if x < EDGE_QTY_STRING_SHARE {
+            flags |= QTY_STRING;
+        } else if x < EDGE_QTY_STRING_SHARE + EDGE_QTY_FLOAT_SHARE {
+            flags |= QTY_FLOAT;
+        }
+        flags
+    }
+
+    /// Queues a `Checkout Started` or `Order Completed` with the cart as `products`.
+    fn checkout(&mut self, session: &Session, step: Step, cart: &[(u16, u32)]) {
+        let start = self.traits.len();
+        self.traits.extend_from_slice(cart);
+        let mut order_id = true;
+        if session.edge {
+            if chance(&mut self.crng, EDGE_NULL_PRODUCT_SHARE) {
+                let at = start + below(&mut self.crng, cart.len() as u32 + 1) as usize;
+                self.traits.insert(at, (NULL_PRODUCT, 0));
+            }
+            order_id = !chance(&mut self.crng, EDGE_NO_ORDER_ID_SHARE);
+        }
+        self.push_commerce(session, step, start, order_id);
+    }
+
+    fn push_commerce(&mut self, session: &Session, step: Step, start: usize, order_id: bool) {
+        let name = if session.edge && chance(&mut self.crng, EDGE_NAME_SHARE) {
+            Name::ALL[1 + below(&mut self.crng, 3) as usize]
+        } else {
+            Name::Exact
+        };
+        let kind = match step {
+            Step::Viewed => EventKind::ProductViewed,
+            Step::Added => EventKind::ProductAdded,
+            Step::CheckoutStarted => EventKind::CheckoutStarted,
+            Step::OrderCompleted => EventKind::OrderCompleted,
+        };
+        self.pending.push_back(Spec {
+            kind,
+            user: session.user,
+            with_user_id: session.logged_in,
+            device: session.device,
+            source: session.source,
+            engage: Engage::None,
+            track: true,
+            email: 0,
+            commerce: Some(Track {
+                step,
+                session: session.session,
+                coupon: session.coupon,
+                name,
+                order_id,
+            }),
+            traits: (start as u32, self.traits.len() as u32),
+        });
     }
 
     fn set_device(&mut self, device: u8) {
@@ -517,6 +701,7 @@ impl Simulation {
             engage,
             track,
             email: k,
+            commerce: None,
             traits: (start as u32, self.traits.len() as u32),
         });
     }

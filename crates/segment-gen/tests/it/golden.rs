@@ -77,3 +77,34 @@ fn whole_runs_hash_as_they_did_before_the_split() {
     ];
     assert_eq!(got, pinned);
 }
+
+#[test]
+fn whole_actions_runs_hash_as_pinned() {
+    let runs = [
+        (
+            "actions seed 1",
+            Scenario {
+                users: 300,
+                days: 30,
+                ..Scenario::actions()
+            },
+            1,
+        ),
+        ("edge actions seed 9", small_edge(120, 30).with_actions(), 9),
+    ];
+    let got: Vec<(&str, (u64, u64, u64))> = runs
+        .into_iter()
+        .map(|(name, scenario, seed)| (name, fingerprint(scenario, seed)))
+        .collect();
+    let pinned = vec![
+        (
+            "actions seed 1",
+            (19117, 15722707812843880790, 896177963709770563),
+        ),
+        (
+            "edge actions seed 9",
+            (8053, 15114865929903911254, 4455269066571286786),
+        ),
+    ];
+    assert_eq!(got, pinned);
+}

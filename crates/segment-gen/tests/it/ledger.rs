@@ -146,3 +146,25 @@ fn the_streamed_ledger_json_equals_the_serialized_ledger() {
         assert_eq!(streamed, serde_json::to_vec(&generator.ledger()).unwrap());
     }
 }
+
+#[test]
+fn the_actions_ledger_json_has_the_documented_shape() {
+    let scenario = Scenario {
+        users: 2,
+        days: 2,
+        audiences: 1,
+        computed_traits: 0,
+        audience_initial_share: 1.0,
+        client_side_share: 0.0,
+        anonymous_only_share: 0.0,
+        daily_commerce_share: 1.0,
+        ..Scenario::actions()
+    };
+    let run = run(scenario, 38);
+    assert!(!run.ledger.orders.is_empty());
+    let mut json = serde_json::to_value(&run.ledger).unwrap();
+    // The classic parts have their own snapshot.
+    json.as_object_mut().unwrap().remove("users");
+    let json = serde_json::to_string_pretty(&json).unwrap();
+    crate::snapshots::settings().bind(|| insta::assert_snapshot!("ledger_shape_actions", json));
+}

@@ -1,5 +1,6 @@
 //! Integration tests for segment-gen: one test binary, one module per property.
 
+mod commerce;
 mod determinism;
 mod engage;
 mod golden;

@@ -50,3 +50,45 @@ fn the_state_is_proportional_to_users_not_days() {
         "{small} vs {large}"
     );
 }
+
+#[test]
+fn with_commerce_only_the_orders_grow_the_state() {
+    let scenario = Scenario {
+        users: 50,
+        days: 100_000,
+        ..Scenario::actions()
+    };
+    let mut generator = Generator::new(scenario, 42).unwrap();
+    let mut buf = Vec::new();
+    let mut last = generator.state_bytes();
+    let mut grew = 0;
+    for _ in 0..4 {
+        for _ in 0..50_000 {
+            buf.clear();
+            generator
+                .next_into(&mut buf)
+                .expect("the run is long enough");
+        }
+        let now = generator.state_bytes();
+        assert!(now >= last);
+        grew += usize::from(now > last);
+        last = now;
+    }
+    let orders = generator.ledger().orders.len();
+    assert!(grew > 0 && orders > 1000, "{grew} {orders}");
+    // Bounded by a few dozen bytes per order and product, doubling included.
+    let at_start = Generator::new(
+        Scenario {
+            users: 50,
+            days: 100_000,
+            ..Scenario::actions()
+        },
+        42,
+    )
+    .unwrap()
+    .state_bytes();
+    assert!(
+        last - at_start < orders * 2 * (32 + 5 * 8),
+        "{at_start} {last} {orders}"
+    );
+}

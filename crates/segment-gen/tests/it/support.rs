@@ -125,6 +125,10 @@ pub(crate) fn recompute<'a>(events: impl IntoIterator<Item = &'a Value>) -> Reco
                     _ => {}
                 }
             }
+            Some("track") if personas.is_none() => {
+                // A source's commerce Track: no traits, no membership.
+                assert!(event["properties"].is_object(), "{event}");
+            }
             Some("track") => {
                 let key = event["properties"]["audience_key"]
                     .as_str()

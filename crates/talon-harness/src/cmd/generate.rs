@@ -44,6 +44,28 @@ pub struct GenArgs {
     /// Write the ledger (JSON) here.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
+    /// Traffic for Talon.One (Actions): commerce tracks on and Engage
+    /// audiences sent both as identifies and as `Audience Entered`/`Exited`
+    /// tracks (the same as `--scenario fixtures/gen/actions.json`).
+    #[arg(long)]
+    pub actions: bool,
+    /// Chance per user per day of a shopping session (commerce tracks) [default: 0, with --actions 0.3].
+    #[arg(long, value_name = "P")]
+    pub commerce_share: Option<f64>,
+}
+
+impl GenArgs {
+    /// The scenario: `--scenario` and the shared flags, then `--actions`
+    /// and `--commerce-share`.
+    fn scenario(&self) -> Result<Scenario, Error> {
+        let base = input::scenario(&self.spec)?;
+        let overrides = Overrides {
+            actions: self.actions,
+            commerce_share: self.commerce_share,
+            ..Overrides::default()
+        };
+        Ok(Scenario::with_overrides(Some(base), &overrides))
+    }
 }
 
 /// A scenario and a seed, as flags: shared by `gen` and `simulate`.
@@ -89,6 +111,7 @@ impl ScenarioArgs {
             computed_traits: self.computed_traits,
             events: self.events,
             audience_track_events: self.audience_track_events,
+            ..Overrides::default()
         }
     }
 
@@ -101,7 +124,7 @@ impl ScenarioArgs {
 
 /// Writes the events (stdout or `--out`) and the ledger (`--ledger`). Exit 0.
 pub fn run(args: &GenArgs) -> Result<Exit, Error> {
-    let scenario = input::scenario(&args.spec)?;
+    let scenario = args.scenario()?;
     let mut generator = Generator::new(scenario, args.spec.seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
     let out_name = args

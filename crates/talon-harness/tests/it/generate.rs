@@ -146,3 +146,63 @@ fn gen_loads_a_scenario_file_and_its_flags_override_it() {
     .unwrap();
     assert_eq!(output.stdout, expected);
 }
+
+#[test]
+fn gen_actions_writes_the_actions_scenario_and_its_ledger() {
+    let expected = |scenario: segment_gen::Scenario| {
+        let mut generator = segment_gen::Generator::new(scenario, 3).unwrap();
+        let mut ndjson = Vec::new();
+        generator.write_ndjson(&mut ndjson).unwrap();
+        (ndjson, generator.into_ledger())
+    };
+    let actions = segment_gen::Scenario {
+        users: 40,
+        days: 4,
+        ..segment_gen::Scenario::actions()
+    };
+    let dir = scratch("gen-actions");
+    let ledger = dir.join("ledger.json");
+    let sizes = ["--seed", "3", "--users", "40", "--days", "4"];
+    let fixture = crate::repo("fixtures/gen/actions.json");
+    for extra in [
+        vec!["--actions"],
+        vec!["--scenario", &fixture],
+        vec!["--actions", "--commerce-share", "0.5"],
+    ] {
+        let ledger_arg = ["--ledger", ledger.to_str().unwrap()];
+        let args: Vec<&str> = ["gen"]
+            .iter()
+            .chain(&sizes)
+            .chain(&extra)
+            .chain(&ledger_arg)
+            .copied()
+            .collect();
+        let output = harness(&args, b"");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let scenario = if extra.contains(&"0.5") {
+            segment_gen::Scenario {
+                daily_commerce_share: 0.5,
+                ..actions.clone()
+            }
+        } else {
+            actions.clone()
+        };
+        let (ndjson, truth) = expected(scenario);
+        assert_eq!(output.stdout, ndjson, "{extra:?}");
+        let written: segment_gen::Ledger =
+            serde_json::from_slice(&std::fs::read(&ledger).unwrap()).unwrap();
+        assert!(!written.orders.is_empty(), "{extra:?}");
+        assert_eq!(written, truth, "{extra:?}");
+    }
+    let output = harness(&["gen", "--commerce-share", "2", "--events", "1"], b"");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("daily_commerce_share"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
