@@ -347,3 +347,28 @@ async fn the_parallel_update_refusal_validates_against_the_envelope() {
     assert_valid(ENVELOPE, &r.json, "429 parallel");
     assert_eq!(r.json["StatusCode"], 429);
 }
+
+#[tokio::test]
+async fn a_tracked_event_answers_within_its_schema() {
+    let mut state = talon_fake::StateFile::default_state();
+    state.event_types.push(talon_fake::EventTypeRecord {
+        name: "Order Completed".to_owned(),
+        ty: None,
+    });
+    let fake = talon_fake::Fake::new(state, talon_fake::FakeConfig::default()).expect("state");
+    let body =
+        json!({"eventType": "Order Completed", "customerProfileId": "u1", "eventAttributes": {}});
+    let r = send(
+        &fake,
+        to(
+            "PUT",
+            "/segment/v2/events",
+            Some(SKEY),
+            Some(HOST),
+            Some(body),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_valid(STATE_V2, &r.json, "event 200");
+}
