@@ -341,7 +341,7 @@ async fn the_deprecated_event_creates_its_type_and_attributes_typed_by_attribute
         ],
         "channel exists for every event type and is not created"
     );
-    assert_eq!(last_rule(&fake), "ok.relay_legacy_event_tracked");
+    assert_eq!(last_rule(&fake), "ok.relay_deprecated_event_tracked");
     let state = fake.state_dump();
     assert_eq!(state.attributes.len(), attributes_before + 3);
     let v = serde_json::to_value(&state).expect("json");

@@ -517,7 +517,7 @@ async fn the_deprecated_session_endpoint_creates_session_and_cart_item_attribute
         r.json["customerSession"]["attributes"],
         json!({"store": "B", "vip": true, "visits": 3})
     );
-    assert_eq!(last_rule(&fake), "ok.relay_legacy_session_updated");
+    assert_eq!(last_rule(&fake), "ok.relay_deprecated_session_updated");
     // What was created is then known to the current endpoint.
     let r = put_session(
         &fake,

@@ -315,7 +315,7 @@ impl Fake {
             answer: Some(Answer {
                 status: StatusCode::OK,
                 body: integration_state(Some(("createdAttributes", Value::Array(created)))),
-                rule: Rule::OkRelayLegacyEventTracked,
+                rule: Rule::OkRelayDeprecatedEventTracked,
             }),
             skipped: Vec::new(),
             notes,

@@ -709,7 +709,7 @@ impl Fake {
                         ),
                     );
                 }
-                Rule::OkRelayLegacySessionUpdated
+                Rule::OkRelayDeprecatedSessionUpdated
             }
         };
         Ok(Done {
