@@ -172,7 +172,11 @@ fn every_bundle_s_report_is_one_self_contained_page_with_every_explanation_line_
             .expect("an events section");
         let profiles_at = text.find("Final profiles, as Talon.One's Customers tab shows them");
         let profiles_at = profiles_at.expect("a profiles section");
-        let (events, profiles) = (&text[events_at..profiles_at], &text[profiles_at..]);
+        // The final state's sections end where the folded explanation.txt starts.
+        let state_end = text
+            .find("The explanation as repro prints it")
+            .expect("the folded explanation");
+        let (events, profiles) = (&text[events_at..profiles_at], &text[profiles_at..state_end]);
 
         // explanation.txt is what `repro` prints: the page holds each of its lines, the
         // events' in order in the events section, the Customers tab's as table rows.
@@ -180,6 +184,28 @@ fn every_bundle_s_report_is_one_self_contained_page_with_every_explanation_line_
         let (per_event, tab) = explanation
             .split_once("\n## final profiles, as Talon.One's Customers tab shows them\n")
             .expect("explanation.txt ends with the Customers tab");
+        // A Talon.One (Actions) bundle lists memberships and stored events after the tab; the
+        // page shows each of those lines after the profiles too.
+        let (tab, actions_tabs) = match tab.split_once("\n## audience memberships\n") {
+            Some((tab, rest)) => (tab, Some(rest)),
+            None => (tab, None),
+        };
+        if let Some(rest) = actions_tabs {
+            let mut shown = vec!["Audience memberships".to_owned()];
+            for line in rest.lines().filter(|l| !l.is_empty()) {
+                shown.push(match line {
+                    "## events Talon.One stored" => "Events Talon.One stored".to_owned(),
+                    "(no profile is in a Talon.One audience)" => {
+                        "No profile is in a Talon.One audience.".to_owned()
+                    }
+                    "(no events)" => "No events.".to_owned(),
+                    line => collapse(line),
+                });
+            }
+            assert_in_order(profiles, &shown);
+        } else {
+            assert!(!text.contains("Audience memberships"), "{name}");
+        }
         let mut in_events = Vec::new();
         for line in per_event.lines() {
             if let Some(title) = line.strip_prefix("# ") {
