@@ -45,6 +45,10 @@ pub fn render(bundle: &BundleRun, checks: &[Check], mode: Mode) -> String {
                 @if !bundle.problems.is_empty() { a href="#settings" { "Settings" } }
                 a href="#events" { "Events" }
                 a href="#profiles" { "Final profiles" }
+                @if bundle.actions {
+                    a href="#audiences" { "Audiences" }
+                    a href="#stored-events" { "Stored events" }
+                }
             }
         }
     };

@@ -8,7 +8,10 @@ use crate::bundles::bundles;
 use crate::{assert_says, exits, harness, repo, scratch};
 
 /// The snapshots of this module (checked by `every_harness_snapshot_belongs_to_a_help_text`).
-pub(crate) const REPORT_SNAPSHOTS: &[&str] = &["repro_html_string_true_to_boolean"];
+pub(crate) const REPORT_SNAPSHOTS: &[&str] = &[
+    "repro_html_string_true_to_boolean",
+    "repro_html_actions_nested_traits_sent_to_a_flat_catalog",
+];
 
 /// The text a reader sees, in lines: the stylesheet dropped, a block element's tags a line
 /// break and any other tag a space, the entities the page uses decoded, whitespace collapsed
@@ -274,6 +277,24 @@ fn the_text_of_one_report_reads_as_its_snapshot() {
     );
     crate::snapshot_settings().bind(|| {
         insta::assert_snapshot!("repro_html_string_true_to_boolean", text_lines(&html));
+    });
+}
+
+#[test]
+fn the_text_of_an_actions_report_reads_as_its_snapshot() {
+    let (_, html) = report_of(
+        Path::new(&repo(
+            "fixtures/bugs/actions_nested_traits_sent_to_a_flat_catalog",
+        )),
+        "snapshot-actions",
+        &[],
+        0,
+    );
+    crate::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "repro_html_actions_nested_traits_sent_to_a_flat_catalog",
+            text_lines(&html)
+        );
     });
 }
 
