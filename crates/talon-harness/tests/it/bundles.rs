@@ -461,3 +461,24 @@ fn an_actions_bundle_made_with_update_expected_alone_passes_repro() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn repro_json_explains_each_actions_event_as_explanation_txt_does() {
+    let dir = repo("fixtures/bugs/actions_classic_and_actions_both_enabled");
+    let output = harness(&["repro", &dir, "--report", "json"], b"");
+    let json: serde_json::Value = serde_json::from_str(&exits(&output, 0).stdout).unwrap();
+    let events = json["events"].as_array().unwrap();
+    assert_eq!(events.len(), 4);
+    assert_eq!(events[1]["source"], "events.ndjson:1 (Actions)");
+    let lines: Vec<&str> = events[1]["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(lines[1], "fired: `Identify: update customer profile`");
+    let explanation = std::fs::read_to_string(format!("{dir}/explanation.txt")).unwrap();
+    for line in &lines[1..] {
+        assert!(explanation.contains(&format!("\n    {line}\n")), "{line}");
+    }
+}
