@@ -8,6 +8,25 @@
 //! correct) and `explanation.txt` (the explanation `repro` prints). CI
 //! holds a bundle to both ([`verify_bundle`]), so one command completes a
 //! bundle. [`html`] renders a run as one self-contained page (`repro --html`).
+//!
+//! A Talon.One (Actions) bundle: `settings.json` is `{"apiKey", "deployment"}` (inferred as
+//! `map` infers it, `cmd::map::which`) and [`SUBSCRIPTIONS`] holds the subscriptions as
+//! Segment's Public API lists them; `talon-state.json` must have the settings' deployment as
+//! its `hostname` and the key as a `platform: "Segment"` key. Its `expected.json` also holds
+//! the audience memberships and the custom events Talon.One stored, and each event is
+//! explained from the fake's journal: the subscriptions that fired (and those whose trigger
+//! named the event but for case or white space), the mapper's findings, each request with
+//! what it carried, and Talon.One's answer, rule, skipped attributes, notes and the
+//! deployment's own error. An Actions bundle that also holds [`CLASSIC_SETTINGS`] is a source
+//! with both destinations enabled: each event goes through the classic destination, then the
+//! Actions one (chosen here; Segment's two deliveries have no set order), and its outcomes
+//! are named `events.ndjson:N (classic)` and `events.ndjson:N (Actions)`.
+//!
+//! Every bundle runs on one lane, one event at a time, so an event's exchanges are exactly the
+//! journal entries its delivery added. The relay's clock stands still during a run (chosen
+//! here): a bundle is one burst, so its 61st relay request and every retry of it get the
+//! relay's 429 whatever the machine's speed, and an Actions request is attempted at most
+//! [`ACTIONS_ATTEMPTS`] times.
 
 pub mod html;
 
@@ -271,7 +290,7 @@ fn destinations(dir: &Path) -> Result<(Vec<BundleDestination>, Vec<String>), Err
 /// How many attempts an Actions bundle makes of a request: the relay's clock stands still
 /// during a bundle (see [`run_bundle`]), so a request the rate limit refused is refused again
 /// however often it is retried; three attempts show that it was retried, and keep the run short.
-const ACTIONS_ATTEMPTS: u32 = 3;
+pub const ACTIONS_ATTEMPTS: u32 = 3;
 
 /// Runs the bundle in `dir` against an embedded fake, through a real socket.
 ///
