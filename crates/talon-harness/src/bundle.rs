@@ -622,15 +622,7 @@ fn actions_explanation(
             names(&rejected)
         ));
     }
-    if fired.is_empty()
-        && rejected.is_empty()
-        && report
-            .diagnostics
-            .iter()
-            .all(|d| d.kind.code() != "trigger_unevaluable")
-    {
-        lines.push("no enabled subscription's trigger matched this event".to_owned());
-    }
+    // An event no subscription matched: the first line says so (`not sent: …`).
     lines.extend(near_misses(config, &event, &fired, &rejected));
     // The mapper's findings, but for a refusal the first line already quotes.
     lines.extend(
