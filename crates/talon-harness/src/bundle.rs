@@ -593,7 +593,16 @@ fn actions_explanation(
     entries: &[JournalEntry],
     catalog: &BTreeMap<String, AttrType>,
 ) -> Vec<String> {
-    let first = report.explain().into_iter().next().unwrap_or_default();
+    let mut first = report.explain().into_iter().next().unwrap_or_default();
+    // A failure's last error is the relay's whole answer; the requests below show it once.
+    if let Outcome::Failed {
+        status: Some(status),
+        ..
+    } = &report.outcome
+        && let Some(at) = first.find(&format!(": HTTP {status}:"))
+    {
+        first.truncate(at);
+    }
     let mut lines = vec![first.clone()];
     let event: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     let fired: Vec<&str> = mapped
