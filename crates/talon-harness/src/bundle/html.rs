@@ -45,6 +45,10 @@ pub fn render(bundle: &BundleRun, checks: &[Check], mode: Mode) -> String {
                 @if !bundle.problems.is_empty() { a href="#settings" { "Settings" } }
                 a href="#events" { "Events" }
                 a href="#profiles" { "Final profiles" }
+                @if bundle.actions {
+                    a href="#audiences" { "Audiences" }
+                    a href="#stored-events" { "Stored events" }
+                }
             }
         }
     };
@@ -79,6 +83,9 @@ pub fn render(bundle: &BundleRun, checks: &[Check], mode: Mode) -> String {
         section #profiles {
             h2 { "Final profiles, as Talon.One's Customers tab shows them" }
             (profiles_section(bundle))
+        }
+        @if bundle.actions {
+            (actions_sections(bundle))
         }
         details {
             summary { "The explanation as " code { "repro" } " prints it (explanation.txt)" }
@@ -183,6 +190,36 @@ fn profiles_section(bundle: &BundleRun) -> Markup {
                 h3 { "Customer " code { (id) } }
                 @let rows = attribute_rows(attributes, &bundle.catalog);
                 (attributes_table(&format!("Attributes of customer {id}"), &rows))
+            }
+        }
+    }
+}
+
+/// What a Talon.One (Actions) bundle leaves besides profile attributes: audience memberships
+/// and the custom events Talon.One stored (as `explanation.txt` lists them).
+fn actions_sections(bundle: &BundleRun) -> Markup {
+    html! {
+        section #audiences {
+            h2 { "Audience memberships" }
+            @if bundle.actual.memberships.is_empty() {
+                p.muted { "No profile is in a Talon.One audience." }
+            }
+            ul {
+                @for (id, audiences) in &bundle.actual.memberships {
+                    li { (id) ": " (audiences.join(", ")) }
+                }
+            }
+        }
+        section #stored-events {
+            h2 { "Events Talon.One stored" }
+            @if bundle.actual.events.is_empty() { p.muted { "No events." } }
+            ul {
+                @for event in &bundle.actual.events {
+                    li {
+                        (event.profile) ": " (event.event_type) " "
+                        code { (serde_json::Value::Object(event.attributes.clone())) }
+                    }
+                }
             }
         }
     }
@@ -441,6 +478,8 @@ mod tests {
             actual: Expected {
                 outcomes: vec![ExpectedOutcome::of(&report)],
                 profiles,
+                memberships: BTreeMap::new(),
+                events: Vec::new(),
             },
             run: Run {
                 reports: vec![report],
@@ -449,7 +488,49 @@ mod tests {
                 journal: Vec::new(),
             },
             catalog: BTreeMap::from([(HOSTILE.to_owned(), AttrType::String)]),
+            actions: false,
         }
+    }
+
+    #[test]
+    fn an_actions_bundle_shows_its_memberships_and_stored_events_escaped_and_a_classic_one_neither()
+    {
+        let classic = render(&hostile_bundle(), &[], Mode::Compared);
+        assert!(!classic.contains("Audience memberships"), "{classic}");
+        assert!(!classic.contains("Events Talon.One stored"), "{classic}");
+
+        let mut bundle = hostile_bundle();
+        bundle.actions = true;
+        let page = render(&bundle, &[], Mode::Compared);
+        assert!(
+            page.contains("No profile is in a Talon.One audience."),
+            "{page}"
+        );
+        assert!(page.contains("No events."), "{page}");
+
+        bundle.actual.memberships =
+            BTreeMap::from([(HOSTILE.to_owned(), vec![format!("1 {HOSTILE}")])]);
+        bundle.actual.events = vec![crate::bundle::ExpectedEvent {
+            profile: HOSTILE.to_owned(),
+            event_type: HOSTILE.to_owned(),
+            attributes: serde_json::Map::from_iter([(HOSTILE.to_owned(), 1.into())]),
+        }];
+        let page = render(&bundle, &[], Mode::Compared);
+        assert!(!page.contains("<script"), "{page}");
+        let escaped = HOSTILE
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        assert!(
+            page.contains(&format!("1 {escaped}")),
+            "the membership is shown, escaped: {page}"
+        );
+        assert!(
+            page.contains(&format!("{escaped}: {escaped} <code>")),
+            "the event type is shown, escaped: {page}"
+        );
+        assert!(!page.contains("No profile is in a Talon.One audience."));
     }
 
     fn passed(name: &str) -> Check {

@@ -86,9 +86,14 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
                 .run
                 .reports
                 .iter()
-                .map(|r| {
+                .zip(&bundle.events)
+                .map(|(r, event)| {
                     let mut json = r.to_json();
-                    json["explanation"] = r.explain().into();
+                    // As explanation.txt says it: for Actions, the subscriptions and each
+                    // request with Talon.One's answer; with two destinations, the source names
+                    // the destination.
+                    json["source"] = event.source.clone().into();
+                    json["explanation"] = event.explanation.clone().into();
                     json
                 })
                 .collect::<Vec<_>>()

@@ -260,3 +260,225 @@ fn an_unreadable_line_in_a_bundle_is_a_finding_even_when_expected() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Copies an Actions bundle's files (the subscriptions and any classic settings too).
+fn fresh_actions_bundle(from: &str, name: &str) -> PathBuf {
+    let dir = fresh_bundle(from, name);
+    for file in ["subscriptions.json", "classic-settings.json"] {
+        let source = repo(&format!("fixtures/bugs/{from}/{file}"));
+        if std::path::Path::new(&source).is_file() {
+            std::fs::copy(source, dir.join(file)).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn an_actions_bundle_without_its_subscriptions_is_refused_naming_the_file() {
+    let dir = fresh_bundle("actions_null_trait", "actions-no-subscriptions");
+    let output = harness(&["repro", dir.to_str().unwrap(), "--update-expected"], b"");
+    let stderr = exits(&output, 2).stderr;
+    assert_says(
+        &stderr,
+        &[&format!(
+            "the bundle {} is for Talon.One (Actions) (its settings.json names a `deployment`) but has no subscriptions.json",
+            dir.display()
+        )],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_actions_bundle_runs_through_the_relay_with_its_deployment_and_key() {
+    let run = run_bundle(&PathBuf::from(repo(
+        "fixtures/bugs/actions_unknown_attribute_rejects_the_whole_update",
+    )))
+    .unwrap();
+    assert!(run.actions);
+    let entries: Vec<_> = run.events.iter().flat_map(|e| &e.exchanges).collect();
+    assert!(!entries.is_empty());
+    for exchange in entries {
+        assert!(
+            exchange.entry.path.starts_with("/segment/"),
+            "{}",
+            exchange.entry.path
+        );
+        assert!(
+            exchange
+                .url
+                .starts_with("https://integration.talon.one/segment/"),
+            "the URL the destination addresses: {}",
+            exchange.url
+        );
+        let relay = exchange.entry.relay.as_ref().expect("a relay entry");
+        assert_eq!(
+            relay.deployment.as_deref(),
+            Some("shop.europe-west1.talon.one")
+        );
+        assert!(
+            !exchange.entry.rule.starts_with("auth."),
+            "the bundle's key opens the relay: {}",
+            exchange.entry.rule
+        );
+    }
+}
+
+#[test]
+fn a_bundle_with_both_destinations_sends_each_event_through_each_in_turn() {
+    let run = run_bundle(&PathBuf::from(repo(
+        "fixtures/bugs/actions_classic_and_actions_both_enabled",
+    )))
+    .unwrap();
+    let sources: Vec<&str> = run.events.iter().map(|e| e.source.as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            "events.ndjson:1 (classic)",
+            "events.ndjson:1 (Actions)",
+            "events.ndjson:2 (classic)",
+            "events.ndjson:2 (Actions)",
+        ]
+    );
+    assert_eq!(run.run.reports.len(), 4);
+    assert_eq!(run.run.summary.events, 4);
+    for event in &run.events {
+        let prefix = if event.source.ends_with("(classic)") {
+            "/v2/customer_profiles/"
+        } else {
+            "/segment/"
+        };
+        assert!(
+            event
+                .exchanges
+                .iter()
+                .all(|x| x.entry.path.starts_with(prefix)),
+            "{}: {:?}",
+            event.source,
+            event.exchanges
+        );
+        assert!(!event.exchanges.is_empty(), "{}", event.source);
+    }
+    // The outcomes name the destination, so expected.json tells the two apart.
+    assert_eq!(
+        run.actual.outcomes[1].source, "events.ndjson:1 (Actions)",
+        "{:?}",
+        run.actual.outcomes
+    );
+    assert!(run.explanation.contains("\nevents.ndjson:2 (classic): "));
+}
+
+#[test]
+fn a_burst_bundle_sees_the_same_429s_on_every_run_whatever_the_machine_s_speed() {
+    let dir = PathBuf::from(repo(
+        "fixtures/bugs/actions_burst_over_60_requests_per_second",
+    ));
+    let kinds = |run: &talon_harness::bundle::BundleRun| -> Vec<(String, Option<u16>)> {
+        run.run
+            .reports
+            .iter()
+            .map(|r| {
+                let status = match &r.outcome {
+                    talon_harness::report::Outcome::Failed { status, .. } => *status,
+                    _ => None,
+                };
+                (r.outcome.kind().to_owned(), status)
+            })
+            .collect()
+    };
+    let first = run_bundle(&dir).unwrap();
+    let outcomes = kinds(&first);
+    assert!(outcomes.len() > 60, "a burst over 60 requests");
+    assert!(
+        outcomes[..60].iter().all(|(k, _)| k == "delivered"),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes[60..]
+            .iter()
+            .all(|o| *o == ("failed".to_owned(), Some(429))),
+        "{outcomes:?}"
+    );
+    // Every refused attempt is the relay's rate limit, journalled; none reached the deployment.
+    let refused: Vec<_> = first
+        .run
+        .journal
+        .iter()
+        .filter(|e| e.status == 429)
+        .collect();
+    assert!(refused.iter().all(|e| e.rule == "relay.rate_limit"));
+    assert_eq!(refused.len(), (outcomes.len() - 60) * 3, "3 attempts each");
+    assert_eq!(
+        kinds(&run_bundle(&dir).unwrap()),
+        outcomes,
+        "the same again"
+    );
+}
+
+#[test]
+fn memberships_and_stored_events_that_differ_from_expected_json_are_named() {
+    let dir = repo("fixtures/bugs/actions_deprecated_track_event_sends_type_string");
+    let run = run_bundle(std::path::Path::new(&dir)).unwrap();
+    let mut expected: talon_harness::bundle::Expected =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/expected.json")).unwrap())
+            .unwrap();
+    assert_eq!(differences(&run, &expected), Vec::<String>::new());
+    expected
+        .memberships
+        .insert("u-9101".into(), vec!["1 VIP customers".into()]);
+    expected.events.pop();
+    let diff = differences(&run, &expected);
+    assert_eq!(diff.len(), 2, "{diff:?}");
+    assert_eq!(
+        diff[0],
+        "profile `u-9101`: should be in 1 VIP customers but is in no audience"
+    );
+    assert!(
+        diff[1].starts_with(
+            "stored events: expected [{\"profile\":\"u-9101\",\"eventType\":\"Points Earned\""
+        ),
+        "{diff:?}"
+    );
+}
+
+#[test]
+fn an_actions_bundle_made_with_update_expected_alone_passes_repro() {
+    let dir = fresh_actions_bundle("actions_classic_and_actions_both_enabled", "fresh-actions");
+    let path = dir.to_str().unwrap();
+    exits(&harness(&["repro", path, "--update-expected"], b""), 0);
+    let stdout = exits(&harness(&["repro", path], b""), 0).stdout;
+    assert_says(
+        &stdout,
+        &[
+            "ok   bundle \"Classic and Actions destinations both enabled: every update arrives twice\" behaves as expected.json and explanation.txt say",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("expected.json")).unwrap(),
+        std::fs::read_to_string(repo(
+            "fixtures/bugs/actions_classic_and_actions_both_enabled/expected.json"
+        ))
+        .unwrap()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn repro_json_explains_each_actions_event_as_explanation_txt_does() {
+    let dir = repo("fixtures/bugs/actions_classic_and_actions_both_enabled");
+    let output = harness(&["repro", &dir, "--report", "json"], b"");
+    let json: serde_json::Value = serde_json::from_str(&exits(&output, 0).stdout).unwrap();
+    let events = json["events"].as_array().unwrap();
+    assert_eq!(events.len(), 4);
+    assert_eq!(events[1]["source"], "events.ndjson:1 (Actions)");
+    let lines: Vec<&str> = events[1]["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(lines[1], "fired: `Identify: update customer profile`");
+    let explanation = std::fs::read_to_string(format!("{dir}/explanation.txt")).unwrap();
+    for line in &lines[1..] {
+        assert!(explanation.contains(&format!("\n    {line}\n")), "{line}");
+    }
+}

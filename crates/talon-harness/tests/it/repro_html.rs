@@ -8,7 +8,10 @@ use crate::bundles::bundles;
 use crate::{assert_says, exits, harness, repo, scratch};
 
 /// The snapshots of this module (checked by `every_harness_snapshot_belongs_to_a_help_text`).
-pub(crate) const REPORT_SNAPSHOTS: &[&str] = &["repro_html_string_true_to_boolean"];
+pub(crate) const REPORT_SNAPSHOTS: &[&str] = &[
+    "repro_html_string_true_to_boolean",
+    "repro_html_actions_nested_traits_sent_to_a_flat_catalog",
+];
 
 /// The text a reader sees, in lines: the stylesheet dropped, a block element's tags a line
 /// break and any other tag a space, the entities the page uses decoded, whitespace collapsed
@@ -172,7 +175,11 @@ fn every_bundle_s_report_is_one_self_contained_page_with_every_explanation_line_
             .expect("an events section");
         let profiles_at = text.find("Final profiles, as Talon.One's Customers tab shows them");
         let profiles_at = profiles_at.expect("a profiles section");
-        let (events, profiles) = (&text[events_at..profiles_at], &text[profiles_at..]);
+        // The final state's sections end where the folded explanation.txt starts.
+        let state_end = text
+            .find("The explanation as repro prints it")
+            .expect("the folded explanation");
+        let (events, profiles) = (&text[events_at..profiles_at], &text[profiles_at..state_end]);
 
         // explanation.txt is what `repro` prints: the page holds each of its lines, the
         // events' in order in the events section, the Customers tab's as table rows.
@@ -180,6 +187,28 @@ fn every_bundle_s_report_is_one_self_contained_page_with_every_explanation_line_
         let (per_event, tab) = explanation
             .split_once("\n## final profiles, as Talon.One's Customers tab shows them\n")
             .expect("explanation.txt ends with the Customers tab");
+        // A Talon.One (Actions) bundle lists memberships and stored events after the tab; the
+        // page shows each of those lines after the profiles too.
+        let (tab, actions_tabs) = match tab.split_once("\n## audience memberships\n") {
+            Some((tab, rest)) => (tab, Some(rest)),
+            None => (tab, None),
+        };
+        if let Some(rest) = actions_tabs {
+            let mut shown = vec!["Audience memberships".to_owned()];
+            for line in rest.lines().filter(|l| !l.is_empty()) {
+                shown.push(match line {
+                    "## events Talon.One stored" => "Events Talon.One stored".to_owned(),
+                    "(no profile is in a Talon.One audience)" => {
+                        "No profile is in a Talon.One audience.".to_owned()
+                    }
+                    "(no events)" => "No events.".to_owned(),
+                    line => collapse(line),
+                });
+            }
+            assert_in_order(profiles, &shown);
+        } else {
+            assert!(!text.contains("Audience memberships"), "{name}");
+        }
         let mut in_events = Vec::new();
         for line in per_event.lines() {
             if let Some(title) = line.strip_prefix("# ") {
@@ -248,6 +277,24 @@ fn the_text_of_one_report_reads_as_its_snapshot() {
     );
     crate::snapshot_settings().bind(|| {
         insta::assert_snapshot!("repro_html_string_true_to_boolean", text_lines(&html));
+    });
+}
+
+#[test]
+fn the_text_of_an_actions_report_reads_as_its_snapshot() {
+    let (_, html) = report_of(
+        Path::new(&repo(
+            "fixtures/bugs/actions_nested_traits_sent_to_a_flat_catalog",
+        )),
+        "snapshot-actions",
+        &[],
+        0,
+    );
+    crate::snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "repro_html_actions_nested_traits_sent_to_a_flat_catalog",
+            text_lines(&html)
+        );
     });
 }
 
