@@ -7,6 +7,7 @@ mod bundles;
 mod check;
 mod cli;
 mod deliver;
+mod deliver_actions;
 mod exit_codes;
 mod faults;
 mod gates;
