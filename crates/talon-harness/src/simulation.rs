@@ -233,7 +233,7 @@ async fn simulate(
 /// The world a simulation runs in, by destination.
 enum Worlds {
     Classic(World),
-    Actions(Box<crate::world::ActionsWorld>),
+    Actions(crate::world::ActionsWorld),
 }
 
 impl Worlds {
@@ -277,7 +277,7 @@ async fn simulate_on(
     } = simulation;
     let worlds = match kind {
         SimDestination::Classic => Worlds::Classic(World::for_scenario(&scenario)),
-        SimDestination::Actions => Worlds::Actions(Box::new(World::for_actions(&scenario))),
+        SimDestination::Actions => Worlds::Actions(World::for_actions(&scenario)),
     };
     let fake = Fake::new(worlds.state().clone(), FakeConfig::default())
         .map_err(|e| Error::Input(format!("simulated state: {e}")))?;
