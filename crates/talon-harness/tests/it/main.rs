@@ -20,6 +20,7 @@ mod repro_html;
 mod round_trip;
 mod serve;
 mod simulate;
+mod simulate_actions;
 
 use std::process::{Command, Output};
 
