@@ -22,11 +22,10 @@ use crate::world::World;
 /// Which Segment destination a simulation runs through.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum SimDestination {
-    /// The classic Talon.One destination (`World::for_scenario`).
+    /// The classic Talon.One destination.
     #[default]
     Classic,
-    /// Talon.One (Actions) with the shipped default subscriptions, through the fake's Segment
-    /// relay (`World::for_actions`).
+    /// Talon.One (Actions): subscriptions, through Talon.One's Segment relay.
     Actions,
 }
 

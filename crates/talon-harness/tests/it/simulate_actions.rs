@@ -292,3 +292,82 @@ fn simulate_actions_paced_under_a_rate_limited_fake_leaves_no_429_unretried() {
     assert_eq!(paced["failed"], 0);
     assert_eq!(paced["delivered"], unpaced["delivered"]);
 }
+
+#[test]
+fn replay_infers_the_actions_destination_from_its_settings_and_fans_out_each_event() {
+    let dir = scratch("replay-actions");
+    let settings = dir.join("settings.json");
+    std::fs::write(
+        &settings,
+        r#"{"apiKey": "segment-demo-relay-key", "deployment": "https://mycompany.europe-west1.talon.one/"}"#,
+    )
+    .unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"type":"identify","userId":"u1","traits":{"email":"a@b.c"}}"#,
+            "\n",
+            r#"{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1"}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let output = harness(
+        &[
+            "replay",
+            "--settings",
+            settings.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+            "--outcomes",
+            "-",
+        ],
+        b"",
+    );
+    let printed = exits(&output, 0);
+    let lines: Vec<Value> = printed
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["outcome"], "delivered");
+    assert_eq!(
+        lines[0]["requests"][0]["subscription"],
+        "Identify: update customer profile"
+    );
+    // The demo deployment has no event type `Order Completed`: the event is refused, the
+    // session of the same Track still goes.
+    assert_eq!(lines[1]["outcome"], "rejected");
+    assert_eq!(lines[1]["subscription"], "Track: event");
+    assert_eq!(lines[1]["requests"][1]["outcome"], "delivered");
+    assert!(
+        printed.stderr.contains("Talon.One (Actions) destination"),
+        "{}",
+        printed.stderr
+    );
+}
+
+#[test]
+fn replay_refuses_subscriptions_for_the_classic_destination() {
+    let output = harness(
+        &[
+            "replay",
+            "--destination",
+            "classic",
+            "--subscriptions",
+            &crate::repo("fixtures/actions/subscriptions.json"),
+            "--events",
+            &crate::repo("fixtures/segment/alias_call.json"),
+        ],
+        b"",
+    );
+    let printed = exits(&output, 2);
+    assert!(
+        printed
+            .stderr
+            .contains("--subscriptions is for the Actions destination"),
+        "{}",
+        printed.stderr
+    );
+}
