@@ -393,3 +393,51 @@ async fn a_pacer_is_shared_by_every_lane_of_a_client() {
     assert_eq!(paced.delivered, 120);
     assert_eq!(took, Duration::from_secs(2));
 }
+
+// Paused time, as `deliver::a_timed_out_request_is_retried`: the fake's late answer and the
+// client's time limit run on tokio's clock, so the limit fires first on any machine.
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_a_timed_out_event_request_stores_it_twice_and_both_say_so() {
+    // The relay stores the event at once but answers after the client gave up: the retry
+    // stores a second one (the event endpoint has no idempotency key).
+    let fake = Fake::new(state(true), FakeConfig::default()).unwrap();
+    fake.set_faults(
+        FaultPlan::from_json(
+            r#"{"rules": [{"path_prefix": "/segment/v2/events", "respond": {"late_response_ms": 600}, "times": 1}]}"#,
+        )
+        .unwrap(),
+    );
+    let event = order("u1", Some("o1"));
+    let bytes = event.1.clone();
+    let (deliveries, _) = deliver_to(&fake, vec![event], |c| {
+        c.timeout = Duration::from_millis(150);
+        c.backoff_base = Duration::from_millis(20);
+    })
+    .await;
+    let delivery = &deliveries[0];
+    assert!(
+        delivery.report.outcome.possibly_out_of_order(),
+        "{:?}",
+        delivery.report.outcome
+    );
+    assert_eq!(delivery.to_json()["requests"][0]["unconfirmedAttempts"], 1);
+    let dump = fake.state_dump();
+    assert_eq!(dump.events.len(), 2, "stored twice");
+
+    // The Actions check names it: one event expected, two stored.
+    let catalog = talon_reference::actions::ActionsCatalog {
+        event_types: ["Order Completed".to_owned()].into(),
+        ..Default::default()
+    };
+    let mut model = talon_reference::actions::ActionsReference::new(catalog.clone());
+    model.apply(&bytes);
+    let actual = talon_harness::simulation::actions_state(&dump);
+    let differences = talon_reference::actions::compare_actions(&model.state, &actual, &catalog);
+    assert!(
+        differences.contains(
+            &"profile `u1`: 1 `Order Completed` events should be stored but 2 are (duplicated)"
+                .to_owned()
+        ),
+        "{differences:?}"
+    );
+}
