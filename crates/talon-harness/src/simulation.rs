@@ -459,6 +459,14 @@ async fn simulate_on(
         .insert("seconds".into(), elapsed.as_secs_f64().into());
     report.extra.insert("profiles".into(), actual.len().into());
     report.extra.insert(
+        "destination".into(),
+        match kind {
+            SimDestination::Classic => "classic",
+            SimDestination::Actions => "actions",
+        }
+        .into(),
+    );
+    report.extra.insert(
         "scenario".into(),
         serde_json::to_value(&scenario).unwrap_or_default(),
     );

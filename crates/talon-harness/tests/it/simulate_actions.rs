@@ -243,6 +243,7 @@ fn simulate_actions_with_a_ten_percent_fault_plan_verifies_with_nothing_lost_or_
     let printed = exits(&output, 0);
     let report: Value = serde_json::from_str(&printed.stdout).unwrap();
     assert_eq!(report["passed"], true, "{report:#}");
+    assert_eq!(report["destination"], "actions");
     let summary = &report["summary"];
     assert!(summary["retries"].as_u64().unwrap() > 0, "{summary}");
     assert_eq!(summary["failed"], 0);
