@@ -278,7 +278,7 @@ async fn simulate_on(
         SimDestination::Classic => Worlds::Classic(World::for_scenario(&scenario)),
         SimDestination::Actions => Worlds::Actions(World::for_actions(&scenario)),
     };
-    let fake = Fake::new(worlds.state().clone(), FakeConfig::default())
+    let fake = Fake::new(worlds.state().clone(), fake_config())
         .map_err(|e| Error::Input(format!("simulated state: {e}")))?;
     if let Some(plan) = &plan {
         fake.set_faults(plan.clone());
@@ -472,6 +472,14 @@ async fn simulate_on(
     );
     report.summary = Some(summary);
     Ok((report, serving))
+}
+
+/// The embedded fake's configuration: the fake's defaults. A simulation measures the
+/// pipeline, so Talon.One's own rate limit for the Segment relay (60 requests per second per
+/// key) is meant to be off here, and `--pace` with a fault plan's `rate_limit_per_sec` shows a
+/// paced run under a limit; this fake has no relay limit yet.
+fn fake_config() -> FakeConfig {
+    FakeConfig::default()
 }
 
 /// The journal's cap in words: what it dropped is gone from the journal,
