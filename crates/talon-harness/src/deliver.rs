@@ -726,6 +726,16 @@ impl Watch {
         self.profiles.retain(|_, watched| !watched.is_empty());
     }
 
+    /// Forgets the profiles whose id the Segment relay's path does not carry unchanged (the
+    /// Actions destination puts it into the URL unencoded: `u#1?ref=mail` reaches `u`, `a/b`
+    /// no route; `talon_reference::actions::route`): what their requests changed is not theirs
+    /// to read back.
+    pub fn retain_routable(&mut self) {
+        use talon_reference::actions::{Route, route};
+        self.profiles
+            .retain(|id, _| matches!(route(id), Route::Id(routed, _) if routed == *id));
+    }
+
     /// Whether no profile is watched.
     pub fn is_empty(&self) -> bool {
         self.profiles.is_empty()
@@ -968,6 +978,32 @@ mod tests {
         for unreadable in ["-1", "1.5", "soon", "Sunday, 06-Nov-94 08:49:37 GMT", ""] {
             assert_eq!(retry_after(unreadable, now), None, "{unreadable:?}");
         }
+    }
+
+    #[test]
+    fn the_watch_keeps_only_what_the_relay_stores_for_the_profile_named() {
+        let mut watch = Watch::default();
+        for id in ["u1", "u#1?ref=mail", "team/1", "100% user 1"] {
+            watch.profiles.insert(
+                id.to_owned(),
+                BTreeMap::from([
+                    ("email".to_owned(), Some(Value::from("e"))),
+                    ("address".to_owned(), Some(Value::from("a"))),
+                ]),
+            );
+        }
+        watch.retain_routable();
+        watch.retain_known(&BTreeMap::from([(
+            "email".to_owned(),
+            talon_fake::rules::AttrType::String,
+        )]));
+        assert_eq!(
+            watch.profiles,
+            BTreeMap::from([(
+                "u1".to_owned(),
+                BTreeMap::from([("email".to_owned(), Some(Value::from("e")))])
+            )])
+        );
     }
 
     #[test]

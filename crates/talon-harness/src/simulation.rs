@@ -409,6 +409,7 @@ async fn simulate_on(
         // the client itself last sent them: needs no reference model, works on any target.
         if kind == SimDestination::Actions {
             watch.retain_known(worlds.catalog());
+            watch.retain_routable();
         }
         report.checks.push(Check::from_details(
             "profiles with an unconfirmed attempt hold what was last sent to them",

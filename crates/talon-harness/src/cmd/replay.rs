@@ -174,6 +174,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
                     if matches!(destination, Destination::Actions(_)) {
                         // Skipped by the relay (`skipNonExistingAttributes`), never stored.
                         watch.retain_known(catalog);
+                        watch.retain_routable();
                     }
                     watch
                 }
