@@ -261,7 +261,12 @@ async fn a_profiles_requests_go_in_input_order_whatever_the_concurrency() {
             events.push((format!("e:{}", events.len() + 1), bytes));
         }
     }
-    let (deliveries, summary) = deliver_to(&fake, events, |c| c.concurrency = 8).await;
+    let (deliveries, summary) = deliver_to(&fake, events, |c| {
+        c.concurrency = 8;
+        // The default backoff: should the relay limit its rate, retries wait.
+        c.backoff_base = Duration::from_millis(20);
+    })
+    .await;
     assert_eq!(deliveries.len(), 120);
     assert!(
         deliveries
