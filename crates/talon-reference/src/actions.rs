@@ -13,7 +13,7 @@
 //! | the id is put into the URL unencoded: `#` starts a fragment and `?` the query (the `skipNonExistingAttributes` flag after it is lost), `/`, `\`, `.`/`..` change the path (no profile route), a trailing space is dropped, `%` must start a valid escape (else the relay refuses the path) | §9, §2 (`[?skip]`), `CONTRACT.md`'s strict decoding | [`route`] |
 //! | profile update: attributes unflattened (a nested trait is its own unknown attribute), unknown ones skipped with the flag, else the whole update refused; one value of the wrong type (a `null` included) refuses the whole update; audience ids must exist and apply only with `runRuleEngine` | §2.6, §4.4, §4.6, §4.7, Facts' all-or-nothing type check | [`ActionsReference::profile_update`] |
 //! | event: one stored per request, its type must exist (exact case), the profile created when missing | §2.9, §4.2 | [`ActionsReference::track`] |
-//! | session (`Order Completed`): closed, its cart items from `properties.products` (`sku` required, `quantity` an integer ≥ 1, `price` a number), one bad item refuses it | §2.11, §4.2 session body rules, §9 | [`ActionsReference::session`] |
+//! | session (`Order Completed`): closed, its cart items from `properties.products`; Segment coerces a numeric `sku` to a string and a numeric string `quantity`/`price` to a number, and refuses a non-string `category` (not sent); Talon.One needs `sku` and `quantity` an integer ≥ 1 (a `null` product becomes `quantity` 0), `price` a number; one bad item refuses the whole session | §2.0, §2.11, §4.2 session body rules, §9 | [`ActionsReference::session`] |
 //!
 //! A userId that [`route`] sends to another profile (or nowhere) is not predicted: the
 //! profile it reaches is [`ActionsState::unpredictable`], left out of the comparison, since
@@ -127,6 +127,16 @@ pub fn route(id: &str) -> Route {
     match percent_decode(id) {
         Some(decoded) if !decoded.is_empty() => Route::Id(decoded, kept),
         _ => Route::Nowhere,
+    }
+}
+
+/// A number as Segment's Ajv coercion makes one of a cart item's number field: a JSON number,
+/// or a string of one (`"3"` → 3, §9).
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
     }
 }
 
@@ -336,13 +346,21 @@ impl ActionsReference {
                 return;
             };
             for product in products {
-                let quantity = product.get("quantity").and_then(Value::as_f64);
+                if product
+                    .get("category")
+                    .is_some_and(|c| c.is_array() || c.is_object())
+                {
+                    // Segment's validation: "Category must be a string" (§9).
+                    self.count("order with a cart item Segment refuses: session not sent");
+                    return;
+                }
+                let quantity = product.get("quantity").and_then(number);
                 let sku_ok = matches!(product.get("sku"), Some(Value::String(s)) if !s.is_empty())
                     || product.get("sku").is_some_and(Value::is_number);
-                let price_ok = product.get("price").is_none_or(Value::is_number);
+                let price_ok = product.get("price").is_none_or(|p| number(p).is_some());
                 let quantity_ok = quantity.is_some_and(|q| q >= 1.0 && q.fract() == 0.0);
                 if !(product.is_object() && sku_ok && price_ok && quantity_ok) {
-                    self.count("session refused or not sent: a cart item Talon.One cannot take");
+                    self.count("session refused: a cart item Talon.One cannot take");
                     return;
                 }
                 items += 1;
@@ -535,6 +553,41 @@ mod tests {
                 state: "closed".into(),
                 cart_items: 1
             }
+        );
+    }
+
+    #[test]
+    fn cart_items_take_segments_coercions_and_talon_ones_types() {
+        let order = |id: &str, product: Value| {
+            json!({"type": "track", "userId": "u1", "event": "Order Completed",
+                "properties": {"order_id": id, "products": [product]}})
+        };
+        let model = apply(&[
+            order("o1", json!({"sku": 12345, "quantity": "3", "price": "9.5"})),
+            order("o2", json!({"sku": "s", "quantity": 1.5})),
+            order(
+                "o3",
+                json!({"sku": "s", "quantity": 1, "category": ["a", "b"]}),
+            ),
+            order("o4", Value::Null),
+        ]);
+        assert_eq!(
+            model.state.sessions["o1"].cart_items, 1,
+            "coerced by Segment"
+        );
+        assert!(
+            !model.state.sessions.contains_key("o2"),
+            "no integer quantity"
+        );
+        assert!(
+            !model.state.sessions.contains_key("o3"),
+            "Segment refuses it"
+        );
+        assert!(!model.state.sessions.contains_key("o4"), "quantity 0");
+        assert_eq!(
+            model.state.events.values().sum::<u64>(),
+            4,
+            "the tracks still go"
         );
     }
 

@@ -156,6 +156,12 @@ fn crafted() -> Vec<Value> {
         json!({"type": "identify", "userId": "u2", "traits": {"email": "u2@example.com", "logins": "seven"}}),
         order("u1", "o1", json!(2)),
         order("u2", "o2", json!(1.5)),
+        json!({"type": "track", "userId": "u2", "event": "Order Completed", "properties": {"order_id": "o5",
+            "products": [{"sku": 12345, "quantity": "3", "price": "9.5"}]}}),
+        json!({"type": "track", "userId": "u2", "event": "Order Completed", "properties": {"order_id": "o6",
+            "products": [{"sku": "s", "quantity": 1, "category": ["a", "b"]}, null]}}),
+        json!({"type": "track", "userId": "u3", "event": "Order Completed", "properties": {"order_id": "o7",
+            "products": [null]}}),
         json!({"type": "track", "userId": "u3", "event": "Order Completed", "properties": {"order_id": "o3"}}),
         json!({"type": "track", "userId": "u1", "event": "Product Added", "properties": {"sku": "SKU-1"}}),
         json!({"type": "track", "userId": "u1", "event": "Product Added", "properties": {"sku": "SKU-2"}}),
@@ -218,6 +224,12 @@ async fn the_actions_model_agrees_with_the_fake_on_orders_tracks_and_vip_audienc
         "a float quantity refuses it"
     );
     assert_eq!(model.state.sessions["o3"].cart_items, 0);
+    assert_eq!(
+        model.state.sessions["o5"].cart_items, 1,
+        "Segment coerces the sku, quantity and price"
+    );
+    assert!(!model.state.sessions.contains_key("o6"));
+    assert!(!model.state.sessions.contains_key("o7"));
 }
 
 #[test]
