@@ -13,6 +13,13 @@
 //! It prints both per round, the medians, and the ratio simulate/raw (the
 //! target is at least 0.6). `ROUNDS` (default 3) and `DURATION` (wrk, default 5s).
 //!
+//! `DESTINATION=actions` measures the Talon.One (Actions) destination instead: the raw
+//! rate is wrk sending the relay's `PUT /segment/v2/customer_profiles/{id}` with the
+//! Actions destination's headers (the demo deployment's Segment key and host), and the
+//! run is `simulate --destination actions` (its ratio's target is at least 0.5). The
+//! relay's 60-requests-per-second limit must be off for the figure: this fake has none
+//! yet; once it has, the embedded fakes here and in `simulate` turn it off.
+//!
 //! Take figures on a quiet machine: simulate runs the fake in its own process,
 //! so it shares the cores with it, and other load slows the two sides unequally.
 
@@ -30,11 +37,22 @@ fn wrk_rate(url: &str, script: &std::path::Path, duration: &str) -> Option<f64> 
     bench_support::run_wrk(url, script, duration, "32").map(|r| r.rps)
 }
 
-fn simulate() -> Option<(f64, f64, bool)> {
+/// The wrk script of the relay's profile update, as the Actions destination sends it.
+fn relay_script(body: &str) -> String {
+    format!(
+        "wrk.method = \"PUT\"\nwrk.body = '{body}'\nwrk.headers[\"content-type\"] = \"application/json\"\nwrk.headers[\"authorization\"] = \"ApiKey-v1 segment-demo-relay-key\"\nwrk.headers[\"destination-hostname\"] = \"https://mycompany.europe-west1.talon.one\"\nwrk.headers[\"user-agent\"] = \"Segment (Actions)\"\ncounter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format(nil, \"/segment/v2/customer_profiles/user-\" .. (counter % 100000) .. \"?skipNonExistingAttributes=true\")\nend\n"
+    )
+}
+
+fn simulate(actions: bool) -> Option<(f64, f64, bool)> {
+    let mut args = vec![
+        "simulate", "--users", "10000", "--events", "100000", "--report", "json",
+    ];
+    if actions {
+        args.extend(["--destination", "actions"]);
+    }
     let output = Command::new(env!("CARGO_BIN_EXE_talon-harness"))
-        .args([
-            "simulate", "--users", "10000", "--events", "100000", "--report", "json",
-        ])
+        .args(args)
         .output()
         .ok()?;
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
@@ -53,11 +71,22 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
     let duration = std::env::var("DURATION").unwrap_or_else(|_| "5s".into());
+    let actions = std::env::var("DESTINATION").is_ok_and(|d| d == "actions");
     let name = format!("talon-harness-bench-{}.lua", std::process::id());
-    let Ok(script) = bench_support::write_wrk_script(&std::env::temp_dir(), &name, BODY) else {
+    let written = if actions {
+        let path = std::env::temp_dir().join(&name);
+        let body = r#"{"audiencesChanges":{},"runRuleEngine":true,"attributes":{"email":"peter@example.com","firstName":"Peter","lastName":"Gibbons","plan":"premium","logins":5,"createdAt":"2015-02-23T22:28:55.111Z"}}"#;
+        std::fs::write(&path, relay_script(body)).map(|()| path)
+    } else {
+        bench_support::write_wrk_script(&std::env::temp_dir(), &name, BODY)
+    };
+    let Ok(script) = written else {
         println!("cannot write the wrk script");
         return;
     };
+    if actions {
+        println!("the Talon.One (Actions) destination, through the relay");
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let (mut raw, mut sim, mut sim_requests, mut ratios) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -73,7 +102,7 @@ fn main() {
             return;
         };
         runtime.block_on(server.shutdown());
-        let Some((s, requests, verified)) = simulate() else {
+        let Some((s, requests, verified)) = simulate(actions) else {
             println!("talon-harness simulate failed");
             return;
         };

@@ -16,10 +16,28 @@
 //! Talon.One's 409 for parallel updates of a profile), while different
 //! profiles proceed in parallel.
 //!
-//! An event with several requests (none today: the classic destination sends
-//! at most one) goes through the lane of its first request's key, its
-//! requests in order; the first one not delivered ends the event with its
-//! outcome, and the rest are not sent (chosen here, for issue 15 to revisit).
+//! An event with several requests (an Actions event matching several
+//! subscriptions, one request each; the classic destination sends at most
+//! one) goes through the lane of its first request's key, so one profile's
+//! requests stay in order and are never concurrent: the Actions delivery key
+//! is the request's profile id, and an event's requests (profile, event,
+//! session) name the same profile. Every request is sent, in the mapper's
+//! order, and retried on its own by the rules below; a rejected or failed
+//! request does not stop the next, since each subscription runs on its own
+//! in Segment. The event still ends in exactly one outcome, the aggregate of
+//! its requests' ([`crate::report::aggregate`]: failed when any failed,
+//! else rejected when any was, else delivered), and its
+//! [`EventDelivery`] carries each request's own outcome
+//! ([`run_detailed`]); the subscriptions the mapper refused (Segment's
+//! validation) are its `rejected` diagnostics, listed as not sent.
+//!
+//! # Pacing
+//!
+//! With [`DeliveryConfig::pace`], every attempt (retries included) first
+//! waits for the [`Pacer`] shared by all lanes: at most N attempts per API
+//! key in any one second, as Segment's own delivery would need to stay under
+//! the Segment relay's 60 requests per second per key. Without it, the
+//! relay's 429 (which carries no `Retry-After`) is retried with the backoff.
 //!
 //! # Retries
 //!
@@ -77,7 +95,7 @@ use talon_mapper::{Destination, Mapped, Request, map};
 use tokio::sync::mpsc;
 use tower::Service;
 
-use crate::report::{EventReport, Outcome, Summary};
+use crate::report::{EventDelivery, EventReport, Outcome, RequestReport, Summary, aggregate};
 
 /// The skip reason of a request that cannot be built, so is never sent.
 pub const REQUEST_NOT_BUILDABLE: &str = "request_not_buildable";
@@ -103,6 +121,10 @@ pub struct DeliveryConfig {
     pub timeout: Duration,
     /// Seed of the backoff jitter.
     pub seed: u64,
+    /// Client-side pacing: at most this many requests (attempts, retries included) per second
+    /// per API key, across every lane, strictly (no one-second interval holds more); `None`: no
+    /// pacing. See [`Pacer`].
+    pub pace: Option<u32>,
 }
 
 /// The default [`DeliveryConfig::retry_budget`]: 30 s per event.
@@ -121,6 +143,7 @@ impl DeliveryConfig {
             backoff_max: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
             seed: 0,
+            pace: None,
         }
     }
 }
@@ -131,6 +154,68 @@ impl DeliveryConfig {
 pub struct Client {
     connector: HttpsConnector<HttpConnector>,
     target: std::result::Result<Target, String>,
+    /// Shared by every lane's connection, so the pace holds across lanes.
+    pacer: Option<Pacer>,
+}
+
+/// Client-side pacing, shared by every lane: at most `per_second` attempts per API key (the
+/// request's `Authorization` value) in any one second.
+///
+/// A sliding window over the times attempts were let go: an attempt at `t` goes only when
+/// fewer than `per_second` of its key went in `(t - 1 s, t]`, else it waits until the oldest of
+/// them is a second old. So any `per_second + 1` consecutive attempts of a key span at least a
+/// second, the strict reading of "N per second", which a token bucket of that rate (burst N)
+/// or a sliding-window limit such as the relay's accepts too. Memory: per key the times of the
+/// last `per_second` attempts. Time is tokio's, so tests pause it.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    per_second: usize,
+    windows: Arc<std::sync::Mutex<BTreeMap<String, VecDeque<tokio::time::Instant>>>>,
+}
+
+impl Pacer {
+    /// A pacer letting `per_second` attempts (at least 1) of each key go in any one second.
+    pub fn new(per_second: u32) -> Self {
+        Self {
+            per_second: usize::try_from(per_second.max(1)).unwrap_or(usize::MAX),
+            windows: Arc::default(),
+        }
+    }
+
+    /// Waits until an attempt of `key` may go, and counts it.
+    pub async fn wait(&self, key: &str) {
+        const SECOND: Duration = Duration::from_secs(1);
+        loop {
+            let wake = {
+                let mut windows = self
+                    .windows
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let now = tokio::time::Instant::now();
+                if !windows.contains_key(key) {
+                    windows.insert(key.to_owned(), VecDeque::with_capacity(self.per_second));
+                }
+                let Some(window) = windows.get_mut(key) else {
+                    return;
+                };
+                while window
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= SECOND)
+                {
+                    window.pop_front();
+                }
+                if window.len() < self.per_second {
+                    window.push_back(now);
+                    return;
+                }
+                match window.front() {
+                    Some(oldest) => *oldest + SECOND,
+                    None => return,
+                }
+            };
+            tokio::time::sleep_until(wake).await;
+        }
+    }
 }
 
 /// The parts of the target URL every request reuses.
@@ -168,6 +253,7 @@ pub fn client(config: &DeliveryConfig) -> Client {
     Client {
         connector,
         target: Target::parse(&config.target),
+        pacer: config.pace.map(Pacer::new),
     }
 }
 
@@ -459,6 +545,12 @@ pub async fn send(
     };
     let max_attempts = config.max_attempts.max(1);
     let deadline = tokio::time::Instant::now() + config.retry_budget;
+    let pacer = connection.client.pacer.clone();
+    let pace_key = request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .map_or("", |(_, value)| value.as_ref());
     let mut last_error: String;
     let mut last_status = None;
     let mut unconfirmed = 0;
@@ -467,6 +559,9 @@ pub async fn send(
         attempt += 1;
         let mut asked_wait = None;
         let mut stage = Stage::Connecting;
+        if let Some(pacer) = &pacer {
+            pacer.wait(pace_key).await;
+        }
         let answer = tokio::time::timeout(
             config.timeout,
             connection.attempt(prepared.http(), &mut stage),
@@ -563,52 +658,6 @@ struct Job {
     requests: Vec<Request>,
 }
 
-/// The outcome of an event so far (`before`, from its earlier requests, all
-/// delivered) and of its next request: the next request's outcome, with the
-/// attempts and unconfirmed attempts of the earlier ones added.
-fn combine(before: Option<Outcome>, next: Outcome) -> Outcome {
-    let Some(Outcome::Delivered {
-        attempts: earlier,
-        unconfirmed: earlier_unconfirmed,
-        ..
-    }) = before
-    else {
-        return next;
-    };
-    match next {
-        Outcome::Delivered {
-            status,
-            attempts,
-            unconfirmed,
-        } => Outcome::Delivered {
-            status,
-            attempts: attempts + earlier,
-            unconfirmed: unconfirmed + earlier_unconfirmed,
-        },
-        Outcome::Rejected {
-            status,
-            error,
-            attempts,
-        } => Outcome::Rejected {
-            status,
-            error,
-            attempts: attempts + earlier,
-        },
-        Outcome::Failed {
-            attempts,
-            status,
-            error,
-            unconfirmed,
-        } => Outcome::Failed {
-            attempts: attempts + earlier,
-            status,
-            error,
-            unconfirmed: unconfirmed + earlier_unconfirmed,
-        },
-        skipped @ Outcome::Skipped { .. } => skipped,
-    }
-}
-
 /// What the profiles with an unconfirmed attempt must hold, by what the client itself sent:
 /// for each attribute such an attempt carried, the value the last delivered request of that
 /// profile gave it (`None` when a later failed attempt may or may not have set it).
@@ -623,8 +672,13 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Notes one event's outcome for the profile `request` addressed.
+    /// Notes one request's outcome for the profile `request` addressed, when it is a profile
+    /// update (classic, or the relay's `/customer_profile…/` paths); an event or session
+    /// request sets no profile attribute.
     fn note(&mut self, request: &Request, outcome: &Outcome) {
+        if request.subscription.is_some() && !request.path().contains("/customer_profile") {
+            return;
+        }
         let attributes = || -> serde_json::Map<String, Value> {
             serde_json::from_str::<Value>(&request.body)
                 .ok()
@@ -660,6 +714,26 @@ impl Watch {
             }
             _ => {}
         }
+    }
+
+    /// Forgets the attributes `catalog` lacks: with `skipNonExistingAttributes` (the Actions
+    /// destination's relay) an unknown attribute is skipped, never stored, so there is nothing
+    /// to read back.
+    pub fn retain_known(&mut self, catalog: &BTreeMap<String, talon_fake::rules::AttrType>) {
+        for watched in self.profiles.values_mut() {
+            watched.retain(|name, _| catalog.contains_key(name));
+        }
+        self.profiles.retain(|_, watched| !watched.is_empty());
+    }
+
+    /// Forgets the profiles whose id the Segment relay's path does not carry unchanged (the
+    /// Actions destination puts it into the URL unencoded: `u#1?ref=mail` reaches `u`, `a/b`
+    /// no route; `talon_reference::actions::route`): what their requests changed is not theirs
+    /// to read back.
+    pub fn retain_routable(&mut self) {
+        use talon_reference::actions::{Route, route};
+        self.profiles
+            .retain(|id, _| matches!(route(id), Route::Id(routed, _) if routed == *id));
     }
 
     /// Whether no profile is watched.
@@ -715,8 +789,7 @@ where
         .0
 }
 
-/// [`run`], and the [`Watch`] of the profiles whose events had an unconfirmed attempt, to
-/// read back after the run.
+/// [`run_detailed`], handing `sink` only each event's [`EventReport`].
 pub async fn run_watched<I>(
     events: I,
     destination: &Destination,
@@ -727,8 +800,24 @@ pub async fn run_watched<I>(
 where
     I: IntoIterator<Item = (String, Vec<u8>)>,
 {
+    run_detailed(events, destination, client, config, |d| sink(d.report)).await
+}
+
+/// [`run`], handing `sink` each event's report with the report of each of its requests
+/// ([`EventDelivery`]), and returning the [`Watch`] of the profiles whose events had an
+/// unconfirmed attempt, to read back after the run.
+pub async fn run_detailed<I>(
+    events: I,
+    destination: &Destination,
+    client: &Client,
+    config: &DeliveryConfig,
+    mut sink: impl FnMut(EventDelivery),
+) -> (Summary, Watch)
+where
+    I: IntoIterator<Item = (String, Vec<u8>)>,
+{
     let lanes = config.concurrency.max(1);
-    let (done_tx, mut done_rx) = mpsc::channel::<EventReport>(4096);
+    let (done_tx, mut done_rx) = mpsc::channel::<EventDelivery>(4096);
     let mut job_txs = Vec::with_capacity(lanes);
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..lanes {
@@ -743,17 +832,22 @@ where
         tasks.spawn(async move {
             let mut watch = Watch::default();
             while let Some(job) = rx.recv().await {
-                let mut outcome = None;
+                // Every request, in the mapper's order, each on its own: a rejected or failed
+                // one does not stop the next (each subscription runs on its own in Segment).
+                let mut requests = Vec::with_capacity(job.requests.len());
                 for request in &job.requests {
                     let sent = send(&mut connection, &config, request, &mut rng).await;
                     watch.note(request, &sent);
-                    let delivered = matches!(sent, Outcome::Delivered { .. });
-                    outcome = Some(combine(outcome, sent));
-                    if !delivered {
-                        break;
-                    }
+                    requests.push(RequestReport {
+                        subscription: request.subscription.clone(),
+                        method: request.method,
+                        path: request.path().to_owned(),
+                        outcome: sent,
+                    });
                 }
-                let Some(outcome) = outcome else { continue };
+                let Some(outcome) = aggregate(&requests) else {
+                    continue;
+                };
                 let report = EventReport {
                     index: job.index,
                     source: job.source,
@@ -761,7 +855,7 @@ where
                     outcome,
                     diagnostics: job.diagnostics,
                 };
-                if done.send(report).await.is_err() {
+                if done.send(EventDelivery { report, requests }).await.is_err() {
                     break;
                 }
             }
@@ -793,7 +887,11 @@ where
                         },
                         diagnostics,
                     };
-                    if done.send(report).await.is_err() {
+                    let delivery = EventDelivery {
+                        report,
+                        requests: Vec::new(),
+                    };
+                    if done.send(delivery).await.is_err() {
                         break;
                     }
                 }
@@ -819,26 +917,27 @@ where
         // The reorder buffer: slot `i` holds the report of event `next + i` once it is in.
         // Lanes finish nearly in input order, so the window stays short; a ring of slots
         // costs no allocation per event, as a map would.
-        let mut waiting: VecDeque<Option<EventReport>> = VecDeque::new();
+        let mut waiting: VecDeque<Option<EventDelivery>> = VecDeque::new();
         let mut next = 0u64;
-        while let Some(report) = done_rx.recv().await {
-            let slot = usize::try_from(report.index.saturating_sub(next)).unwrap_or(usize::MAX);
+        while let Some(delivery) = done_rx.recv().await {
+            let slot =
+                usize::try_from(delivery.report.index.saturating_sub(next)).unwrap_or(usize::MAX);
             if slot >= waiting.len() {
                 waiting.resize_with(slot.saturating_add(1), || None);
             }
-            waiting[slot] = Some(report);
+            waiting[slot] = Some(delivery);
             while let Some(Some(_)) = waiting.front() {
-                if let Some(Some(report)) = waiting.pop_front() {
-                    summary.add(&report);
-                    sink(report);
+                if let Some(Some(delivery)) = waiting.pop_front() {
+                    summary.add_delivery(&delivery);
+                    sink(delivery);
                     next += 1;
                 }
             }
         }
         // Only reachable if a lane died: report what is left, in order.
-        for report in waiting.into_iter().flatten() {
-            summary.add(&report);
-            sink(report);
+        for delivery in waiting.into_iter().flatten() {
+            summary.add_delivery(&delivery);
+            sink(delivery);
         }
         summary
     };
@@ -882,44 +981,28 @@ mod tests {
     }
 
     #[test]
-    fn an_events_outcome_adds_the_attempts_of_its_earlier_delivered_requests() {
-        let delivered = |attempts, unconfirmed| Outcome::Delivered {
-            status: 204,
-            attempts,
-            unconfirmed,
-        };
-        assert_eq!(combine(None, delivered(2, 1)), delivered(2, 1));
+    fn the_watch_keeps_only_what_the_relay_stores_for_the_profile_named() {
+        let mut watch = Watch::default();
+        for id in ["u1", "u#1?ref=mail", "team/1", "100% user 1"] {
+            watch.profiles.insert(
+                id.to_owned(),
+                BTreeMap::from([
+                    ("email".to_owned(), Some(Value::from("e"))),
+                    ("address".to_owned(), Some(Value::from("a"))),
+                ]),
+            );
+        }
+        watch.retain_routable();
+        watch.retain_known(&BTreeMap::from([(
+            "email".to_owned(),
+            talon_fake::rules::AttrType::String,
+        )]));
         assert_eq!(
-            combine(Some(delivered(2, 1)), delivered(3, 0)),
-            delivered(5, 1)
-        );
-        let rejected = Outcome::Rejected {
-            status: 400,
-            error: Value::Null,
-            attempts: 1,
-        };
-        assert_eq!(
-            combine(Some(delivered(2, 1)), rejected),
-            Outcome::Rejected {
-                status: 400,
-                error: Value::Null,
-                attempts: 3,
-            }
-        );
-        let failed = Outcome::Failed {
-            attempts: 4,
-            status: Some(503),
-            error: "HTTP 503".into(),
-            unconfirmed: 2,
-        };
-        assert_eq!(
-            combine(Some(delivered(1, 1)), failed),
-            Outcome::Failed {
-                attempts: 5,
-                status: Some(503),
-                error: "HTTP 503".into(),
-                unconfirmed: 3,
-            }
+            watch.profiles,
+            BTreeMap::from([(
+                "u1".to_owned(),
+                BTreeMap::from([("email".to_owned(), Some(Value::from("e")))])
+            )])
         );
     }
 
@@ -936,5 +1019,62 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let six: Duration = (1..6).map(|r| backoff(&config, r, &mut rng)).sum();
         assert!(six < Duration::from_millis(620));
+    }
+}
+
+#[cfg(test)]
+mod pacing {
+    use super::*;
+
+    /// Attempts of one key let go by `pacer`, `n` of them from `lanes` tasks at once: their
+    /// times, sorted.
+    async fn released(pacer: &Pacer, lanes: usize, n: usize) -> Vec<tokio::time::Instant> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for lane in 0..lanes {
+            let pacer = pacer.clone();
+            tasks.spawn(async move {
+                let mut times = Vec::new();
+                for _ in (lane..n).step_by(lanes) {
+                    pacer.wait("ApiKey-v1 k").await;
+                    times.push(tokio::time::Instant::now());
+                }
+                times
+            });
+        }
+        let mut times = Vec::new();
+        while let Some(Ok(lane)) = tasks.join_next().await {
+            times.extend(lane);
+        }
+        times.sort();
+        times
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_one_second_window_holds_more_than_the_pace_across_lanes() {
+        let pacer = Pacer::new(60);
+        let start = tokio::time::Instant::now();
+        let times = released(&pacer, 32, 300).await;
+        assert_eq!(times.len(), 300);
+        for window in times.windows(61) {
+            assert!(
+                window[60] - window[0] >= Duration::from_secs(1),
+                "61 attempts within {:?}",
+                window[60] - window[0]
+            );
+        }
+        // Strict but not slower than it must be: 300 at 60/s go in 4 s (bursts at 0..4 s).
+        assert_eq!(times[299] - start, Duration::from_secs(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_key_has_its_own_pace() {
+        let pacer = Pacer::new(2);
+        let start = tokio::time::Instant::now();
+        for key in ["a", "b", "a", "b"] {
+            pacer.wait(key).await;
+        }
+        assert_eq!(tokio::time::Instant::now(), start, "two of each go at once");
+        pacer.wait("a").await;
+        assert_eq!(tokio::time::Instant::now() - start, Duration::from_secs(1));
     }
 }

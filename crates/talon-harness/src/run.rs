@@ -11,7 +11,7 @@ use talon_fake::{Fake, FakeConfig, JournalEntry, MockServer, StateFile};
 use crate::Error;
 use crate::deliver::{self, DeliveryConfig, Watch};
 use crate::input::EventLine;
-use crate::report::{EventReport, Summary};
+use crate::report::{EventDelivery, EventReport, Summary};
 
 /// The result of running events against a target.
 #[derive(Debug)]
@@ -28,6 +28,8 @@ pub struct Run {
 }
 
 /// Where events go.
+// One value per run, moved once: boxing the state would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Target {
     /// A fake started in this process from this state, on a real socket (boxed: a state is
@@ -46,8 +48,8 @@ pub async fn run_events(
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Result<Run, Error> {
     let mut reports = Vec::new();
-    let (summary, fake, _) = stream_events(destination, events, target, configure, None, |r| {
-        reports.push(r);
+    let (summary, fake, _) = stream_events(destination, events, target, configure, None, |d| {
+        reports.push(d.report);
         Ok(())
     })
     .await?;
@@ -63,9 +65,9 @@ pub async fn run_events(
     })
 }
 
-/// Maps and delivers `events` to `target`, handing each event's report to
-/// `sink` in input order as soon as it is known, so nothing grows with the
-/// input. `total`, when known, sizes the progress bar. The first error of
+/// Maps and delivers `events` to `target`, handing each event's report (with its requests'
+/// reports: [`EventDelivery`]) to `sink` in input order as soon as it is known, so nothing
+/// grows with the input. `total`, when known, sizes the progress bar. The first error of
 /// `sink` is returned after the run (every event is still delivered and
 /// counted).
 pub async fn stream_events(
@@ -74,7 +76,7 @@ pub async fn stream_events(
     target: Target,
     configure: impl FnOnce(&mut DeliveryConfig),
     total: Option<u64>,
-    mut sink: impl FnMut(EventReport) -> Result<(), Error>,
+    mut sink: impl FnMut(EventDelivery) -> Result<(), Error>,
 ) -> Result<(Summary, Option<Fake>, Watch), Error> {
     let (uri, server) = match target {
         Target::Embedded(state) => {
@@ -94,7 +96,7 @@ pub async fn stream_events(
     let progress = crate::simulation::progress_bar(total);
     let mut sink_error = None;
     let lines = events.into_iter().map(|e| (e.source, e.bytes));
-    let (summary, watch) = deliver::run_watched(lines, destination, &client, &config, |r| {
+    let (summary, watch) = deliver::run_detailed(lines, destination, &client, &config, |r| {
         progress.inc(1);
         if sink_error.is_none()
             && let Err(e) = sink(r)

@@ -19,6 +19,26 @@ use crate::output::{Check, RunReport};
 use crate::verify::{self, Profiles, Reference};
 use crate::world::World;
 
+/// Which Segment destination a simulation runs through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimDestination {
+    /// The classic Talon.One destination.
+    #[default]
+    Classic,
+    /// Talon.One (Actions): subscriptions, through Talon.One's Segment relay.
+    Actions,
+}
+
+impl SimDestination {
+    /// The path prefix of the requests it sends, which `--fault-rate`'s plan faults.
+    pub fn fault_prefix(self) -> &'static str {
+        match self {
+            Self::Classic => "/v2/customer_profiles/",
+            Self::Actions => "/segment/",
+        }
+    }
+}
+
 /// What one simulation runs, and where its outputs go.
 pub struct Simulation {
     /// The scenario to generate.
@@ -95,6 +115,15 @@ pub fn run(
     simulation: Simulation,
     configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
 ) -> Result<RunReport, Error> {
+    run_for(simulation, SimDestination::Classic, configure)
+}
+
+/// [`run`] through `destination`.
+pub fn run_for(
+    simulation: Simulation,
+    destination: SimDestination,
+    configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
+) -> Result<RunReport, Error> {
     if let Some(addr) = simulation.serve {
         return Err(Error::Input(format!(
             "serving the simulation on {addr} needs simulation::run_and_serve"
@@ -105,7 +134,7 @@ pub fn run(
     // share the runtime's threads with the lanes and the fake instead of
     // adding a third busy thread on a two-core machine.
     runtime
-        .block_on(async move { tokio::spawn(simulate(simulation, configure)).await })
+        .block_on(async move { tokio::spawn(simulate(simulation, destination, configure)).await })
         .map_err(|e| Error::Input(format!("the simulation task failed: {e}")))?
         .map(|(report, _)| report)
 }
@@ -117,6 +146,25 @@ pub fn run(
 /// or SIGTERM, and `stopped` gets the stop line.
 pub fn run_and_serve(
     simulation: Simulation,
+    configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
+    announce: impl FnOnce(&str) + Send + 'static,
+    finish: impl FnOnce(&RunReport) -> Result<crate::Exit, Error> + Send + 'static,
+    stopped: impl FnOnce(&str) + Send + 'static,
+) -> Result<crate::Exit, Error> {
+    run_and_serve_for(
+        simulation,
+        SimDestination::Classic,
+        configure,
+        announce,
+        finish,
+        stopped,
+    )
+}
+
+/// [`run_and_serve`] through `destination`.
+pub fn run_and_serve_for(
+    simulation: Simulation,
+    destination: SimDestination,
     configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
     announce: impl FnOnce(&str) + Send + 'static,
     finish: impl FnOnce(&RunReport) -> Result<crate::Exit, Error> + Send + 'static,
@@ -139,8 +187,14 @@ pub fn run_and_serve(
                 let listener = talon_fake::bind(addr)
                     .await
                     .map_err(|e| Error::Input(format!("--serve {addr}: {e}")))?;
-                let (report, server) =
-                    simulate_on(simulation, configure, Target::Serve(listener), announce).await?;
+                let (report, server) = simulate_on(
+                    simulation,
+                    destination,
+                    configure,
+                    Target::Serve(listener),
+                    announce,
+                )
+                .await?;
                 let exit = finish(&report)?;
                 if let Some(server) = server {
                     let line = server
@@ -169,13 +223,44 @@ type Serving = tokio::task::JoinHandle<Result<talon_fake::Stopped, talon_fake::S
 
 async fn simulate(
     simulation: Simulation,
+    destination: SimDestination,
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Result<(RunReport, Option<Serving>), Error> {
-    simulate_on(simulation, configure, Target::Private, |_| {}).await
+    simulate_on(simulation, destination, configure, Target::Private, |_| {}).await
+}
+
+/// The world a simulation runs in, by destination.
+enum Worlds {
+    Classic(World),
+    Actions(crate::world::ActionsWorld),
+}
+
+impl Worlds {
+    fn state(&self) -> &talon_fake::StateFile {
+        match self {
+            Self::Classic(w) => &w.state,
+            Self::Actions(w) => &w.state,
+        }
+    }
+
+    fn catalog(&self) -> &std::collections::BTreeMap<String, talon_fake::rules::AttrType> {
+        match self {
+            Self::Classic(w) => &w.catalog,
+            Self::Actions(w) => &w.catalog,
+        }
+    }
+
+    fn destination(&self) -> talon_mapper::Destination {
+        match self {
+            Self::Classic(w) => talon_mapper::Destination::Classic(w.settings.clone()),
+            Self::Actions(w) => talon_mapper::Destination::Actions(w.config.clone()),
+        }
+    }
 }
 
 async fn simulate_on(
     simulation: Simulation,
+    kind: SimDestination,
     configure: impl FnOnce(&mut DeliveryConfig),
     target: Target,
     announce: impl FnOnce(&str),
@@ -189,8 +274,11 @@ async fn simulate_on(
         dump_state,
         serve: _,
     } = simulation;
-    let world = World::for_scenario(&scenario);
-    let fake = Fake::new(world.state.clone(), FakeConfig::default())
+    let worlds = match kind {
+        SimDestination::Classic => Worlds::Classic(World::for_scenario(&scenario)),
+        SimDestination::Actions => Worlds::Actions(World::for_actions(&scenario)),
+    };
+    let fake = Fake::new(worlds.state().clone(), fake_config())
         .map_err(|e| Error::Input(format!("simulated state: {e}")))?;
     if let Some(plan) = &plan {
         fake.set_faults(plan.clone());
@@ -237,19 +325,20 @@ async fn simulate_on(
     };
     let progress = progress_bar(total_events(&scenario, seed));
     let mut write_error = None;
-    let destination = talon_mapper::Destination::Classic(world.settings.clone());
+    let destination = worlds.destination();
     let started = Instant::now();
     let events =
         (&mut generator).map(|e| (format!("gen:{}", e.meta.index + 1), e.json.into_bytes()));
-    let (summary, watch) = deliver::run_watched(events, &destination, &client, &config, |report| {
-        progress.inc(1);
-        if let Some(out) = outcomes.as_mut()
-            && let Err(e) = writeln!(out, "{}", report.to_json())
-        {
-            write_error.get_or_insert(e);
-        }
-    })
-    .await;
+    let (summary, mut watch) =
+        deliver::run_detailed(events, &destination, &client, &config, |delivery| {
+            progress.inc(1);
+            if let Some(out) = outcomes.as_mut()
+                && let Err(e) = writeln!(out, "{}", delivery.to_json())
+            {
+                write_error.get_or_insert(e);
+            }
+        })
+        .await;
     let elapsed = started.elapsed();
     progress.finish_and_clear();
     // Late requests still held by a fault land now, as they would in the end: the final
@@ -286,7 +375,12 @@ async fn simulate_on(
     let actual = verify::profiles_of(&state);
     let mut report = RunReport::new("simulate");
     report.notes.push(format!(
-        "ran        classic destination, seed {}, {} users, {} days, profile {}, {} events",
+        "ran        {}, seed {}, {} users, {} days, profile {}, {} events",
+        match kind {
+            SimDestination::Classic => "classic destination",
+            SimDestination::Actions =>
+                "Talon.One (Actions) destination, the shipped default subscriptions",
+        },
         seed,
         scenario.users,
         scenario.days,
@@ -313,18 +407,29 @@ async fn simulate_on(
     if plan.is_some() {
         // Read back the profiles whose events had an attempt of unknown fate, against what
         // the client itself last sent them: needs no reference model, works on any target.
+        if kind == SimDestination::Actions {
+            watch.retain_known(worlds.catalog());
+            watch.retain_routable();
+        }
         report.checks.push(Check::from_details(
             "profiles with an unconfirmed attempt hold what was last sent to them",
             watch
-                .check(&actual, &world.catalog)
+                .check(&actual, worlds.catalog())
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
         ));
     }
-    report
-        .checks
-        .extend(verification(&scenario, seed, &generator, &world, &actual)?);
+    match &worlds {
+        Worlds::Classic(world) => report
+            .checks
+            .extend(verification(&scenario, seed, &generator, world, &actual)?),
+        Worlds::Actions(world) => {
+            let (check, notes) = verification_actions(&scenario, seed, world, &state)?;
+            report.checks.push(check);
+            report.notes.extend(notes);
+        }
+    }
     report.checks.extend(reject_check);
     let rate = summary.events as f64 / elapsed.as_secs_f64().max(1e-9);
     report.notes.push(format!(
@@ -355,11 +460,27 @@ async fn simulate_on(
         .insert("seconds".into(), elapsed.as_secs_f64().into());
     report.extra.insert("profiles".into(), actual.len().into());
     report.extra.insert(
+        "destination".into(),
+        match kind {
+            SimDestination::Classic => "classic",
+            SimDestination::Actions => "actions",
+        }
+        .into(),
+    );
+    report.extra.insert(
         "scenario".into(),
         serde_json::to_value(&scenario).unwrap_or_default(),
     );
     report.summary = Some(summary);
     Ok((report, serving))
+}
+
+/// The embedded fake's configuration: the fake's defaults. A simulation measures the
+/// pipeline, so Talon.One's own rate limit for the Segment relay (60 requests per second per
+/// key) is meant to be off here, and `--pace` with a fault plan's `rate_limit_per_sec` shows a
+/// paced run under a limit; this fake has no relay limit yet.
+fn fake_config() -> FakeConfig {
+    FakeConfig::default()
 }
 
 /// The journal's cap in words: what it dropped is gone from the journal,
@@ -429,6 +550,13 @@ fn styled_progress(total: Option<u64>) -> indicatif::ProgressBar {
 /// 429, 500 and a dropped connection. Rules are tried in order, so each
 /// rule's probability is conditional on the earlier ones not firing.
 pub fn fault_plan(rate: f64, seed: u64) -> FaultPlan {
+    fault_plan_for(rate, seed, SimDestination::Classic.fault_prefix())
+}
+
+/// [`fault_plan`] for the `PUT` requests under `path_prefix` (`/segment/` for the Actions
+/// destination: profiles, events and sessions alike). None of these faults applies the
+/// request, so a retry after one stores nothing twice.
+pub fn fault_plan_for(rate: f64, seed: u64, path_prefix: &str) -> FaultPlan {
     let parts = [
         (0.4, FaultResponse::Status(503)),
         (0.2, FaultResponse::Status(429)),
@@ -442,7 +570,7 @@ pub fn fault_plan(rate: f64, seed: u64) -> FaultPlan {
         left -= rate * share;
         rules.push(FaultRule {
             method: Some("PUT".into()),
-            path_prefix: Some("/v2/customer_profiles/".into()),
+            path_prefix: Some(path_prefix.into()),
             integration_id: None,
             respond,
             times: None,
@@ -508,6 +636,92 @@ pub fn verification(
         ));
     }
     Ok(checks)
+}
+
+/// What an Actions deployment holds, from its state dump, in the reference model's terms.
+pub fn actions_state(state: &talon_fake::StateFile) -> talon_reference::actions::ActionsState {
+    use talon_reference::actions::{ActionsState, StoredSession};
+    let mut actual = ActionsState {
+        profiles: verify::profiles_of(state),
+        ..ActionsState::default()
+    };
+    for profile in &state.profiles {
+        if !profile.audiences.is_empty() {
+            actual.audiences.insert(
+                profile.integration_id.clone(),
+                profile.audiences.iter().copied().collect(),
+            );
+        }
+    }
+    for event in &state.events {
+        *actual
+            .events
+            .entry((event.profile_id.clone(), event.event_type.clone()))
+            .or_default() += 1;
+    }
+    for session in &state.sessions {
+        actual.sessions.insert(
+            session.integration_id.clone(),
+            StoredSession {
+                profile_id: session.profile_id.clone().unwrap_or_default(),
+                state: session.state.clone(),
+                cart_items: session.cart_items.len(),
+            },
+        );
+    }
+    actual
+}
+
+/// The check of an Actions run's final state against the reference model replaying the
+/// scenario's events (profiles, audience memberships, stored events per profile and type,
+/// sessions), and notes in words on what the model counted (traits skipped, events not sent).
+pub fn verification_actions(
+    scenario: &Scenario,
+    seed: u64,
+    world: &crate::world::ActionsWorld,
+    state: &talon_fake::StateFile,
+) -> Result<(Check, Vec<String>), Error> {
+    let mut model = talon_reference::actions::ActionsReference::new(world.model_catalog());
+    let mut replay = Generator::new(scenario.clone(), seed)
+        .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
+    let mut line = Vec::new();
+    while replay.next_into(&mut line).is_some() {
+        model.apply(&line);
+        line.clear();
+    }
+    let actual = actions_state(state);
+    let details =
+        talon_reference::actions::compare_actions(&model.state, &actual, &world.model_catalog());
+    let mut notes = Vec::new();
+    if !world.nested_traits.is_empty() {
+        notes.push(format!(
+            "nested    traits {} have no attribute: the Actions destination sends traits unflattened, and skipNonExistingAttributes drops them",
+            world
+                .nested_traits
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for (reason, count) in &model.tally {
+        notes.push(format!("model     {count:>8}  {reason}"));
+    }
+    notes.push(format!(
+        "verified  {} profiles, {} audience memberships, {} stored events, {} sessions ({} profiles reached by misrouted userIds not compared)",
+        model.state.profiles.len(),
+        model.state.audiences.values().map(BTreeSet::len).sum::<usize>(),
+        model.state.events.values().sum::<u64>(),
+        model.state.sessions.len(),
+        model.state.unpredictable.len()
+    ));
+    Ok((
+        Check::from_details(
+            "Talon.One holds what the Actions reference model of the default subscriptions says",
+            details,
+        ),
+        notes,
+    ))
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@
 //! | — | Talon.One: every attribute known and of its type, or nothing changes; integrationId ≤ 1000 characters | [`accepts`], [`fits`], [`Reference`] |
 //! | — | the ledger under rules 4, 6 and 7 | [`expected_from_ledger`] |
 //! | — | Talon.One's reading of a value: numbers by value, times by instant | [`compare`] |
+//! | — | the Talon.One (Actions) destination's shipped default subscriptions through the Segment relay (its own table) | [`actions`] |
 //!
 //! Rules 8 (`snake_case`, Engage's side, in `segment-model`), 10
 //! (determinism: every map here is a `BTreeMap`) and 11 (a diagnostic only)
@@ -47,6 +48,7 @@
 //! assert!(!talon.apply(event), "a string for a number attribute is rejected whole");
 //! ```
 
+pub mod actions;
 mod destination;
 mod ledger;
 mod talon;

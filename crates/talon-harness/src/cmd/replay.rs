@@ -5,17 +5,31 @@ use std::path::PathBuf;
 
 use talon_fake::StateFile;
 
+use talon_mapper::Destination;
+use talon_mapper::actions::ActionsConfig;
+
 use crate::input;
 use crate::output::{Check, ReportArgs, RunReport, delivery_checks};
 use crate::run::{Catalog, Target, catalog_of, download_state, probe_admin, stream_events};
+use crate::simulation::SimDestination;
 use crate::{Error, Exit};
 
 /// Arguments of `replay`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Destination settings JSON ({"apiKey", "applicationDomain", "customAttributes"}) [default: fixtures/settings/default.json, embedded].
+    /// Destination settings JSON: classic `{"apiKey", "applicationDomain", "customAttributes"}`,
+    /// or Actions `{"apiKey", "deployment"}` [default: fixtures/settings/default.json; for
+    /// Actions the built-in demo deployment's Segment key and host; embedded]
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
+    /// Which destination: `classic` or `actions` [default: inferred: `actions` when
+    /// --subscriptions is given or the settings name a `deployment`, else `classic`]
+    #[arg(long, value_enum)]
+    pub destination: Option<SimDestination>,
+    /// The Actions destination's subscriptions, as Segment's Public API lists them
+    /// (`{"subscriptions": [...]}` or a bare array) [default: fixtures/actions/subscriptions.json, embedded]
+    #[arg(long, value_name = "FILE")]
+    pub subscriptions: Option<PathBuf>,
     /// Events: an NDJSON file, a `.json` file with one event, a folder of those, or `-` for stdin.
     #[arg(long, value_name = "PATH")]
     pub events: PathBuf,
@@ -32,6 +46,9 @@ pub struct Args {
     /// Concurrency, retries, `--outcomes`, `--dump-state`, `--fail-on-reject`.
     #[command(flatten)]
     pub delivery: crate::cmd::DeliveryArgs,
+    /// Client-side pacing.
+    #[command(flatten)]
+    pub pace: crate::cmd::simulate::PaceArgs,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
@@ -42,10 +59,12 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<Exit, Error> {
     let outcomes_on_stdout = args.delivery.outcomes_on_stdout();
     args.delivery.check_streams(args.output.report)?;
-    let (settings, problems) = input::settings(args.settings.as_deref())?;
-    for problem in &problems {
-        eprintln!("warning: settings: {problem}");
-    }
+    let destination = destination(args)?;
+    let which = if matches!(destination, Destination::Actions(_)) {
+        "Talon.One (Actions) destination"
+    } else {
+        "classic destination"
+    };
     let target = match (&args.target, &args.talon_state) {
         (Some(url), _) => Target::Remote(url.trim_end_matches('/').to_owned()),
         (None, Some(path)) => Target::Embedded(Box::new(input::state(path)?)),
@@ -65,11 +84,12 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     let mut outcomes = args.delivery.open_outcomes()?;
     let outcomes_name = args.delivery.outcomes_name();
     let (summary, fake, watch) = runtime.block_on(stream_events(
-        &talon_mapper::Destination::Classic(settings),
+        &destination,
         &mut events,
         target,
         |config| {
             args.delivery.apply(config);
+            args.pace.apply(config);
         },
         None,
         |report| match outcomes.as_mut() {
@@ -132,7 +152,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     };
     let mut report = RunReport::new("replay");
     report.notes.push(format!(
-        "ran        classic destination, {read} events from {}, to {}",
+        "ran        {which}, {read} events from {}, to {}",
         args.events.display(),
         remote.map_or_else(
             || match &args.talon_state {
@@ -149,8 +169,16 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         report.checks.push(Check::from_details(
             "profiles with an unconfirmed attempt hold what was last sent to them",
             match &read_back {
-                Some((profiles, catalog)) => watch
-                    .check(profiles, catalog)
+                Some((profiles, catalog)) => {
+                    let mut watch = watch.clone();
+                    if matches!(destination, Destination::Actions(_)) {
+                        // Skipped by the relay (`skipNonExistingAttributes`), never stored.
+                        watch.retain_known(catalog);
+                        watch.retain_routable();
+                    }
+                    watch
+                }
+                .check(profiles, catalog)
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
@@ -163,4 +191,66 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     }
     report.summary = Some(summary);
     args.output.finish_beside(&report, outcomes_on_stdout)
+}
+
+/// The Actions settings matching the built-in demo deployment: its Segment key, its host.
+const DEMO_ACTIONS_SETTINGS: &str = r#"{"apiKey": "segment-demo-relay-key", "deployment": "https://mycompany.europe-west1.talon.one"}"#;
+
+/// The destination the flags name: `--destination`, else `actions` when `--subscriptions` is
+/// given or the settings name a `deployment` (the rule `map` follows), else `classic`.
+fn destination(args: &Args) -> Result<Destination, Error> {
+    let settings_text = match &args.settings {
+        Some(path) => Some(input::read_to_string(path)?),
+        None => None,
+    };
+    let names_deployment = settings_text.as_deref().is_some_and(|text| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .is_some_and(|v| v.get("deployment").is_some())
+    });
+    let which = args
+        .destination
+        .unwrap_or(if args.subscriptions.is_some() || names_deployment {
+            SimDestination::Actions
+        } else {
+            SimDestination::Classic
+        });
+    if which == SimDestination::Classic {
+        if args.subscriptions.is_some() {
+            return Err(Error::Input(
+                "--subscriptions is for the Actions destination; the classic destination has none (drop --destination classic or --subscriptions)".into(),
+            ));
+        }
+        let (settings, problems) = input::settings(args.settings.as_deref())?;
+        for problem in &problems {
+            eprintln!("warning: settings: {problem}");
+        }
+        return Ok(Destination::Classic(settings));
+    }
+    let settings = settings_text.unwrap_or_else(|| DEMO_ACTIONS_SETTINGS.to_owned());
+    let subscriptions = match &args.subscriptions {
+        Some(path) => input::read_to_string(path)?,
+        None => crate::world::DEFAULT_SUBSCRIPTIONS.to_owned(),
+    };
+    let config = ActionsConfig::from_json(&settings, &subscriptions).map_err(|e| {
+        Error::Input(format!(
+            "{} / {}: {e}",
+            args.settings.as_deref().map_or_else(
+                || "the demo Actions settings".to_owned(),
+                |p| p.display().to_string()
+            ),
+            args.subscriptions.as_deref().map_or_else(
+                || "fixtures/actions/subscriptions.json".to_owned(),
+                |p| p.display().to_string()
+            )
+        ))
+    })?;
+    for d in config.diagnostics() {
+        let level = match d.level {
+            talon_mapper::Level::Warning => "warning",
+            talon_mapper::Level::Note => "note",
+        };
+        eprintln!("{level}: {}", d.kind);
+    }
+    Ok(Destination::Actions(config))
 }

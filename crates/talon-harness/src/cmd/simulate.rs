@@ -6,12 +6,16 @@ use talon_fake::FaultPlan;
 
 use crate::cmd::generate::ScenarioArgs;
 use crate::output::ReportArgs;
-use crate::simulation::{self, Outcomes, Simulation};
+use crate::simulation::{self, Outcomes, SimDestination, Simulation};
 use crate::{Error, Exit};
 
 /// Arguments of `simulate`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
+    /// The Segment destination: classic, or Talon.One (Actions) with the shipped default
+    /// subscriptions through the fake's Segment relay.
+    #[arg(long, value_enum, default_value_t = SimDestination::Classic)]
+    pub destination: SimDestination,
     /// The scenario and seed (the seed also drives the fault plan and the retry jitter).
     #[command(flatten)]
     pub spec: ScenarioArgs,
@@ -29,9 +33,29 @@ pub struct Args {
     /// until Ctrl-C or SIGTERM, and the exit code is the run's.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<std::net::SocketAddr>,
+    /// Client-side pacing.
+    #[command(flatten)]
+    pub pace: PaceArgs,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
+}
+
+/// `--pace`, for `simulate` and `replay`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PaceArgs {
+    /// Send at most N requests (retries included) per second per API key, across every lane
+    /// (strictly: no one-second interval holds more), as Segment's own delivery must to stay
+    /// under the Segment relay's 60 per second [default: no pacing]
+    #[arg(long, value_name = "N", value_parser = crate::cmd::at_least_one_u32)]
+    pub pace: Option<u32>,
+}
+
+impl PaceArgs {
+    /// Sets `config`'s pace.
+    pub fn apply(&self, config: &mut crate::deliver::DeliveryConfig) {
+        config.pace = self.pace;
+    }
 }
 
 /// Runs the simulation; exit 0 when verification passes, 1 when it does
@@ -45,7 +69,11 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
             FaultPlan::from_json(&crate::input::read_to_string(path)?)
                 .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?,
         ),
-        (None, Some(rate)) => Some(simulation::fault_plan(rate, args.spec.seed)),
+        (None, Some(rate)) => Some(simulation::fault_plan_for(
+            rate,
+            args.spec.seed,
+            args.destination.fault_prefix(),
+        )),
         (None, None) => None,
     };
     let outcomes = args.delivery.open_outcomes()?.map(|writer| Outcomes {
@@ -53,6 +81,8 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         name: args.delivery.outcomes_name(),
     });
     let delivery = args.delivery.clone();
+    let pace = args.pace.clone();
+    let destination = args.destination;
     let simulation = Simulation {
         scenario,
         seed: args.spec.seed,
@@ -64,13 +94,20 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     };
     let stdout_busy = args.delivery.outcomes_on_stdout();
     if args.serve.is_none() {
-        let report = simulation::run(simulation, move |config| delivery.apply(config))?;
+        let report = simulation::run_for(simulation, destination, move |config| {
+            delivery.apply(config);
+            pace.apply(config);
+        })?;
         return args.output.finish_beside(&report, stdout_busy);
     }
     let output = args.output.clone();
-    simulation::run_and_serve(
+    simulation::run_and_serve_for(
         simulation,
-        move |config| delivery.apply(config),
+        destination,
+        move |config| {
+            delivery.apply(config);
+            pace.apply(config);
+        },
         |base| {
             eprintln!("talon-fake listening on {base}");
             eprintln!(

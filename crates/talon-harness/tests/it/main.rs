@@ -8,6 +8,7 @@ mod check;
 mod check_actions;
 mod cli;
 mod deliver;
+mod deliver_actions;
 mod exit_codes;
 mod faults;
 mod gates;
@@ -20,6 +21,7 @@ mod repro_html;
 mod round_trip;
 mod serve;
 mod simulate;
+mod simulate_actions;
 
 use std::process::{Command, Output};
 
