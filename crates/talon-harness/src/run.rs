@@ -28,8 +28,6 @@ pub struct Run {
 }
 
 /// Where events go.
-// One value per run, moved once: boxing the state would only add an allocation.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Target {
     /// A fake started in this process from this state, on a real socket (boxed: a state is

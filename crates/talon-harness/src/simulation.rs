@@ -57,6 +57,10 @@ pub struct Simulation {
     /// view can be watched during the run, and keep serving after it until Ctrl-C or SIGTERM
     /// ([`run_and_serve`]).
     pub serve: Option<SocketAddr>,
+    /// The embedded fake's Segment relay limit, requests per second per key (`None`: off, the
+    /// default of `simulate`: a run measures the pipeline, not Talon.One's 60 per second; with
+    /// it on, `--pace` keeps a run under it).
+    pub relay_rate_limit: Option<u32>,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -69,6 +73,7 @@ impl std::fmt::Debug for Simulation {
             .field("outcomes", &self.outcomes.as_ref().map(|o| &o.name))
             .field("dump_state", &self.dump_state)
             .field("serve", &self.serve)
+            .field("relay_rate_limit", &self.relay_rate_limit)
             .finish()
     }
 }
@@ -273,12 +278,13 @@ async fn simulate_on(
         outcomes,
         dump_state,
         serve: _,
+        relay_rate_limit,
     } = simulation;
     let worlds = match kind {
         SimDestination::Classic => Worlds::Classic(World::for_scenario(&scenario)),
         SimDestination::Actions => Worlds::Actions(World::for_actions(&scenario)),
     };
-    let fake = Fake::new(worlds.state().clone(), fake_config())
+    let fake = Fake::new(worlds.state().clone(), fake_config(relay_rate_limit))
         .map_err(|e| Error::Input(format!("simulated state: {e}")))?;
     if let Some(plan) = &plan {
         fake.set_faults(plan.clone());
@@ -479,8 +485,11 @@ async fn simulate_on(
 /// pipeline, so Talon.One's own rate limit for the Segment relay (60 requests per second per
 /// key) is meant to be off here, and `--pace` with a fault plan's `rate_limit_per_sec` shows a
 /// paced run under a limit; this fake has no relay limit yet.
-fn fake_config() -> FakeConfig {
-    FakeConfig::default()
+fn fake_config(relay_rate_limit: Option<u32>) -> FakeConfig {
+    FakeConfig {
+        relay_rate_limit,
+        ..FakeConfig::default()
+    }
 }
 
 /// The journal's cap in words: what it dropped is gone from the journal,

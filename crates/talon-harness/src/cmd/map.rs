@@ -56,8 +56,7 @@ pub enum Which {
 /// The embedded default Actions settings and subscriptions.
 pub(crate) const DEFAULT_ACTIONS_SETTINGS: &str =
     include_str!("../../../../fixtures/actions/settings.json");
-pub(crate) const DEFAULT_SUBSCRIPTIONS: &str =
-    include_str!("../../../../fixtures/actions/subscriptions.json");
+pub(crate) use crate::world::DEFAULT_SUBSCRIPTIONS;
 
 /// The destination `--destination` names, or else the one the files show: `actions` when
 /// subscriptions are given or the settings name a `deployment`, else `classic`.

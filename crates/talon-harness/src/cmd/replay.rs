@@ -203,22 +203,22 @@ fn destination(args: &Args) -> Result<Destination, Error> {
         Some(path) => Some(input::read_to_string(path)?),
         None => None,
     };
-    let names_deployment = settings_text.as_deref().is_some_and(|text| {
-        serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .is_some_and(|v| v.get("deployment").is_some())
-    });
-    let which = args
-        .destination
-        .unwrap_or(if args.subscriptions.is_some() || names_deployment {
-            SimDestination::Actions
-        } else {
-            SimDestination::Classic
-        });
+    // The inference `map` and `check` make, in the simulation's terms.
+    let which = match crate::cmd::map::which(
+        args.destination.map(|d| match d {
+            SimDestination::Classic => crate::cmd::map::Which::Classic,
+            SimDestination::Actions => crate::cmd::map::Which::Actions,
+        }),
+        settings_text.as_deref(),
+        args.subscriptions.is_some(),
+    ) {
+        crate::cmd::map::Which::Classic => SimDestination::Classic,
+        crate::cmd::map::Which::Actions => SimDestination::Actions,
+    };
     if which == SimDestination::Classic {
         if args.subscriptions.is_some() {
             return Err(Error::Input(
-                "--subscriptions is for the Actions destination; the classic destination has none (drop --destination classic or --subscriptions)".into(),
+                crate::cmd::map::SUBSCRIPTIONS_NOT_CLASSIC.into(),
             ));
         }
         let (settings, problems) = input::settings(args.settings.as_deref())?;

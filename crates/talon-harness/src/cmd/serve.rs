@@ -51,7 +51,7 @@ pub struct Args {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelayRateLimit(pub Option<u32>);
 
-fn relay_rate_limit(s: &str) -> Result<RelayRateLimit, String> {
+pub(crate) fn relay_rate_limit(s: &str) -> Result<RelayRateLimit, String> {
     if s.eq_ignore_ascii_case("off") {
         return Ok(RelayRateLimit(None));
     }

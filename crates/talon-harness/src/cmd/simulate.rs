@@ -36,6 +36,11 @@ pub struct Args {
     /// Client-side pacing.
     #[command(flatten)]
     pub pace: PaceArgs,
+    /// The embedded fake's Segment relay limit, requests per second per key (Talon.One's is
+    /// 60; beyond it 429 `relay.rate_limit`), or `off`. Off by default: a simulation measures
+    /// the pipeline; `--relay-rate-limit 60 --pace 60` runs it as Talon.One would limit it.
+    #[arg(long, value_name = "N|off", default_value = "off", value_parser = crate::cmd::serve::relay_rate_limit)]
+    pub relay_rate_limit: crate::cmd::serve::RelayRateLimit,
     /// `--report` and `--junit`.
     #[command(flatten)]
     pub output: ReportArgs,
@@ -91,6 +96,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         outcomes,
         dump_state: args.delivery.dump_state.clone(),
         serve: args.serve,
+        relay_rate_limit: args.relay_rate_limit.0,
     };
     let stdout_busy = args.delivery.outcomes_on_stdout();
     if args.serve.is_none() {

@@ -144,6 +144,7 @@ fn the_simulation_runs_as_a_library_call_and_writes_its_outcomes() {
             }),
             dump_state: None,
             serve: None,
+            relay_rate_limit: None,
         },
         |config| config.concurrency = 4,
     )

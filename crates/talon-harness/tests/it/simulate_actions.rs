@@ -29,6 +29,7 @@ fn simulation(scenario: segment_gen::Scenario, dump: Option<std::path::PathBuf>)
         outcomes: None,
         dump_state: dump,
         serve: None,
+        relay_rate_limit: None,
     }
 }
 
@@ -267,22 +268,19 @@ fn simulate_actions_with_a_ten_percent_fault_plan_verifies_with_nothing_lost_or_
 
 #[test]
 fn simulate_actions_paced_under_a_rate_limited_fake_leaves_no_429_unretried() {
-    let dir = scratch("simulate-actions-pace");
-    let plan = dir.join("limit.json");
-    // 30 a second (the relay's own limit, 60, is not on this branch's fake yet): the unpaced
-    // run's 78 requests go out within a fraction of a second, far over it.
-    std::fs::write(&plan, r#"{"rate_limit_per_sec": 30}"#).unwrap();
+    // The relay's own limit, Talon.One's 60 a second: the unpaced run's requests (well over a
+    // hundred) go out within a fraction of a second from 32 lanes, far over it.
     let run = |pace: Option<&str>| {
         let mut args = vec![
             "simulate",
             "--destination",
             "actions",
             "--users",
-            "20",
+            "40",
             "--days",
             "3",
-            "--faults",
-            plan.to_str().unwrap(),
+            "--relay-rate-limit",
+            "60",
             "--report",
             "json",
         ];
@@ -296,14 +294,21 @@ fn simulate_actions_paced_under_a_rate_limited_fake_leaves_no_429_unretried() {
         report["summary"].clone()
     };
     let unpaced = run(None);
-    assert!(unpaced["requests"].as_u64().unwrap() > 60, "{unpaced}");
+    assert!(unpaced["requests"].as_u64().unwrap() > 120, "{unpaced}");
     assert!(
         unpaced["retries"].as_u64().unwrap() > 0,
-        "32 lanes at once go over 30 a second: {unpaced}"
+        "32 lanes at once go over 60 a second: {unpaced}"
     );
-    let paced = run(Some("30"));
-    assert_eq!(paced["failed"], 0);
+    // Paced to the limit itself, a request can still arrive a little late and meet the 61st
+    // slot of the fake's window (its clock is not the client's): a few 429s may come, and each
+    // is retried; none is left, and the run verifies the same.
+    let paced = run(Some("60"));
+    assert_eq!(paced["failed"], 0, "{paced}");
     assert_eq!(paced["delivered"], unpaced["delivered"]);
+    assert!(
+        paced["retries"].as_u64().unwrap() < unpaced["retries"].as_u64().unwrap(),
+        "pacing avoids most refusals: {paced} against {unpaced}"
+    );
 }
 
 #[test]
