@@ -93,19 +93,12 @@ pub struct EventReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl EventReport {
-    /// The report as one JSON object (one NDJSON line).
-    pub fn to_json(&self) -> Value {
-        let mut object = json!({
-            "index": self.index,
-            "source": self.source,
-            "outcome": self.outcome.kind(),
-        });
-        let map = object.as_object_mut().expect("an object");
-        if let Some(id) = &self.integration_id {
-            map.insert("integrationId".into(), id.clone().into());
-        }
-        match &self.outcome {
+impl Outcome {
+    /// Writes the outcome's own fields (status, attempts, error, reason…) into an outcome
+    /// line's object; `flag_out_of_order` adds `possiblyAppliedOutOfOrder` where an attempt's
+    /// fate is unknown (the event's line says it, not each of its requests).
+    fn write_fields(&self, map: &mut serde_json::Map<String, Value>, flag_out_of_order: bool) {
+        match self {
             Outcome::Delivered {
                 status,
                 attempts,
@@ -115,7 +108,9 @@ impl EventReport {
                 map.insert("attempts".into(), (*attempts).into());
                 if *unconfirmed > 0 {
                     map.insert("unconfirmedAttempts".into(), (*unconfirmed).into());
-                    map.insert("possiblyAppliedOutOfOrder".into(), true.into());
+                    if flag_out_of_order {
+                        map.insert("possiblyAppliedOutOfOrder".into(), true.into());
+                    }
                 }
             }
             Outcome::Rejected {
@@ -145,6 +140,22 @@ impl EventReport {
                 }
             }
         }
+    }
+}
+
+impl EventReport {
+    /// The report as one JSON object (one NDJSON line).
+    pub fn to_json(&self) -> Value {
+        let mut object = json!({
+            "index": self.index,
+            "source": self.source,
+            "outcome": self.outcome.kind(),
+        });
+        let map = object.as_object_mut().expect("an object");
+        if let Some(id) = &self.integration_id {
+            map.insert("integrationId".into(), id.clone().into());
+        }
+        self.outcome.write_fields(map, true);
         map.insert(
             "diagnostics".into(),
             serde_json::to_value(&self.diagnostics).unwrap_or_default(),
@@ -237,45 +248,7 @@ impl RequestReport {
         if let Some(name) = &self.subscription {
             map.insert("subscription".into(), name.clone().into());
         }
-        match &self.outcome {
-            Outcome::Delivered {
-                status,
-                attempts,
-                unconfirmed,
-            } => {
-                map.insert("status".into(), (*status).into());
-                map.insert("attempts".into(), (*attempts).into());
-                if *unconfirmed > 0 {
-                    map.insert("unconfirmedAttempts".into(), (*unconfirmed).into());
-                }
-            }
-            Outcome::Rejected {
-                status,
-                error,
-                attempts,
-            } => {
-                map.insert("status".into(), (*status).into());
-                map.insert("attempts".into(), (*attempts).into());
-                map.insert("error".into(), error.clone());
-            }
-            Outcome::Skipped { reason, message } => {
-                map.insert("reason".into(), (*reason).into());
-                map.insert("message".into(), message.clone().into());
-            }
-            Outcome::Failed {
-                attempts,
-                status,
-                error,
-                unconfirmed,
-            } => {
-                map.insert("status".into(), (*status).into());
-                map.insert("attempts".into(), (*attempts).into());
-                map.insert("error".into(), error.clone().into());
-                if *unconfirmed > 0 {
-                    map.insert("unconfirmedAttempts".into(), (*unconfirmed).into());
-                }
-            }
-        }
+        self.outcome.write_fields(map, false);
         object
     }
 
