@@ -107,12 +107,16 @@ async fn pipeline(fake: Fake, api: Router, req: Request) -> Response {
         .extensions()
         .get::<Decided>()
         .map_or(Rule::Undecided, |d| d.0);
-    let (rparts, rbody) = resp.into_parts();
+    let (mut rparts, rbody) = resp.into_parts();
     let rbytes = one_buffer(rbody).await.unwrap_or_default();
     // Copied, not sliced: a slice would pin hyper's whole read buffer while the entry lives.
     let journal_body = Bytes::copy_from_slice(&bytes);
     let status = rparts.status;
-    let relay = rparts.extensions.get::<RelayEntry>().cloned().map(Box::new);
+    let relay = if crate::api::segment::is_relay_path(&meta.path) {
+        rparts.extensions.remove::<RelayEntry>().map(Box::new)
+    } else {
+        None
+    };
     meta.record_relay(
         &fake,
         status.as_u16(),
@@ -333,7 +337,11 @@ struct Admitted {
 async fn admit(fake: &Fake, req: Request) -> Result<Admitted, Response> {
     let (mut parts, body) = req.into_parts();
     let meta = Meta::new(fake, &parts);
-    parts.extensions.insert(RequestSeq(meta.seq));
+    // Only the relay's answers name their request (`RequestUUID`); the Integration API's hot
+    // path is spared the extension map.
+    if crate::api::segment::is_relay_path(parts.uri.path()) {
+        parts.extensions.insert(RequestSeq(meta.seq));
+    }
     let profile_id = profile_id_of(&parts.method, parts.uri.path());
     let faults_active = fake
         .inner
