@@ -13,7 +13,8 @@ use crate::{Error, Exit};
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The Segment destination: classic, or Talon.One (Actions) with the shipped default
-    /// subscriptions through the fake's Segment relay.
+    /// subscriptions through the fake's Segment relay (its scenario then sends what an
+    /// Actions source sends: commerce tracks, and Engage audiences as tracks too).
     #[arg(long, value_enum, default_value_t = SimDestination::Classic)]
     pub destination: SimDestination,
     /// The scenario and seed (the seed also drives the fault plan and the retry jitter).
@@ -67,6 +68,12 @@ impl PaceArgs {
 /// not (or on a rejection with `--fail-on-reject`).
 pub fn run(args: &Args) -> Result<Exit, Error> {
     let scenario = crate::input::scenario(&args.spec)?;
+    // What an Actions source sends: commerce tracks on, Engage audiences both as identifies
+    // and as `Audience Entered`/`Exited` tracks (over whatever scenario the flags give).
+    let scenario = match args.destination {
+        SimDestination::Classic => scenario,
+        SimDestination::Actions => scenario.with_actions(),
+    };
     simulation::ensure_events(&scenario, args.spec.seed)?;
     args.delivery.check_streams(args.output.report)?;
     let faults = match (&args.faults, args.fault_rate) {
