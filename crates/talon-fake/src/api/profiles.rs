@@ -35,6 +35,22 @@ pub(super) fn routes() -> Router<Fake> {
 }
 
 impl Fake {
+    /// The profile `integration_id` of `shard`, created with the next profile id (at the time
+    /// `now` gives, asked only then) when it is missing. Its key is allocated only for a new
+    /// profile, so an update of a stored one allocates nothing here.
+    pub(crate) fn profile_or_new<'s>(
+        &self,
+        shard: &'s mut store::Shard,
+        integration_id: &str,
+        now: impl FnOnce() -> i64,
+    ) -> Res<&'s mut Profile> {
+        if !shard.contains_key(integration_id) {
+            let id = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
+            shard.insert(integration_id.into(), Profile::new(id, now()));
+        }
+        shard.get_mut(integration_id).ok_or_else(internal)
+    }
+
     /// A profile as the API shows it (`CustomerProfile`), or `None`.
     pub fn profile(&self, integration_id: &str) -> Option<Value> {
         let cat = read(&self.inner.catalog);
@@ -143,14 +159,7 @@ impl Fake {
         let mut shard = self.inner.profiles.shard(integration_id);
         let mut scratch;
         let profile: &mut Profile = if persist {
-            if !shard.contains_key(integration_id) {
-                let id = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
-                shard.insert(integration_id.into(), Profile::new(id, now));
-            }
-            match shard.get_mut(integration_id) {
-                Some(p) => p,
-                None => return Err(internal()),
-            }
+            self.profile_or_new(&mut shard, integration_id, || now)?
         } else {
             scratch = shard.get(integration_id).cloned().unwrap_or_else(|| {
                 Profile::new(self.inner.next_profile_id.load(Ordering::Relaxed), now)
@@ -235,17 +244,10 @@ impl Fake {
             let blob = store::encode_values(&mut pairs);
             let now = self.now();
             let mut shard = self.inner.profiles.shard(iid);
-            if !shard.contains_key(iid) {
-                let id = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
-                shard.insert(iid.into(), Profile::new(id, now));
-            }
-            if let Some(p) = shard.get_mut(iid) {
-                p.attrs = store::merge_blobs(&p.attrs, &blob);
-                p.apps |= 1 << app;
-                p.last_activity = now;
-                if !silent {
-                    states.push(json!({"customerProfile": cat.profile_json(iid, p)}));
-                }
+            let p = self.profile_or_new(&mut shard, iid, || now)?;
+            p.apply(app, &blob, (&[], &[]), now);
+            if !silent {
+                states.push(json!({"customerProfile": cat.profile_json(iid, p)}));
             }
         }
         if silent {

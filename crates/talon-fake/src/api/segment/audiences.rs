@@ -8,8 +8,6 @@
 //! id, not Talon.One's numeric one (AD §4.2, §4.7). Memberships take Talon.One's numeric ids.
 //! Every check is made before any change.
 
-use std::sync::atomic::Ordering;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -26,7 +24,6 @@ use crate::rule::Rule;
 use crate::rules;
 use crate::state::{Catalog, Fake, read, write};
 use crate::state_file::Audience;
-use crate::store::Profile;
 
 const AUDIENCE_PREFIX: &str = "/segment/audiences/";
 
@@ -316,17 +313,12 @@ impl Fake {
         drop(cat);
         for (iid, (adds, deletes)) in changes {
             let mut shard = self.inner.profiles.shard(iid);
-            if !shard.contains_key(iid) {
-                let id = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
-                shard.insert(iid.into(), Profile::new(id, self.now()));
+            let p = self.profile_or_new(&mut shard, iid, || self.now())?;
+            for a in adds {
+                p.set_audience(a, true);
             }
-            if let Some(p) = shard.get_mut(iid) {
-                for a in adds {
-                    p.set_audience(a, true);
-                }
-                for a in deletes {
-                    p.set_audience(a, false);
-                }
+            for a in deletes {
+                p.set_audience(a, false);
             }
         }
         Ok(Answer::no_content(Rule::OkRelayCustomerAudiencesUpdated))

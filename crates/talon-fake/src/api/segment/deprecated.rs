@@ -24,8 +24,6 @@
 //!   (absent: false, the body field's documented default); otherwise they are checked, not
 //!   applied, and the journal's notes say so.
 
-use std::sync::atomic::Ordering;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -44,7 +42,7 @@ use crate::rule::Rule;
 use crate::rules::{self, AttrType, Entity};
 use crate::state::{Catalog, Fake, write};
 use crate::state_file::{Attribute, Audience};
-use crate::store::{self, AttrIdx, Profile};
+use crate::store::{self, AttrIdx};
 
 const V1_PREFIX: &str = "/segment/customer_profile/";
 const V2_PREFIX: &str = "/segment/customer_profile_v2/";
@@ -618,11 +616,7 @@ impl Fake {
         let blob = store::encode_values(&mut pairs);
         let now = self.now();
         let mut shard = self.inner.profiles.shard(iid);
-        if !shard.contains_key(iid) {
-            let pid = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
-            shard.insert(iid.into(), Profile::new(pid, now));
-        }
-        let profile = shard.get_mut(iid).ok_or_else(internal)?;
+        let profile = self.profile_or_new(&mut shard, iid, || now)?;
         profile.apply(app, &blob, (&adds, &deletes), now);
         let mut body = json!({
             "customerProfile": cat.profile_json(iid, profile),

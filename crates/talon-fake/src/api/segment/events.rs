@@ -9,8 +9,6 @@
 //! and each unknown attribute, typed by `attributesInfo` or detected from its value, reported
 //! in `createdAttributes`. Both answer `IntegrationStateV2`'s required fields.
 
-use std::sync::atomic::Ordering;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,7 +28,7 @@ use crate::rule::Rule;
 use crate::rules::{self, AttrType, Entity};
 use crate::state::{Catalog, Fake, Scope, read, write};
 use crate::state_file::{Attribute, EventRecord};
-use crate::store::{Profile, lock};
+use crate::store::lock;
 
 pub(super) fn routes() -> Router<Fake> {
     Router::new()
@@ -178,11 +176,7 @@ impl Fake {
     pub(crate) fn touch_profile(&self, app: usize, integration_id: &str) -> Res<()> {
         let now = self.now();
         let mut shard = self.inner.profiles.shard(integration_id);
-        if !shard.contains_key(integration_id) {
-            let id = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
-            shard.insert(integration_id.into(), Profile::new(id, now));
-        }
-        let profile = shard.get_mut(integration_id).ok_or_else(internal)?;
+        let profile = self.profile_or_new(&mut shard, integration_id, || now)?;
         profile.apply(app, &[], (&[], &[]), now);
         Ok(())
     }

@@ -6,8 +6,6 @@
 //! when missing; the deployment's attribute rules apply as on the Integration API, except that
 //! `?skipNonExistingAttributes=true` leaves unknown attributes out instead of refusing them.
 
-use std::sync::atomic::Ordering;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -19,11 +17,11 @@ use serde_json::{Map, Value};
 use super::{Done, Relay, RelayError, RelayJson, RelayQ, path_id, respond, skip_flag};
 use crate::body::{Obj, present};
 use crate::error::ApiError;
-use crate::extract::{Answer, Res, internal};
+use crate::extract::{Answer, Res};
 use crate::rule::Rule;
 use crate::rules;
 use crate::state::{Catalog, Fake, read};
-use crate::store::{self, Profile};
+use crate::store::{self};
 
 const PROFILE_PREFIX: &str = "/segment/v2/customer_profiles/";
 
@@ -195,11 +193,7 @@ impl Fake {
         let blob = store::encode_values(&mut pairs);
         let now = self.now();
         let mut shard = self.inner.profiles.shard(integration_id);
-        if !shard.contains_key(integration_id) {
-            let id = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
-            shard.insert(integration_id.into(), Profile::new(id, now));
-        }
-        let profile = shard.get_mut(integration_id).ok_or_else(internal)?;
+        let profile = self.profile_or_new(&mut shard, integration_id, || now)?;
         profile.apply(app, &blob, (&applied.0, &applied.1), now);
         Ok(Done {
             answer: Some(Answer {

@@ -12,7 +12,6 @@
 //! callback).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -32,7 +31,7 @@ use crate::rule::Rule;
 use crate::rules::{self, Entity};
 use crate::state::{Catalog, Fake, Scope, write};
 use crate::state_file::SessionRecord;
-use crate::store::{Profile, lock};
+use crate::store::lock;
 
 const V2_PREFIX: &str = "/segment/v2/customer_sessions/";
 const LEGACY_PREFIX: &str = "/segment/customer_sessions/";
@@ -626,11 +625,7 @@ impl Fake {
         if let Some(p) = profile {
             let ts = self.now();
             let mut shard = self.inner.profiles.shard(p);
-            if !shard.contains_key(p) {
-                let id = self.inner.next_profile_id.fetch_add(1, Ordering::Relaxed);
-                shard.insert(p.into(), Profile::new(id, ts));
-            }
-            let prof = shard.get_mut(p).ok_or_else(internal)?;
+            let prof = self.profile_or_new(&mut shard, p, || ts)?;
             prof.apply(app, &[], (&[], &[]), ts);
         }
         let first = existing.is_none();
