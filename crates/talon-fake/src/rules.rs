@@ -159,6 +159,24 @@ impl ValueProblem {
     }
 }
 
+/// The type the deprecated Segment relay endpoints give a new attribute from its value
+/// ("auto-type detection", documented without its rules; chosen here: a boolean, a number, a
+/// string — never a time or location —, or a non-empty list of strings or of numbers), or
+/// why it cannot be detected.
+pub fn detect_type(v: &Value) -> Result<AttrType, &'static str> {
+    match v {
+        Value::Bool(_) => Ok(AttrType::Boolean),
+        Value::Number(_) => Ok(AttrType::Number),
+        Value::String(_) => Ok(AttrType::String),
+        Value::Array(items) if items.is_empty() => Err("an empty list"),
+        Value::Array(items) if items.iter().all(Value::is_string) => Ok(AttrType::ListString),
+        Value::Array(items) if items.iter().all(Value::is_number) => Ok(AttrType::ListNumber),
+        Value::Array(_) => Err("a list that is neither all strings nor all numbers"),
+        Value::Null => Err("null"),
+        Value::Object(_) => Err("an object"),
+    }
+}
+
 /// The JSON kind of a value, as used in messages.
 pub fn kind_name(v: &Value) -> &'static str {
     match v {

@@ -1396,7 +1396,7 @@ impl Found {
         };
         match catalog.get(entity, name) {
             None if deprecated => {
-                if let Some(why) = undetectable(value) {
+                if let Err(why) = talon_fake::rules::detect_type(value) {
                     self.wrong_type.push(format!(
                         "{}: subscription `{}`: `{base}/{name}` is {why}: the deprecated endpoint creates missing attributes by their value's type, and this one's cannot be detected: Talon.One refuses the whole request (400)",
                         at.source, at.subscription
@@ -1479,21 +1479,6 @@ impl Found {
                 ));
             }
         }
-    }
-}
-
-/// Why a deprecated endpoint cannot detect a value's type, if it cannot (the fake's rule:
-/// booleans, numbers, strings and non-empty lists of strings or of numbers are detected).
-fn undetectable(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => Some("null".to_owned()),
-        Value::Object(_) => Some("an object".to_owned()),
-        Value::Array(items) => {
-            let strings = items.iter().all(Value::is_string);
-            let numbers = items.iter().all(Value::is_number);
-            (items.is_empty() || !(strings || numbers)).then(|| "an empty or mixed list".to_owned())
-        }
-        _ => None,
     }
 }
 
@@ -1616,7 +1601,7 @@ mod tests {
     fn only_null_objects_and_empty_or_mixed_lists_are_undetectable() {
         use serde_json::json;
         for value in [json!(null), json!({"a": 1}), json!([]), json!([1, "a"])] {
-            assert!(undetectable(&value).is_some(), "{value}");
+            assert!(talon_fake::rules::detect_type(&value).is_err(), "{value}");
         }
         for value in [
             json!(true),
@@ -1625,7 +1610,7 @@ mod tests {
             json!(["a"]),
             json!([1, 2]),
         ] {
-            assert!(undetectable(&value).is_none(), "{value}");
+            assert!(talon_fake::rules::detect_type(&value).is_ok(), "{value}");
         }
     }
 }

@@ -39,7 +39,7 @@ use crate::body::{Obj, present};
 use crate::error::ApiError;
 use crate::extract::{Answer, Res, escape_pointer, internal};
 use crate::rule::Rule;
-use crate::rules::{self, AttrType, Entity};
+use crate::rules::{self, AttrType, Entity, detect_type};
 use crate::state::{Catalog, Fake, write};
 use crate::state_file::{Attribute, Audience};
 use crate::store::{self, AttrIdx};
@@ -133,21 +133,6 @@ pub(crate) fn sanitize_integration_id(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
-}
-
-/// The type a new attribute gets from its value, or why it cannot be detected.
-pub(crate) fn detect_type(v: &Value) -> Result<AttrType, &'static str> {
-    match v {
-        Value::Bool(_) => Ok(AttrType::Boolean),
-        Value::Number(_) => Ok(AttrType::Number),
-        Value::String(_) => Ok(AttrType::String),
-        Value::Array(items) if items.is_empty() => Err("an empty list"),
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(AttrType::ListString),
-        Value::Array(items) if items.iter().all(Value::is_number) => Ok(AttrType::ListNumber),
-        Value::Array(_) => Err("a list that is neither all strings nor all numbers"),
-        Value::Null => Err("null"),
-        Value::Object(_) => Err("an object"),
-    }
 }
 
 /// `v` as a value of `ty`, the type `attributesInfo` declared (scalar): strings, numbers and

@@ -18,13 +18,14 @@ use axum::routing::put;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::deprecated::{convert, detect_type};
+use super::deprecated::convert;
 use super::profiles::parallel;
 use super::{Done, Relay, RelayJson, RelayQ, respond, skip_flag};
 use crate::body::{Obj, present};
 use crate::error::ApiError;
 use crate::extract::{Answer, Res, escape_pointer, internal};
 use crate::rule::Rule;
+use crate::rules::detect_type;
 use crate::rules::{self, AttrType, Entity};
 use crate::state::{Catalog, Fake, Scope, read, write};
 use crate::state_file::{Attribute, EventRecord};
