@@ -431,8 +431,8 @@ async fn simulate_on(
             .checks
             .extend(verification(&scenario, seed, &generator, world, &actual)?),
         Worlds::Actions(world) => {
-            let (check, notes) = verification_actions(&scenario, seed, world, &state)?;
-            report.checks.push(check);
+            let (checks, notes) = verification_actions(&scenario, seed, world, &state)?;
+            report.checks.extend(checks);
             report.notes.extend(notes);
         }
     }
@@ -681,16 +681,19 @@ pub fn actions_state(state: &talon_fake::StateFile) -> talon_reference::actions:
     actual
 }
 
-/// The check of an Actions run's final state against the reference model replaying the
+/// The checks of an Actions run's final state: against the reference model replaying the
 /// scenario's events (profiles, audience memberships, stored events per profile and type,
-/// sessions), and notes in words on what the model counted (traits skipped, events not sent).
+/// sessions) and, for the realistic profile, against what the generator's ledger implies under
+/// the Actions rules; and notes in words on what the model counted (traits skipped, events not
+/// sent).
 pub fn verification_actions(
     scenario: &Scenario,
     seed: u64,
     world: &crate::world::ActionsWorld,
     state: &talon_fake::StateFile,
-) -> Result<(Check, Vec<String>), Error> {
-    let mut model = talon_reference::actions::ActionsReference::new(world.model_catalog());
+) -> Result<(Vec<Check>, Vec<String>), Error> {
+    let catalog = world.model_catalog();
+    let mut model = talon_reference::actions::ActionsReference::new(catalog.clone());
     let mut replay = Generator::new(scenario.clone(), seed)
         .map_err(|e| Error::Input(format!("invalid scenario: {e}")))?;
     let mut line = Vec::new();
@@ -699,8 +702,20 @@ pub fn verification_actions(
         line.clear();
     }
     let actual = actions_state(state);
-    let details =
-        talon_reference::actions::compare_actions(&model.state, &actual, &world.model_catalog());
+    let mut checks = vec![Check::from_details(
+        "Talon.One holds what the Actions reference model of the default subscriptions says",
+        talon_reference::actions::compare_actions(&model.state, &actual, &catalog),
+    )];
+    if scenario.profile == Profile::Realistic {
+        // The replayed generator has emitted exactly the run's events: its ledger is theirs.
+        let (expected, problems) = actions_expected_from_ledger(&replay.into_ledger(), &catalog);
+        let mut details = talon_reference::actions::compare_actions(&expected, &actual, &catalog);
+        details.extend(problems);
+        checks.push(Check::from_details(
+            "Talon.One holds the generator's ledger under the Actions rules",
+            details,
+        ));
+    }
     let mut notes = Vec::new();
     if !world.nested_traits.is_empty() {
         notes.push(format!(
@@ -724,13 +739,46 @@ pub fn verification_actions(
         model.state.sessions.len(),
         model.state.unpredictable.len()
     ));
-    Ok((
-        Check::from_details(
-            "Talon.One holds what the Actions reference model of the default subscriptions says",
-            details,
-        ),
-        notes,
-    ))
+    Ok((checks, notes))
+}
+
+/// What a generator's ledger implies an Actions deployment holds under the shipped default
+/// subscriptions, with what it could not predict: the ledger's parts handed to
+/// [`talon_reference::actions::ledger::LedgerExpectation`].
+pub fn actions_expected_from_ledger(
+    ledger: &segment_gen::Ledger,
+    catalog: &talon_reference::actions::ActionsCatalog,
+) -> (talon_reference::actions::ActionsState, Vec<String>) {
+    use talon_reference::actions::VIP_AUDIENCE_KEY;
+    use talon_reference::actions::ledger::{LedgerExpectation, LedgerOrder, by_name};
+    let mut expected = LedgerExpectation::new(catalog.clone());
+    for (user, traits) in &ledger.users {
+        expected.identified(
+            user,
+            traits.traits.iter().map(|t| (t.path.as_slice(), &t.value)),
+        );
+    }
+    for (user, tracks) in &ledger.tracks {
+        expected.tracks(user, by_name(tracks));
+    }
+    for order in &ledger.orders {
+        expected.order(LedgerOrder {
+            order_id: order.order_id.as_deref(),
+            user_id: order.user_id.as_deref(),
+            event: order.event.as_deref(),
+            products: &order.products,
+        });
+    }
+    for audience in ledger
+        .audience_tracks
+        .iter()
+        .filter(|a| a.key == VIP_AUDIENCE_KEY)
+    {
+        for (user, member) in &audience.members {
+            expected.vip_membership(user, *member);
+        }
+    }
+    expected.finish()
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 //! | — | the ledger under rules 4, 6 and 7 | [`expected_from_ledger`] |
 //! | — | Talon.One's reading of a value: numbers by value, times by instant | [`compare`] |
 //! | — | the Talon.One (Actions) destination's shipped default subscriptions through the Segment relay (its own table) | [`actions`] |
+//! | — | the same, from a generator's ledger instead of its events | [`actions::ledger`] |
 //!
 //! Rules 8 (`snake_case`, Engage's side, in `segment-model`), 10
 //! (determinism: every map here is a `BTreeMap`) and 11 (a diagnostic only)

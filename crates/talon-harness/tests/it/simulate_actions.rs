@@ -107,8 +107,9 @@ fn the_actions_verification_fails_on_a_changed_profile_and_a_duplicated_event() 
     assert!(report.passed(), "{:#?}", report.checks);
     let world = World::for_actions(&scenario);
     let mut state = StateFile::from_json(&std::fs::read_to_string(&dump).unwrap()).unwrap();
-    let (check, _) = simulation::verification_actions(&scenario, 4, &world, &state).unwrap();
-    assert!(check.passed, "{:?}", check.details);
+    let (checks, _) = simulation::verification_actions(&scenario, 4, &world, &state).unwrap();
+    assert_eq!(checks.len(), 2, "the model and the ledger");
+    assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
 
     let profile = state
         .profiles
@@ -125,14 +126,110 @@ fn the_actions_verification_fails_on_a_changed_profile_and_a_duplicated_event() 
         profile_id: id.clone(),
         attributes: serde_json::Map::new(),
     });
-    let (check, _) = simulation::verification_actions(&scenario, 4, &world, &state).unwrap();
-    assert!(!check.passed);
-    let details = check.details.join("\n");
+    let (checks, _) = simulation::verification_actions(&scenario, 4, &world, &state).unwrap();
+    for check in &checks {
+        assert!(!check.passed, "{}", check.name);
+        let details = check.details.join("\n");
+        assert!(
+            details.contains(&format!("profile `{id}`: `email` should hold"))
+                && details.contains(&format!(
+                    "profile `{id}`: 0 `Order Completed` events should be stored but 1 are (duplicated)"
+                )),
+            "{}: {details}",
+            check.name
+        );
+    }
+}
+
+#[test]
+fn the_ledger_and_the_replayed_events_imply_the_same_actions_deployment() {
+    for seed in [1, 2, 3] {
+        let scenario = segment_gen::Scenario {
+            users: 80,
+            days: 5,
+            ..segment_gen::Scenario::actions()
+        };
+        let world = World::for_actions(&scenario);
+        let catalog = world.model_catalog();
+        let mut generator = segment_gen::Generator::new(scenario.clone(), seed).unwrap();
+        let mut model = ActionsReference::new(catalog.clone());
+        let mut line = Vec::new();
+        while generator.next_into(&mut line).is_some() {
+            model.apply(&line);
+            line.clear();
+        }
+        let (expected, problems) =
+            simulation::actions_expected_from_ledger(&generator.into_ledger(), &catalog);
+        assert!(problems.is_empty(), "seed {seed}: {problems:?}");
+        assert_eq!(
+            compare_actions(&model.state, &expected, &catalog),
+            Vec::<String>::new(),
+            "seed {seed}"
+        );
+        // Not an empty agreement: the commerce traffic stores events, closes sessions and
+        // joins the VIP audience.
+        assert!(expected.events.values().sum::<u64>() > 0, "seed {seed}");
+        assert!(!expected.sessions.is_empty(), "seed {seed}");
+        assert!(
+            expected.audiences.values().any(|a| a.contains(&1)),
+            "seed {seed}"
+        );
+        assert!(
+            expected.profiles.values().any(|p| p.contains_key("email")),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn the_actions_ledger_check_fails_on_a_lost_session_and_a_lost_membership() {
+    let dir = scratch("simulate-actions-ledger");
+    let dump = dir.join("state.json");
+    let scenario = segment_gen::Scenario {
+        users: 60,
+        days: 5,
+        ..segment_gen::Scenario::actions()
+    };
+    let report = simulation::run_for(
+        simulation(scenario.clone(), Some(dump.clone())),
+        SimDestination::Actions,
+        |_| {},
+    )
+    .unwrap();
+    assert!(report.passed(), "{:#?}", report.checks);
     assert!(
-        details.contains(&format!("profile `{id}`: `email` should hold"))
-            && details.contains(&format!(
-                "profile `{id}`: 0 `Order Completed` events should be stored but 1 are (duplicated)"
-            )),
+        report
+            .checks
+            .iter()
+            .any(|c| c.name == "Talon.One holds the generator's ledger under the Actions rules")
+    );
+    let world = World::for_actions(&scenario);
+    let mut state = StateFile::from_json(&std::fs::read_to_string(&dump).unwrap()).unwrap();
+    let session = state
+        .sessions
+        .pop()
+        .expect("the commerce traffic closed a session");
+    let member = state
+        .profiles
+        .iter_mut()
+        .find(|p| !p.audiences.is_empty())
+        .expect("a VIP member");
+    member.audiences.clear();
+    let member = member.integration_id.clone();
+    let (checks, _) = simulation::verification_actions(&scenario, 4, &world, &state).unwrap();
+    let ledger = checks
+        .iter()
+        .find(|c| c.name == "Talon.One holds the generator's ledger under the Actions rules")
+        .unwrap();
+    assert!(!ledger.passed);
+    let details = ledger.details.join("\n");
+    assert!(
+        details.contains(&format!(
+            "session `{}` should be Some(",
+            session.integration_id
+        )) && details.contains(&format!(
+            "profile `{member}`: audiences should be {{1}} but are {{}}"
+        )),
         "{details}"
     );
 }

@@ -13,7 +13,8 @@
 //! | the id is put into the URL unencoded: `#` starts a fragment and `?` the query (the `skipNonExistingAttributes` flag after it is lost), `/`, `\`, `.`/`..` change the path (no profile route), a trailing space is dropped, `%` must start a valid escape (else the relay refuses the path) | §9, §2 (`[?skip]`), `CONTRACT.md`'s strict decoding | [`route`] |
 //! | profile update: attributes unflattened (a nested trait is its own unknown attribute), unknown ones skipped with the flag, else the whole update refused; one value of the wrong type (a `null` included) refuses the whole update; audience ids must exist and apply only with `runRuleEngine` | §2.6, §4.4, §4.6, §4.7, Facts' all-or-nothing type check | [`ActionsReference::profile_update`] |
 //! | event: one stored per request, its type must exist (exact case), the profile created when missing | §2.9, §4.2 | [`ActionsReference::track`] |
-//! | session (`Order Completed`): closed, its cart items from `properties.products`; Segment coerces a numeric `sku` to a string and a numeric string `quantity`/`price` to a number, and refuses a non-string `category` (not sent); Talon.One needs `sku` and `quantity` an integer ≥ 1 (a `null` product becomes `quantity` 0), `price` a number; one bad item refuses the whole session | §2.0, §2.11, §4.2 session body rules, §9 | [`ActionsReference::session`] |
+//! | session (`Order Completed`): closed, its cart items from `properties.products`; Segment coerces a numeric `sku` to a string and a numeric string `quantity`/`price` to a number, and refuses a non-string `category` (not sent); Talon.One needs `sku` and `quantity` an integer ≥ 1 (a `null` product becomes `quantity` 0), `price` a number; one bad item refuses the whole session | §2.0, §2.11, §4.2 session body rules, §9 | [`ActionsReference::session`], [`cart_items`] |
+//! | the same deployment from a generator's ledger instead of its events | the rows above | [`ledger`] |
 //!
 //! A userId that [`route`] sends to another profile (or nowhere) is not predicted: the
 //! profile it reaches is [`ActionsState::unpredictable`], left out of the comparison, since
@@ -25,6 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::talon::{Catalog, MAX_INTEGRATION_ID_CHARS, Profiles, fits};
+
+pub mod ledger;
 
 /// The `audience_key` of the shipped VIP subscriptions.
 pub const VIP_AUDIENCE_KEY: &str = "vip_customers";
@@ -339,33 +342,20 @@ impl ActionsReference {
             self.count("order without an order_id: session not sent");
             return;
         };
-        let mut items = 0;
-        if let Some(products) = properties.and_then(|p| p.get("products")) {
-            let Some(products) = products.as_array() else {
+        let items = match properties.and_then(|p| p.get("products")) {
+            None => 0,
+            Some(Value::Array(products)) => match cart_items(products) {
+                Ok(items) => items,
+                Err(reason) => {
+                    self.count(reason);
+                    return;
+                }
+            },
+            Some(_) => {
                 self.count("order whose products are no list: session not sent");
                 return;
-            };
-            for product in products {
-                if product
-                    .get("category")
-                    .is_some_and(|c| c.is_array() || c.is_object())
-                {
-                    // Segment's validation: "Category must be a string" (§9).
-                    self.count("order with a cart item Segment refuses: session not sent");
-                    return;
-                }
-                let quantity = product.get("quantity").and_then(number);
-                let sku_ok = matches!(product.get("sku"), Some(Value::String(s)) if !s.is_empty())
-                    || product.get("sku").is_some_and(Value::is_number);
-                let price_ok = product.get("price").is_none_or(|p| number(p).is_some());
-                let quantity_ok = quantity.is_some_and(|q| q >= 1.0 && q.fract() == 0.0);
-                if !(product.is_object() && sku_ok && price_ok && quantity_ok) {
-                    self.count("session refused: a cart item Talon.One cannot take");
-                    return;
-                }
-                items += 1;
             }
-        }
+        };
         let (session_id, _) = match route(&session_id) {
             Route::Id(routed, kept) if routed == session_id => (routed, kept),
             _ => {
@@ -392,6 +382,31 @@ impl ActionsReference {
             },
         );
     }
+}
+
+/// How many cart items an order's `products` make, or why the session is not stored: Segment
+/// refuses a non-string `category` (§9, "Category must be a string": not sent); Talon.One
+/// needs each item an object with a `sku` (Segment coerces a number to a string), an integer
+/// `quantity` ≥ 1 and a number `price` when given (numeric strings coerced by Segment), and
+/// one bad item refuses the whole session.
+pub fn cart_items(products: &[Value]) -> Result<usize, &'static str> {
+    for product in products {
+        if product
+            .get("category")
+            .is_some_and(|c| c.is_array() || c.is_object())
+        {
+            return Err("order with a cart item Segment refuses: session not sent");
+        }
+        let quantity = product.get("quantity").and_then(number);
+        let sku_ok = matches!(product.get("sku"), Some(Value::String(s)) if !s.is_empty())
+            || product.get("sku").is_some_and(Value::is_number);
+        let price_ok = product.get("price").is_none_or(|p| number(p).is_some());
+        let quantity_ok = quantity.is_some_and(|q| q >= 1.0 && q.fract() == 0.0);
+        if !(product.is_object() && sku_ok && price_ok && quantity_ok) {
+            return Err("session refused: a cart item Talon.One cannot take");
+        }
+    }
+    Ok(products.len())
 }
 
 /// Every difference between what the deployment must hold (`expected`) and holds (`actual`),
