@@ -89,9 +89,9 @@ impl ActionsSettings {
             ));
         }
         let trimmed = typed.trim();
-        let rest = if let Some(rest) = trimmed.strip_prefix("https://") {
+        let rest = if let Some(rest) = strip_scheme(trimmed, "https://") {
             rest
-        } else if let Some(rest) = trimmed.strip_prefix("http://") {
+        } else if let Some(rest) = strip_scheme(trimmed, "http://") {
             out.push(format!(
                 "deployment `{typed}` uses http://: Talon.One deployments are served over https"
             ));
@@ -135,6 +135,14 @@ impl ActionsSettings {
         }
         out
     }
+}
+
+/// `text` after `scheme`, matched in any case (a URL's scheme is case-insensitive, RFC 3986
+/// §3.1: `HTTPS://` is https).
+fn strip_scheme<'a>(text: &'a str, scheme: &str) -> Option<&'a str> {
+    let head = text.get(..scheme.len())?;
+    head.eq_ignore_ascii_case(scheme)
+        .then(|| &text[scheme.len()..])
 }
 
 /// Regions seen in Talon.One deployment host names (chosen here, from the reference's

@@ -470,6 +470,12 @@ fn settings_segment_refuses_are_errors_and_odd_deployments_are_warnings() {
     };
     assert_eq!(warnings("https://yours.europe-west1.talon.one"), 0);
     assert_eq!(warnings("https://yours.europe-west1.talon.one/"), 0);
+    assert_eq!(
+        warnings("HTTPS://yours.europe-west1.talon.one"),
+        0,
+        "a scheme in capitals is https"
+    );
+    assert_eq!(warnings("Http://yours.europe-west1.talon.one"), 1, "http");
     assert_eq!(warnings("yours.europe-west1.talon.one"), 1, "no scheme");
     assert_eq!(
         warnings("https://yours.europe-west1.talon.one/v2"),
