@@ -33,6 +33,24 @@ fn simulation(scenario: segment_gen::Scenario, dump: Option<std::path::PathBuf>)
     }
 }
 
+/// Runs `scenario` through the Actions destination (seed 4), asserts it verified, and returns
+/// its report and the fake's final state (dumped under `name`).
+fn verified_run(
+    scenario: &segment_gen::Scenario,
+    name: &str,
+) -> (talon_harness::output::RunReport, StateFile) {
+    let dump = scratch(name).join("state.json");
+    let report = simulation::run_for(
+        simulation(scenario.clone(), Some(dump.clone())),
+        SimDestination::Actions,
+        |_| {},
+    )
+    .unwrap();
+    assert!(report.passed(), "{:#?}", report.checks);
+    let state = StateFile::from_json(&std::fs::read_to_string(&dump).unwrap()).unwrap();
+    (report, state)
+}
+
 #[test]
 fn the_actions_world_matches_the_shipped_subscriptions() {
     let world = World::for_actions(&segment_gen::Scenario::default());
@@ -95,18 +113,9 @@ fn a_simulation_through_the_actions_destination_verifies_against_the_model() {
 
 #[test]
 fn the_actions_verification_fails_on_a_changed_profile_and_a_duplicated_event() {
-    let dir = scratch("simulate-actions-tamper");
-    let dump = dir.join("state.json");
     let scenario = scenario(30, 4);
-    let report = simulation::run_for(
-        simulation(scenario.clone(), Some(dump.clone())),
-        SimDestination::Actions,
-        |_| {},
-    )
-    .unwrap();
-    assert!(report.passed(), "{:#?}", report.checks);
+    let (_, mut state) = verified_run(&scenario, "simulate-actions-tamper");
     let world = World::for_actions(&scenario);
-    let mut state = StateFile::from_json(&std::fs::read_to_string(&dump).unwrap()).unwrap();
     let (checks, _) = simulation::verification_actions(&scenario, 4, &world, &state).unwrap();
     assert_eq!(checks.len(), 2, "the model and the ledger");
     assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
@@ -183,20 +192,12 @@ fn the_ledger_and_the_replayed_events_imply_the_same_actions_deployment() {
 
 #[test]
 fn the_actions_ledger_check_fails_on_a_lost_session_and_a_lost_membership() {
-    let dir = scratch("simulate-actions-ledger");
-    let dump = dir.join("state.json");
     let scenario = segment_gen::Scenario {
         users: 60,
         days: 5,
         ..segment_gen::Scenario::actions()
     };
-    let report = simulation::run_for(
-        simulation(scenario.clone(), Some(dump.clone())),
-        SimDestination::Actions,
-        |_| {},
-    )
-    .unwrap();
-    assert!(report.passed(), "{:#?}", report.checks);
+    let (report, mut state) = verified_run(&scenario, "simulate-actions-ledger");
     assert!(
         report
             .checks
@@ -204,7 +205,6 @@ fn the_actions_ledger_check_fails_on_a_lost_session_and_a_lost_membership() {
             .any(|c| c.name == "Talon.One holds the generator's ledger under the Actions rules")
     );
     let world = World::for_actions(&scenario);
-    let mut state = StateFile::from_json(&std::fs::read_to_string(&dump).unwrap()).unwrap();
     let session = state
         .sessions
         .pop()

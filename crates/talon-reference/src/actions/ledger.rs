@@ -225,21 +225,8 @@ mod tests {
 
     use serde_json::json;
 
+    use super::super::tests::catalog;
     use super::*;
-    use crate::AttrType;
-
-    fn catalog() -> ActionsCatalog {
-        ActionsCatalog {
-            profile: [
-                ("email".to_owned(), AttrType::String),
-                ("logins".to_owned(), AttrType::Number),
-            ]
-            .into(),
-            event_types: ["Order Completed".to_owned(), "Product Added".to_owned()].into(),
-            audiences: [1].into(),
-            ..ActionsCatalog::default()
-        }
-    }
 
     fn path(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| (*s).to_owned()).collect()

@@ -481,14 +481,15 @@ mod tests {
     use super::*;
     use crate::AttrType;
 
-    fn catalog() -> ActionsCatalog {
+    /// A catalog for the model's tests and the ledger's.
+    pub(super) fn catalog() -> ActionsCatalog {
         ActionsCatalog {
             profile: [
                 ("email".to_owned(), AttrType::String),
                 ("logins".to_owned(), AttrType::Number),
             ]
             .into(),
-            event_types: ["Order Completed".to_owned()].into(),
+            event_types: ["Order Completed".to_owned(), "Product Added".to_owned()].into(),
             audiences: [1].into(),
             ..ActionsCatalog::default()
         }
