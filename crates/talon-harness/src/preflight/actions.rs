@@ -36,7 +36,8 @@
 //!   type. Deprecated actions are left out: their endpoints create missing attributes.
 //!
 //! With events, each is mapped by the real Actions mapper and each request's body is checked
-//! with the fake's own value rules (`talon_fake::rules`): unknown attributes (refused with
+//! with the fake's own value rules (`talon_fake::rules`): event types the deployment lacks,
+//! unknown attributes (an Event attribute of another event type is one; refused with
 //! `skipNonExistingAttributes` off; **dropped silently** with it on, a finding of its own with
 //! counts), values whose type does not fit (an object where the catalog has flattened names:
 //! the Actions destination does not flatten), cart items, ids and audience ids, audience changes
@@ -63,7 +64,8 @@
 //! | unknown attributes: 400 with the flag off, skipped with it on | documented (AD §4.4); that it also holds for session and cart-item attributes is chosen here (AD §8 q6, unknown) |
 //! | a wrong type is refused whatever the flag | chosen here, as the fake's relay (the docs speak only of non-existing attributes) |
 //! | deprecated endpoints create missing attributes, refusing values whose type cannot be detected | documented (creation, AD §4.5); which values are detectable: chosen here, the fake's rule (CONTRACT.md) |
-//! | Event attributes are looked up by name among the catalog's Event attributes | chosen here (the fake's event endpoint is the reference; an event type per attribute is not checked) |
+//! | an event type must exist, exactly (case and white space); the deprecated `trackEvent` creates it | documented ("Create the event … before using this endpoint", AD §2.9; creation by the deprecated endpoint, AD §4.5); the status (400) as the fake's `event.type_unknown` (CONTRACT.md) |
+//! | Event attributes are looked up by name among the catalog's Event attributes of the request's event type, or without one (every type's) | as the fake's relay (CONTRACT.md: `Attribute.eventType` optional, **chosen here**); without events, scoped only when the mapping's `eventType` is a literal |
 //! | cart items: `quantity` an integer ≥ 1, and the fields the destination types as strings (`weight`, `position`…) refused | documented: Talon.One's schema (AD §4.8, §4.11 #4); that a string is refused: inferred |
 //! | a literal attribute name missing from the catalog | documented (AD §4.4, §4.10: names are case-sensitive) |
 
@@ -123,6 +125,8 @@ pub const LITERALS_FIT: &str =
 pub const READABLE: &str = "every event line is a readable Segment event";
 /// Unknown attributes, `skipNonExistingAttributes` off.
 pub const ATTRIBUTES_EXIST: &str = "every attribute the events send exists in Talon.One";
+/// Unknown event types of current event requests.
+pub const EVENT_TYPES: &str = "every event type the events send exists in Talon.One";
 /// Unknown attributes, `skipNonExistingAttributes` on.
 pub const NOT_DROPPED: &str =
     "no attribute the events send is dropped silently (skipNonExistingAttributes)";
@@ -142,7 +146,7 @@ pub const SUBSCRIPTIONS_MATCH: &str = "every enabled subscription matches at lea
 
 /// The check names that predict a refusal by Talon.One of an event's request; their details
 /// start with the event's `file:line: `.
-pub const EVENT_CHECKS: &[&str] = &[ATTRIBUTES_EXIST, VALUES_FIT, CART_ITEMS, IDS];
+pub const EVENT_CHECKS: &[&str] = &[ATTRIBUTES_EXIST, EVENT_TYPES, VALUES_FIT, CART_ITEMS, IDS];
 
 /// Segment's event types, lowercase.
 const TYPES: [&str; 6] = ["identify", "track", "page", "screen", "group", "alias"];
@@ -322,6 +326,11 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
     for sub in &enabled {
         let Some(action) = sub.action else { continue };
         let skip = skip_flag(&sub.mapping);
+        // A literal event type scopes the Event attributes; one mapped from the event does not.
+        let event_type = match field(&sub.mapping, "eventType") {
+            Some(Js::String(t)) if action == Action::TrackEventV2 => Some(t.as_str()),
+            _ => None,
+        };
         for (label, entity, value) in mapped_attributes(action, &sub.mapping) {
             let Js::Object(object) = value else { continue };
             if object.keys().any(|k| k.starts_with('@')) {
@@ -333,7 +342,7 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
                 continue;
             }
             for (name, literal) in object.iter() {
-                if let Some(ty) = catalog.get(entity, name) {
+                if let Some(ty) = catalog.get(entity, name, event_type) {
                     // A literal (not a directive) value is known now: its type must fit.
                     let value = serde_json::to_value(literal).unwrap_or(Value::Null);
                     if !literal.is_undefined()
@@ -356,7 +365,7 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
                     "subscription `{}`: `{label}` writes `{name}`, which is not {} attribute{}: {}",
                     sub.name,
                     an(entity),
-                    catalog.hint(entity, name),
+                    catalog.hint(entity, name, event_type),
                     skip.consequence()
                 ));
             }
@@ -820,28 +829,93 @@ fn mapped_attributes(action: Action, mapping: &Js) -> Vec<(String, Entity, &Js)>
     out
 }
 
-/// The deployment's attributes by entity and name.
-struct Catalog<'a>(BTreeMap<Entity, BTreeMap<&'a str, AttrType>>);
+/// The deployment's attributes by entity and name, its `Event` attributes by event type too,
+/// and its event types.
+struct Catalog<'a> {
+    /// Every attribute by entity and name (an `Event` attribute whatever its event type).
+    names: BTreeMap<Entity, BTreeMap<&'a str, AttrType>>,
+    /// `Event` attributes by name: each one's event type (`None`: every type) and type.
+    event_scoped: BTreeMap<&'a str, Vec<(Option<&'a str>, AttrType)>>,
+    /// The event types: the state's `eventTypes` and every `Event` attribute's `eventType`
+    /// (the fake's `event.type_unknown`, CONTRACT.md).
+    event_types: BTreeSet<&'a str>,
+}
 
 impl<'a> Catalog<'a> {
     fn new(state: &'a StateFile) -> Self {
-        let mut map: BTreeMap<Entity, BTreeMap<&str, AttrType>> = BTreeMap::new();
+        let mut names: BTreeMap<Entity, BTreeMap<&str, AttrType>> = BTreeMap::new();
+        let mut event_scoped: BTreeMap<&str, Vec<(Option<&str>, AttrType)>> = BTreeMap::new();
+        let mut event_types: BTreeSet<&str> =
+            state.event_types.iter().map(|t| t.name.as_str()).collect();
         for a in &state.attributes {
-            map.entry(a.entity)
+            names
+                .entry(a.entity)
                 .or_default()
                 .insert(a.name.as_str(), a.ty);
+            if a.entity == Entity::Event {
+                event_scoped
+                    .entry(a.name.as_str())
+                    .or_default()
+                    .push((a.event_type.as_deref(), a.ty));
+                event_types.extend(a.event_type.as_deref());
+            }
         }
-        Self(map)
+        Self {
+            names,
+            event_scoped,
+            event_types,
+        }
     }
 
-    fn get(&self, entity: Entity, name: &str) -> Option<AttrType> {
-        self.0.get(&entity).and_then(|m| m.get(name)).copied()
+    /// The type of `entity`'s attribute `name`; for an `Event` attribute of event type
+    /// `event_type` when it is known (an attribute without `eventType` is every type's).
+    fn get(&self, entity: Entity, name: &str, event_type: Option<&str>) -> Option<AttrType> {
+        match (entity, event_type) {
+            (Entity::Event, Some(t)) => self
+                .event_scoped
+                .get(name)?
+                .iter()
+                .find(|(scope, _)| scope.is_none_or(|s| s == t))
+                .map(|(_, ty)| *ty),
+            _ => self.names.get(&entity).and_then(|m| m.get(name)).copied(),
+        }
+    }
+
+    /// What Talon.One has instead of the event type `name`, or why it has none.
+    fn event_type_hint(&self, name: &str) -> String {
+        let squashed = |s: &str| s.trim().to_lowercase();
+        if let Some(near) = self
+            .event_types
+            .iter()
+            .find(|t| squashed(t) == squashed(name))
+        {
+            return format!("; `{near}` is (event types are exact: case and white space)");
+        }
+        if self.event_types.is_empty() {
+            return "; the deployment has no event types".to_owned();
+        }
+        String::new()
     }
 
     /// What Talon.One has instead of `name`: the same name in another case, the same name for
-    /// another entity, or names flattened from it (`address_city` for `address`).
-    fn hint(&self, entity: Entity, name: &str) -> String {
-        let names = self.0.get(&entity);
+    /// another event type or entity, or names flattened from it (`address_city` for
+    /// `address`).
+    fn hint(&self, entity: Entity, name: &str, event_type: Option<&str>) -> String {
+        if entity == Entity::Event
+            && let (Some(t), Some(scopes)) = (event_type, self.event_scoped.get(name))
+        {
+            let others: Vec<String> = scopes
+                .iter()
+                .filter_map(|(scope, _)| scope.map(|s| format!("`{s}`")))
+                .collect();
+            if !others.is_empty() {
+                return format!(
+                    "; `{name}` is an Event attribute of event type {}, not `{t}`",
+                    others.join(", ")
+                );
+            }
+        }
+        let names = self.names.get(&entity);
         if let Some(same) = names.and_then(|m| {
             m.keys()
                 .find(|c| c.eq_ignore_ascii_case(name) && **c != name)
@@ -849,7 +923,7 @@ impl<'a> Catalog<'a> {
             return format!("; `{same}` is (names are case-sensitive): use `{same}`");
         }
         let others: Vec<&str> = self
-            .0
+            .names
             .iter()
             .filter(|(e, m)| **e != entity && m.contains_key(name))
             .map(|(e, _)| e.as_str())
@@ -871,7 +945,7 @@ impl<'a> Catalog<'a> {
     /// The catalog's names `<name>_…` for `entity`, backticked.
     fn flattened(&self, entity: Entity, name: &str) -> Vec<String> {
         let prefix = format!("{name}_");
-        self.0
+        self.names
             .get(&entity)
             .map(|m| {
                 m.keys()
@@ -1147,6 +1221,9 @@ fn event_checks(
                 source,
                 subscription: name,
                 id: &request.key,
+                event_type: (action == Action::TrackEventV2)
+                    .then(|| body.get("eventType").and_then(Value::as_str))
+                    .flatten(),
             };
             f.request(&at, action, &body, skip, catalog, &audiences);
         }
@@ -1206,6 +1283,7 @@ fn event_checks(
         audience_only,
         checks: vec![
             Check::from_details(ATTRIBUTES_EXIST, f.unknown),
+            Check::from_details(EVENT_TYPES, f.event_types),
             Check::from_details(NOT_DROPPED, dropped),
             Check::from_details(VALUES_FIT, f.wrong_type),
             Check::from_details(CART_ITEMS, f.cart),
@@ -1238,12 +1316,15 @@ struct At<'a> {
     source: &'a str,
     subscription: &'a str,
     id: &'a str,
+    /// A current event request's `eventType` (scopes its Event attributes).
+    event_type: Option<&'a str>,
 }
 
 /// The event findings, gathered.
 #[derive(Default)]
 struct Found {
     unknown: Vec<String>,
+    event_types: Vec<String>,
     wrong_type: Vec<String>,
     cart: Vec<String>,
     ids: Vec<String>,
@@ -1269,6 +1350,17 @@ impl Found {
         audiences: &BTreeSet<i64>,
     ) {
         let deprecated = action.replaced_by().is_some();
+        // The event type (the deprecated endpoint creates a missing one).
+        if let Some(event_type) = at.event_type
+            && !catalog.event_types.contains(event_type)
+        {
+            self.event_types.push(format!(
+                "{}: subscription `{}`: event type `{event_type}` is not one Talon.One has{}: Talon.One refuses the event (400); create the event type in Talon.One, or map the event name to one it has",
+                at.source,
+                at.subscription,
+                catalog.event_type_hint(event_type)
+            ));
+        }
         // Ids.
         let profile_id = match action {
             Action::UpdateCustomerProfile
@@ -1394,7 +1486,7 @@ impl Found {
         } else {
             String::new()
         };
-        match catalog.get(entity, name) {
+        match catalog.get(entity, name, at.event_type) {
             None if deprecated => {
                 if let Err(why) = talon_fake::rules::detect_type(value) {
                     self.wrong_type.push(format!(
@@ -1405,7 +1497,7 @@ impl Found {
             }
             None if skip => {
                 let hint = if flatten_words.is_empty() {
-                    catalog.hint(entity, name)
+                    catalog.hint(entity, name, at.event_type)
                 } else {
                     flatten_words
                 };
@@ -1417,7 +1509,7 @@ impl Found {
             }
             None => {
                 let hint = if flatten_words.is_empty() {
-                    catalog.hint(entity, name)
+                    catalog.hint(entity, name, at.event_type)
                 } else {
                     flatten_words
                 };

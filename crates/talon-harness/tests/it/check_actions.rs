@@ -938,6 +938,119 @@ fn an_unreadable_line_is_a_finding() {
     );
 }
 
+/// The checks for these inputs against `state`.
+fn run_on(state: &StateFile, subscriptions: &str, events: &[EventLine]) -> Vec<Check> {
+    actions::checks(&ActionsInputs {
+        settings: &good_settings(),
+        subscriptions,
+        state,
+        key: KeyCheck::FromState,
+        events,
+    })
+    .expect("a usable configuration")
+    .0
+}
+
+/// A `trackEventV2` subscription for every Track, with these attributes (`skip` off).
+fn every_track(attributes: Value) -> Value {
+    sub(
+        "Every track",
+        "trackEventV2",
+        "type = \"track\"",
+        json!({"customerProfileId": {"@path": "$.userId"}, "eventType": {"@path": "$.event"},
+            "attributes": attributes}),
+    )
+}
+
+#[test]
+fn an_event_type_the_deployment_lacks_is_a_refusal_named_with_its_exact_spelling() {
+    let subs = changed(|s| s.push(every_track(json!({}))));
+    let events = lines(&[
+        track("u-1", "product added", json!({})),
+        track("u-1", "Wishlist Shared", json!({})),
+        track("u-1", "Product Added", json!({})),
+    ]);
+    let found = details(&run(&subs, &events), actions::EVENT_TYPES);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_says(
+        &found[0],
+        &[
+            "events.ndjson:1: subscription `Every track`: event type `product added` is not one Talon.One has",
+            "`Product Added` is (event types are exact: case and white space)",
+            "Talon.One refuses the event (400)",
+        ],
+    );
+    assert_says(&found[1], &["events.ndjson:2", "`Wishlist Shared`"]);
+    // A deployment without event types says so; the deprecated action creates the type.
+    let mut bare = state();
+    for attribute in &mut bare.attributes {
+        attribute.event_type = None;
+    }
+    let found = details(&run_on(&bare, &subs, &events[2..]), actions::EVENT_TYPES);
+    assert_says(&found[0], &["the deployment has no event types"]);
+    let deprecated = changed(|s| {
+        s.clear();
+        s.push(sub(
+            "Old track",
+            "trackEvent",
+            "type = \"track\"",
+            json!({"customerProfileId": {"@path": "$.userId"}, "eventType": {"@path": "$.event"}}),
+        ));
+    });
+    assert!(details(&run(&deprecated, &events), actions::EVENT_TYPES).is_empty());
+}
+
+#[test]
+fn an_event_attribute_of_another_event_type_is_unknown_to_this_one() {
+    let mut state = state();
+    state.event_types.push(talon_fake::EventTypeRecord {
+        name: "Order Completed".into(),
+        ty: None,
+    });
+    let subs = changed(|s| {
+        s.clear();
+        s.push(every_track(
+            json!({"cart_value": {"@path": "$.properties.value"}}),
+        ));
+    });
+    let checks = run_on(
+        &state,
+        &subs,
+        &lines(&[
+            track("u-1", "Product Added", json!({"value": 1.5})),
+            track("u-1", "Order Completed", json!({"value": 1.5})),
+        ]),
+    );
+    let found = details(&checks, actions::ATTRIBUTES_EXIST);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_says(
+        &found[0],
+        &[
+            "events.ndjson:2",
+            "`cart_value` is an Event attribute of event type `Product Added`, not `Order Completed`",
+        ],
+    );
+    assert!(details(&checks, actions::EVENT_TYPES).is_empty());
+    // Without events, a literal event type scopes the mapping's literal names.
+    let literal = changed(|s| {
+        s.clear();
+        s.push(sub(
+            "Orders",
+            "trackEventV2",
+            "type = \"track\"",
+            json!({"customerProfileId": {"@path": "$.userId"}, "eventType": "Order Completed",
+                "attributes": {"cart_value": {"@path": "$.properties.value"}}}),
+        ));
+    });
+    let found = details(&run_on(&state, &literal, &[]), actions::MAPPED_NAMES);
+    assert_says(
+        &found[0],
+        &[
+            "`cart_value` is an Event attribute of event type `Product Added`, not `Order Completed`",
+        ],
+    );
+}
+
 // ------------------------------------------------------------------ the binary
 
 fn check(extra: &[&str]) -> std::process::Output {
