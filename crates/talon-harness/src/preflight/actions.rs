@@ -30,6 +30,8 @@
 //!   Engage audience events with a profile action but maps no audience ids is named;
 //! - audience changes go with `runRuleEngine` true (false or absent: Talon.One does not apply
 //!   them);
+//! - the event types a `trackEventV2` subscription sends whatever the events (a literal
+//!   `eventType`, or `$.event` under a trigger that admits only some names) exist;
 //! - the literal keys of an `attributes` object mapping exist in the catalog for the action's
 //!   entity (CustomerProfile, Event, CustomerSession, CartItem for `cartItems[].attributes`),
 //!   with an exact-case hint, and their literal values (not directives) fit the attribute's
@@ -121,6 +123,10 @@ pub const MAPPED_NAMES: &str =
 /// Literal values of the mappings against their attribute's type.
 pub const LITERALS_FIT: &str =
     "every literal value the mappings write fits its attribute's type in Talon.One";
+/// Event types the current event action sends whatever the events (a literal, or `$.event`
+/// under a trigger that names the events).
+pub const MAPPED_EVENT_TYPES: &str =
+    "every event type the mappings and triggers fix exists in Talon.One";
 /// Unreadable event lines.
 pub const READABLE: &str = "every event line is a readable Segment event";
 /// Unknown attributes, `skipNonExistingAttributes` off.
@@ -373,6 +379,10 @@ pub fn checks(inputs: &ActionsInputs<'_>) -> Result<(Vec<Check>, Vec<String>), C
     }
     checks.push(Check::from_details(MAPPED_NAMES, names));
     checks.push(Check::from_details(LITERALS_FIT, literal_types));
+    checks.push(Check::from_details(
+        MAPPED_EVENT_TYPES,
+        mapped_event_types(&enabled, &catalog),
+    ));
 
     if !inputs.events.is_empty() {
         let events = event_checks(inputs.events, &config, &enabled, deployment, &catalog);
@@ -584,6 +594,44 @@ fn deprecated_words(action: Action) -> &'static str {
         }
         _ => "",
     }
+}
+
+/// The event types `trackEventV2` subscriptions send that the deployment lacks, known without
+/// events: a literal `eventType`, or `eventType` mapped from `$.event` under a trigger that
+/// admits only some event names.
+fn mapped_event_types(enabled: &[&Subscription], catalog: &Catalog<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for sub in enabled {
+        if sub.action != Some(Action::TrackEventV2) {
+            continue;
+        }
+        let (names, how): (Vec<String>, &str) = match field(&sub.mapping, "eventType") {
+            Some(Js::String(t)) => (vec![t.clone()], "its `eventType` is the literal"),
+            Some(Js::Object(o)) if matches!(o.get("@path"), Some(Js::String(p)) if p == "$.event") =>
+            {
+                match sub.condition.as_ref().map(domains) {
+                    // A name with white space at its ends is the trigger check's finding.
+                    Some((_, Dom::Only(names))) => (
+                        names.into_iter().filter(|n| n.trim() == n).collect(),
+                        "its `eventType` is `$.event` and its trigger admits only",
+                    ),
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        for name in names
+            .iter()
+            .filter(|n| !catalog.event_types.contains(n.as_str()))
+        {
+            out.push(format!(
+                "subscription `{}`: {how} `{name}`, which is not an event type Talon.One has{}: Talon.One refuses every such event (400); create the event type in Talon.One, or send one it has",
+                sub.name,
+                catalog.event_type_hint(name)
+            ));
+        }
+    }
+    out
 }
 
 // ------------------------------------------------------------------ triggers

@@ -402,9 +402,15 @@ fn event_names_with_white_space_or_another_case_than_the_events_never_match() {
         s.remove(0);
     });
     let checks = run(&subs, &events);
+    // The trigger's name is also an event type the deployment lacks: one `product added`
+    // event would be refused.
     assert_eq!(
         failing(&checks),
-        [actions::TRIGGERS, actions::SUBSCRIPTIONS_MATCH],
+        [
+            actions::TRIGGERS,
+            actions::MAPPED_EVENT_TYPES,
+            actions::SUBSCRIPTIONS_MATCH
+        ],
         "{checks:#?}"
     );
     assert_says(
@@ -712,6 +718,57 @@ fn a_literal_value_whose_type_cannot_match_is_found_before_any_event() {
     );
     let subs = changed(|s| s[0]["settings"]["attributes"]["logins"] = json!(12));
     assert_eq!(failing(&run(&subs, &[])), Vec::<&str>::new());
+}
+
+#[test]
+fn event_types_fixed_by_a_literal_or_a_trigger_must_exist_without_events() {
+    let event = |name: &str, trigger: &str, event_type: Value| {
+        sub(
+            name,
+            "trackEventV2",
+            trigger,
+            json!({"customerProfileId": {"@path": "$.userId"}, "eventType": event_type}),
+        )
+    };
+    let subs = changed(|s| {
+        s.push(event(
+            "Orders or adds",
+            r#"type = "track" and (event = "Order Completed" or event = "Product Added")"#,
+            json!({"@path": "$.event"}),
+        ));
+        s.push(event(
+            "Wishlist",
+            r#"type = "track""#,
+            json!("product added"),
+        ));
+        s.push(event(
+            "All but audiences",
+            r#"type = "track" and event != "Audience Entered""#,
+            json!({"@path": "$.event"}),
+        ));
+    });
+    let (checks, _) = run_with(&good_settings(), &subs, &[]);
+    assert_eq!(
+        failing(&checks),
+        [actions::MAPPED_EVENT_TYPES],
+        "{checks:#?}"
+    );
+    let found = details(&checks, actions::MAPPED_EVENT_TYPES);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_says(
+        &found[0],
+        &[
+            "subscription `Orders or adds`: its `eventType` is `$.event` and its trigger admits only `Order Completed`",
+            "not an event type Talon.One has",
+        ],
+    );
+    assert_says(
+        &found[1],
+        &[
+            "subscription `Wishlist`: its `eventType` is the literal `product added`",
+            "`Product Added` is (event types are exact: case and white space)",
+        ],
+    );
 }
 
 // ------------------------------------------------------------------ with events
