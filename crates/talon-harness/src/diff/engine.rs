@@ -223,18 +223,28 @@ pub fn compare_mapped(before: &Mapped, after: &Mapped) -> Vec<Change> {
         change.explanation = Some(format!("now not sent: {a}"));
         changes.push(change);
     }
+    // A warning is new when the mapping before did not give it, or when it concerns an
+    // attribute only the mapping after sends (a flatten collision on a key now configured).
+    let sent = |m: &Mapped| -> std::collections::BTreeSet<String> {
+        m.requests
+            .iter()
+            .flat_map(|r| attributes(&body(r)).into_keys())
+            .collect()
+    };
+    let (sent_before, sent_after) = (sent(before), sent(after));
     for d in &after.diagnostics {
         if d.level != Level::Warning || d.kind.code() == "rejected" {
             continue;
         }
+        let subject = d.kind.subject();
         let known = before
             .diagnostics
             .iter()
-            .any(|o| o.kind.code() == d.kind.code() && o.kind.subject() == d.kind.subject());
-        if !known {
+            .any(|o| o.kind.code() == d.kind.code() && o.kind.subject() == subject);
+        let newly_sent = sent_after.contains(subject) && !sent_before.contains(subject);
+        if !known || newly_sent {
             let mut change = Change::new(ChangeKind::WarningAdded);
             change.fingerprint.rule = Some(d.kind.code().to_owned());
-            let subject = d.kind.subject();
             if let talon_mapper::Kind::Action { subscription, .. } = &d.kind {
                 change.fingerprint.subscription = Some(subscription.clone());
             } else if !subject.is_empty() {
@@ -319,8 +329,16 @@ fn compare_requests(b: &Request, a: &Request, changes: &mut Vec<Change>) {
         } else {
             "path".to_owned()
         });
-        change.before = Some(format!("{} {}", b.method, b.url).into());
-        change.after = Some(format!("{} {}", a.method, a.url).into());
+        let whole = base(b) != base(a);
+        let url = |r: &Request| {
+            if whole {
+                format!("{} {}", r.method, r.url)
+            } else {
+                format!("{} {}", r.method, r.path())
+            }
+        };
+        change.before = Some(url(b).into());
+        change.after = Some(url(a).into());
         changes.push(change);
     }
     let headers = |r: &Request| -> BTreeMap<String, String> {
@@ -449,9 +467,7 @@ pub fn pair(
     for a in &after.requests {
         let slot = a.subscription.as_deref();
         let b = request(before, slot);
-        if let Some(change) = outcome_change(b.map(|r| &r.outcome), &a.outcome, slot) {
-            outcome_changes.push(change);
-        }
+        outcome_changes.extend(outcome_change(b.map(|r| &r.outcome), &a.outcome, slot));
     }
     // Outcome changes first: they are what a reviewer reads first.
     outcome_changes.extend(changes);
@@ -469,8 +485,83 @@ pub fn pair(
     }
 }
 
-/// The change of one request's outcome (`before`: `None` when it was not sent before).
+/// The change of one request's outcome (`before`: `None` when it was not sent before): a new
+/// rejection gives one change per error Talon.One names (per attribute), the rest one change.
 fn outcome_change(
+    before: Option<&Outcome>,
+    after: &Outcome,
+    subscription: Option<&str>,
+) -> Vec<Change> {
+    let Some(change) = outcome_change_whole(before, after, subscription) else {
+        return Vec::new();
+    };
+    let Outcome::Rejected { status, error, .. } = after else {
+        return vec![change];
+    };
+    let items = rejection_items(*status, error);
+    if items.is_empty() {
+        return vec![change];
+    }
+    items
+        .into_iter()
+        .map(|(attribute, rule, explanation)| {
+            let mut one = change.clone();
+            one.fingerprint.attribute = attribute;
+            one.fingerprint.rule = Some(rule);
+            one.explanation = Some(explanation);
+            one
+        })
+        .collect()
+}
+
+/// Each error of a rejection: the attribute it points at, a stable rule (`HTTP 400 <title>`,
+/// or the relay's message for that attribute) and its words. Talon.One's envelope lists its
+/// errors with pointers; the Segment relay's puts them in one `Error` string, `; `-separated,
+/// each ending in `(at /attributes/<name>)`.
+fn rejection_items(status: u16, error: &Value) -> Vec<(Option<String>, String, String)> {
+    let attribute_of = |pointer: &str| {
+        pointer
+            .strip_prefix("/attributes/")
+            .map(|name| name.replace("~1", "/").replace("~0", "~"))
+    };
+    if let Some(items) = error.get("errors").and_then(Value::as_array) {
+        return items
+            .iter()
+            .map(|item| {
+                let pointer = item
+                    .pointer("/source/pointer")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let title = item.get("title").and_then(Value::as_str).unwrap_or("");
+                let one = serde_json::json!({ "errors": [item] });
+                let words = explain_rejection(&one).join("; ");
+                let mut rule = format!("HTTP {status} {title}");
+                if attribute_of(pointer).is_none() && !pointer.is_empty() {
+                    rule = format!("{rule} at {pointer}");
+                }
+                (attribute_of(pointer), rule.trim_end().to_owned(), words)
+            })
+            .collect();
+    }
+    if let Some(text) = error.get("Error").and_then(Value::as_str) {
+        return text
+            .split("; ")
+            .map(|part| {
+                let attribute = part
+                    .rsplit_once("(at ")
+                    .and_then(|(_, p)| attribute_of(p.trim_end_matches(')')));
+                (
+                    attribute,
+                    format!("HTTP {status} {part}"),
+                    format!("Talon.One rejected the request: {part}"),
+                )
+            })
+            .collect();
+    }
+    Vec::new()
+}
+
+fn outcome_change_whole(
     before: Option<&Outcome>,
     after: &Outcome,
     subscription: Option<&str>,

@@ -21,7 +21,7 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A value as a reader sees it: JSON, shortened past 60 characters.
+/// A value as a reader sees it: JSON, shortened past 100 characters.
 fn shown(value: Option<&Value>) -> String {
     let Some(value) = value else {
         return "nothing".to_owned();
@@ -30,8 +30,8 @@ fn shown(value: Option<&Value>) -> String {
         Value::String(s) if s.starts_with("GET ") || s.starts_with("PUT ") => s.clone(),
         other => other.to_string(),
     };
-    if text.chars().count() > 60 {
-        let cut: String = text.chars().take(57).collect();
+    if text.chars().count() > 100 {
+        let cut: String = text.chars().take(97).collect();
         format!("{cut}…")
     } else {
         text

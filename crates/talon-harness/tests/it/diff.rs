@@ -1,0 +1,733 @@
+//! `talon-harness diff`: each kind of change, for both destinations, with the differences it
+//! must report and its exit code; the accept file; the library's streaming engine.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::{assert_says, exits, harness, repo, scratch};
+
+/// The classic settings of these tests: the default key and domain, these Custom Attributes.
+fn classic_settings(dir: &Path, name: &str, attributes: &[&str]) -> String {
+    let path = dir.join(name);
+    let settings = json!({
+        "apiKey": "segment-demo-integration-key",
+        "applicationDomain": "https://demo.talon.one",
+        "customAttributes": attributes,
+    });
+    std::fs::write(&path, settings.to_string()).unwrap();
+    path.display().to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Identify events for the classic tests.
+const CLASSIC_EVENTS: &str = r#"{"type": "identify", "userId": "u1", "traits": {"email": "a@example.com", "plan": "gold", "address": {"city": "Berlin"}, "logins": 3}}
+{"type": "identify", "userId": "u2", "traits": {"email": "b@example.com", "logins": 4}}
+{"type": "track", "userId": "u2", "event": "Order Completed"}
+{"type": "identify", "userId": "u3", "traits": {"email": "c@example.com", "plan": "silver", "address": {"city": "Paris"}}}
+"#;
+
+/// Identify events for the Actions tests (the simulated deployment's catalog has `email`,
+/// `plan` and `logins`, and no `address`).
+const ACTIONS_EVENTS: &str = r#"{"type": "identify", "userId": "u1", "traits": {"email": "a@example.com", "plan": "gold", "logins": 3}}
+{"type": "identify", "userId": "u2", "traits": {"email": "b@example.com", "address": {"city": "Paris"}}}
+{"type": "identify", "userId": "u3", "traits": {"email": "c@example.com", "plan": "silver"}}
+"#;
+
+/// Runs `diff` with `args` and `--report json`, expecting `code`; returns the report.
+#[track_caller]
+fn diff(args: &[&str], code: i32) -> Value {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    all.extend(["--report", "json"]);
+    let printed = exits(&harness(&all, b""), code);
+    serde_json::from_str(&printed.stdout).unwrap_or_else(|e| panic!("{e}: {}", printed.stdout))
+}
+
+/// The report's groups as `kind attribute count` (regressions that fail marked `!`), sorted.
+fn groups(report: &Value) -> Vec<String> {
+    let mut lines: Vec<String> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let fails = g["regressions"].as_u64().unwrap() > 0 && g["accepted"] == false;
+            format!(
+                "{}{} {} {}{}",
+                if fails { "!" } else { "" },
+                g["kind"].as_str().unwrap(),
+                g["attribute"].as_str().unwrap_or("-"),
+                g["count"],
+                g["subscription"]
+                    .as_str()
+                    .map_or_else(String::new, |s| format!(" [{s}]")),
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn has(report: &Value, line: &str) -> bool {
+    groups(report).iter().any(|g| g == line)
+}
+
+#[track_caller]
+fn assert_groups(report: &Value, expected: &[&str]) {
+    for line in expected {
+        assert!(
+            has(report, line),
+            "`{line}` missing from {:#?}",
+            groups(report)
+        );
+    }
+}
+
+/// The shipped subscriptions with the profile subscription changed by `edit`, as one edited
+/// subscription (the shape `--after` merges over `--before`'s list).
+fn edited_profile_subscription(edit: impl FnOnce(&mut Value)) -> String {
+    let list: Value = serde_json::from_str(talon_harness::world::DEFAULT_SUBSCRIPTIONS).unwrap();
+    let mut one = list["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "sub_identify_profile")
+        .unwrap()
+        .clone();
+    edit(&mut one);
+    one.to_string()
+}
+
+const PROFILE: &str = "Identify: update customer profile";
+
+// Classic destination.
+
+#[test]
+fn classic_attribute_added_is_reported_as_new_data_and_exits_0() {
+    let dir = scratch("diff-classic-added");
+    let before = classic_settings(&dir, "before.json", &["email"]);
+    let after = classic_settings(&dir, "after.json", &["email", "plan"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let report = diff(
+        &["--before", &before, "--after", &after, "--events", &events],
+        0,
+    );
+    assert_eq!(
+        groups(&report),
+        ["attribute_added plan 2", "state_attribute_gained plan 2"]
+    );
+    assert_eq!(report["events"], 4);
+    assert_eq!(report["changedEvents"], 2);
+    assert_eq!(report["passed"], true);
+}
+
+#[test]
+fn classic_attribute_removed_is_a_regression_and_exits_1() {
+    let dir = scratch("diff-classic-removed");
+    let before = classic_settings(&dir, "before.json", &["email", "address_city"]);
+    let after = classic_settings(&dir, "after.json", &["email"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let report = diff(
+        &["--before", &before, "--after", &after, "--events", &events],
+        1,
+    );
+    assert_eq!(
+        groups(&report),
+        [
+            "!attribute_removed address_city 2",
+            "!state_attribute_lost address_city 2"
+        ]
+    );
+    let out = harness(
+        &[
+            "diff", "--before", &before, "--after", &after, "--events", &events,
+        ],
+        b"",
+    );
+    let printed = exits(&out, 1);
+    assert_says(
+        &printed.stdout,
+        &[
+            "FAIL `address_city` no longer sent for 2 of 4 events",
+            "FAIL Talon.One would no longer hold `address_city` for 2 of 3 profiles",
+            "events.ndjson:1 (profile `u1`): delivered",
+            "`address_city` no longer sent (was \"Berlin\")",
+            "result     FAIL: 2 kinds of regression not accepted",
+        ],
+    );
+}
+
+#[test]
+fn classic_attribute_renamed_by_case_loses_it_with_the_mappers_warning_and_exits_1() {
+    let dir = scratch("diff-classic-case");
+    let before = classic_settings(&dir, "before.json", &["email", "plan"]);
+    let after = classic_settings(&dir, "after.json", &["email", "Plan"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let report = diff(
+        &["--before", &before, "--after", &after, "--events", &events],
+        1,
+    );
+    assert_eq!(
+        groups(&report),
+        [
+            "!attribute_removed plan 2",
+            "!state_attribute_lost plan 2",
+            "warning_added plan 2",
+        ]
+    );
+    let warning = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "warning_added")
+        .unwrap();
+    assert_eq!(warning["rule"], "case_mismatch");
+}
+
+#[test]
+fn classic_flatten_collision_introduced_names_the_dropped_path_and_exits_0() {
+    let dir = scratch("diff-classic-collision");
+    let before = classic_settings(&dir, "before.json", &["email"]);
+    let after = classic_settings(&dir, "after.json", &["email", "address_city"]);
+    let events = write(
+        &dir,
+        "events.ndjson",
+        r#"{"type": "identify", "userId": "u-4004", "traits": {"email": "x@example.com", "address": {"city": "München"}, "address_city": "Munich"}}
+"#,
+    );
+    let report = diff(
+        &["--before", &before, "--after", &after, "--events", &events],
+        0,
+    );
+    assert_eq!(
+        groups(&report),
+        [
+            "attribute_added address_city 1",
+            "state_attribute_gained address_city 1",
+            "warning_added address_city 1",
+        ]
+    );
+    let warning = &report["examples"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "warning_added")
+        .unwrap()["explanation"];
+    assert!(
+        warning.as_str().unwrap().contains("dropped `address.city`"),
+        "{warning}"
+    );
+}
+
+/// The default state with `logins` retyped from number to string.
+fn retyped_default_state(dir: &Path) -> String {
+    let mut state: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("fixtures/talon/default-state.json")).unwrap(),
+    )
+    .unwrap();
+    for attribute in state["attributes"].as_array_mut().unwrap() {
+        if attribute["name"] == "logins" {
+            attribute["type"] = "string".into();
+        }
+    }
+    write(dir, "after-state.json", &state.to_string())
+}
+
+#[test]
+fn classic_catalog_type_changed_rejects_the_events_that_send_it_and_exits_1() {
+    let dir = scratch("diff-classic-retype");
+    let settings = classic_settings(&dir, "settings.json", &["email", "logins"]);
+    let after_state = retyped_default_state(&dir);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let report = diff(
+        &[
+            "--before",
+            &settings,
+            "--after-state",
+            &after_state,
+            "--events",
+            &events,
+        ],
+        1,
+    );
+    assert_groups(
+        &report,
+        &[
+            "!now_rejected logins 2",
+            "!state_attribute_lost email 2",
+            "!state_attribute_lost logins 2",
+        ],
+    );
+    let rejected = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "now_rejected")
+        .unwrap();
+    assert!(
+        rejected["rule"].as_str().unwrap().starts_with("HTTP 400"),
+        "{rejected}"
+    );
+    assert!(
+        rejected["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("`logins`"),
+        "{rejected}"
+    );
+    assert_eq!(report["after"]["rejected"], 2);
+}
+
+// The Talon.One (Actions) destination.
+
+#[test]
+fn actions_trigger_narrowed_stops_the_subscription_and_exits_1() {
+    let dir = scratch("diff-actions-trigger");
+    let after = write(
+        &dir,
+        "narrowed.json",
+        &edited_profile_subscription(|s| {
+            s["trigger"] = r#"type = "identify" and traits.plan = "gold""#.into();
+        }),
+    );
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let report = diff(&["--after", &after, "--events", &events], 1);
+    assert_eq!(report["destination"], "actions");
+    assert_groups(
+        &report,
+        &[
+            &format!("!request_removed - 2 [{PROFILE}]"),
+            &format!("!attribute_removed email 2 [{PROFILE}]"),
+            &format!("!attribute_removed plan 1 [{PROFILE}]"),
+            "!state_attribute_lost email 2",
+        ],
+    );
+    let removed = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "request_removed")
+        .unwrap();
+    assert_eq!(removed["rule"], "not_triggered");
+}
+
+#[test]
+fn actions_mapping_path_typo_loses_every_attribute_and_exits_1() {
+    let dir = scratch("diff-actions-typo");
+    let after = write(
+        &dir,
+        "typo.json",
+        &edited_profile_subscription(|s| {
+            s["settings"]["attributes"] = json!({"@path": "$.trait"});
+        }),
+    );
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let report = diff(&["--after", &after, "--events", &events], 1);
+    assert_groups(
+        &report,
+        &[
+            &format!("!attribute_removed email 3 [{PROFILE}]"),
+            &format!("!attribute_removed logins 1 [{PROFILE}]"),
+            "!state_attribute_lost email 3",
+            "!state_attribute_lost plan 2",
+        ],
+    );
+    assert!(
+        !groups(&report)
+            .iter()
+            .any(|g| g.contains("request_removed")),
+        "the request is still sent: {:#?}",
+        groups(&report)
+    );
+}
+
+#[test]
+fn actions_skip_non_existing_attributes_flipped_off_rejects_unknown_attributes_and_exits_1() {
+    let dir = scratch("diff-actions-skip");
+    let after = write(
+        &dir,
+        "noskip.json",
+        &edited_profile_subscription(|s| {
+            s["settings"]["skipNonExistingAttributes"] = false.into();
+        }),
+    );
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let report = diff(&["--after", &after, "--events", &events], 1);
+    assert_groups(
+        &report,
+        &[
+            &format!("!now_rejected address 1 [{PROFILE}]"),
+            &format!("url_changed - 3 [{PROFILE}]"),
+            "!state_attribute_lost email 1",
+        ],
+    );
+    let url = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "url_changed")
+        .unwrap();
+    assert_eq!(url["rule"], "query `skipNonExistingAttributes=true` -> ``");
+}
+
+#[test]
+fn actions_attribute_added_to_a_mapping_only_adds_data_and_exits_0() {
+    let dir = scratch("diff-actions-added");
+    let subscriptions = |attributes: Value| {
+        json!({"subscriptions": [{
+            "id": "p", "name": "Profile", "actionSlug": "updateCustomerProfileV3", "enabled": true,
+            "trigger": "type = \"identify\"",
+            "settings": {"customerProfileId": {"@path": "$.userId"}, "skipNonExistingAttributes": true, "attributes": attributes}
+        }]})
+        .to_string()
+    };
+    let before = write(
+        &dir,
+        "before.json",
+        &subscriptions(json!({"email": {"@path": "$.traits.email"}})),
+    );
+    let after = write(
+        &dir,
+        "after.json",
+        &subscriptions(
+            json!({"email": {"@path": "$.traits.email"}, "plan": {"@path": "$.traits.plan"}}),
+        ),
+    );
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let report = diff(
+        &["--before", &before, "--after", &after, "--events", &events],
+        0,
+    );
+    assert_eq!(
+        groups(&report),
+        [
+            "attribute_added plan 2 [Profile]",
+            "state_attribute_gained plan 2"
+        ]
+    );
+}
+
+#[test]
+fn actions_catalog_type_changed_rejects_and_exits_1() {
+    let dir = scratch("diff-actions-retype");
+    let world = talon_harness::world::World::for_actions(&segment_gen::Scenario::default());
+    let before_state = write(&dir, "before-state.json", &world.state.to_json_pretty());
+    let mut after: Value = serde_json::from_str(&world.state.to_json_pretty()).unwrap();
+    for attribute in after["attributes"].as_array_mut().unwrap() {
+        if attribute["name"] == "plan" {
+            attribute["type"] = "number".into();
+        }
+    }
+    let after_state = write(&dir, "after-state.json", &after.to_string());
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let report = diff(
+        &[
+            "--destination",
+            "actions",
+            "--before-state",
+            &before_state,
+            "--after-state",
+            &after_state,
+            "--events",
+            &events,
+        ],
+        1,
+    );
+    assert_groups(
+        &report,
+        &[
+            &format!("!now_rejected plan 2 [{PROFILE}]"),
+            "!state_attribute_lost plan 2",
+        ],
+    );
+}
+
+// The gate: accept file, exit 2, one comparison per event.
+
+#[test]
+fn an_accept_file_lets_the_reviewed_change_pass_on_a_new_sample_and_still_fails_a_new_one() {
+    let dir = scratch("diff-accept");
+    let before = classic_settings(&dir, "before.json", &["email", "plan", "address_city"]);
+    let after = classic_settings(&dir, "after.json", &["email", "plan"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let accept = dir.join("accepted.json").display().to_string();
+    diff(
+        &[
+            "--before",
+            &before,
+            "--after",
+            &after,
+            "--events",
+            &events,
+            "--write-accept",
+            &accept,
+        ],
+        0,
+    );
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&accept).unwrap()).unwrap();
+    assert_eq!(
+        written,
+        json!({"accepted": [
+            {"kind": "attribute_removed", "attribute": "address_city"},
+            {"kind": "state_attribute_lost", "attribute": "address_city"},
+        ]})
+    );
+    // Another sample of the same traffic: other users, other cities, same kinds of difference.
+    let sample = write(
+        &dir,
+        "sample.ndjson",
+        r#"{"type": "identify", "userId": "v9", "traits": {"email": "z@example.com", "address": {"city": "Rome"}}}
+"#,
+    );
+    let report = diff(
+        &[
+            "--before", &before, "--after", &after, "--events", &sample, "--accept", &accept,
+        ],
+        0,
+    );
+    assert!(
+        report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["accepted"] == true)
+    );
+    // A new regression is not covered.
+    let worse = classic_settings(&dir, "worse.json", &["email"]);
+    let report = diff(
+        &[
+            "--before", &before, "--after", &worse, "--events", &events, "--accept", &accept,
+        ],
+        1,
+    );
+    assert_groups(
+        &report,
+        &[
+            "!attribute_removed plan 2",
+            "attribute_removed address_city 2",
+        ],
+    );
+}
+
+#[test]
+fn diff_refuses_nothing_to_compare_empty_events_and_a_bad_accept_file_with_exit_2() {
+    let dir = scratch("diff-usage");
+    let settings = classic_settings(&dir, "settings.json", &["email"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let empty = write(&dir, "empty.ndjson", "\n");
+    let bad = write(
+        &dir,
+        "bad.json",
+        r#"{"accepted": [{"kind": "no_such_kind"}]}"#,
+    );
+    let printed = exits(
+        &harness(&["diff", "--before", &settings, "--events", &events], b""),
+        2,
+    );
+    assert_says(&printed.stderr, &["nothing to compare"]);
+    let printed = exits(
+        &harness(
+            &[
+                "diff", "--before", &settings, "--after", &settings, "--events", &empty,
+            ],
+            b"",
+        ),
+        2,
+    );
+    assert_says(&printed.stderr, &["no events"]);
+    exits(
+        &harness(
+            &[
+                "diff", "--before", &settings, "--after", &settings, "--events", &events,
+                "--accept", &bad,
+            ],
+            b"",
+        ),
+        2,
+    );
+    let printed = exits(
+        &harness(
+            &[
+                "diff",
+                "--before",
+                &settings,
+                "--after",
+                &settings,
+                "--settings",
+                &settings,
+                "--events",
+                &events,
+            ],
+            b"",
+        ),
+        2,
+    );
+    assert_says(&printed.stderr, &["`deployment` is required"]);
+}
+
+#[test]
+fn every_input_event_gets_exactly_one_comparison_line_and_an_unreadable_one_fails() {
+    let dir = scratch("diff-changes");
+    let before = classic_settings(&dir, "before.json", &["email"]);
+    let after = classic_settings(&dir, "after.json", &["email", "plan"]);
+    let events = write(
+        &dir,
+        "events.ndjson",
+        &format!("{CLASSIC_EVENTS}not json\n"),
+    );
+    let changes = dir.join("changes.ndjson");
+    let report = diff(
+        &[
+            "--before",
+            &before,
+            "--after",
+            &after,
+            "--events",
+            &events,
+            "--changes",
+            changes.to_str().unwrap(),
+        ],
+        1,
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(&changes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["index"], i);
+    }
+    assert_eq!(lines[0]["changes"][0]["kind"], "attribute_added");
+    assert_eq!(lines[1]["changes"], json!([]));
+    assert_eq!(lines[4]["before"], "skipped");
+    let unreadable = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "every input line is a readable Segment event")
+        .unwrap();
+    assert_eq!(unreadable["passed"], false);
+}
+
+#[test]
+fn the_junit_report_has_a_failing_case_per_regression_not_accepted() {
+    let dir = scratch("diff-junit");
+    let before = classic_settings(&dir, "before.json", &["email", "address_city"]);
+    let after = classic_settings(&dir, "after.json", &["email", "plan"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let junit = dir.join("junit.xml");
+    diff(
+        &[
+            "--before",
+            &before,
+            "--after",
+            &after,
+            "--events",
+            &events,
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        1,
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_says(
+        &xml,
+        &[
+            "every event has exactly one comparison",
+            "attribute_removed: `address_city` no longer sent",
+            "attribute_added: `plan` now sent",
+            "failures=\"2\"",
+        ],
+    );
+}
+
+// The library.
+
+fn lines(text: &str) -> Vec<talon_harness::input::EventLine> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| talon_harness::input::EventLine {
+            source: format!("events:{}", i + 1),
+            bytes: l.as_bytes().to_vec(),
+        })
+        .collect()
+}
+
+fn classic(attributes: &[&str]) -> talon_mapper::Destination {
+    let settings = json!({
+        "apiKey": "segment-demo-integration-key",
+        "applicationDomain": "https://demo.talon.one",
+        "customAttributes": attributes,
+    });
+    let settings = talon_mapper::Settings::parse(&settings.to_string()).unwrap();
+    talon_mapper::Destination::Classic(settings)
+}
+
+#[test]
+fn the_engine_gives_the_same_report_whatever_the_round_size_and_pairs_each_event_with_its_own() {
+    use talon_harness::diff::{DiffConfig, Side, compare};
+    let side = |attributes: &[&str]| Side {
+        destination: classic(attributes),
+        state: talon_fake::StateFile::default_state(),
+    };
+    let many: String = (0..50)
+        .map(|i| {
+            format!(
+                "{{\"type\": \"identify\", \"userId\": \"u{}\", \"traits\": {{\"email\": \"e{i}@example.com\", \"plan\": \"p{i}\"}}}}\n",
+                i % 7
+            )
+        })
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut reports = Vec::new();
+    for chunk in [1, 3, 4096] {
+        let mut config = DiffConfig::new(side(&["email"]), side(&["email", "plan"]));
+        config.chunk = chunk;
+        let mut seen = Vec::new();
+        let report = runtime
+            .block_on(compare(&config, lines(&many), |c| {
+                seen.push((c.index, c.changes[0].after.clone()));
+                Ok(())
+            }))
+            .unwrap();
+        assert_eq!(seen.len(), 50);
+        for (i, (index, plan)) in seen.iter().enumerate() {
+            assert_eq!(*index, i as u64);
+            assert_eq!(
+                plan,
+                &Some(Value::from(format!("p{i}"))),
+                "event {i} paired with another's"
+            );
+        }
+        assert_eq!(report.events, 50);
+        assert_eq!(report.profiles, 7);
+        reports.push(report);
+    }
+    assert_eq!(reports[0], reports[1]);
+    assert_eq!(reports[1], reports[2]);
+    // The final state: each profile holds its last event's plan.
+    let gained = reports[0]
+        .groups
+        .iter()
+        .find(|g| g.fingerprint.kind == talon_harness::diff::ChangeKind::StateAttributeGained)
+        .unwrap();
+    assert_eq!(gained.count, 7);
+}
+
+#[test]
+fn a_request_compared_with_itself_has_no_change() {
+    let destination = classic(&["email", "plan"]);
+    let event = br#"{"type": "identify", "userId": "u1", "traits": {"email": "a@example.com", "plan": "gold"}}"#;
+    let mapped = talon_mapper::map(&destination, event);
+    assert!(talon_harness::diff::compare_mapped(&mapped, &mapped).is_empty());
+    let other = talon_mapper::map(&classic(&["email"]), event);
+    let changes = talon_harness::diff::compare_mapped(&mapped, &other);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].fingerprint.attribute.as_deref(), Some("plan"));
+}
