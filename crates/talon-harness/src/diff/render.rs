@@ -56,12 +56,12 @@ pub fn what(fingerprint: &Fingerprint) -> String {
     let sub = f.subscription.as_deref().map(|s| format!(" (`{s}`)"));
     let sub = sub.as_deref().unwrap_or("");
     match f.kind {
-        ChangeKind::NowRejected => format!("now rejected by Talon.One{sub}: {rule}"),
+        ChangeKind::NowRejected => format!("now rejected{sub}: {rule}"),
         ChangeKind::NowFailed => format!("now lost (failed after retries){sub}: {rule}"),
         ChangeKind::NowSkipped => format!("request can no longer be built{sub}: {rule}"),
         ChangeKind::RequestRemoved => match &f.subscription {
-            Some(s) => format!("`{s}` no longer sends its request ({rule})"),
-            None => format!("no request sent any more ({rule})"),
+            Some(s) => format!("`{s}` no longer sends its request: {rule}"),
+            None => format!("no request sent any more: {rule}"),
         },
         ChangeKind::AttributeRemoved => format!("{} no longer sent{}", named(f), by(f)),
         ChangeKind::AttributeChanged => {
@@ -102,6 +102,25 @@ pub fn what(fingerprint: &Fingerprint) -> String {
     }
 }
 
+/// [`what`], with the explanation in place of the rule where a person reads it better (a
+/// rejection, a loss, why a request is not sent any more).
+pub fn what_explained(fingerprint: &Fingerprint, explanation: Option<&String>) -> String {
+    match (explanation, fingerprint.kind) {
+        (
+            Some(words),
+            ChangeKind::NowRejected
+            | ChangeKind::NowFailed
+            | ChangeKind::NowSkipped
+            | ChangeKind::RequestRemoved
+            | ChangeKind::SkipChanged,
+        ) => what(&Fingerprint {
+            rule: Some(words.clone()),
+            ..fingerprint.clone()
+        }),
+        _ => what(fingerprint),
+    }
+}
+
 /// How many of how many: `1,204 of 5,000 events`, or profiles for the final state.
 pub fn count(group: &Group, report: &DiffReport) -> String {
     if group.fingerprint.kind.is_state() {
@@ -130,20 +149,21 @@ pub fn sentence(group: &Group, report: &DiffReport) -> String {
         | ChangeKind::NowSkipped
         | ChangeKind::NowDelivered
         | ChangeKind::SkipChanged => {
-            let mut text = format!("{counted} {}", what(f));
-            if let Some(words) = &group.explanation
-                && !matches!(f.kind, ChangeKind::NowDelivered)
-            {
-                // The rule is the stable key; the explanation is what a person reads.
-                text = format!(
-                    "{counted} {}",
-                    what(&Fingerprint {
-                        rule: Some(words.clone()),
-                        ..f.clone()
-                    })
-                );
+            format!(
+                "{counted} {}",
+                what_explained(f, group.explanation.as_ref())
+            )
+        }
+        ChangeKind::RequestRemoved => {
+            let why = group
+                .explanation
+                .as_deref()
+                .or(f.rule.as_deref())
+                .unwrap_or("");
+            match &f.subscription {
+                Some(s) => format!("`{s}` no longer sends its request for {counted}: {why}"),
+                None => format!("no request sent any more for {counted}: {why}"),
             }
-            text
         }
         ChangeKind::WarningAdded => match &group.explanation {
             Some(words) => format!("{} for {counted}, e.g. {words}", what(f)),
@@ -194,14 +214,8 @@ pub fn change_line(change: &Change) -> String {
         _ => String::new(),
     };
     let head = match (&change.explanation, f.kind) {
-        (Some(words), ChangeKind::NowRejected | ChangeKind::NowFailed | ChangeKind::NowSkipped) => {
-            what(&Fingerprint {
-                rule: Some(words.clone()),
-                ..f.clone()
-            })
-        }
         (Some(words), ChangeKind::WarningAdded) => format!("{}: {words}", what(f)),
-        _ => what(f),
+        (explanation, _) => what_explained(f, explanation.as_ref()),
     };
     format!("{head}{values}")
 }
@@ -424,16 +438,7 @@ pub fn markdown(report: &DiffReport) -> String {
             } else {
                 "➕"
             };
-            let what = match (&group.explanation, group.fingerprint.kind) {
-                (
-                    Some(words),
-                    ChangeKind::NowRejected | ChangeKind::NowFailed | ChangeKind::NowSkipped,
-                ) => what(&Fingerprint {
-                    rule: Some(words.clone()),
-                    ..group.fingerprint.clone()
-                }),
-                _ => what(&group.fingerprint),
-            };
+            let what = what_explained(&group.fingerprint, group.explanation.as_ref());
             let _ = writeln!(
                 out,
                 "| {mark} | {} | {} |",
@@ -462,7 +467,16 @@ pub fn markdown(report: &DiffReport) -> String {
             thousands(report.changed_events)
         );
         for event in &report.examples {
-            let _ = writeln!(out, "- `{}`", cell(&event_head(event)).replace('`', "'"));
+            let who = event
+                .profile
+                .as_deref()
+                .map_or_else(String::new, |p| format!(" (profile `{}`)", cell(p)));
+            let outcome = if event.before == event.after {
+                event.after.clone()
+            } else {
+                format!("{} → {}", event.before, event.after)
+            };
+            let _ = writeln!(out, "- `{}`{who}: {outcome}", cell(&event.source));
             for change in &event.changes {
                 let _ = writeln!(out, "  - {}", cell(&change_line(change)));
             }

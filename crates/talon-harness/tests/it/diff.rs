@@ -1,7 +1,7 @@
 //! `talon-harness diff`: each kind of change, for both destinations, with the differences it
 //! must report and its exit code; the accept file; the library's streaming engine.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -730,4 +730,53 @@ fn a_request_compared_with_itself_has_no_change() {
     let changes = talon_harness::diff::compare_mapped(&mapped, &other);
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].fingerprint.attribute.as_deref(), Some("plan"));
+}
+
+// The bundled example changes: `fixtures/changes/<name>/`, each run as its `args` file says,
+// from its own folder, so the report names its files as a user sees them.
+
+fn example_changes() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo("fixtures/changes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("args").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn run_example(dir: &Path, report: &str) -> (String, i32) {
+    let args = std::fs::read_to_string(dir.join("args")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_talon-harness"))
+        .args(args.split_whitespace())
+        .args(["--report", report])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn the_bundled_example_changes_report_as_their_snapshots_say() {
+    let dirs = example_changes();
+    assert!(dirs.len() >= 3, "{dirs:?}");
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(dir.join("README.md").is_file(), "{name} has no README.md");
+        let (text, code) = run_example(&dir, "text");
+        let (markdown, markdown_code) = run_example(&dir, "markdown");
+        assert_eq!(code, markdown_code, "{name}");
+        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        assert!(
+            readme.contains(&format!("exit {code}")),
+            "{name}: README.md does not say `exit {code}`"
+        );
+        crate::snapshot_settings().bind(|| {
+            insta::assert_snapshot!(format!("diff_{name}_text"), text);
+            insta::assert_snapshot!(format!("diff_{name}_markdown"), markdown);
+        });
+    }
 }
