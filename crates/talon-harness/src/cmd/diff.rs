@@ -356,6 +356,17 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             )
         }
     };
+    let (mut before, mut after) = (before, after);
+    let mut notes = std::collections::BTreeSet::new();
+    for side in [&mut before, &mut after] {
+        notes.extend(crate::diff::adopt_credentials(
+            &mut side.state,
+            &side.destination,
+        ));
+    }
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     Ok(DiffConfig::new(before, after))
 }
 

@@ -62,9 +62,12 @@ struct Running {
 impl Running {
     async fn start(state: StateFile) -> Result<Self, Error> {
         // The journal is for people looking at a fake; a comparison reads only the final
-        // state, so it keeps none, and memory does not grow with the events.
+        // state, so it keeps none, and memory does not grow with the events. The relay's
+        // 60 requests per second per key is off (as in `simulate`): a comparison is about
+        // what Talon.One answers, not how fast Segment may send.
         let fake_config = FakeConfig {
             journal_cap: 0,
+            relay_rate_limit: None,
             ..FakeConfig::default()
         };
         let fake = Fake::new(state, fake_config)
@@ -160,6 +163,50 @@ pub async fn compare(
         after_summary,
         &config.accepted,
     ))
+}
+
+/// Lets a state that holds no integration key at all (`pull`'s output: it copies no keys)
+/// accept `destination`'s key, and, for the Actions destination, a state without a `hostname`
+/// answer to the settings' deployment: a comparison is about mappings and the catalog, and
+/// would otherwise see every request refused on both sides and report no difference. A state
+/// that has keys is left alone, so a wrong key still shows. Returns what it did, for a note.
+/// Chosen here.
+pub fn adopt_credentials(state: &mut StateFile, destination: &Destination) -> Option<String> {
+    if !state.integration_keys.is_empty() {
+        return None;
+    }
+    let application_id = state.applications.first().map_or(1, |a| a.id);
+    let (key, platform) = match destination {
+        Destination::Classic(settings) => (settings.api_key().to_owned(), None),
+        Destination::Actions(config) => {
+            (config.settings.api_key.clone(), Some("Segment".to_owned()))
+        }
+        _ => return None,
+    };
+    state.integration_keys.push(talon_fake::IntegrationKey {
+        key,
+        application_id,
+        platform,
+    });
+    let mut note = format!(
+        "the state holds no API key (as pull writes it): the settings' key is taken as application {application_id}'s"
+    );
+    if let Destination::Actions(config) = destination
+        && state.hostname.is_none()
+    {
+        let host = config
+            .settings
+            .deployment
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        note.push_str(&format!(
+            ", and its deployment `{host}` as the state's host"
+        ));
+        state.hostname = Some(host);
+    }
+    Some(note)
 }
 
 /// The request's slot in its event: its subscription (one request per subscription), `None`

@@ -41,7 +41,10 @@ mod engine;
 mod model;
 pub mod render;
 
-pub use engine::{DEFAULT_CHUNK, DiffConfig, Side, compare, compare_mapped, compare_states, pair};
+pub use engine::{
+    DEFAULT_CHUNK, DiffConfig, Side, adopt_credentials, compare, compare_mapped, compare_states,
+    pair,
+};
 pub use model::{
     Accepted, Change, ChangeKind, DiffReport, EVENT_EXAMPLES, EventComparison, Example,
     Fingerprint, GROUP_EXAMPLES, Group, Tally,

@@ -447,6 +447,72 @@ fn actions_catalog_type_changed_rejects_and_exits_1() {
     );
 }
 
+#[test]
+fn a_state_pulled_without_keys_still_gates_the_change_for_both_destinations() {
+    let dir = scratch("diff-pulled");
+    // Classic: the default state as `pull` writes it, without its keys.
+    let mut state: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("fixtures/talon/default-state.json")).unwrap(),
+    )
+    .unwrap();
+    state["integrationKeys"] = json!([]);
+    let pulled = write(&dir, "pulled.json", &state.to_string());
+    let before = classic_settings(&dir, "before.json", &["email", "address_city"]);
+    let after = classic_settings(&dir, "after.json", &["email"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let out = harness(
+        &[
+            "diff",
+            "--before",
+            &before,
+            "--after",
+            &after,
+            "--talon-state",
+            &pulled,
+            "--events",
+            &events,
+            "--report",
+            "json",
+        ],
+        b"",
+    );
+    let printed = exits(&out, 1);
+    assert_says(&printed.stderr, &["the state holds no API key"]);
+    let report: Value = serde_json::from_str(&printed.stdout).unwrap();
+    assert_eq!(report["before"]["delivered"], 3);
+    assert_groups(&report, &["!attribute_removed address_city 2"]);
+    // Actions: the simulated deployment without keys or host, the customer's own settings.
+    let world = talon_harness::world::World::for_actions(&segment_gen::Scenario::default());
+    let mut state: Value = serde_json::from_str(&world.state.to_json_pretty()).unwrap();
+    state["integrationKeys"] = json!([]);
+    state.as_object_mut().unwrap().remove("hostname");
+    let pulled = write(&dir, "pulled-actions.json", &state.to_string());
+    let after = write(
+        &dir,
+        "typo.json",
+        &edited_profile_subscription(|s| {
+            s["settings"]["attributes"] = json!({"@path": "$.trait"});
+        }),
+    );
+    let events = write(&dir, "actions.ndjson", ACTIONS_EVENTS);
+    let settings = repo("fixtures/actions/settings.json");
+    let report = diff(
+        &[
+            "--settings",
+            &settings,
+            "--after",
+            &after,
+            "--talon-state",
+            &pulled,
+            "--events",
+            &events,
+        ],
+        1,
+    );
+    assert_eq!(report["before"]["delivered"], 3);
+    assert_groups(&report, &["!state_attribute_lost email 3"]);
+}
+
 // The gate: accept file, exit 2, one comparison per event.
 
 #[test]
