@@ -259,7 +259,7 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             };
             let state = |path: &Option<PathBuf>| match path.as_ref().or(args.talon_state.as_ref()) {
                 Some(path) => input::state(path),
-                None => Ok(StateFile::default_state()),
+                None => Ok(without_keys(StateFile::default_state())),
             };
             (
                 Side {
@@ -342,7 +342,7 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             let after = actions(&a_s, &as_name, &after_subs, &after_name)?;
             let state = |path: &Option<PathBuf>| match path.as_ref().or(args.talon_state.as_ref()) {
                 Some(path) => input::state(path),
-                None => Ok(world.state.clone()),
+                None => Ok(without_keys(world.state.clone())),
             };
             (
                 Side {
@@ -364,10 +364,20 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             &side.destination,
         ));
     }
-    for note in notes {
+    let given =
+        args.talon_state.is_some() || args.before_state.is_some() || args.after_state.is_some();
+    for note in notes.into_iter().filter(|_| given) {
         eprintln!("note: {note}");
     }
     Ok(DiffConfig::new(before, after))
+}
+
+/// A built-in state stands in for the user's deployment: it takes the settings' key (and
+/// deployment) whatever they are (`diff::adopt_credentials`), so it loses its own.
+fn without_keys(mut state: StateFile) -> StateFile {
+    state.integration_keys.clear();
+    state.hostname = None;
+    state
 }
 
 fn classic(path: Option<&Path>) -> Result<Destination, Error> {

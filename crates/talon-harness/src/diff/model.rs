@@ -262,6 +262,16 @@ impl DiffReport {
             && self.changed_events <= self.events
     }
 
+    /// Whether Talon.One accepted nothing on either side although requests were sent (a key
+    /// or deployment the state does not know): the comparison could not see what the change
+    /// does to delivered data, so it must not pass.
+    pub fn blind(&self) -> bool {
+        let refused = |s: &Summary| s.rejected + s.failed;
+        self.before.delivered == 0
+            && self.after.delivered == 0
+            && refused(&self.before) + refused(&self.after) > 0
+    }
+
     /// The groups that make the run fail: regressions not accepted.
     pub fn failing(&self) -> impl Iterator<Item = &Group> {
         self.groups.iter().filter(|g| g.fails())
@@ -272,6 +282,7 @@ impl DiffReport {
     pub fn passed(&self) -> bool {
         self.failing().next().is_none()
             && self.adds_up()
+            && !self.blind()
             && self.before.unreadable == 0
             && self.before.failed == 0
             && self.after.failed == 0

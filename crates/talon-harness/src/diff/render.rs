@@ -243,6 +243,9 @@ fn event_head(event: &EventComparison) -> String {
     format!("{}{who}: {outcome}", event.source)
 }
 
+/// How many of [`checks`] are about the run as a whole (the rest: one per kind of difference).
+const RUN_CHECKS: usize = 4;
+
 /// The checks of the comparison, as JUnit test cases and the text's last lines: every event
 /// compared, every line readable, none lost, and one per kind of difference (failing when it is
 /// a regression no accept file lists).
@@ -281,6 +284,23 @@ pub fn checks(report: &DiffReport) -> Vec<Check> {
     checks.push(Check::from_details(
         "no event was lost on either side (none failed after retries)",
         lost,
+    ));
+    let mut blind = Vec::new();
+    if report.blind() {
+        blind.push(
+            "no event was delivered before or after the change: the comparison cannot see what it does to delivered data (does the Talon.One state know the settings' key and deployment? give --talon-state)".to_owned(),
+        );
+        blind.extend(
+            report
+                .before
+                .rejected_by_reason
+                .iter()
+                .map(|(reason, n)| format!("{n} rejected before: {reason}")),
+        );
+    }
+    checks.push(Check::from_details(
+        "Talon.One accepted events on at least one side",
+        blind,
     ));
     for group in &report.groups {
         let mut details = Vec::new();
@@ -372,7 +392,7 @@ pub fn text(report: &DiffReport) -> String {
         );
     }
     out.push('\n');
-    for check in checks(report).iter().take(3) {
+    for check in checks(report).iter().take(RUN_CHECKS) {
         let mark = if check.passed { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "{mark} {}", check.name);
         for line in check.details.iter().take(20) {
@@ -485,7 +505,7 @@ pub fn markdown(report: &DiffReport) -> String {
     }
     let problems: Vec<Check> = checks(report)
         .into_iter()
-        .take(3)
+        .take(RUN_CHECKS)
         .filter(|c| !c.passed)
         .collect();
     for check in problems {

@@ -513,6 +513,53 @@ fn a_state_pulled_without_keys_still_gates_the_change_for_both_destinations() {
     assert_groups(&report, &["!state_attribute_lost email 3"]);
 }
 
+#[test]
+fn a_comparison_talon_one_refuses_on_both_sides_fails_instead_of_passing_blind() {
+    let dir = scratch("diff-blind");
+    // A state that has keys, none of them the settings': every request is refused (401).
+    let mut settings: Value = serde_json::from_str(
+        &std::fs::read_to_string(classic_settings(&dir, "x.json", &["email"])).unwrap(),
+    )
+    .unwrap();
+    settings["apiKey"] = "not-a-key-of-the-state".into();
+    let settings = write(&dir, "settings.json", &settings.to_string());
+    let state = repo("fixtures/talon/default-state.json");
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let report = diff(
+        &[
+            "--before",
+            &settings,
+            "--after",
+            &settings,
+            "--talon-state",
+            &state,
+            "--events",
+            &events,
+        ],
+        1,
+    );
+    assert_eq!(
+        report["groups"],
+        json!([]),
+        "the same refusals on both sides"
+    );
+    let blind = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Talon.One accepted events on at least one side")
+        .unwrap();
+    assert_eq!(blind["passed"], false, "{blind}");
+    // Without --talon-state, the built-in state takes the settings' own key.
+    let report = diff(
+        &[
+            "--before", &settings, "--after", &settings, "--events", &events,
+        ],
+        0,
+    );
+    assert_eq!(report["before"]["delivered"], 3);
+}
+
 // The gate: accept file, exit 2, one comparison per event.
 
 #[test]
