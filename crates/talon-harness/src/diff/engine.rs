@@ -1,7 +1,7 @@
 //! The comparison itself: every event mapped under both configurations, delivered to two
 //! embedded fakes, and its two outcomes paired; then the two final states compared.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
@@ -96,6 +96,13 @@ pub async fn compare(
 ) -> Result<DiffReport, Error> {
     let before = Running::start(config.before.state.clone()).await?;
     let after = Running::start(config.after.state.clone()).await?;
+    let known: BTreeSet<String> = config
+        .before
+        .state
+        .attributes
+        .iter()
+        .map(|a| a.name.clone())
+        .collect();
     let mut tally = Tally::default();
     let mut before_summary = Summary::default();
     let mut after_summary = Summary::default();
@@ -138,7 +145,7 @@ pub async fn compare(
             a.report.index += offset;
             before_summary.add_delivery(&b);
             after_summary.add_delivery(&a);
-            let comparison = pair(changes, &b, &a);
+            let comparison = pair(changes, &b, &a, &known);
             tally.add(&comparison);
             if sink_error.is_none()
                 && let Err(e) = sink(&comparison)
@@ -498,16 +505,32 @@ fn request<'a>(delivery: &'a EventDelivery, slot: Option<&str>) -> Option<&'a Re
 
 /// One event's comparison: the mapping's `changes` made final by both deliveries (which
 /// removals lose delivered data), and the outcomes that changed, request by request.
+///
+/// `known` is the attribute catalog before the change (every entity's names): an attribute it
+/// does not have was never stored even when its request was delivered (Talon.One skipped it,
+/// `skipNonExistingAttributes`), so no longer sending it loses nothing.
 pub fn pair(
     mut changes: Vec<Change>,
     before: &EventDelivery,
     after: &EventDelivery,
+    known: &BTreeSet<String>,
 ) -> EventComparison {
     for change in &mut changes {
         if change.if_delivered_before {
             let slot = change.fingerprint.subscription.as_deref();
-            change.regression = request(before, slot)
+            let delivered = request(before, slot)
                 .is_some_and(|r| matches!(r.outcome, Outcome::Delivered { .. }));
+            let stored = match change.fingerprint.kind {
+                ChangeKind::AttributeRemoved
+                | ChangeKind::AttributeChanged
+                | ChangeKind::AttributeRetyped => change
+                    .fingerprint
+                    .attribute
+                    .as_ref()
+                    .is_none_or(|a| known.contains(a)),
+                _ => true,
+            };
+            change.regression = delivered && stored;
         }
     }
     let mut outcome_changes = Vec::new();

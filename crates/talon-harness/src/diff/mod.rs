@@ -24,7 +24,9 @@
 //! loss (failed after retries), or removes or changes data that was **delivered** before: a
 //! request, an attribute or a body field no longer sent, an attribute sent with another value
 //! or type, an attribute Talon.One would no longer hold, or hold with another value, at the
-//! end. Added requests, attributes and fields that are delivered, a URL or header change on
+//! end. An attribute the catalog before the change does not have is never stored (Talon.One
+//! skipped it, or refused the request), so no longer sending it is no regression. Added
+//! requests, attributes and fields that are delivered, a URL or header change on
 //! its own (its effect shows in the outcomes and the final state), a new warning and a
 //! rejection that is gone are not. Chosen here: the issue names rejections and lost delivered
 //! attributes; a changed value is counted as well because Talon.One's rules act on it.

@@ -455,8 +455,16 @@ pub fn markdown(report: &DiffReport) -> String {
                 "☑️ accepted"
             } else if group.fingerprint.kind.is_state() {
                 "🗄️"
-            } else {
+            } else if matches!(
+                group.fingerprint.kind,
+                ChangeKind::RequestAdded
+                    | ChangeKind::AttributeAdded
+                    | ChangeKind::FieldAdded
+                    | ChangeKind::NowDelivered
+            ) {
                 "➕"
+            } else {
+                "ℹ️"
             };
             let what = what_explained(&group.fingerprint, group.explanation.as_ref());
             let _ = writeln!(

@@ -304,6 +304,8 @@ fn actions_trigger_narrowed_stops_the_subscription_and_exits_1() {
             &format!("!request_removed - 2 [{PROFILE}]"),
             &format!("!attribute_removed email 2 [{PROFILE}]"),
             &format!("!attribute_removed plan 1 [{PROFILE}]"),
+            // Not in the catalog: skipped by Talon.One before, so nothing is lost.
+            &format!("attribute_removed address 1 [{PROFILE}]"),
             "!state_attribute_lost email 2",
         ],
     );
