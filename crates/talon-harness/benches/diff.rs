@@ -18,6 +18,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use bench_support::{hwm_mib, median, rss_mib};
+
+/// The binary's allocator, so the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use talon_harness::diff::{DiffConfig, Side, compare};
 use talon_mapper::Destination;
 
@@ -84,12 +88,12 @@ fn config(actions: bool) -> DiffConfig {
     )
 }
 
-/// One comparison of the file's events: seconds, events, changed events, kinds of change.
+/// One comparison of the file's events: seconds, events, changed events, profiles.
 fn run(
     runtime: &tokio::runtime::Runtime,
     config: &DiffConfig,
     path: &Path,
-) -> (f64, u64, u64, usize) {
+) -> (f64, u64, u64, u64) {
     let mut events = talon_harness::input::EventReader::open(path).expect("events");
     let start = Instant::now();
     let report = runtime
@@ -102,7 +106,7 @@ fn run(
         seconds,
         report.events,
         report.changed_events,
-        report.groups.len(),
+        report.profiles,
     )
 }
 
@@ -130,20 +134,20 @@ fn main() {
         if actions { "actions" } else { "classic" },
         rss_mib()
     );
-    println!("events   seconds  events/s  changed  kinds  VmRSS MiB  VmHWM MiB");
-    let (s, n, changed, kinds) = run(&runtime, &config, &small);
+    println!("events   seconds  events/s  changed  profiles  VmRSS MiB  VmHWM MiB");
+    let (s, n, changed, profiles) = run(&runtime, &config, &small);
     let small_hwm = hwm_mib();
     println!(
-        "{n:>7}  {s:>7.2}  {:>8.0}  {changed:>7}  {kinds:>5}  {:>9.1}  {small_hwm:>9.1}",
+        "{n:>7}  {s:>7.2}  {:>8.0}  {changed:>7}  {profiles:>8}  {:>9.1}  {small_hwm:>9.1}",
         n as f64 / s,
         rss_mib()
     );
     let mut rates = Vec::new();
     for _ in 0..rounds.max(1) {
-        let (s, n, changed, kinds) = run(&runtime, &config, &large);
+        let (s, n, changed, profiles) = run(&runtime, &config, &large);
         rates.push(n as f64 / s);
         println!(
-            "{n:>7}  {s:>7.2}  {:>8.0}  {changed:>7}  {kinds:>5}  {:>9.1}  {:>9.1}",
+            "{n:>7}  {s:>7.2}  {:>8.0}  {changed:>7}  {profiles:>8}  {:>9.1}  {:>9.1}",
             n as f64 / s,
             rss_mib(),
             hwm_mib()
