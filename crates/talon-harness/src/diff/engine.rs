@@ -706,6 +706,7 @@ pub fn compare_states(before: &StateFile, after: &StateFile, tally: &mut Tally) 
         let mut names: Vec<&String> = bp.keys().chain(ap.keys()).collect();
         names.sort();
         names.dedup();
+        let mut changes = Vec::new();
         for name in names {
             let (bv, av) = (bp.get(name), ap.get(name));
             let kind = match (bv, av) {
@@ -719,7 +720,10 @@ pub fn compare_states(before: &StateFile, after: &StateFile, tally: &mut Tally) 
             change.before = bv.cloned();
             change.after = av.cloned();
             change.regression = kind != ChangeKind::StateAttributeGained;
-            tally.add_state(id, &change);
+            changes.push(change);
+        }
+        if !changes.is_empty() {
+            tally.add_state(id, &changes);
         }
     }
     ids.len() as u64

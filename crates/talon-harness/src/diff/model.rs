@@ -245,6 +245,10 @@ pub struct DiffReport {
     pub after: Summary,
     /// Accept-file entries that matched no difference (reviewed once, gone now).
     pub stale_accepted: Vec<Fingerprint>,
+    /// Events (profiles, for the final state) with at least one change of each kind.
+    pub by_kind: BTreeMap<ChangeKind, u64>,
+    /// Events with at least one change to each attribute (or body field).
+    pub by_attribute: BTreeMap<String, u64>,
 }
 
 impl DiffReport {
@@ -303,6 +307,8 @@ pub struct Tally {
     events: u64,
     changed: u64,
     examples: Vec<EventComparison>,
+    by_kind: BTreeMap<ChangeKind, u64>,
+    by_attribute: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -321,11 +327,41 @@ impl Tally {
             let first = seen.insert(&change.fingerprint);
             self.count(change, &comparison.source, first);
         }
+        self.count_kinds(&comparison.changes);
     }
 
-    /// Counts one final-state difference of profile `profile`.
-    pub fn add_state(&mut self, profile: &str, change: &Change) {
-        self.count(change, profile, true);
+    /// Counts the final-state differences of one profile.
+    pub fn add_state(&mut self, profile: &str, changes: &[Change]) {
+        for change in changes {
+            self.count(change, profile, true);
+        }
+        self.count_kinds(changes);
+    }
+
+    /// Each kind and attribute once for one event's (or profile's) changes.
+    fn count_kinds(&mut self, changes: &[Change]) {
+        let kinds: BTreeSet<ChangeKind> = changes.iter().map(|c| c.fingerprint.kind).collect();
+        for kind in kinds {
+            *self.by_kind.entry(kind).or_default() += 1;
+        }
+        let attributes: BTreeSet<&String> = changes
+            .iter()
+            .filter(|c| {
+                // Attributes and body fields of events; a header's or a warning's subject is
+                // not one, and the final state is counted per profile in its groups.
+                !c.fingerprint.kind.is_state()
+                    && !matches!(
+                        c.fingerprint.kind,
+                        ChangeKind::HeaderChanged
+                            | ChangeKind::UrlChanged
+                            | ChangeKind::WarningAdded
+                    )
+            })
+            .filter_map(|c| c.fingerprint.attribute.as_ref())
+            .collect();
+        for attribute in attributes {
+            *self.by_attribute.entry(attribute.clone()).or_default() += 1;
+        }
     }
 
     fn count(&mut self, change: &Change, at: &str, first_in_event: bool) {
@@ -400,6 +436,8 @@ impl Tally {
             before,
             after,
             stale_accepted,
+            by_kind: self.by_kind,
+            by_attribute: self.by_attribute,
         }
     }
 }

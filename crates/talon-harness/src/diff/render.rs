@@ -537,6 +537,8 @@ pub fn to_json(report: &DiffReport) -> Value {
         "profiles": report.profiles,
         "regressions": report.failing().count(),
         "groups": report.groups,
+        "byKind": report.by_kind,
+        "byAttribute": report.by_attribute,
         "examples": report.examples,
         "staleAccepted": report.stale_accepted,
         "before": report.before.to_json(),

@@ -123,6 +123,11 @@ fn classic_attribute_added_is_reported_as_new_data_and_exits_0() {
     );
     assert_eq!(report["events"], 4);
     assert_eq!(report["changedEvents"], 2);
+    assert_eq!(
+        report["byKind"],
+        json!({"attribute_added": 2, "state_attribute_gained": 2})
+    );
+    assert_eq!(report["byAttribute"], json!({"plan": 2}));
     assert_eq!(report["passed"], true);
 }
 
