@@ -385,14 +385,7 @@ fn actions_skip_non_existing_attributes_flipped_off_rejects_unknown_attributes_a
 #[test]
 fn actions_attribute_added_to_a_mapping_only_adds_data_and_exits_0() {
     let dir = scratch("diff-actions-added");
-    let subscriptions = |attributes: Value| {
-        json!({"subscriptions": [{
-            "id": "p", "name": "Profile", "actionSlug": "updateCustomerProfileV3", "enabled": true,
-            "trigger": "type = \"identify\"",
-            "settings": {"customerProfileId": {"@path": "$.userId"}, "skipNonExistingAttributes": true, "attributes": attributes}
-        }]})
-        .to_string()
-    };
+    let subscriptions = profile_mapping;
     let before = write(
         &dir,
         "before.json",
@@ -415,6 +408,69 @@ fn actions_attribute_added_to_a_mapping_only_adds_data_and_exits_0() {
         [
             "attribute_added plan 2 [Profile]",
             "state_attribute_gained plan 2"
+        ]
+    );
+}
+
+/// One profile subscription mapping these attributes, `skipNonExistingAttributes` on.
+fn profile_mapping(attributes: Value) -> String {
+    json!({"subscriptions": [{
+        "id": "p", "name": "Profile", "actionSlug": "updateCustomerProfileV3", "enabled": true,
+        "trigger": "type = \"identify\"",
+        "settings": {"customerProfileId": {"@path": "$.userId"}, "skipNonExistingAttributes": true, "attributes": attributes}
+    }]})
+    .to_string()
+}
+
+#[test]
+fn actions_attribute_removed_or_renamed_by_case_loses_it_and_exits_1() {
+    let dir = scratch("diff-actions-removed");
+    let before = write(
+        &dir,
+        "before.json",
+        &profile_mapping(
+            json!({"email": {"@path": "$.traits.email"}, "plan": {"@path": "$.traits.plan"}}),
+        ),
+    );
+    let removed = write(
+        &dir,
+        "removed.json",
+        &profile_mapping(json!({"email": {"@path": "$.traits.email"}})),
+    );
+    let renamed = write(
+        &dir,
+        "renamed.json",
+        &profile_mapping(
+            json!({"email": {"@path": "$.traits.email"}, "Plan": {"@path": "$.traits.plan"}}),
+        ),
+    );
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let report = diff(
+        &[
+            "--before", &before, "--after", &removed, "--events", &events,
+        ],
+        1,
+    );
+    assert_eq!(
+        groups(&report),
+        [
+            "!attribute_removed plan 2 [Profile]",
+            "!state_attribute_lost plan 2"
+        ]
+    );
+    // `Plan` is no attribute of the catalog: Talon.One skips it, so `plan` is lost the same.
+    let report = diff(
+        &[
+            "--before", &before, "--after", &renamed, "--events", &events,
+        ],
+        1,
+    );
+    assert_eq!(
+        groups(&report),
+        [
+            "!attribute_removed plan 2 [Profile]",
+            "!state_attribute_lost plan 2",
+            "attribute_added Plan 2 [Profile]",
         ]
     );
 }
@@ -863,6 +919,17 @@ fn example_changes() -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
+}
+
+/// The snapshot files of the example changes (`diff_<name>_text.snap`, `…_markdown.snap`).
+pub(crate) fn snapshot_names() -> Vec<String> {
+    example_changes()
+        .iter()
+        .flat_map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            ["text", "markdown"].map(|kind| format!("diff_{name}_{kind}.snap"))
+        })
+        .collect()
 }
 
 fn run_example(dir: &Path, report: &str) -> (String, i32) {
