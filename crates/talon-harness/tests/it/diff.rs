@@ -623,6 +623,101 @@ fn a_comparison_talon_one_refuses_on_both_sides_fails_instead_of_passing_blind()
     assert_eq!(report["before"]["delivered"], 3);
 }
 
+#[test]
+fn actions_settings_changed_to_a_deployment_talon_one_does_not_have_rejects_and_exits_1() {
+    let dir = scratch("diff-actions-settings");
+    let world = talon_harness::world::World::for_actions(&segment_gen::Scenario::default());
+    let state = write(&dir, "state.json", &world.state.to_json_pretty());
+    let before = write(
+        &dir,
+        "before-settings.json",
+        &world.settings_json.to_string(),
+    );
+    let mut moved = world.settings_json.clone();
+    moved["deployment"] = "https://simulated.us-east1.talon.one".into();
+    let after = write(&dir, "after-settings.json", &moved.to_string());
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let report = diff(
+        &[
+            "--before-settings",
+            &before,
+            "--after-settings",
+            &after,
+            "--talon-state",
+            &state,
+            "--events",
+            &events,
+        ],
+        1,
+    );
+    assert_groups(
+        &report,
+        &[
+            &format!("header_changed destination-hostname 3 [{PROFILE}]"),
+            "!state_attribute_lost email 3",
+        ],
+    );
+    assert!(
+        groups(&report)
+            .iter()
+            .any(|g| g.starts_with("!now_rejected") && g.ends_with(&format!("3 [{PROFILE}]"))),
+        "{:#?}",
+        groups(&report)
+    );
+}
+
+#[test]
+fn an_unchanged_configuration_says_so_in_markdown_and_streams_its_comparisons_to_stdout() {
+    let dir = scratch("diff-unchanged");
+    let settings = classic_settings(&dir, "settings.json", &["email", "plan"]);
+    let events = write(&dir, "events.ndjson", CLASSIC_EVENTS);
+    let printed = exits(
+        &harness(
+            &[
+                "diff", "--before", &settings, "--after", &settings, "--events", &events,
+                "--report", "markdown",
+            ],
+            b"",
+        ),
+        0,
+    );
+    assert!(
+        printed
+            .stdout
+            .starts_with("### talon-harness diff: no change\n\n4 events compared"),
+        "{}",
+        printed.stdout
+    );
+    let printed = exits(
+        &harness(
+            &[
+                "diff",
+                "--before",
+                &settings,
+                "--after",
+                &settings,
+                "--events",
+                "-",
+                "--changes",
+                "-",
+            ],
+            CLASSIC_EVENTS.as_bytes(),
+        ),
+        0,
+    );
+    let lines: Vec<Value> = printed
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "one line per event on stdout");
+    assert!(lines.iter().all(|l| l["changes"] == json!([])));
+    assert_says(
+        &printed.stderr,
+        &["no change: every event gives the same requests"],
+    );
+}
+
 // The gate: accept file, exit 2, one comparison per event.
 
 #[test]
