@@ -417,6 +417,9 @@ pub fn text(report: &DiffReport) -> String {
     out
 }
 
+/// Rows of the Markdown comment's first table (regressions come first); the rest are folded.
+const TABLE_ROWS: usize = 15;
+
 /// `|` and line breaks would end a Markdown table cell.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -448,7 +451,14 @@ pub fn markdown(report: &DiffReport) -> String {
             }
         );
         let _ = writeln!(out, "\n| | change | count |\n| --- | --- | --- |");
-        for group in &report.groups {
+        for (i, group) in report.groups.iter().enumerate() {
+            if i == TABLE_ROWS {
+                let _ = writeln!(
+                    out,
+                    "\n<details>\n<summary>{} more kinds of change</summary>\n\n| | change | count |\n| --- | --- | --- |",
+                    report.groups.len() - TABLE_ROWS
+                );
+            }
             let mark = if group.fails() {
                 "❌"
             } else if group.regressions > 0 {
@@ -473,6 +483,9 @@ pub fn markdown(report: &DiffReport) -> String {
                 cell(&what),
                 count(group, report)
             );
+        }
+        if report.groups.len() > TABLE_ROWS {
+            let _ = writeln!(out, "\n</details>");
         }
     }
     let _ = writeln!(
@@ -554,4 +567,58 @@ pub fn junit(report: &DiffReport) -> Result<String, crate::Error> {
     let mut run = RunReport::new("diff");
     run.checks = checks(report);
     run.to_junit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Accepted, Change, EventComparison, Tally};
+
+    fn report_with(attributes: usize) -> DiffReport {
+        let mut tally = Tally::default();
+        let changes = (0..attributes)
+            .map(|i| {
+                let mut change = Change::new(ChangeKind::AttributeRemoved);
+                change.fingerprint.attribute = Some(format!("a{i:02}"));
+                change.regression = true;
+                change
+            })
+            .collect();
+        tally.add(&EventComparison {
+            index: 0,
+            source: "e:1".into(),
+            profile: Some("u|1".into()),
+            before: "delivered".into(),
+            after: "delivered".into(),
+            changes,
+        });
+        let summary = crate::report::Summary {
+            events: 1,
+            delivered: 1,
+            ..Default::default()
+        };
+        tally.finish("classic", 1, summary.clone(), summary, &Accepted::default())
+    }
+
+    #[test]
+    fn the_markdown_table_is_short_and_folds_the_rest() {
+        let markdown = markdown(&report_with(20));
+        let (table, folded) = markdown
+            .split_once("<summary>5 more kinds of change</summary>")
+            .unwrap();
+        assert_eq!(table.matches("| ❌ |").count(), 15);
+        assert!(table.contains("`a14` no longer sent"));
+        assert!(folded.contains("`a15` no longer sent") && folded.contains("`a19` no longer sent"));
+        assert!(markdown.contains("(profile `u\\|1`)"), "{markdown}");
+        let short = super::markdown(&report_with(3));
+        assert!(!short.contains("more kinds of change"));
+    }
+
+    #[test]
+    fn counts_read_with_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_204), "1,204");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }
