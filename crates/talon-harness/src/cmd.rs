@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
+pub mod diff;
 pub mod generate;
 pub mod map;
 pub mod mapping;

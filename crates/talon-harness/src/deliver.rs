@@ -811,10 +811,28 @@ pub async fn run_detailed<I>(
     destination: &Destination,
     client: &Client,
     config: &DeliveryConfig,
-    mut sink: impl FnMut(EventDelivery),
+    sink: impl FnMut(EventDelivery),
 ) -> (Summary, Watch)
 where
     I: IntoIterator<Item = (String, Vec<u8>)>,
+{
+    let mapped = events
+        .into_iter()
+        .map(|(source, bytes)| (source, map(destination, &bytes)));
+    run_mapped(mapped, client, config, sink).await
+}
+
+/// [`run_detailed`] for events already mapped (each event's source and [`Mapped`], in input
+/// order): for a caller that also needs the requests themselves (`crate::diff` compares
+/// them), so each event is mapped once.
+pub async fn run_mapped<I>(
+    events: I,
+    client: &Client,
+    config: &DeliveryConfig,
+    mut sink: impl FnMut(EventDelivery),
+) -> (Summary, Watch)
+where
+    I: IntoIterator<Item = (String, Mapped)>,
 {
     let lanes = config.concurrency.max(1);
     let (done_tx, mut done_rx) = mpsc::channel::<EventDelivery>(4096);
@@ -865,12 +883,12 @@ where
 
     let produce = async {
         let done = done_tx;
-        for (index, (source, bytes)) in events.into_iter().enumerate() {
+        for (index, (source, mapped)) in events.into_iter().enumerate() {
             let Mapped {
                 requests,
                 skip,
                 diagnostics,
-            } = map(destination, &bytes);
+            } = mapped;
             let index = index as u64;
             match requests.first() {
                 None => {

@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod cmd;
 pub mod deliver;
+pub mod diff;
 pub mod input;
 pub mod management;
 pub mod output;

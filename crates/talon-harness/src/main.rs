@@ -24,7 +24,7 @@ use talon_harness::{Exit, cmd};
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success; 1 findings (a failed verification or check, a repro mismatch, a rejection with --fail-on-reject, a warning with map --fail-on-warning); 2 usage or input errors."
+    after_help = "Exit codes: 0 success; 1 findings (a failed verification or check, a repro mismatch, a rejection with --fail-on-reject, a warning with map --fail-on-warning, a regression with diff); 2 usage or input errors."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,6 +43,8 @@ enum Command {
     Repro(cmd::repro::Args),
     /// Find what Talon.One would reject before any traffic: settings against a deployment.
     Check(cmd::check::Args),
+    /// Compare two configurations over the same events: what a change does, event by event, before it ships.
+    Diff(cmd::diff::Args),
     /// Read a deployment's applications, attribute catalog and audiences into a state file.
     Pull(cmd::pull::Args),
     /// Serve the fake Talon.One on a socket until Ctrl-C.
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd::replay::run(&args),
         Command::Repro(args) => cmd::repro::run(&args),
         Command::Check(args) => cmd::check::run(&args),
+        Command::Diff(args) => cmd::diff::run(&args),
         Command::Pull(args) => cmd::pull::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Gen(args) => cmd::generate::run(&args),

@@ -219,7 +219,7 @@ fn a_bundle_that_no_longer_behaves_as_expected_is_reported_with_a_readable_diff(
 }
 
 #[test]
-fn every_harness_snapshot_belongs_to_a_help_text_or_a_report_page() {
+fn every_harness_snapshot_belongs_to_a_help_text_a_report_page_or_an_example_change() {
     for entry in std::fs::read_dir(repo("snapshots/talon-harness")).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -227,8 +227,9 @@ fn every_harness_snapshot_belongs_to_a_help_text_or_a_report_page() {
             crate::cli::HELP_SNAPSHOTS
                 .iter()
                 .chain(crate::repro_html::REPORT_SNAPSHOTS)
-                .any(|h| format!("{h}.snap") == name),
-            "snapshots/talon-harness/{name} belongs to no help text nor report page (a bundle's explanation is its explanation.txt): delete it"
+                .any(|h| format!("{h}.snap") == name)
+                || crate::diff::snapshot_names().contains(&name),
+            "snapshots/talon-harness/{name} belongs to no help text, report page nor example change (a bundle's explanation is its explanation.txt): delete it"
         );
     }
 }

@@ -10,6 +10,7 @@ pub(crate) const HELP_SNAPSHOTS: &[&str] = &[
     "help_replay_help",
     "help_repro_help",
     "help_check_help",
+    "help_diff_help",
     "help_pull_help",
     "help_serve_help",
     "help_gen_help",

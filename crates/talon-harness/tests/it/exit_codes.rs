@@ -585,6 +585,79 @@ fn cases() -> BTreeMap<(&'static str, &'static str), Vec<Run>> {
             ],
         );
     }
+    // diff: a change's regressions are its findings; the same rejection on both sides is not.
+    let fewer = dir.join("diff-fewer.json").display().to_string();
+    std::fs::write(
+        &fewer,
+        r#"{"apiKey": "segment-demo-integration-key", "applicationDomain": "https://demo.talon.one", "customAttributes": ["email"]}"#,
+    )
+    .unwrap();
+    let accepted = dir.join("diff-accepted.json").display().to_string();
+    std::fs::write(
+        &accepted,
+        r#"{"accepted": [{"kind": "attribute_removed", "attribute": "plan"}, {"kind": "state_attribute_lost", "attribute": "plan"}]}"#,
+    )
+    .unwrap();
+    const PLAN: &[u8] =
+        b"{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@example.com\",\"plan\":\"gold\"}}\n";
+    let same = |events: &str| -> Vec<String> {
+        [
+            "diff", "--before", &settings, "--after", &settings, "--events", events,
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect()
+    };
+    cell("diff", COLUMNS[0], vec![run(&strs(&same("-")), GOOD, 0)]);
+    cell(
+        "diff",
+        COLUMNS[1],
+        vec![run(&strs(&same("-")), UNREADABLE, 1)],
+    );
+    cell("diff", COLUMNS[2], vec![run(&strs(&same(&warned)), b"", 0)]);
+    cell(
+        "diff",
+        COLUMNS[3],
+        vec![run(
+            &[
+                "diff",
+                "--before",
+                &bundle_settings,
+                "--after",
+                &bundle_settings,
+                "--talon-state",
+                &bundle_state,
+                "--events",
+                &bundle_events,
+            ],
+            b"",
+            0,
+        )],
+    );
+    let regressed = [
+        "diff", "--before", &settings, "--after", &fewer, "--events", "-",
+    ];
+    let mut reviewed: Vec<&str> = regressed.to_vec();
+    reviewed.extend(["--accept", &accepted]);
+    cell(
+        "diff",
+        COLUMNS[5],
+        vec![
+            run(&regressed, PLAN, 1),
+            Run {
+                flag: Some("--accept"),
+                ..run(&reviewed, PLAN, 0)
+            },
+        ],
+    );
+    cell(
+        "diff",
+        COLUMNS[6],
+        vec![
+            run(&strs(&same("-")), b"", 2),
+            run(&["diff", "--before", &settings, "--events", "-"], GOOD, 2),
+        ],
+    );
     cells
 }
 

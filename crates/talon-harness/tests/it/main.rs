@@ -9,6 +9,7 @@ mod check_actions;
 mod cli;
 mod deliver;
 mod deliver_actions;
+mod diff;
 mod exit_codes;
 mod faults;
 mod gates;
