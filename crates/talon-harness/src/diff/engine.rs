@@ -121,7 +121,13 @@ pub async fn compare(
         for line in chunk {
             let b = map(&config.before.destination, &line.bytes);
             let a = map(&config.after.destination, &line.bytes);
-            pending.push(compare_mapped(&b, &a));
+            let mut changes = compare_mapped(&b, &a);
+            name_why_not_triggered(
+                &mut changes,
+                &config.before.destination,
+                &config.after.destination,
+            );
+            pending.push(changes);
             before_in.push((line.source.clone(), b));
             after_in.push((line.source, a));
         }
@@ -333,6 +339,38 @@ fn why_not_sent(after: &Mapped, subscription: Option<&str>) -> (String, String) 
         "not_triggered".to_owned(),
         "its trigger no longer matches, or it is disabled or gone".to_owned(),
     )
+}
+
+/// Says why a subscription that fired before no longer does, where the configurations tell:
+/// gone from the list after, disabled, or its trigger changed (shown); else the words stay
+/// [`why_not_sent`]'s.
+fn name_why_not_triggered(changes: &mut [Change], before: &Destination, after: &Destination) {
+    let (Destination::Actions(before), Destination::Actions(after)) = (before, after) else {
+        return;
+    };
+    for change in changes.iter_mut().filter(|c| {
+        c.fingerprint.kind == ChangeKind::RequestRemoved
+            && c.fingerprint.rule.as_deref() == Some("not_triggered")
+    }) {
+        let Some(name) = change.fingerprint.subscription.as_deref() else {
+            continue;
+        };
+        let then = before.subscriptions.iter().find(|s| s.name == name);
+        let (rule, words) = match after.subscriptions.iter().find(|s| s.name == name) {
+            None => (
+                "removed",
+                "the subscription is no longer in the configuration".to_owned(),
+            ),
+            Some(now) if !now.enabled => ("disabled", "the subscription is disabled".to_owned()),
+            Some(now) if then.is_some_and(|t| t.trigger != now.trigger) => (
+                "trigger_changed",
+                format!("its trigger, now `{}`, no longer matches", now.trigger),
+            ),
+            Some(_) => continue,
+        };
+        change.fingerprint.rule = Some(rule.to_owned());
+        change.explanation = Some(words);
+    }
 }
 
 /// A request's body as JSON (`Null` for no body or one that is not JSON).

@@ -320,7 +320,51 @@ fn actions_trigger_narrowed_stops_the_subscription_and_exits_1() {
         .iter()
         .find(|g| g["kind"] == "request_removed")
         .unwrap();
-    assert_eq!(removed["rule"], "not_triggered");
+    assert_eq!(removed["rule"], "trigger_changed");
+    assert_eq!(
+        removed["explanation"],
+        "its trigger, now `type = \"identify\" and traits.plan = \"gold\"`, no longer matches"
+    );
+}
+
+#[test]
+fn a_subscription_disabled_or_removed_is_named_as_such() {
+    let dir = scratch("diff-actions-disabled");
+    let events = write(&dir, "events.ndjson", ACTIONS_EVENTS);
+    let disabled = write(
+        &dir,
+        "disabled.json",
+        &edited_profile_subscription(|s| s["enabled"] = false.into()),
+    );
+    let mut list: Value =
+        serde_json::from_str(talon_harness::world::DEFAULT_SUBSCRIPTIONS).unwrap();
+    list["subscriptions"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["id"] != "sub_identify_profile");
+    let removed = write(&dir, "removed.json", &list.to_string());
+    for (after, rule, words) in [
+        (&disabled, "disabled", "the subscription is disabled"),
+        (
+            &removed,
+            "removed",
+            "the subscription is no longer in the configuration",
+        ),
+    ] {
+        let report = diff(&["--after", after, "--events", &events], 1);
+        let group = report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["kind"] == "request_removed")
+            .unwrap_or_else(|| panic!("{report:#}"));
+        assert_eq!(
+            (group["rule"].as_str(), group["explanation"].as_str()),
+            (Some(rule), Some(words)),
+            "{group:#}"
+        );
+        assert_eq!(group["subscription"], PROFILE);
+    }
 }
 
 #[test]
