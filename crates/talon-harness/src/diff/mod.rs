@@ -49,5 +49,5 @@ pub use engine::{
 };
 pub use model::{
     Accepted, Change, ChangeKind, DiffReport, EVENT_EXAMPLES, EventComparison, Example,
-    Fingerprint, GROUP_EXAMPLES, Group, Tally,
+    Fingerprint, GROUP_EXAMPLES, Group, ProfileComparison, Tally,
 };

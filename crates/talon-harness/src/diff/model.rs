@@ -183,6 +183,16 @@ impl EventComparison {
     }
 }
 
+/// One profile's final state under both configurations, where it differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileComparison {
+    /// The integration id.
+    pub profile: String,
+    /// Each attribute Talon.One would hold differently (lost, gained, another value).
+    pub changes: Vec<Change>,
+}
+
 /// One example of a kind of difference: where (an event's source, or a profile) and the values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
@@ -239,6 +249,10 @@ pub struct DiffReport {
     pub groups: Vec<Group>,
     /// The first changed events, in input order.
     pub examples: Vec<EventComparison>,
+    /// Profiles whose final state differs.
+    pub changed_profiles: u64,
+    /// The first profiles whose final state differs, by integration id.
+    pub profile_examples: Vec<ProfileComparison>,
     /// The outcomes under the configuration before.
     pub before: Summary,
     /// The outcomes under the configuration after.
@@ -307,6 +321,8 @@ pub struct Tally {
     events: u64,
     changed: u64,
     examples: Vec<EventComparison>,
+    changed_profiles: u64,
+    profile_examples: Vec<ProfileComparison>,
     by_kind: BTreeMap<ChangeKind, u64>,
     by_attribute: BTreeMap<String, u64>,
 }
@@ -332,6 +348,13 @@ impl Tally {
 
     /// Counts the final-state differences of one profile.
     pub fn add_state(&mut self, profile: &str, changes: &[Change]) {
+        self.changed_profiles += 1;
+        if self.profile_examples.len() < EVENT_EXAMPLES {
+            self.profile_examples.push(ProfileComparison {
+                profile: profile.to_owned(),
+                changes: changes.to_vec(),
+            });
+        }
         for change in changes {
             self.count(change, profile, true);
         }
@@ -433,6 +456,8 @@ impl Tally {
             profiles,
             groups,
             examples: self.examples,
+            changed_profiles: self.changed_profiles,
+            profile_examples: self.profile_examples,
             before,
             after,
             stale_accepted,

@@ -220,6 +220,25 @@ pub fn change_line(change: &Change) -> String {
     format!("{head}{values}")
 }
 
+/// One attribute of one profile's final state, in plain words.
+pub fn state_line(change: &Change) -> String {
+    let name = change.fingerprint.attribute.as_deref().unwrap_or("?");
+    match change.fingerprint.kind {
+        ChangeKind::StateAttributeLost => format!(
+            "`{name}` no longer held (was {})",
+            shown(change.before.as_ref())
+        ),
+        ChangeKind::StateAttributeGained => {
+            format!("`{name}` now held: {}", shown(change.after.as_ref()))
+        }
+        _ => format!(
+            "`{name}`: {} -> {}",
+            shown(change.before.as_ref()),
+            shown(change.after.as_ref())
+        ),
+    }
+}
+
 fn mark(group: &Group) -> &'static str {
     if group.fails() {
         "FAIL"
@@ -384,6 +403,20 @@ pub fn text(report: &DiffReport) -> String {
             }
         }
     }
+    if !report.profile_examples.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nchanged profiles, final state before -> after (the first {} of {}):",
+            report.profile_examples.len(),
+            thousands(report.changed_profiles)
+        );
+        for profile in &report.profile_examples {
+            let _ = writeln!(out, "  profile `{}`", profile.profile);
+            for change in &profile.changes {
+                let _ = writeln!(out, "      {}", state_line(change));
+            }
+        }
+    }
     for stale in &report.stale_accepted {
         let _ = writeln!(
             out,
@@ -524,6 +557,21 @@ pub fn markdown(report: &DiffReport) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
+    if !report.profile_examples.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details>\n<summary>Final state by profile, before → after (the first {} of {})</summary>\n",
+            report.profile_examples.len(),
+            thousands(report.changed_profiles)
+        );
+        for profile in &report.profile_examples {
+            let _ = writeln!(out, "- profile `{}`", cell(&profile.profile));
+            for change in &profile.changes {
+                let _ = writeln!(out, "  - {}", cell(&state_line(change)));
+            }
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
     let problems: Vec<Check> = checks(report)
         .into_iter()
         .take(RUN_CHECKS)
@@ -553,6 +601,8 @@ pub fn to_json(report: &DiffReport) -> Value {
         "byKind": report.by_kind,
         "byAttribute": report.by_attribute,
         "examples": report.examples,
+        "changedProfiles": report.changed_profiles,
+        "profileExamples": report.profile_examples,
         "staleAccepted": report.stale_accepted,
         "before": report.before.to_json(),
         "after": report.after.to_json(),

@@ -286,6 +286,23 @@ fn classic_catalog_type_changed_rejects_the_events_that_send_it_and_exits_1() {
         "{rejected}"
     );
     assert_eq!(report["after"]["rejected"], 2);
+    // The final state, per profile: both users lose what the rejected updates carried.
+    assert_eq!(report["changedProfiles"], 2);
+    let profiles: Vec<String> = report["profileExamples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let lost: Vec<&str> = p["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["attribute"].as_str().unwrap())
+                .collect();
+            format!("{}: {}", p["profile"].as_str().unwrap(), lost.join(" "))
+        })
+        .collect();
+    assert_eq!(profiles, ["u1: email logins", "u2: email logins"]);
 }
 
 // The Talon.One (Actions) destination.
