@@ -9,6 +9,7 @@
 //! which would keep the whole buffer, with every header of the request, alive.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use serde::Serialize;
@@ -74,13 +75,34 @@ pub struct RelayEntry {
     pub upstream: Option<String>,
 }
 
-impl RelayEntry {
+/// [`RelayEntry`] as the journal keeps it: the deployment's host is the deployment's own
+/// interned copy ([`Arc`]), shared by every entry routed there, not a string per request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RelayNote {
+    pub(crate) deployment: Option<Arc<str>>,
+    pub(crate) skipped: Vec<String>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) upstream: Option<String>,
+}
+
+impl RelayNote {
+    /// The memory this note holds: the host is counted once per entry although it is shared,
+    /// so the byte budget never counts less than a copy per entry would hold.
     fn size(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.deployment.as_ref().map_or(0, String::capacity)
+            + self.deployment.as_ref().map_or(0, |d| d.len())
             + self.skipped.iter().map(String::capacity).sum::<usize>()
             + self.notes.iter().map(String::capacity).sum::<usize>()
             + self.upstream.as_ref().map_or(0, String::capacity)
+    }
+
+    fn to_entry(&self) -> RelayEntry {
+        RelayEntry {
+            deployment: self.deployment.as_deref().map(str::to_owned),
+            skipped: self.skipped.clone(),
+            notes: self.notes.clone(),
+            upstream: self.upstream.clone(),
+        }
     }
 }
 
@@ -110,7 +132,7 @@ pub(crate) struct Record {
     pub(crate) status: u16,
     pub(crate) response_body: Bytes,
     pub(crate) rule: Rule,
-    pub(crate) relay: Option<Box<RelayEntry>>,
+    pub(crate) relay: Option<Box<RelayNote>>,
 }
 
 impl Record {
@@ -156,7 +178,7 @@ impl Record {
             status: self.status,
             response_body: String::from_utf8_lossy(&self.response_body).into_owned(),
             rule: self.rule.as_str().to_owned(),
-            relay: self.relay.as_deref().cloned(),
+            relay: self.relay.as_deref().map(RelayNote::to_entry),
         }
     }
 }

@@ -39,7 +39,7 @@ use crate::api::profiles::profile_id_of;
 use crate::error::ApiError;
 use crate::extract::{Answer, Res};
 use crate::faults::{FaultAction, FaultResponse, LateRequest, RequestKey};
-use crate::journal::{Decided, Record, RelayEntry, redact_authorization};
+use crate::journal::{Decided, Record, RelayNote, redact_authorization};
 use crate::rule::Rule;
 use crate::state::{Fake, InFlight};
 use crate::store::lock;
@@ -113,7 +113,7 @@ async fn pipeline(fake: Fake, api: Router, req: Request) -> Response {
     let journal_body = Bytes::copy_from_slice(&bytes);
     let status = rparts.status;
     let relay = if crate::api::segment::is_relay_path(&meta.path) {
-        rparts.extensions.remove::<RelayEntry>().map(Box::new)
+        rparts.extensions.remove::<Box<RelayNote>>()
     } else {
         None
     };
@@ -525,7 +525,7 @@ impl Meta {
         body: Bytes,
         response_body: Bytes,
         rule: Rule,
-        relay: Option<Box<RelayEntry>>,
+        relay: Option<Box<RelayNote>>,
     ) {
         log_request(&self.method, &self.path, status, rule.as_str());
         fake.push_journal(Record {
@@ -591,7 +591,7 @@ fn selected_headers(h: &HeaderMap) -> Vec<(&'static str, Cow<'static, str>)> {
             out.push((name.as_str(), v));
         }
     }
-    if let Some(v) = h.get("destination-hostname") {
+    if let Some(v) = h.get(&crate::api::segment::DESTINATION_HOSTNAME) {
         out.push((
             "destination-hostname",
             Cow::Owned(String::from_utf8_lossy(v.as_bytes()).into_owned()),

@@ -30,7 +30,10 @@ async fn authping(State(fake): State<Fake>, parts: Parts) -> Response {
 }
 
 fn authping_rule(fake: &Fake, parts: &Parts) -> Res<Answer> {
-    let deployment = match parts.headers.get("destination-hostname") {
+    let deployment = match parts
+        .headers
+        .get(&crate::api::segment::DESTINATION_HOSTNAME)
+    {
         None => fake.clone(),
         Some(v) => {
             let host = v

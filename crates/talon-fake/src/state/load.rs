@@ -13,11 +13,13 @@ impl Fake {
 
     pub(super) fn load(&self, state: StateFile) -> Result<(), StateFileError> {
         let bad = |m: String| StateFileError::Inconsistent(m);
-        let hostname = crate::api::segment::normalize_hostname(state.effective_hostname())
-            .map_err(|why| bad(format!("hostname {:?}: {why}", state.effective_hostname())))?;
+        let hostname: std::sync::Arc<str> =
+            crate::api::segment::normalize_hostname(state.effective_hostname())
+                .map_err(|why| bad(format!("hostname {:?}: {why}", state.effective_hostname())))?
+                .into();
         // The further deployments, each a fake of its own, loaded (and so checked) first.
         let mut deployments = Vec::with_capacity(state.deployments.len());
-        let mut hosts = vec![hostname.clone()];
+        let mut hosts = vec![std::sync::Arc::clone(&hostname)];
         for d in &state.deployments {
             if !d.deployments.is_empty() {
                 return Err(bad(format!(

@@ -160,9 +160,10 @@ pub(crate) struct Shared {
     pub(crate) catalog: RwLock<Catalog>,
     pub(crate) profiles: Profiles,
     pub(crate) next_profile_id: AtomicU32,
-    inflight: Mutex<FxHashMap<Box<str>, u32>>,
+    /// In-flight updates per profile; the key is shared with the slots' guards ([`InFlight`]).
+    inflight: Mutex<FxHashMap<Arc<str>, u32>>,
     /// In-flight updates per customer session (the same limit as per profile).
-    session_inflight: Mutex<FxHashMap<Box<str>, u32>>,
+    session_inflight: Mutex<FxHashMap<Arc<str>, u32>>,
     /// The events and sessions the deployment stores.
     pub(crate) activity: Mutex<activity::Activity>,
     pub(crate) journal: Mutex<Journal>,
@@ -185,8 +186,9 @@ pub(crate) struct Shared {
 pub(crate) struct Catalog {
     pub(crate) account_id: i64,
     /// The host the relay routes to this deployment, normalised
-    /// ([`crate::api::segment::normalize_hostname`]).
-    pub(crate) hostname: String,
+    /// ([`crate::api::segment::normalize_hostname`]); shared by every journal entry of a relay
+    /// request routed here.
+    pub(crate) hostname: Arc<str>,
     /// `hostname` as the state file gave it, for the dump.
     pub(crate) hostname_given: Option<String>,
     pub(crate) applications: Vec<Application>,
@@ -215,7 +217,7 @@ pub(crate) struct Catalog {
 #[derive(Debug)]
 pub struct InFlight {
     fake: Fake,
-    key: Box<str>,
+    key: Arc<str>,
     session: bool,
 }
 
@@ -227,10 +229,10 @@ impl Drop for InFlight {
             &self.fake.inner.inflight
         };
         let mut map = lock(slots);
-        if let Some(n) = map.get_mut(&self.key) {
+        if let Some(n) = map.get_mut(&*self.key) {
             *n -= 1;
             if *n == 0 {
-                map.remove(&self.key);
+                map.remove(&*self.key);
             }
         }
     }
@@ -351,21 +353,29 @@ impl Fake {
 
     fn hold(&self, integration_id: &str, session: bool) -> Option<InFlight> {
         let max = self.inner.config.max_in_flight_per_profile;
-        let key: Box<str> = integration_id.into();
         let mut map = lock(if session {
             &self.inner.session_inflight
         } else {
             &self.inner.inflight
         });
-        // One allocation per slot (the guard's key); the map keeps its own only for a new id.
-        match map.get_mut(integration_id) {
-            Some(n) if *n >= max => return None,
-            Some(n) => *n += 1,
+        // The guard shares the map's key: one allocation for the first slot of an id, none
+        // for the next ones.
+        let key = match map.get_key_value(integration_id) {
+            Some((_, n)) if *n >= max => return None,
+            Some((k, _)) => {
+                let k = Arc::clone(k);
+                if let Some(n) = map.get_mut(integration_id) {
+                    *n += 1;
+                }
+                k
+            }
             None if max == 0 => return None,
             None => {
-                map.insert(key.clone(), 1);
+                let k: Arc<str> = integration_id.into();
+                map.insert(Arc::clone(&k), 1);
+                k
             }
-        }
+        };
         drop(map);
         Some(InFlight {
             fake: self.clone(),
@@ -388,27 +398,49 @@ impl Fake {
     /// The deployment the Segment relay routes `hostname` (normalised) to: this one, or one of
     /// the state file's further [`StateFile::deployments`].
     pub(crate) fn deployment(&self, hostname: &str) -> Option<Fake> {
-        if read(&self.inner.catalog).hostname == hostname {
-            return Some(self.clone());
-        }
-        self.inner
-            .deployments
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .find(|d| read(&d.inner.catalog).hostname == hostname)
-            .cloned()
+        self.route(hostname, |_| ()).map(|(d, ())| d)
     }
 
-    /// The hosts of every deployment this fake stands in for, this one first.
-    pub fn hostnames(&self) -> Vec<String> {
-        let mut out = vec![read(&self.inner.catalog).hostname.clone()];
+    /// The deployment the Segment relay routes `hostname` (normalised) to, and what `at` reads
+    /// in its catalog under the same read lock (the deployment's one catalog read for routing
+    /// and its key together).
+    pub(crate) fn route<R>(
+        &self,
+        hostname: &str,
+        at: impl FnOnce(&Catalog) -> R,
+    ) -> Option<(Fake, R)> {
+        {
+            let cat = read(&self.inner.catalog);
+            if *cat.hostname == *hostname {
+                return Some((self.clone(), at(&cat)));
+            }
+        }
         let more = self
             .inner
             .deployments
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        out.extend(more.iter().map(|d| read(&d.inner.catalog).hostname.clone()));
+        for d in more.iter() {
+            let cat = read(&d.inner.catalog);
+            if *cat.hostname == *hostname {
+                return Some((d.clone(), at(&cat)));
+            }
+        }
+        None
+    }
+
+    /// The hosts of every deployment this fake stands in for, this one first.
+    pub fn hostnames(&self) -> Vec<String> {
+        let mut out = vec![read(&self.inner.catalog).hostname.to_string()];
+        let more = self
+            .inner
+            .deployments
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.extend(
+            more.iter()
+                .map(|d| read(&d.inner.catalog).hostname.to_string()),
+        );
         out
     }
 

@@ -20,6 +20,9 @@ pub(crate) mod limit;
 pub(crate) mod profiles;
 pub(crate) mod sessions;
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -31,13 +34,18 @@ use serde::de::DeserializeOwned;
 use crate::body::TalonJson;
 use crate::error::{ApiError, ErrorSource};
 use crate::extract::{Answer, Res, answer};
-use crate::journal::{Decided, RelayEntry};
+use crate::journal::{Decided, RelayNote};
 use crate::pipeline::RequestSeq;
 use crate::rule::Rule;
 use crate::state::{Fake, read};
 
 /// The path prefix of the relay's endpoints.
 pub(crate) const RELAY_PREFIX: &str = "/segment/";
+
+/// The header that names the deployment, as a constant: looked up without parsing its name
+/// on every request.
+pub(crate) const DESTINATION_HOSTNAME: header::HeaderName =
+    header::HeaderName::from_static("destination-hostname");
 
 /// The platform a third-party key must be made for to open the relay.
 pub(crate) const SEGMENT_PLATFORM: &str = "Segment";
@@ -66,15 +74,16 @@ pub(crate) fn is_relay_path(path: &str) -> bool {
 /// slash is refused. Chosen here (Talon.One documents the bare host, `format: hostname`;
 /// Segment sends the setting verbatim, with `https://`, and its docs add a trailing `/`).
 pub fn normalize_hostname(raw: &str) -> Result<String, String> {
+    normalized_host(raw).map(Cow::into_owned)
+}
+
+/// [`normalize_hostname`] without a copy when `raw` holds the host as it is (lowercase): the
+/// relay's hot path, where the header value outlives the lookup.
+pub(crate) fn normalized_host(raw: &str) -> Result<Cow<'_, str>, String> {
     let s = raw.trim();
-    let lower = s.to_ascii_lowercase();
-    let s = if lower.starts_with("https://") {
-        &s[8..]
-    } else if lower.starts_with("http://") {
-        &s[7..]
-    } else {
-        s
-    };
+    let s = strip_prefix_ignore_case(s, "https://")
+        .or_else(|| strip_prefix_ignore_case(s, "http://"))
+        .unwrap_or(s);
     let s = s.strip_suffix('/').unwrap_or(s);
     if s.is_empty() {
         return Err("it names no host".to_owned());
@@ -105,7 +114,19 @@ pub fn normalize_hostname(raw: &str) -> Result<String, String> {
             ));
         }
     }
-    Ok(s.to_ascii_lowercase())
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Ok(Cow::Owned(s.to_ascii_lowercase()))
+    } else {
+        Ok(Cow::Borrowed(s))
+    }
+}
+
+/// `s` without `prefix`, compared ASCII case-insensitively; `None` when `s` does not start so.
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
 }
 
 // ------------------------------------------------------------------ the envelope
@@ -142,7 +163,7 @@ pub(crate) struct RelayError {
     pub(crate) error: String,
     pub(crate) rule: Rule,
     pub(crate) seq: u64,
-    pub(crate) entry: Box<RelayEntry>,
+    pub(crate) entry: Box<RelayNote>,
 }
 
 impl RelayError {
@@ -182,17 +203,17 @@ impl RelayError {
             error,
             rule: e.rule,
             seq,
-            entry: Box::new(RelayEntry {
+            entry: Box::new(RelayNote {
                 upstream: Some(String::from_utf8_lossy(&e.body_bytes()).into_owned()),
-                ..RelayEntry::default()
+                ..RelayNote::default()
             }),
         }
     }
 
     /// Names the deployment the request was routed to, for the journal.
     #[must_use]
-    pub(crate) fn at(mut self, deployment: &str) -> Self {
-        self.entry.deployment = Some(deployment.to_owned());
+    pub(crate) fn at(mut self, deployment: &Arc<str>) -> Self {
+        self.entry.deployment = Some(Arc::clone(deployment));
         self
     }
 
@@ -215,7 +236,7 @@ impl IntoResponse for RelayError {
         )
             .into_response();
         resp.extensions_mut().insert(Decided(self.rule));
-        resp.extensions_mut().insert(*self.entry);
+        resp.extensions_mut().insert(self.entry);
         resp
     }
 }
@@ -251,12 +272,12 @@ pub(crate) fn respond(relay: &Relay, done: Res<Done>) -> Response {
                 .into_response();
             };
             let mut resp = answer(Ok(ans));
-            resp.extensions_mut().insert(RelayEntry {
-                deployment: Some(relay.host.clone()),
+            resp.extensions_mut().insert(Box::new(RelayNote {
+                deployment: Some(Arc::clone(&relay.host)),
                 skipped: done.skipped,
                 notes: done.notes,
                 upstream: None,
-            });
+            }));
             resp
         }
         Err(e) => RelayError::from_deployment(e, relay.seq)
@@ -273,7 +294,8 @@ pub(crate) fn respond(relay: &Relay, done: Res<Done>) -> Response {
 #[derive(Debug, Clone)]
 pub(crate) struct Relay {
     pub(crate) deployment: Fake,
-    pub(crate) host: String,
+    /// The deployment's host, normalised: its catalog's own copy.
+    pub(crate) host: Arc<str>,
     pub(crate) app: usize,
     pub(crate) seq: u64,
 }
@@ -283,8 +305,11 @@ impl FromRequestParts<Fake> for Relay {
     async fn from_request_parts(parts: &mut Parts, fake: &Fake) -> Result<Self, RelayError> {
         let seq = seq_of(parts);
         let (host, key) = relay_credentials(&parts.headers, seq)?;
-        let deployment = fake.deployment(&host).ok_or_else(|| {
-            RelayError::new(
+        // One catalog read routes the request and reads its key there.
+        let Some((deployment, (host, found))) =
+            fake.route(&host, |cat| (Arc::clone(&cat.hostname), key_in(cat, &key)))
+        else {
+            return Err(RelayError::new(
                 StatusCode::BAD_REQUEST,
                 Rule::RelayDeploymentUnknown,
                 format!(
@@ -296,10 +321,16 @@ impl FromRequestParts<Fake> for Relay {
                         .join(", ")
                 ),
                 seq,
-            )
-        })?;
-        let app = segment_key_app(fake, &deployment, &host, &key)
-            .map_err(|(rule, why)| unauthorized(rule, &why, seq).at(&host))?;
+            ));
+        };
+        let app = match found {
+            KeyIs::Segment(app) => app,
+            KeyIs::Refused(rule, why) => return Err(unauthorized(rule, &why, seq).at(&host)),
+            KeyIs::Unknown => {
+                let why = unknown_key(fake, &host, &key);
+                return Err(unauthorized(Rule::AuthUnknownKey, &why, seq).at(&host));
+            }
+        };
         deployment.admit_relay(&key, seq).map_err(|e| e.at(&host))?;
         Ok(Self {
             deployment,
@@ -310,11 +341,12 @@ impl FromRequestParts<Fake> for Relay {
     }
 }
 
-/// The deployment host and the API key of a relay request, in that order of checks: the
-/// `Authorization` header must be there (401 "Missing Session Token", as documented), then
-/// `destination-hostname` (400 "No Deployment URL specified", as documented), then the key
-/// must be readable.
-fn relay_credentials(h: &HeaderMap, seq: u64) -> Result<(String, String), RelayError> {
+/// The deployment host (normalised) and the API key of a relay request, in that order of
+/// checks: the `Authorization` header must be there (401 "Missing Session Token", as
+/// documented), then `destination-hostname` (400 "No Deployment URL specified", as
+/// documented), then the key must be readable. Both borrow the headers when they can (a
+/// lowercase host, an `ApiKey-v1` key).
+fn relay_credentials(h: &HeaderMap, seq: u64) -> Result<(Cow<'_, str>, Cow<'_, str>), RelayError> {
     let Some(auth) = h.get(header::AUTHORIZATION) else {
         return Err(RelayError::new(
             StatusCode::UNAUTHORIZED,
@@ -323,7 +355,7 @@ fn relay_credentials(h: &HeaderMap, seq: u64) -> Result<(String, String), RelayE
             seq,
         ));
     };
-    let host = match h.get("destination-hostname").map(HeaderValue::to_str) {
+    let host = match h.get(&DESTINATION_HOSTNAME).map(HeaderValue::to_str) {
         None => {
             return Err(RelayError::new(
                 StatusCode::BAD_REQUEST,
@@ -340,7 +372,7 @@ fn relay_credentials(h: &HeaderMap, seq: u64) -> Result<(String, String), RelayE
                 seq,
             ));
         }
-        Some(Ok(v)) => normalize_hostname(v).map_err(|why| {
+        Some(Ok(v)) => normalized_host(v).map_err(|why| {
             RelayError::new(
                 StatusCode::BAD_REQUEST,
                 Rule::RelayDeploymentInvalid,
@@ -361,13 +393,13 @@ fn relay_credentials(h: &HeaderMap, seq: u64) -> Result<(String, String), RelayE
     Ok((host, key))
 }
 
-/// The key of `Authorization: ApiKey-v1 <key>`, or of its documented Basic alternative
-/// (`Basic ` and the base64 of `ApiKey-v1 <key>:`).
-fn api_key(h: &HeaderValue) -> Result<String, &'static str> {
+/// The key of `Authorization: ApiKey-v1 <key>` (borrowed from the header), or of its
+/// documented Basic alternative (`Basic ` and the base64 of `ApiKey-v1 <key>:`).
+fn api_key(h: &HeaderValue) -> Result<Cow<'_, str>, &'static str> {
     let s = h
         .to_str()
         .map_err(|_| "the Authorization header is not valid text")?;
-    let plain = match s.split_once(' ') {
+    match s.split_once(' ') {
         Some((scheme, b64)) if scheme.eq_ignore_ascii_case("Basic") => {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
@@ -376,58 +408,69 @@ fn api_key(h: &HeaderValue) -> Result<String, &'static str> {
                 String::from_utf8(bytes).map_err(|_| "the Basic credentials are not text")?;
             // user:password, with the user `ApiKey-v1 <key>` and an empty password.
             match text.rsplit_once(':') {
-                Some((user, "")) => user.to_owned(),
-                _ => {
-                    return Err(
-                        "the Basic credentials must be the base64 of \"ApiKey-v1 <key>:\" (an empty password)",
-                    );
-                }
+                Some((user, "")) => apikey_v1(user).map(|k| Cow::Owned(k.to_owned())),
+                _ => Err(
+                    "the Basic credentials must be the base64 of \"ApiKey-v1 <key>:\" (an empty password)",
+                ),
             }
         }
-        _ => s.to_owned(),
-    };
+        _ => apikey_v1(s).map(Cow::Borrowed),
+    }
+}
+
+/// The key of `ApiKey-v1 <key>`.
+fn apikey_v1(plain: &str) -> Result<&str, &'static str> {
     match plain.split_once(' ') {
-        Some(("ApiKey-v1", key)) if !key.is_empty() && !key.contains(' ') => Ok(key.to_owned()),
+        Some(("ApiKey-v1", key)) if !key.is_empty() && !key.contains(' ') => Ok(key),
         _ => Err(
             "expected \"Authorization: ApiKey-v1 <key>\" with a third-party key made for Segment",
         ),
     }
 }
 
-/// The application of `key` if it is a third-party key made for Segment in `deployment`; the
-/// rule and reason otherwise (an Integration API key, a Management API key, another
-/// platform's key, another deployment's key).
-fn segment_key_app(
-    front: &Fake,
-    deployment: &Fake,
-    host: &str,
-    key: &str,
-) -> Result<usize, (Rule, String)> {
-    let cat = read(&deployment.inner.catalog);
+/// What a key is in one deployment's catalog.
+enum KeyIs {
+    /// A third-party key made for Segment, of this application.
+    Segment(usize),
+    /// A key of another kind (Integration, Management, another platform's): the rule and why.
+    Refused(Rule, String),
+    /// No key of this deployment.
+    Unknown,
+}
+
+/// What `key` is in `cat`: the key of an application if it is a third-party key made for
+/// Segment; else the rule and reason (an Integration API key, a Management API key, another
+/// platform's key), or unknown.
+fn key_in(cat: &crate::state::Catalog, key: &str) -> KeyIs {
     if let Some((app, platform)) = cat.third_party_keys.get(key) {
         if platform == SEGMENT_PLATFORM {
-            return Ok(*app);
+            return KeyIs::Segment(*app);
         }
-        return Err((
+        return KeyIs::Refused(
             Rule::AuthWrongKind,
             format!(
                 "this third-party key was made for {platform:?}; the Segment endpoints need one made for Segment"
             ),
-        ));
+        );
     }
     if cat.integration_keys.contains_key(key) {
-        return Err((
+        return KeyIs::Refused(
             Rule::AuthWrongKind,
             "an Integration API key does not open the Segment endpoints; create a third-party key for Segment".to_owned(),
-        ));
+        );
     }
     if cat.management_keys.contains(key) {
-        return Err((
+        return KeyIs::Refused(
             Rule::AuthWrongKind,
             "a Management API key does not open the Segment endpoints".to_owned(),
-        ));
+        );
     }
-    drop(cat);
+    KeyIs::Unknown
+}
+
+/// Why `key` is unknown to deployment `host`: it may be a key of another deployment of the
+/// state file (another deployment's key).
+fn unknown_key(front: &Fake, host: &str, key: &str) -> String {
     let elsewhere = front
         .hostnames()
         .into_iter()
@@ -438,15 +481,12 @@ fn segment_key_app(
                 c.third_party_keys.contains_key(key) || c.integration_keys.contains_key(key)
             })
         });
-    Err((
-        Rule::AuthUnknownKey,
-        match elsewhere {
-            Some(other) => format!(
-                "unknown API key for deployment {host:?}: it is a key of deployment {other:?}"
-            ),
-            None => format!("unknown API key for deployment {host:?}"),
-        },
-    ))
+    match elsewhere {
+        Some(other) => {
+            format!("unknown API key for deployment {host:?}: it is a key of deployment {other:?}")
+        }
+        None => format!("unknown API key for deployment {host:?}"),
+    }
 }
 
 fn unauthorized(rule: Rule, why: &str, seq: u64) -> RelayError {
@@ -545,6 +585,20 @@ mod tests {
             normalize_hostname("localhost:8080").as_deref(),
             Ok("localhost:8080")
         );
+    }
+
+    #[test]
+    fn a_lowercase_host_and_an_apikey_v1_key_are_read_without_a_copy() {
+        assert!(matches!(
+            normalized_host("https://mycompany.europe-west1.talon.one/"),
+            Ok(Cow::Borrowed("mycompany.europe-west1.talon.one"))
+        ));
+        assert!(matches!(
+            normalized_host("HTTPS://MyCompany.talon.one"),
+            Ok(Cow::Owned(h)) if h == "mycompany.talon.one"
+        ));
+        let h = HeaderValue::from_static("ApiKey-v1 k1");
+        assert!(matches!(api_key(&h), Ok(Cow::Borrowed("k1"))));
     }
 
     #[test]
