@@ -238,7 +238,7 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             .find(|(p, _)| *p == path)
             .map(|(_, tv)| tv.clone())
     };
-    let (before, after) = match which {
+    let (before, after, default_state) = match which {
         SimDestination::Classic => {
             if let Some(flag) = [
                 ("--settings", &args.settings),
@@ -257,20 +257,7 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
                 Some(path) => classic(Some(path))?,
                 None => before.clone(),
             };
-            let state = |path: &Option<PathBuf>| match path.as_ref().or(args.talon_state.as_ref()) {
-                Some(path) => input::state(path),
-                None => Ok(without_keys(StateFile::default_state())),
-            };
-            (
-                Side {
-                    destination: before,
-                    state: state(&args.before_state)?,
-                },
-                Side {
-                    destination: after,
-                    state: state(&args.after_state)?,
-                },
-            )
+            (before, after, StateFile::default_state())
         }
         SimDestination::Actions => {
             let world = crate::world::World::for_actions(&segment_gen::Scenario::default());
@@ -340,22 +327,25 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             let (a_s, as_name) = settings(&args.after_settings);
             let before = actions(&bs, &bs_name, &before_subs, &before_name)?;
             let after = actions(&a_s, &as_name, &after_subs, &after_name)?;
-            let state = |path: &Option<PathBuf>| match path.as_ref().or(args.talon_state.as_ref()) {
-                Some(path) => input::state(path),
-                None => Ok(without_keys(world.state.clone())),
-            };
-            (
-                Side {
-                    destination: before,
-                    state: state(&args.before_state)?,
-                },
-                Side {
-                    destination: after,
-                    state: state(&args.after_state)?,
-                },
-            )
+            (before, after, world.state)
         }
     };
+    // Each side's state: its own flag, else --talon-state, else the built-in one (without its
+    // keys: the settings' key is taken).
+    let state = |path: &Option<PathBuf>| match path.as_ref().or(args.talon_state.as_ref()) {
+        Some(path) => input::state(path),
+        None => Ok(without_keys(default_state.clone())),
+    };
+    let (before, after) = (
+        Side {
+            destination: before,
+            state: state(&args.before_state)?,
+        },
+        Side {
+            destination: after,
+            state: state(&args.after_state)?,
+        },
+    );
     let (mut before, mut after) = (before, after);
     let mut notes = std::collections::BTreeSet::new();
     for side in [&mut before, &mut after] {

@@ -49,6 +49,17 @@ fn diff(args: &[&str], code: i32) -> Value {
     serde_json::from_str(&printed.stdout).unwrap_or_else(|e| panic!("{e}: {}", printed.stdout))
 }
 
+/// The report's one group of `kind`.
+#[track_caller]
+fn group<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == kind)
+        .unwrap_or_else(|| panic!("no `{kind}` group in {report:#}"))
+}
+
 /// The report's groups as `kind attribute count` (regressions that fail marked `!`), sorted.
 fn groups(report: &Value) -> Vec<String> {
     let mut lines: Vec<String> = report["groups"]
@@ -185,12 +196,7 @@ fn classic_attribute_renamed_by_case_loses_it_with_the_mappers_warning_and_exits
             "warning_added plan 2",
         ]
     );
-    let warning = report["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["kind"] == "warning_added")
-        .unwrap();
+    let warning = group(&report, "warning_added");
     assert_eq!(warning["rule"], "case_mismatch");
 }
 
@@ -268,12 +274,7 @@ fn classic_catalog_type_changed_rejects_the_events_that_send_it_and_exits_1() {
             "!state_attribute_lost logins 2",
         ],
     );
-    let rejected = report["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["kind"] == "now_rejected")
-        .unwrap();
+    let rejected = group(&report, "now_rejected");
     assert!(
         rejected["rule"].as_str().unwrap().starts_with("HTTP 400"),
         "{rejected}"
@@ -331,12 +332,7 @@ fn actions_trigger_narrowed_stops_the_subscription_and_exits_1() {
             "!state_attribute_lost email 2",
         ],
     );
-    let removed = report["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["kind"] == "request_removed")
-        .unwrap();
+    let removed = group(&report, "request_removed");
     assert_eq!(removed["rule"], "trigger_changed");
     assert_eq!(
         removed["explanation"],
@@ -369,18 +365,13 @@ fn a_subscription_disabled_or_removed_is_named_as_such() {
         ),
     ] {
         let report = diff(&["--after", after, "--events", &events], 1);
-        let group = report["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["kind"] == "request_removed")
-            .unwrap_or_else(|| panic!("{report:#}"));
+        let removed = group(&report, "request_removed");
         assert_eq!(
-            (group["rule"].as_str(), group["explanation"].as_str()),
+            (removed["rule"].as_str(), removed["explanation"].as_str()),
             (Some(rule), Some(words)),
-            "{group:#}"
+            "{removed:#}"
         );
-        assert_eq!(group["subscription"], PROFILE);
+        assert_eq!(removed["subscription"], PROFILE);
     }
 }
 
@@ -434,12 +425,7 @@ fn actions_skip_non_existing_attributes_flipped_off_rejects_unknown_attributes_a
             "!state_attribute_lost email 1",
         ],
     );
-    let url = report["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["kind"] == "url_changed")
-        .unwrap();
+    let url = group(&report, "url_changed");
     assert_eq!(url["rule"], "query `skipNonExistingAttributes=true` -> ``");
 }
 
