@@ -40,7 +40,7 @@ use talon_fake::{Fake, FakeConfig, JournalEntry, ManualClock, MockServer, RelayC
 use talon_mapper::actions::ActionsConfig;
 use talon_mapper::{Destination, Request};
 
-use crate::cmd::map::Which;
+use crate::DestinationKind;
 use crate::input::EventLine;
 use crate::report::{EventReport, Outcome, Summary};
 use crate::run::{Run, Target, run_events};
@@ -237,7 +237,7 @@ fn destinations(dir: &Path) -> Result<(Vec<BundleDestination>, Vec<String>), Err
     let settings_text = input::read_to_string(&settings_path)?;
     let subscriptions = dir.join(SUBSCRIPTIONS);
     let which = cmd::map::which(None, Some(&settings_text), subscriptions.is_file());
-    if which == Which::Classic {
+    if which == DestinationKind::Classic {
         let (settings, problems) = input::settings(Some(&settings_path))?;
         return Ok((
             vec![BundleDestination {

@@ -17,6 +17,17 @@ pub mod simulation;
 pub mod verify;
 pub mod world;
 
+/// Which Segment destination a command runs: `--destination` of every command that takes
+/// one (simulate, replay, repro's bundles, check, map, diff), or what the files imply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DestinationKind {
+    /// The classic Talon.One destination.
+    #[default]
+    Classic,
+    /// Talon.One (Actions): subscriptions, through Talon.One's Segment relay.
+    Actions,
+}
+
 /// How a command ended, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {

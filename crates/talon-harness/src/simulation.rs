@@ -13,23 +13,13 @@ use std::time::Instant;
 use segment_gen::{Generator, Profile, Scenario};
 use talon_fake::{Fake, FakeConfig, FaultPlan, FaultResponse, FaultRule, MockServer};
 
-use crate::Error;
 use crate::deliver::{self, DeliveryConfig};
 use crate::output::{Check, RunReport};
 use crate::verify::{self, Profiles, Reference};
 use crate::world::World;
+use crate::{DestinationKind, Error};
 
-/// Which Segment destination a simulation runs through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum SimDestination {
-    /// The classic Talon.One destination.
-    #[default]
-    Classic,
-    /// Talon.One (Actions): subscriptions, through Talon.One's Segment relay.
-    Actions,
-}
-
-impl SimDestination {
+impl DestinationKind {
     /// The path prefix of the requests it sends, which `--fault-rate`'s plan faults.
     pub fn fault_prefix(self) -> &'static str {
         match self {
@@ -120,13 +110,13 @@ pub fn run(
     simulation: Simulation,
     configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
 ) -> Result<RunReport, Error> {
-    run_for(simulation, SimDestination::Classic, configure)
+    run_for(simulation, DestinationKind::Classic, configure)
 }
 
 /// [`run`] through `destination`.
 pub fn run_for(
     simulation: Simulation,
-    destination: SimDestination,
+    destination: DestinationKind,
     configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
 ) -> Result<RunReport, Error> {
     if let Some(addr) = simulation.serve {
@@ -158,7 +148,7 @@ pub fn run_and_serve(
 ) -> Result<crate::Exit, Error> {
     run_and_serve_for(
         simulation,
-        SimDestination::Classic,
+        DestinationKind::Classic,
         configure,
         announce,
         finish,
@@ -169,7 +159,7 @@ pub fn run_and_serve(
 /// [`run_and_serve`] through `destination`.
 pub fn run_and_serve_for(
     simulation: Simulation,
-    destination: SimDestination,
+    destination: DestinationKind,
     configure: impl FnOnce(&mut DeliveryConfig) + Send + 'static,
     announce: impl FnOnce(&str) + Send + 'static,
     finish: impl FnOnce(&RunReport) -> Result<crate::Exit, Error> + Send + 'static,
@@ -228,7 +218,7 @@ type Serving = tokio::task::JoinHandle<Result<talon_fake::Stopped, talon_fake::S
 
 async fn simulate(
     simulation: Simulation,
-    destination: SimDestination,
+    destination: DestinationKind,
     configure: impl FnOnce(&mut DeliveryConfig),
 ) -> Result<(RunReport, Option<Serving>), Error> {
     simulate_on(simulation, destination, configure, Target::Private, |_| {}).await
@@ -265,7 +255,7 @@ impl Worlds {
 
 async fn simulate_on(
     simulation: Simulation,
-    kind: SimDestination,
+    kind: DestinationKind,
     configure: impl FnOnce(&mut DeliveryConfig),
     target: Target,
     announce: impl FnOnce(&str),
@@ -281,8 +271,8 @@ async fn simulate_on(
         relay_rate_limit,
     } = simulation;
     let worlds = match kind {
-        SimDestination::Classic => Worlds::Classic(World::for_scenario(&scenario)),
-        SimDestination::Actions => Worlds::Actions(World::for_actions(&scenario)),
+        DestinationKind::Classic => Worlds::Classic(World::for_scenario(&scenario)),
+        DestinationKind::Actions => Worlds::Actions(World::for_actions(&scenario)),
     };
     let fake = Fake::new(worlds.state().clone(), fake_config(relay_rate_limit))
         .map_err(|e| Error::Input(format!("simulated state: {e}")))?;
@@ -383,8 +373,8 @@ async fn simulate_on(
     report.notes.push(format!(
         "ran        {}, seed {}, {} users, {} days, profile {}, {} events",
         match kind {
-            SimDestination::Classic => "classic destination",
-            SimDestination::Actions =>
+            DestinationKind::Classic => "classic destination",
+            DestinationKind::Actions =>
                 "Talon.One (Actions) destination, the shipped default subscriptions",
         },
         seed,
@@ -413,7 +403,7 @@ async fn simulate_on(
     if plan.is_some() {
         // Read back the profiles whose events had an attempt of unknown fate, against what
         // the client itself last sent them: needs no reference model, works on any target.
-        if kind == SimDestination::Actions {
+        if kind == DestinationKind::Actions {
             watch.retain_known(worlds.catalog());
             watch.retain_routable();
         }
@@ -468,8 +458,8 @@ async fn simulate_on(
     report.extra.insert(
         "destination".into(),
         match kind {
-            SimDestination::Classic => "classic",
-            SimDestination::Actions => "actions",
+            DestinationKind::Classic => "classic",
+            DestinationKind::Actions => "actions",
         }
         .into(),
     );
@@ -559,7 +549,7 @@ fn styled_progress(total: Option<u64>) -> indicatif::ProgressBar {
 /// 429, 500 and a dropped connection. Rules are tried in order, so each
 /// rule's probability is conditional on the earlier ones not firing.
 pub fn fault_plan(rate: f64, seed: u64) -> FaultPlan {
-    fault_plan_for(rate, seed, SimDestination::Classic.fault_prefix())
+    fault_plan_for(rate, seed, DestinationKind::Classic.fault_prefix())
 }
 
 /// [`fault_plan`] for the `PUT` requests under `path_prefix` (`/segment/` for the Actions

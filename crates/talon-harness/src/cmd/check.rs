@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use talon_fake::StateFile;
 use talon_mapper::actions::ActionsSettings;
 
-use super::map::{self, Which};
+use super::map;
+use crate::DestinationKind;
 use crate::management::{self, Management};
 use crate::output::{ReportArgs, RunReport};
 use crate::preflight::actions::ActionsInputs;
@@ -27,7 +28,7 @@ pub struct Args {
     /// Which destination: `classic` or `actions` [default: inferred: `actions` when
     /// --subscriptions is given or the settings name a `deployment`, else `classic`]
     #[arg(long, value_enum)]
-    pub destination: Option<Which>,
+    pub destination: Option<DestinationKind>,
     /// The Actions destination's subscriptions, as Segment's Public API lists them
     /// (`{"subscriptions": [...]}` or a bare array) [default: fixtures/actions/subscriptions.json, embedded]
     #[arg(long, value_name = "FILE")]
@@ -67,7 +68,7 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
         Some(&settings_text),
         args.subscriptions.is_some(),
     );
-    if which == Which::Actions {
+    if which == DestinationKind::Actions {
         return run_actions(args, settings_text);
     }
     if args.subscriptions.is_some() {

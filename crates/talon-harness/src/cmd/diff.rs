@@ -8,10 +8,10 @@ use talon_fake::StateFile;
 use talon_mapper::Destination;
 use talon_mapper::actions::ActionsConfig;
 
+use crate::DestinationKind;
 use crate::diff::config::{Shape, merge_subscription, shape};
 use crate::diff::{Accepted, DiffConfig, DiffReport, Side, render};
 use crate::input;
-use crate::simulation::SimDestination;
 use crate::{Error, Exit};
 
 /// `--report` of `diff`: one model, three renderings.
@@ -51,7 +51,7 @@ pub struct Args {
     /// Which destination: `classic` or `actions` [default: inferred from the files: `actions`
     /// when a settings file names a `deployment` or --before/--after hold subscriptions]
     #[arg(long, value_enum)]
-    pub destination: Option<SimDestination>,
+    pub destination: Option<DestinationKind>,
     /// Events: an NDJSON file, a `.json` file with one event, a folder of those, or `-` for stdin.
     #[arg(long, value_name = "PATH")]
     pub events: PathBuf,
@@ -194,7 +194,7 @@ fn read_json(path: &Path) -> Result<(String, Value), Error> {
 
 /// The destination the flags name: `--destination`, else `actions` when a settings file
 /// names a `deployment` or --before/--after hold subscriptions, else `classic`.
-fn which(args: &Args, files: &[(&Path, &Value)]) -> SimDestination {
+fn which(args: &Args, files: &[(&Path, &Value)]) -> DestinationKind {
     if let Some(d) = args.destination {
         return d;
     }
@@ -209,9 +209,9 @@ fn which(args: &Args, files: &[(&Path, &Value)]) -> SimDestination {
         || args.before_settings.is_some()
         || args.after_settings.is_some()
     {
-        SimDestination::Actions
+        DestinationKind::Actions
     } else {
-        SimDestination::Classic
+        DestinationKind::Classic
     }
 }
 
@@ -239,7 +239,7 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             .map(|(_, tv)| tv.clone())
     };
     let (before, after, default_state) = match which {
-        SimDestination::Classic => {
+        DestinationKind::Classic => {
             if let Some(flag) = [
                 ("--settings", &args.settings),
                 ("--before-settings", &args.before_settings),
@@ -259,7 +259,7 @@ pub fn configure(args: &Args) -> Result<DiffConfig, Error> {
             };
             (before, after, StateFile::default_state())
         }
-        SimDestination::Actions => {
+        DestinationKind::Actions => {
             let world = crate::world::World::for_actions(&segment_gen::Scenario::default());
             let default_settings = world.settings_json.to_string();
             let settings = |side: &Option<PathBuf>| -> (String, String) {

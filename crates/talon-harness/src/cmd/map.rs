@@ -9,7 +9,7 @@ use talon_mapper::{Destination, Kind, Level, Mapped, map};
 
 use crate::report::UNREADABLE;
 
-use crate::{Error, Exit, input};
+use crate::{DestinationKind, Error, Exit, input};
 
 /// Arguments of `map`.
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,7 @@ pub struct Args {
     /// Which destination: `classic` or `actions` [default: inferred: `actions` when
     /// --subscriptions is given or the settings name a `deployment`, else `classic`]
     #[arg(long, value_enum)]
-    destination: Option<Which>,
+    destination: Option<DestinationKind>,
     /// The Actions destination's subscriptions, as Segment's Public API lists them
     /// (`{"subscriptions": [...]}` or a bare array) [default: fixtures/actions/subscriptions.json, embedded]
     #[arg(long, value_name = "FILE")]
@@ -44,15 +44,6 @@ pub struct Args {
     fail_on_warning: bool,
 }
 
-/// Which destination a command runs: shared by `map` and `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Which {
-    /// The classic Talon.One destination.
-    Classic,
-    /// Talon.One (Actions).
-    Actions,
-}
-
 /// The embedded default Actions settings and subscriptions.
 pub(crate) const DEFAULT_ACTIONS_SETTINGS: &str =
     include_str!("../../../../fixtures/actions/settings.json");
@@ -61,19 +52,19 @@ pub(crate) use crate::world::DEFAULT_SUBSCRIPTIONS;
 /// The destination `--destination` names, or else the one the files show: `actions` when
 /// subscriptions are given or the settings name a `deployment`, else `classic`.
 pub(crate) fn which(
-    explicit: Option<Which>,
+    explicit: Option<DestinationKind>,
     settings_text: Option<&str>,
     subscriptions_given: bool,
-) -> Which {
+) -> DestinationKind {
     let names_deployment = settings_text.is_some_and(|text| {
         serde_json::from_str::<serde_json::Value>(text)
             .ok()
             .is_some_and(|v| v.get("deployment").is_some())
     });
     explicit.unwrap_or(if subscriptions_given || names_deployment {
-        Which::Actions
+        DestinationKind::Actions
     } else {
-        Which::Classic
+        DestinationKind::Classic
     })
 }
 
@@ -129,7 +120,7 @@ fn destination(args: &Args) -> Result<Destination, Error> {
         settings_text.as_deref(),
         args.subscriptions.is_some(),
     );
-    if which == Which::Classic {
+    if which == DestinationKind::Classic {
         if args.subscriptions.is_some() {
             return Err(Error::Input(SUBSCRIPTIONS_NOT_CLASSIC.into()));
         }

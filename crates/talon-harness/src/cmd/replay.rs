@@ -8,10 +8,10 @@ use talon_fake::StateFile;
 use talon_mapper::Destination;
 use talon_mapper::actions::ActionsConfig;
 
+use crate::DestinationKind;
 use crate::input;
 use crate::output::{Check, ReportArgs, RunReport, delivery_checks};
 use crate::run::{Catalog, Target, catalog_of, download_state, probe_admin, stream_events};
-use crate::simulation::SimDestination;
 use crate::{Error, Exit};
 
 /// Arguments of `replay`.
@@ -25,7 +25,7 @@ pub struct Args {
     /// Which destination: `classic` or `actions` [default: inferred: `actions` when
     /// --subscriptions is given or the settings name a `deployment`, else `classic`]
     #[arg(long, value_enum)]
-    pub destination: Option<SimDestination>,
+    pub destination: Option<DestinationKind>,
     /// The Actions destination's subscriptions, as Segment's Public API lists them
     /// (`{"subscriptions": [...]}` or a bare array) [default: fixtures/actions/subscriptions.json, embedded]
     #[arg(long, value_name = "FILE")]
@@ -203,19 +203,13 @@ fn destination(args: &Args) -> Result<Destination, Error> {
         Some(path) => Some(input::read_to_string(path)?),
         None => None,
     };
-    // The inference `map` and `check` make, in the simulation's terms.
-    let which = match crate::cmd::map::which(
-        args.destination.map(|d| match d {
-            SimDestination::Classic => crate::cmd::map::Which::Classic,
-            SimDestination::Actions => crate::cmd::map::Which::Actions,
-        }),
+    // The inference `map` and `check` make.
+    let which = crate::cmd::map::which(
+        args.destination,
         settings_text.as_deref(),
         args.subscriptions.is_some(),
-    ) {
-        crate::cmd::map::Which::Classic => SimDestination::Classic,
-        crate::cmd::map::Which::Actions => SimDestination::Actions,
-    };
-    if which == SimDestination::Classic {
+    );
+    if which == DestinationKind::Classic {
         if args.subscriptions.is_some() {
             return Err(Error::Input(
                 crate::cmd::map::SUBSCRIPTIONS_NOT_CLASSIC.into(),

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use talon_fake::FaultPlan;
 
+use crate::DestinationKind;
 use crate::cmd::generate::ScenarioArgs;
 use crate::output::ReportArgs;
-use crate::simulation::{self, Outcomes, SimDestination, Simulation};
+use crate::simulation::{self, Outcomes, Simulation};
 use crate::{Error, Exit};
 
 /// Arguments of `simulate`.
@@ -15,8 +16,8 @@ pub struct Args {
     /// The Segment destination: classic, or Talon.One (Actions) with the shipped default
     /// subscriptions through the fake's Segment relay (its scenario then sends what an
     /// Actions source sends: commerce tracks, and Engage audiences as tracks too).
-    #[arg(long, value_enum, default_value_t = SimDestination::Classic)]
-    pub destination: SimDestination,
+    #[arg(long, value_enum, default_value_t = DestinationKind::Classic)]
+    pub destination: DestinationKind,
     /// The scenario and seed (the seed also drives the fault plan and the retry jitter).
     #[command(flatten)]
     pub spec: ScenarioArgs,
@@ -71,8 +72,8 @@ pub fn run(args: &Args) -> Result<Exit, Error> {
     // What an Actions source sends: commerce tracks on, Engage audiences both as identifies
     // and as `Audience Entered`/`Exited` tracks (over whatever scenario the flags give).
     let scenario = match args.destination {
-        SimDestination::Classic => scenario,
-        SimDestination::Actions => scenario.with_actions(),
+        DestinationKind::Classic => scenario,
+        DestinationKind::Actions => scenario.with_actions(),
     };
     simulation::ensure_events(&scenario, args.spec.seed)?;
     args.delivery.check_streams(args.output.report)?;

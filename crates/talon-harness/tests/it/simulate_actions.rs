@@ -4,8 +4,9 @@
 
 use serde_json::{Value, json};
 use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
+use talon_harness::DestinationKind;
 use talon_harness::deliver::{self, DeliveryConfig};
-use talon_harness::simulation::{self, SimDestination, Simulation};
+use talon_harness::simulation::{self, Simulation};
 use talon_harness::world::World;
 use talon_reference::actions::{ActionsReference, compare_actions};
 
@@ -42,7 +43,7 @@ fn verified_run(
     let dump = scratch(name).join("state.json");
     let report = simulation::run_for(
         simulation(scenario.clone(), Some(dump.clone())),
-        SimDestination::Actions,
+        DestinationKind::Actions,
         |_| {},
     )
     .unwrap();
@@ -86,7 +87,7 @@ fn the_actions_world_matches_the_shipped_subscriptions() {
 fn a_simulation_through_the_actions_destination_verifies_against_the_model() {
     let report = simulation::run_for(
         simulation(scenario(60, 6), None),
-        SimDestination::Actions,
+        DestinationKind::Actions,
         |c| c.concurrency = 4,
     )
     .unwrap();
