@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
+use talon_fake::rules::Entity;
 use talon_fake::{Fake, FakeConfig, MockServer, StateFile};
 use talon_mapper::{Destination, Level, Mapped, Request, map};
 
@@ -96,12 +97,12 @@ pub async fn compare(
 ) -> Result<DiffReport, Error> {
     let before = Running::start(config.before.state.clone()).await?;
     let after = Running::start(config.after.state.clone()).await?;
-    let known: BTreeSet<String> = config
+    let known: BTreeSet<(Entity, String)> = config
         .before
         .state
         .attributes
         .iter()
-        .map(|a| a.name.clone())
+        .map(|a| (a.entity, a.name.clone()))
         .collect();
     let mut tally = Tally::default();
     let mut before_summary = Summary::default();
@@ -544,28 +545,31 @@ fn request<'a>(delivery: &'a EventDelivery, slot: Option<&str>) -> Option<&'a Re
 /// One event's comparison: the mapping's `changes` made final by both deliveries (which
 /// removals lose delivered data), and the outcomes that changed, request by request.
 ///
-/// `known` is the attribute catalog before the change (every entity's names): an attribute it
-/// does not have was never stored even when its request was delivered (Talon.One skipped it,
-/// `skipNonExistingAttributes`), so no longer sending it loses nothing.
+/// `known` is the attribute catalog before the change, by entity: an attribute its request's
+/// entity does not have was never stored even when the request was delivered (Talon.One
+/// skipped it, `skipNonExistingAttributes`), so no longer sending it loses nothing.
 pub fn pair(
     mut changes: Vec<Change>,
     before: &EventDelivery,
     after: &EventDelivery,
-    known: &BTreeSet<String>,
+    known: &BTreeSet<(Entity, String)>,
 ) -> EventComparison {
     for change in &mut changes {
         if change.if_delivered_before {
             let slot = change.fingerprint.subscription.as_deref();
-            let delivered = request(before, slot)
-                .is_some_and(|r| matches!(r.outcome, Outcome::Delivered { .. }));
+            let sent = request(before, slot);
+            let delivered = sent.is_some_and(|r| matches!(r.outcome, Outcome::Delivered { .. }));
             let stored = match change.fingerprint.kind {
                 ChangeKind::AttributeRemoved
                 | ChangeKind::AttributeChanged
-                | ChangeKind::AttributeRetyped => change
-                    .fingerprint
-                    .attribute
-                    .as_ref()
-                    .is_none_or(|a| known.contains(a)),
+                | ChangeKind::AttributeRetyped => {
+                    let entity = sent.map_or(Entity::CustomerProfile, |r| entity_of(&r.path));
+                    change
+                        .fingerprint
+                        .attribute
+                        .as_ref()
+                        .is_none_or(|a| known.contains(&(entity, a.clone())))
+                }
                 _ => true,
             };
             change.regression = delivered && stored;
@@ -590,6 +594,18 @@ pub fn pair(
         before: before.report.outcome.kind().to_owned(),
         after: after.report.outcome.kind().to_owned(),
         changes: outcome_changes,
+    }
+}
+
+/// The entity whose attributes a request's `attributes` are, by its path: a session's, an
+/// event's, else a profile's (the classic destination's and the Actions profile actions').
+fn entity_of(path: &str) -> Entity {
+    if path.contains("/customer_sessions/") {
+        Entity::CustomerSession
+    } else if path.contains("/segment/v2/events") || path.contains("/segment/event") {
+        Entity::Event
+    } else {
+        Entity::CustomerProfile
     }
 }
 

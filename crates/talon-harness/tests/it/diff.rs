@@ -459,6 +459,54 @@ fn actions_attribute_added_to_a_mapping_only_adds_data_and_exits_0() {
     );
 }
 
+#[test]
+fn no_longer_sending_a_name_another_entity_has_loses_nothing_of_the_profile() {
+    let dir = scratch("diff-actions-entity");
+    let mut state =
+        talon_harness::world::World::for_actions(&segment_gen::Scenario::default()).state;
+    let mut event_attribute = state.attributes[0].clone();
+    event_attribute.id = 9_999;
+    event_attribute.entity = talon_fake::rules::Entity::Event;
+    event_attribute.name = "coupon_code".into();
+    event_attribute.ty = talon_fake::rules::AttrType::String;
+    state.attributes.push(event_attribute);
+    let state = write(&dir, "state.json", &serde_json::to_string(&state).unwrap());
+    let before = write(
+        &dir,
+        "before.json",
+        &profile_mapping(json!({"email": {"@path": "$.traits.email"},
+            "coupon_code": {"@path": "$.traits.coupon_code"}})),
+    );
+    let after = write(
+        &dir,
+        "after.json",
+        &profile_mapping(json!({"email": {"@path": "$.traits.email"}})),
+    );
+    let events = write(
+        &dir,
+        "events.ndjson",
+        r#"{"type": "identify", "userId": "u1", "traits": {"email": "a@example.com", "coupon_code": "SPRING"}}"#,
+    );
+    // `coupon_code` is an Event attribute, not a profile one: the relay skipped it before.
+    let report = diff(
+        &[
+            "--before",
+            &before,
+            "--after",
+            &after,
+            "--talon-state",
+            &state,
+            "--events",
+            &events,
+        ],
+        0,
+    );
+    assert_eq!(
+        groups(&report),
+        ["attribute_removed coupon_code 1 [Profile]"]
+    );
+}
+
 /// One profile subscription mapping these attributes, `skipNonExistingAttributes` on.
 fn profile_mapping(attributes: Value) -> String {
     json!({"subscriptions": [{
