@@ -124,21 +124,60 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// A day's `YYYY-MM-DD`, kept while consecutive times fall on that day.
+struct Date {
+    days: i64,
+    text: [u8; 10],
+}
+
+impl Date {
+    /// No day yet: `ms.div_euclid(DAY_MS)` is never `i64::MIN`.
+    const NONE: Self = Self {
+        days: i64::MIN,
+        text: [0; 10],
+    };
+
+    /// Fills `buf` (26 bytes) with `"YYYY-MM-DDTHH:MM:SS.mmmZ"` for Unix
+    /// milliseconds `ms`, reformatting the date only when the day changes.
+    fn fill(&mut self, buf: &mut [u8], ms: i64) {
+        let days = ms.div_euclid(DAY_MS);
+        if days != self.days {
+            let (y, m, d) = civil_from_days(days);
+            let mut text = *b"0000-00-00";
+            fill_padded(&mut text[0..4], y as u64);
+            text[5..7].copy_from_slice(&two(u64::from(m)));
+            text[8..10].copy_from_slice(&two(u64::from(d)));
+            *self = Self { days, text };
+        }
+        let rem = ms.rem_euclid(DAY_MS) as u64;
+        buf[0] = b'"';
+        buf[1..11].copy_from_slice(&self.text);
+        buf[11..26].copy_from_slice(b"T00:00:00.000Z\"");
+        buf[12..14].copy_from_slice(&two(rem / 3_600_000));
+        buf[15..17].copy_from_slice(&two(rem / 60_000 % 60));
+        buf[18..20].copy_from_slice(&two(rem / 1000 % 60));
+        fill_padded(&mut buf[21..24], rem % 1000);
+    }
+}
+
 /// Appends `"YYYY-MM-DDTHH:MM:SS.mmmZ"` (with quotes) for Unix milliseconds
 /// `ms`. Years outside 0..=9999 are not produced by the generator (they
 /// would print as the year's low four digits of its `u64` form).
 pub(crate) fn push_time(out: &mut Vec<u8>, ms: i64) {
-    let days = ms.div_euclid(DAY_MS);
-    let rem = ms.rem_euclid(DAY_MS) as u64;
-    let (y, m, d) = civil_from_days(days);
-    let mut buf = *b"\"0000-00-00T00:00:00.000Z\"";
-    fill_padded(&mut buf[1..5], y as u64);
-    buf[6..8].copy_from_slice(&two(u64::from(m)));
-    buf[9..11].copy_from_slice(&two(u64::from(d)));
-    buf[12..14].copy_from_slice(&two(rem / 3_600_000));
-    buf[15..17].copy_from_slice(&two(rem / 60_000 % 60));
-    buf[18..20].copy_from_slice(&two(rem / 1000 % 60));
-    fill_padded(&mut buf[21..24], rem % 1000);
+    let mut buf = [0u8; 26];
+    let mut date = Date::NONE;
+    date.fill(&mut buf, ms);
+    out.extend_from_slice(&buf);
+}
+
+/// Appends `,"timestamp":…,"sentAt":…,"receivedAt":…` (each as
+/// [`push_time`] writes it) in one copy, formatting a shared date once.
+pub(crate) fn push_times(out: &mut Vec<u8>, timestamp: i64, sent_at: i64, received_at: i64) {
+    let mut buf = *b",\"timestamp\":00000000000000000000000000,\"sentAt\":00000000000000000000000000,\"receivedAt\":00000000000000000000000000";
+    let mut date = Date::NONE;
+    date.fill(&mut buf[13..39], timestamp);
+    date.fill(&mut buf[49..75], sent_at);
+    date.fill(&mut buf[89..115], received_at);
     out.extend_from_slice(&buf);
 }
 
@@ -269,6 +308,35 @@ mod tests {
             want.push(b'-');
             reference_hex(&mut want, n.rotate_left(7), 12);
             assert_eq!(got, want, "{n:x}");
+        }
+    }
+
+    #[test]
+    fn the_three_times_match_three_single_times() {
+        // Same day, across midnight, across a year, and far apart.
+        let mut z = 3u64;
+        let mut cases = vec![
+            (EPOCH_UNIX_MS - 1, EPOCH_UNIX_MS, EPOCH_UNIX_MS + 1),
+            (EPOCH_UNIX_MS, EPOCH_UNIX_MS, EPOCH_UNIX_MS),
+            (DAY_MS - 10, DAY_MS - 5, DAY_MS + 400),
+            (-1, 0, 1),
+            (0, 253_402_300_799_999, 1),
+        ];
+        for _ in 0..5000 {
+            z = mix(z);
+            let t = EPOCH_UNIX_MS + (z % (2 * 365 * DAY_MS as u64)) as i64;
+            cases.push((t, t + (z >> 52) as i64, t + (z >> 50) as i64 + 15));
+        }
+        for (t, s, r) in cases {
+            let mut got = Vec::new();
+            push_times(&mut got, t, s, r);
+            let mut want = b",\"timestamp\":".to_vec();
+            want.extend(reference_time(t));
+            want.extend_from_slice(b",\"sentAt\":");
+            want.extend(reference_time(s));
+            want.extend_from_slice(b",\"receivedAt\":");
+            want.extend(reference_time(r));
+            assert_eq!(got, want, "{t} {s} {r}");
         }
     }
 
