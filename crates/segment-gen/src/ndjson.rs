@@ -9,7 +9,7 @@
 
 use crate::commerce;
 use crate::generator::Cast;
-use crate::json::{mix, push_hex, push_time, push_u64, push_uuid, quoted};
+use crate::json::{mix, push_hex, push_times, push_u64, push_uuid, quoted};
 use crate::population::push_anonymous_id;
 use crate::simulation::{Engage, Source, Spec, Times};
 use crate::values;
@@ -110,12 +110,7 @@ pub(crate) fn write_event(
         out.extend_from_slice(b",\"anonymousId\":");
         push_anonymous_id(out, cast.seed, spec.user, u32::from(device));
     }
-    out.extend_from_slice(b",\"timestamp\":");
-    push_time(out, times.timestamp);
-    out.extend_from_slice(b",\"sentAt\":");
-    push_time(out, times.sent_at);
-    out.extend_from_slice(b",\"receivedAt\":");
-    push_time(out, times.received_at);
+    push_times(out, times.timestamp, times.sent_at, times.received_at);
     match spec.source {
         Source::Client => {
             out.extend_from_slice(

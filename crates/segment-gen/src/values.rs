@@ -235,6 +235,33 @@ pub(crate) fn push_email(out: &mut Vec<u8>, user: &User, k: u32) {
     out.push(b'"');
 }
 
+/// 96 words of the long text's pattern: word `i` is `lorem ` when `i % 3
+/// == 0`, else `ipsum `; 96 is a multiple of 3, so the chunk repeats.
+const LOREM: [u8; 576] = {
+    let mut chunk = [0u8; 576];
+    let mut i = 0;
+    while i < 96 {
+        let word = if i % 3 == 0 { b"lorem " } else { b"ipsum " };
+        let mut j = 0;
+        while j < 6 {
+            chunk[i * 6 + j] = word[j];
+            j += 1;
+        }
+        i += 1;
+    }
+    chunk
+};
+
+/// Appends `words` words of the long text's pattern, a chunk at a time.
+fn push_lorem(out: &mut Vec<u8>, words: u32) {
+    let mut left = words as usize;
+    while left >= 96 {
+        out.extend_from_slice(&LOREM);
+        left -= 96;
+    }
+    out.extend_from_slice(&LOREM[..left * 6]);
+}
+
 /// Writes the JSON value of `code` for a slot rendered by `render`.
 pub(crate) fn render(out: &mut Vec<u8>, render: Render, user: &User, code: u32) {
     match code {
@@ -321,10 +348,7 @@ pub(crate) fn render(out: &mut Vec<u8>, render: Render, user: &User, code: u32) 
         Render::EdgeText => edge_string(out, code),
         Render::LongText => {
             out.push(b'"');
-            let words = 1000 + code % 1500;
-            for i in 0..words {
-                out.extend_from_slice(if i % 3 == 0 { b"lorem " } else { b"ipsum " });
-            }
+            push_lorem(out, 1000 + code % 1500);
             out.push(b'"');
         }
         Render::NumberString => {
@@ -377,6 +401,19 @@ pub(crate) fn render(out: &mut Vec<u8>, render: Render, user: &User, code: u32) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_long_text_matches_the_word_by_word_writer() {
+        for words in (0..400).chain([995, 1000, 1055, 1056, 1057, 2303, 2304, 2499]) {
+            let mut want = Vec::new();
+            for i in 0..words {
+                want.extend_from_slice(if i % 3 == 0 { b"lorem " } else { b"ipsum " });
+            }
+            let mut got = Vec::new();
+            push_lorem(&mut got, words);
+            assert_eq!(got, want, "{words} words");
+        }
+    }
 
     #[test]
     fn table_strings_need_no_json_escaping() {
