@@ -122,13 +122,11 @@ pub async fn compare(
         for line in chunk {
             let b = map(&config.before.destination, &line.bytes);
             let a = map(&config.after.destination, &line.bytes);
-            let mut changes = compare_mapped(&b, &a);
-            name_why_not_triggered(
-                &mut changes,
-                &config.before.destination,
-                &config.after.destination,
-            );
-            pending.push(changes);
+            pending.push(compare_mapped_under(
+                &b,
+                &a,
+                Some((&config.before.destination, &config.after.destination)),
+            ));
             before_in.push((line.source.clone(), b));
             after_in.push((line.source, a));
         }
@@ -232,6 +230,16 @@ fn slot(request: &Request) -> Option<&str> {
 /// The differences between two mappings of one event (no delivery yet): requests, URLs,
 /// headers, body fields and attributes, new warnings.
 pub fn compare_mapped(before: &Mapped, after: &Mapped) -> Vec<Change> {
+    compare_mapped_under(before, after, None)
+}
+
+/// [`compare_mapped`], with the two configurations when known (`before`, `after`): they say
+/// why a subscription that fired no longer does (removed, disabled, its trigger changed).
+fn compare_mapped_under(
+    before: &Mapped,
+    after: &Mapped,
+    configs: Option<(&Destination, &Destination)>,
+) -> Vec<Change> {
     let mut changes = Vec::new();
     for b in &before.requests {
         match after.requests.iter().find(|a| slot(a) == slot(b)) {
@@ -239,7 +247,7 @@ pub fn compare_mapped(before: &Mapped, after: &Mapped) -> Vec<Change> {
             None => {
                 let mut removed = Change::new(ChangeKind::RequestRemoved);
                 removed.fingerprint.subscription = b.subscription.clone();
-                let (rule, explanation) = why_not_sent(after, b.subscription.as_deref());
+                let (rule, explanation) = why_not_sent(after, b.subscription.as_deref(), configs);
                 removed.fingerprint.rule = Some(rule);
                 removed.explanation = Some(explanation);
                 removed.before = Some(format!("{} {}", b.method, b.path()).into());
@@ -319,7 +327,11 @@ pub fn compare_mapped(before: &Mapped, after: &Mapped) -> Vec<Change> {
 }
 
 /// Why `after` sends no request for `subscription`: a stable rule and the words for it.
-fn why_not_sent(after: &Mapped, subscription: Option<&str>) -> (String, String) {
+fn why_not_sent(
+    after: &Mapped,
+    subscription: Option<&str>,
+    configs: Option<(&Destination, &Destination)>,
+) -> (String, String) {
     if let Some(name) = subscription
         && let Some(refused) = crate::report::not_sent(&after.diagnostics)
             .into_iter()
@@ -336,42 +348,40 @@ fn why_not_sent(after: &Mapped, subscription: Option<&str>) -> (String, String) 
     {
         return (skip.code().to_owned(), format!("not sent: {skip}"));
     }
+    if let (Some(name), Some(configs)) = (subscription, configs)
+        && let Some(why) = subscription_change(name, configs)
+    {
+        return why;
+    }
     (
         "not_triggered".to_owned(),
         "its trigger no longer matches, or it is disabled or gone".to_owned(),
     )
 }
 
-/// Says why a subscription that fired before no longer does, where the configurations tell:
-/// gone from the list after, disabled, or its trigger changed (shown); else the words stay
-/// [`why_not_sent`]'s.
-fn name_why_not_triggered(changes: &mut [Change], before: &Destination, after: &Destination) {
+/// How the Actions subscription `name` changed between the configurations, when that is why it
+/// no longer fires: gone from the list, disabled, or its trigger changed (shown).
+fn subscription_change(
+    name: &str,
+    (before, after): (&Destination, &Destination),
+) -> Option<(String, String)> {
     let (Destination::Actions(before), Destination::Actions(after)) = (before, after) else {
-        return;
+        return None;
     };
-    for change in changes.iter_mut().filter(|c| {
-        c.fingerprint.kind == ChangeKind::RequestRemoved
-            && c.fingerprint.rule.as_deref() == Some("not_triggered")
-    }) {
-        let Some(name) = change.fingerprint.subscription.as_deref() else {
-            continue;
-        };
-        let then = before.subscriptions.iter().find(|s| s.name == name);
-        let (rule, words) = match after.subscriptions.iter().find(|s| s.name == name) {
-            None => (
-                "removed",
-                "the subscription is no longer in the configuration".to_owned(),
-            ),
-            Some(now) if !now.enabled => ("disabled", "the subscription is disabled".to_owned()),
-            Some(now) if then.is_some_and(|t| t.trigger != now.trigger) => (
-                "trigger_changed",
-                format!("its trigger, now `{}`, no longer matches", now.trigger),
-            ),
-            Some(_) => continue,
-        };
-        change.fingerprint.rule = Some(rule.to_owned());
-        change.explanation = Some(words);
-    }
+    let then = before.subscriptions.iter().find(|s| s.name == name);
+    let (rule, words) = match after.subscriptions.iter().find(|s| s.name == name) {
+        None => (
+            "removed",
+            "the subscription is no longer in the configuration".to_owned(),
+        ),
+        Some(now) if !now.enabled => ("disabled", "the subscription is disabled".to_owned()),
+        Some(now) if then.is_some_and(|t| t.trigger != now.trigger) => (
+            "trigger_changed",
+            format!("its trigger, now `{}`, no longer matches", now.trigger),
+        ),
+        Some(_) => return None,
+    };
+    Some((rule.to_owned(), words))
 }
 
 /// A request's body as JSON (`Null` for no body or one that is not JSON).
