@@ -252,10 +252,14 @@ impl Simulation {
         let users = cast.users.len() as u32;
         match self.phase {
             Phase::Activity => {
-                if self.cursor < users {
+                // Most users do nothing on most days: walk on here rather
+                // than back through `next` for each one (same draws, same order).
+                while self.cursor < users && self.pending.is_empty() {
+                    self.traits.clear();
                     self.activity(cast, book, self.cursor);
                     self.cursor += 1;
-                } else {
+                }
+                if self.pending.is_empty() {
                     self.phase = Phase::Audiences;
                     self.item = 0;
                     self.cursor = 0;
@@ -276,12 +280,15 @@ impl Simulation {
                 match created {
                     Some(created) if self.day >= created && self.cursor < users => {
                         let initial = self.day == created;
-                        if audiences {
-                            self.audience(cast, item, self.cursor, initial);
-                        } else {
-                            self.computed_step(cast, item, self.cursor, initial);
+                        while self.cursor < users && self.pending.is_empty() {
+                            self.traits.clear();
+                            if audiences {
+                                self.audience(cast, item, self.cursor, initial);
+                            } else {
+                                self.computed_step(cast, item, self.cursor, initial);
+                            }
+                            self.cursor += 1;
                         }
-                        self.cursor += 1;
                     }
                     Some(_) => {
                         self.item += 1;
