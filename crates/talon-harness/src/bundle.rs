@@ -10,7 +10,7 @@
 //! bundle. [`html`] renders a run as one self-contained page (`repro --html`).
 //!
 //! A Talon.One (Actions) bundle: `settings.json` is `{"apiKey", "deployment"}` (inferred as
-//! `map` infers it, `cmd::map::which`) and [`SUBSCRIPTIONS`] holds the subscriptions as
+//! `map` infers it, `DestinationKind::infer`) and [`SUBSCRIPTIONS`] holds the subscriptions as
 //! Segment's Public API lists them; `talon-state.json` must have the settings' deployment as
 //! its `hostname` and the key as a `platform: "Segment"` key. Its `expected.json` also holds
 //! the audience memberships and the custom events Talon.One stored, and each event is
@@ -236,7 +236,7 @@ fn destinations(dir: &Path) -> Result<(Vec<BundleDestination>, Vec<String>), Err
     let settings_path = dir.join("settings.json");
     let settings_text = input::read_to_string(&settings_path)?;
     let subscriptions = dir.join(SUBSCRIPTIONS);
-    let which = cmd::map::which(None, Some(&settings_text), subscriptions.is_file());
+    let which = DestinationKind::infer(None, Some(&settings_text), subscriptions.is_file());
     if which == DestinationKind::Classic {
         let (settings, problems) = input::settings(Some(&settings_path))?;
         return Ok((

@@ -28,6 +28,27 @@ pub enum DestinationKind {
     Actions,
 }
 
+impl DestinationKind {
+    /// The destination `--destination` names, or else the one the files show: `actions`
+    /// when subscriptions are given or the settings name a `deployment`, else `classic`.
+    pub(crate) fn infer(
+        explicit: Option<Self>,
+        settings_text: Option<&str>,
+        subscriptions_given: bool,
+    ) -> Self {
+        let names_deployment = settings_text.is_some_and(|text| {
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .is_some_and(|v| v.get("deployment").is_some())
+        });
+        explicit.unwrap_or(if subscriptions_given || names_deployment {
+            Self::Actions
+        } else {
+            Self::Classic
+        })
+    }
+}
+
 /// How a command ended, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {

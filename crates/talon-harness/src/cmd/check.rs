@@ -3,7 +3,7 @@
 //!
 //! Parsing and reading only: the checks themselves are [`crate::preflight`] and
 //! [`crate::preflight::actions`]. Which destination is read as `map` reads it
-//! ([`super::map::which`], [`super::map::actions_files`]).
+//! (`DestinationKind::infer`, [`super::map::actions_files`]).
 
 use std::path::PathBuf;
 
@@ -63,7 +63,7 @@ pub struct Args {
 /// Lints; exit 1 when Talon.One would reject something.
 pub fn run(args: &Args) -> Result<Exit, Error> {
     let settings_text = input::read_to_string(&args.settings)?;
-    let which = map::which(
+    let which = DestinationKind::infer(
         args.destination,
         Some(&settings_text),
         args.subscriptions.is_some(),

@@ -49,25 +49,6 @@ pub(crate) const DEFAULT_ACTIONS_SETTINGS: &str =
     include_str!("../../../../fixtures/actions/settings.json");
 pub(crate) use crate::world::DEFAULT_SUBSCRIPTIONS;
 
-/// The destination `--destination` names, or else the one the files show: `actions` when
-/// subscriptions are given or the settings name a `deployment`, else `classic`.
-pub(crate) fn which(
-    explicit: Option<DestinationKind>,
-    settings_text: Option<&str>,
-    subscriptions_given: bool,
-) -> DestinationKind {
-    let names_deployment = settings_text.is_some_and(|text| {
-        serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .is_some_and(|v| v.get("deployment").is_some())
-    });
-    explicit.unwrap_or(if subscriptions_given || names_deployment {
-        DestinationKind::Actions
-    } else {
-        DestinationKind::Classic
-    })
-}
-
 /// The Actions destination's two inputs as text, each with the name errors give it.
 #[derive(Debug)]
 pub(crate) struct ActionsFiles {
@@ -115,7 +96,7 @@ fn destination(args: &Args) -> Result<Destination, Error> {
         Some(path) => Some(input::read_to_string(path)?),
         None => None,
     };
-    let which = which(
+    let which = DestinationKind::infer(
         args.destination,
         settings_text.as_deref(),
         args.subscriptions.is_some(),

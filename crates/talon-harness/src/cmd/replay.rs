@@ -204,7 +204,7 @@ fn destination(args: &Args) -> Result<Destination, Error> {
         None => None,
     };
     // The inference `map` and `check` make.
-    let which = crate::cmd::map::which(
+    let which = DestinationKind::infer(
         args.destination,
         settings_text.as_deref(),
         args.subscriptions.is_some(),
